@@ -1,0 +1,31 @@
+/**
+ * Atomic file writes: temp file in the same directory, fsync, rename. A reader sees the old file or
+ * the new one, never half of either; a crash leaves at worst a stray temp file.
+ */
+import { basename, dirname, join } from "node:path";
+
+/**
+ * Replaces `path` with `content` atomically, creating the parent directory if needed.
+ *
+ * @example
+ * await writeFileAtomic("/home/u/.devops-ai/registry.json", JSON.stringify(reg));
+ */
+export async function writeFileAtomic(path: string, content: string, mode?: number): Promise<void> {
+  const dir = dirname(path);
+  await Deno.mkdir(dir, { recursive: true });
+  const temp = join(dir, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+  const file = await Deno.open(temp, { write: true, createNew: true, mode });
+  try {
+    const bytes = new TextEncoder().encode(content);
+    for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
+    await file.sync();
+  } finally {
+    file.close();
+  }
+  try {
+    await Deno.rename(temp, path);
+  } catch (e) {
+    await Deno.remove(temp).catch(() => {});
+    throw e;
+  }
+}

@@ -1,0 +1,50 @@
+/** `kinfra spec <feature>`: a spec worktree on `spec/<feature>`, with `worktree.created` and `worktree.ready`. */
+import type { Context } from "../context.ts";
+import { validateName } from "../names.ts";
+import type { CommandOutput } from "../output.ts";
+import { updateRegistry } from "../registry.ts";
+import { Rollback } from "../rollback.ts";
+import { createWorktree, hookInput, resolveBase } from "../worktrees.ts";
+
+export interface SpecOptions {
+  feature: string;
+  base?: string;
+  session?: boolean;
+}
+
+export async function spec(ctx: Context, options: SpecOptions): Promise<CommandOutput> {
+  const feature = validateName("feature", options.feature);
+  const project = await ctx.project();
+  const base = await resolveBase(ctx, project, options.base);
+  const hooks = await ctx.hooks(project);
+  const entry = await createWorktree(ctx, project, { kind: "spec", feature }, base);
+
+  // Nothing of the user's is in a fresh spec worktree yet, so a failing hook undoes all of it.
+  const rollback = new Rollback(ctx.log);
+  rollback.add("remove worktree", async () => {
+    await ctx.git.removeWorktree(project.gitRoot, entry.path, true);
+    await ctx.git.deleteBranch(project.gitRoot, entry.branch);
+    await updateRegistry(ctx.home, (reg) => void delete reg.worktrees[entry.path]);
+  });
+  const input = hookInput(project, entry, { session: options.session });
+  const messages: string[] = [];
+  try {
+    for (const event of ["worktree.created", "worktree.ready"] as const) {
+      for (const reply of await hooks.setup(event, input, rollback)) {
+        messages.push(...reply.result.messages ?? []);
+      }
+    }
+  } catch (e) {
+    await rollback.run();
+    throw e;
+  }
+  return {
+    data: { kind: "spec", project: project.name, path: entry.path, branch: entry.branch, base, messages },
+    text: [
+      `${ctx.style.green("✓")} Spec worktree ready: ${ctx.style.bold(entry.path)}`,
+      `  branch ${entry.branch} (from ${base})`,
+      ...messages.map((m) => `  ${m}`),
+      `  cd ${JSON.stringify(entry.path)}`,
+    ].join("\n"),
+  };
+}

@@ -1,0 +1,51 @@
+/** `kinfra worktrees`: every kinfra worktree of every project, from the registry (GAP-10). */
+import { basename } from "node:path";
+import type { Context } from "../context.ts";
+import { type CommandOutput, table } from "../output.ts";
+import { exists } from "../paths.ts";
+import { readRegistry } from "../registry.ts";
+
+export interface WorktreeRow {
+  kind: "spec" | "impl";
+  project: string;
+  name: string;
+  path: string;
+  branch: string;
+  slot: number | null;
+  ports: Record<string, number>;
+  status: string;
+}
+
+export async function worktrees(ctx: Context): Promise<CommandOutput> {
+  const registry = await readRegistry(ctx.home);
+  const rows: WorktreeRow[] = [];
+  for (const entry of Object.values(registry.worktrees)) {
+    const slot = entry.slot === undefined ? undefined : registry.slots[String(entry.slot)];
+    rows.push({
+      kind: entry.kind,
+      project: entry.project,
+      name: basename(entry.path),
+      path: entry.path,
+      branch: entry.branch,
+      slot: slot?.slot_id ?? null,
+      ports: slot?.ports ?? {},
+      status: !await exists(entry.path)
+        ? "missing"
+        : slot
+        ? slot.status
+        : entry.kind === "impl"
+        ? "no sandbox"
+        : "ready",
+    });
+  }
+  rows.sort((a, b) => a.project.localeCompare(b.project) || a.name.localeCompare(b.name));
+  return {
+    data: { worktrees: rows },
+    text: rows.length
+      ? table(
+        ["KIND", "PROJECT", "NAME", "BRANCH", "SLOT", "STATUS", "PATH"],
+        rows.map((r) => [r.kind, r.project, r.name, r.branch, r.slot?.toString() ?? "-", r.status, r.path]),
+      )
+      : "No kinfra worktrees. Start one with `kinfra spec <feature>` or `kinfra impl <feature>/<milestone>`.",
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The infra.toml schema (SPEC §3, seed contract) and the global config.toml schema. Every object is
+ * strict so an unknown key is an error (the loader adds a "did you mean" hint).
+ */
+import { z } from "zod";
+import { isContainedPath, parseMount } from "./mounts.ts";
+
+export const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+export const PORT_VAR = /^[A-Z_][A-Z0-9_]*$/;
+export const PLUGIN_NAME = /^[a-z][a-z0-9-]*$/;
+
+const projectName = z.string().regex(
+  PROJECT_NAME,
+  "must be 1–40 characters of a–z, 0–9, '_' or '-', starting with a letter or digit",
+);
+const port = z.int("must be a whole number").min(1, "must be 1–65535").max(65535, "must be 1–65535");
+const relativePath = z.string().refine(
+  isContainedPath,
+  "must be a relative path inside the project (no '..')",
+);
+const mountSpec = z.string().superRefine((spec, ctx) => {
+  const parsed = parseMount(spec);
+  if (typeof parsed === "string") {
+    ctx.addIssue({ code: "custom", message: `${parsed} (format host:container[:ro])` });
+  }
+});
+const serviceList = z.array(z.string().min(1, "must not be empty"));
+
+const Health = z.strictObject({
+  endpoint: z.string().startsWith("/", "must start with '/'"),
+  port_var: z.string(),
+  timeout: z.int("must be a whole number of seconds").min(1, "must be 1–3600").max(3600, "must be 1–3600")
+    .default(60),
+});
+
+const Sandbox = z.strictObject({
+  compose_file: relativePath.default("docker-compose.yml"),
+  health: Health.optional(),
+  ports: z.record(z.string().regex(PORT_VAR, "port variable names must match ^[A-Z_][A-Z0-9_]*$"), port)
+    .default({}),
+  mounts: z.strictObject({
+    code: z.array(mountSpec).default([]),
+    code_targets: serviceList.default([]),
+    shared: z.array(mountSpec).default([]),
+    shared_targets: serviceList.default([]),
+  }).prefault({}),
+  otel: z.strictObject({
+    enabled: z.boolean().default(true),
+    services: serviceList.optional(),
+    endpoint_var: z.string().regex(PORT_VAR, "must be an environment variable name")
+      .default("OTEL_EXPORTER_OTLP_ENDPOINT"),
+    namespace_var: z.string().regex(PORT_VAR, "must be an environment variable name")
+      .default("OTEL_RESOURCE_ATTRIBUTES"),
+  }).prefault({}),
+  networks: z.strictObject({ include: z.array(z.string().min(1)).default([]) }).prefault({}),
+});
+
+export const InfraConfig = z.strictObject({
+  project: z.strictObject({ name: projectName, prefix: projectName.optional() }),
+  sandbox: Sandbox.optional(),
+  worktree: z.strictObject({
+    root: z.string().min(1, "must not be empty").default(".."),
+    copy: z.array(relativePath).default([]),
+    base: z.string().min(1, "must not be empty").optional(),
+  }).prefault({}),
+  plugins: z.object({
+    enable: z.array(z.string().regex(PLUGIN_NAME, "plugin names match ^[a-z][a-z0-9-]*$")).default([]),
+  }).catchall(z.record(z.string(), z.unknown(), "each [plugins.<name>] must be a table")).prefault({}),
+}).superRefine((config, ctx) => {
+  const health = config.sandbox?.health;
+  if (health && !(health.port_var in config.sandbox!.ports)) {
+    const known = Object.keys(config.sandbox!.ports);
+    ctx.addIssue({
+      code: "custom",
+      path: ["sandbox", "health", "port_var"],
+      message: known.length
+        ? `must be one of the keys of [sandbox.ports] (${known.join(", ")})`
+        : "must name a key of [sandbox.ports], which is empty",
+    });
+  }
+});
+export type InfraConfig = z.infer<typeof InfraConfig>;
+export type SandboxConfig = NonNullable<InfraConfig["sandbox"]>;
+
+export const GlobalConfig = z.strictObject({
+  slots: z.strictObject({ max: z.int().min(1, "must be 1–200").max(200, "must be 1–200").default(20) })
+    .prefault({}),
+  compose: z.strictObject({
+    command: z.enum(["docker compose", "docker-compose"], 'must be "docker compose" or "docker-compose"')
+      .optional(),
+  }).prefault({}),
+  observability: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+  plugins: z.strictObject({ enable: z.array(z.string().regex(PLUGIN_NAME)).default([]) }).prefault({}),
+});
+export type GlobalConfig = z.infer<typeof GlobalConfig>;

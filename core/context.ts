@@ -1,0 +1,76 @@
+/**
+ * The context every command runs with. Side effects come in through it (subprocesses, logger,
+ * state paths, clock, abort signal), so commands can be driven from tests without global state.
+ */
+import { loadGlobalConfig } from "./config/load.ts";
+import type { GlobalConfig } from "./config/schema.ts";
+import { type Exec, exec as realExec } from "./exec.ts";
+import { Git } from "./git.ts";
+import { Hooks } from "./hooks.ts";
+import { type Logger, makeLogger, makeStyle, type Style } from "./output.ts";
+import { type HomePaths, homePaths } from "./paths.ts";
+import type { Plugin } from "./plugin_api.ts";
+import { findProject, type Project } from "./project.ts";
+
+export interface Context {
+  cwd: string;
+  home: HomePaths;
+  exec: Exec;
+  git: Git;
+  log: Logger;
+  style: Style;
+  signal: AbortSignal;
+  /** True when prompts may be shown (stdin and stderr are terminals). */
+  interactive: boolean;
+  now(): Date;
+  globalConfig(): Promise<GlobalConfig>;
+  /** The project around `dir` (default: the working directory). */
+  project(dir?: string): Promise<Project>;
+  /** The dispatcher with the plugins active for `project`. */
+  hooks(project: Project): Promise<Hooks>;
+}
+
+export interface ContextOptions {
+  cwd?: string;
+  env?: { get(key: string): string | undefined };
+  exec?: Exec;
+  log?: Logger;
+  style?: Style;
+  signal?: AbortSignal;
+  interactive?: boolean;
+  /** Plugins for a project; the CLI passes the built-ins plus enabled external plugins. */
+  plugins?: (ctx: Context, project: Project) => Promise<Plugin[]>;
+}
+
+/**
+ * Builds a context; every option has a real default.
+ *
+ * @example
+ * const ctx = makeContext({ cwd: repo, env: new Map([["KINFRA_HOME", tmp]]) });
+ */
+export function makeContext(options: ContextOptions = {}): Context {
+  const style = options.style ?? makeStyle(false);
+  const run = options.exec ?? realExec;
+  let global: Promise<GlobalConfig> | undefined;
+  const ctx: Context = {
+    cwd: options.cwd ?? Deno.cwd(),
+    home: homePaths(options.env),
+    exec: run,
+    git: new Git(run),
+    log: options.log ?? makeLogger({ quiet: false, verbose: false }, style),
+    style,
+    signal: options.signal ?? new AbortController().signal,
+    interactive: options.interactive ?? false,
+    now: () => new Date(),
+    globalConfig: () => global ??= loadGlobalConfig(ctx.home),
+    project: async (dir) => findProject(ctx.git, dir ?? ctx.cwd, (await ctx.globalConfig()).slots.max),
+    hooks: async (project) =>
+      new Hooks(await (options.plugins?.(ctx, project) ?? Promise.resolve([])), {
+        log: ctx.log,
+        exec: run,
+        signal: ctx.signal,
+        home: ctx.home.root,
+      }),
+  };
+  return ctx;
+}

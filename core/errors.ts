@@ -1,0 +1,64 @@
+/**
+ * Typed errors. Every failure kinfra reports is a KinfraError carrying its exit code and a hint;
+ * main.ts is the one place that prints them and exits.
+ */
+
+/** Exit codes of SPEC §5. */
+export const Exit = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  blocked: 3,
+  environment: 4,
+  interrupted: 130,
+} as const;
+export type ExitCode = typeof Exit[keyof typeof Exit];
+
+export interface KinfraErrorOptions {
+  code?: ExitCode;
+  /** One line telling the user what to do next. */
+  hint?: string;
+  /** Extra lines shown under the message (file lists, log tails). */
+  details?: string[];
+  cause?: unknown;
+}
+
+/**
+ * An error meant for the user.
+ *
+ * @example
+ * throw new KinfraError(`Feature name "a b" is invalid`, { code: Exit.usage, hint: "Use letters, digits, . _ -" });
+ */
+export class KinfraError extends Error {
+  readonly code: ExitCode;
+  readonly hint?: string;
+  readonly details: string[];
+
+  constructor(message: string, options: KinfraErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = "KinfraError";
+    this.code = options.code ?? Exit.failed;
+    this.hint = options.hint;
+    this.details = options.details ?? [];
+  }
+}
+
+/** A usage or configuration error (exit 2). */
+export function usageError(message: string, hint?: string, details?: string[]): KinfraError {
+  return new KinfraError(message, { code: Exit.usage, hint, details });
+}
+
+/** Something the user must resolve first: dirty worktree, veto, unmerged branch (exit 3). */
+export function blockedError(message: string, hint?: string, details?: string[]): KinfraError {
+  return new KinfraError(message, { code: Exit.blocked, hint, details });
+}
+
+/** A missing tool or service: git, the Docker engine, compose (exit 4). */
+export function environmentError(message: string, hint?: string): KinfraError {
+  return new KinfraError(message, { code: Exit.environment, hint });
+}
+
+/** The message of any thrown value, for wrapping foreign errors. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,134 @@
+/**
+ * The hook dispatcher (SPEC §7). Setup events run plugins in ascending order and stop at the first
+ * error; teardown events run in descending order, report errors and go on; observation events
+ * collect from everyone. Rollback pairs each setup event with the teardown event that undoes it.
+ */
+import { Exit, KinfraError, messageOf } from "./errors.ts";
+import type { Exec } from "./exec.ts";
+import type { Logger } from "./output.ts";
+import type { Rollback } from "./rollback.ts";
+import type {
+  EventMap,
+  EventName,
+  HookContext,
+  HookInput,
+  Plugin,
+  SetupEvent,
+  TeardownEvent,
+} from "./plugin_api.ts";
+
+/** The teardown event that undoes each setup event, for rollback. */
+export const UNDO: Partial<Record<SetupEvent, TeardownEvent>> = {
+  "worktree.created": "worktree.removed",
+  "slot.claimed": "slot.released",
+  "sandbox.start": "sandbox.stop",
+};
+
+export interface Reply<E extends EventName> {
+  plugin: string;
+  result: EventMap[E];
+}
+
+export interface Failure {
+  plugin: string;
+  event: EventName;
+  message: string;
+}
+
+export interface HookEnvironment {
+  log: Logger;
+  exec: Exec;
+  signal: AbortSignal;
+  home: string;
+}
+
+export class Hooks {
+  readonly plugins: Plugin[];
+
+  constructor(plugins: Plugin[], private readonly environment: HookEnvironment) {
+    this.plugins = plugins.toSorted((a, b) =>
+      (a.order ?? 50) - (b.order ?? 50) || a.name.localeCompare(b.name)
+    );
+  }
+
+  /**
+   * Runs a setup event in ascending order. Each plugin sees the env collected so far; the first
+   * error is thrown as a KinfraError naming the plugin. With a rollback, the event's undo (see
+   * UNDO) is registered first, so plugins that succeeded before a failing one are undone too.
+   */
+  async setup<E extends SetupEvent>(event: E, input: HookInput, rollback?: Rollback): Promise<Reply<E>[]> {
+    const undo = UNDO[event];
+    if (rollback && undo) rollback.add(undo, () => this.teardown(undo, input));
+    const replies: Reply<E>[] = [];
+    for (const plugin of this.handling(event)) {
+      let result: EventMap[E] | void;
+      try {
+        result = await this.call(plugin, event, input);
+      } catch (e) {
+        throw new KinfraError(`Plugin "${plugin.name}" failed during ${event}: ${messageOf(e)}`, {
+          code: e instanceof KinfraError ? e.code : Exit.failed,
+          hint: e instanceof KinfraError ? e.hint : undefined,
+          details: e instanceof KinfraError ? e.details : [],
+          cause: e,
+        });
+      }
+      if (result) {
+        Object.assign(input.env, result.env ?? {});
+        replies.push({ plugin: plugin.name, result });
+      }
+    }
+    return replies;
+  }
+
+  /** Runs a teardown event in descending order; every plugin runs, failures are logged and returned. */
+  async teardown<E extends TeardownEvent>(
+    event: E,
+    input: HookInput,
+  ): Promise<{ replies: Reply<E>[]; failures: Failure[] }> {
+    return await this.each(event, input, this.handling(event).toReversed(), true);
+  }
+
+  /** Runs an observation event (`status`, `doctor`) on every plugin, collecting failures. */
+  async observe<E extends "status" | "doctor">(
+    event: E,
+    input: HookInput,
+  ): Promise<{ replies: Reply<E>[]; failures: Failure[] }> {
+    return await this.each(event, input, this.handling(event), false);
+  }
+
+  private async each<E extends EventName>(event: E, input: HookInput, plugins: Plugin[], warn: boolean) {
+    const replies: Reply<E>[] = [];
+    const failures: Failure[] = [];
+    for (const plugin of plugins) {
+      try {
+        const result = await this.call(plugin, event, input);
+        if (result) replies.push({ plugin: plugin.name, result });
+      } catch (e) {
+        failures.push({ plugin: plugin.name, event, message: messageOf(e) });
+        if (warn) {
+          this.environment.log.warn(`Plugin "${plugin.name}" failed during ${event}: ${messageOf(e)}`);
+        }
+      }
+    }
+    return { replies, failures };
+  }
+
+  private handling(event: EventName): Plugin[] {
+    return this.plugins.filter((p) => p.hooks[event]);
+  }
+
+  private async call<E extends EventName>(plugin: Plugin, event: E, input: HookInput) {
+    const { log, exec, signal, home } = this.environment;
+    const config = (input.config?.plugins as Record<string, unknown> | undefined)?.[plugin.name];
+    const ctx: HookContext<E> = {
+      ...input,
+      event,
+      pluginConfig: (config ?? {}) as Record<string, unknown>,
+      signal,
+      log: log.child(plugin.name),
+      exec,
+      home,
+    };
+    return await plugin.hooks[event]!(ctx);
+  }
+}

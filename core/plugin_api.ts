@@ -1,0 +1,126 @@
+/**
+ * The public plugin API. Built-in plugins (plugins/<name>/) import only this module, and the adapter
+ * for out-of-process plugins implements the same `Plugin` interface, so the dispatcher cannot tell
+ * them apart.
+ *
+ * @example
+ * export default definePlugin({
+ *   name: "hello",
+ *   order: 50,
+ *   hooks: { "worktree.ready": (ctx) => ({ messages: [`Hello from ${ctx.worktree.path}`] }) },
+ * });
+ */
+import type { Exec } from "./exec.ts";
+import type { Logger } from "./output.ts";
+
+export type { Exec, ExecOptions, ExecResult } from "./exec.ts";
+export type { Logger } from "./output.ts";
+export { KinfraError } from "./errors.ts";
+
+/** A compose document fragment; the core merges all fragments into one override file. */
+export type ComposeFragment = Record<string, unknown>;
+
+export interface SetupResult {
+  /** Variables for `.env.sandbox` and the services. */
+  env?: Record<string, string>;
+  compose?: ComposeFragment;
+  messages?: string[];
+}
+
+export interface TeardownResult {
+  messages?: string[];
+}
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** How to fix it, shown when `ok` is false. */
+  hint?: string;
+  /** A warning is reported but does not fail `doctor`. */
+  severity?: "error" | "warning";
+}
+
+/** Every lifecycle event with the result its handlers may return (SPEC §7). */
+export interface EventMap {
+  "worktree.created": SetupResult;
+  "slot.claimed": SetupResult;
+  "sandbox.prepare": SetupResult;
+  "sandbox.start": SetupResult;
+  "sandbox.ready": SetupResult;
+  "worktree.ready": SetupResult;
+  "worktree.removing": TeardownResult & { veto?: string };
+  "sandbox.stop": TeardownResult;
+  "slot.released": TeardownResult;
+  "worktree.removed": TeardownResult;
+  status: { status?: Record<string, unknown>; messages?: string[] };
+  doctor: { checks?: Check[] };
+}
+export type EventName = keyof EventMap;
+
+export const SETUP_EVENTS = [
+  "worktree.created",
+  "slot.claimed",
+  "sandbox.prepare",
+  "sandbox.start",
+  "sandbox.ready",
+  "worktree.ready",
+] as const satisfies readonly EventName[];
+export const TEARDOWN_EVENTS = [
+  "worktree.removing",
+  "sandbox.stop",
+  "slot.released",
+  "worktree.removed",
+] as const satisfies readonly EventName[];
+export const OBSERVATION_EVENTS = ["status", "doctor"] as const satisfies readonly EventName[];
+export type SetupEvent = typeof SETUP_EVENTS[number];
+export type TeardownEvent = typeof TEARDOWN_EVENTS[number];
+
+/** The data every handler receives; external plugins get exactly this as JSON on stdin. */
+export interface HookInput {
+  project: { name: string; prefix: string; root: string };
+  worktree: {
+    path: string;
+    branch: string;
+    kind: "spec" | "impl";
+    feature: string;
+    milestone?: string;
+  } | null;
+  slot: { id: number; dir: string; compose_project: string } | null;
+  ports: Record<string, number>;
+  /** Variables collected so far from core and earlier plugins. */
+  env: Record<string, string>;
+  flags: Record<string, boolean | string | undefined>;
+  /** The whole validated infra.toml, or null without one. */
+  config: Record<string, unknown> | null;
+}
+
+/** What a handler gets: the input plus its own config table and the side-effect channels. */
+export interface HookContext<E extends EventName = EventName> extends HookInput {
+  event: E;
+  /** This plugin's `[plugins.<name>]` table from infra.toml (empty when absent). */
+  pluginConfig: Record<string, unknown>;
+  signal: AbortSignal;
+  log: Logger;
+  exec: Exec;
+  /** The state home (`$KINFRA_HOME`). */
+  home: string;
+}
+
+export type Handler<E extends EventName> = (
+  ctx: HookContext<E>,
+) => EventMap[E] | void | Promise<EventMap[E] | void>;
+
+export interface Plugin {
+  name: string;
+  /** 0–100; setup runs ascending, teardown descending. Default 50. */
+  order?: number;
+  version?: string;
+  description?: string;
+  hooks: { [E in EventName]?: Handler<E> };
+}
+
+/** Identity helper that gives a plugin object its type. */
+export function definePlugin(plugin: Plugin): Plugin {
+  return plugin;
+}

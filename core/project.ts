@@ -1,0 +1,63 @@
+/**
+ * Project discovery (SPEC §2): the project root is the nearest ancestor holding
+ * `.devops-ai/infra.toml`, looked up in the main worktree even when kinfra runs inside a linked one,
+ * so an uncommitted infra.toml still applies. Without infra.toml the git top level is the project
+ * and its directory name the prefix (GAP-13).
+ */
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { parseInfraConfig } from "./config/load.ts";
+import type { InfraConfig } from "./config/schema.ts";
+import type { Git } from "./git.ts";
+import { exists } from "./paths.ts";
+
+export const CONFIG_DIR = ".devops-ai";
+export const CONFIG_FILE = "infra.toml";
+
+export interface Project {
+  /** Directory holding `.devops-ai/infra.toml` (or the main worktree's top level without one). */
+  root: string;
+  /** Top level of the main worktree; git commands run here. */
+  gitRoot: string;
+  name: string;
+  prefix: string;
+  configPath?: string;
+  config?: InfraConfig;
+  /** Absolute directory new worktrees are created in. */
+  worktreeRoot: string;
+}
+
+/**
+ * Finds and loads the project around `cwd`.
+ *
+ * @example
+ * const project = await findProject(git, "/src/khealth-impl-x-M1/src", 20);
+ * project.root; // "/src/khealth"
+ */
+export async function findProject(git: Git, cwd: string, maxSlots: number): Promise<Project> {
+  const { top, mainTop } = await git.locate(cwd);
+  const inMain = join(mainTop, relative(top, resolve(cwd)));
+  const configPath = await findConfigUpwards((await exists(inMain)) ? inMain : mainTop, mainTop);
+  if (!configPath) {
+    const name = basename(mainTop);
+    return { root: mainTop, gitRoot: mainTop, name, prefix: name, worktreeRoot: dirname(mainTop) };
+  }
+  const root = dirname(dirname(configPath));
+  const config = parseInfraConfig(await Deno.readTextFile(configPath), configPath, maxSlots);
+  return {
+    root,
+    gitRoot: mainTop,
+    name: config.project.name,
+    prefix: config.project.prefix ?? config.project.name,
+    configPath,
+    config,
+    worktreeRoot: resolve(root, config.worktree.root),
+  };
+}
+
+async function findConfigUpwards(start: string, stop: string): Promise<string | undefined> {
+  for (let dir = start;; dir = dirname(dir)) {
+    const candidate = join(dir, CONFIG_DIR, CONFIG_FILE);
+    if (await exists(candidate)) return candidate;
+    if (dir === stop || dir === dirname(dir)) return undefined;
+  }
+}

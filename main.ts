@@ -1,0 +1,24 @@
+/**
+ * kinfra's entry point: run the CLI, and turn any error into its message and exit code.
+ * Ctrl-C aborts the running command (which rolls back) and exits 130; a second Ctrl-C exits at once.
+ */
+import { runCli } from "./core/cli.ts";
+import { colorEnabled, makeStyle } from "./core/output.ts";
+import { interrupted, reportError } from "./core/report.ts";
+import { builtinPlugins } from "./plugins/mod.ts";
+
+const controller = new AbortController();
+Deno.addSignalListener("SIGINT", () => controller.signal.aborted ? Deno.exit(130) : controller.abort());
+
+const args = Deno.args;
+try {
+  await runCli(args, { signal: controller.signal, plugins: () => Promise.resolve(builtinPlugins) });
+  if (controller.signal.aborted) throw interrupted();
+} catch (error) {
+  const style = makeStyle(!args.includes("--no-color") && colorEnabled(false));
+  Deno.exit(reportError(controller.signal.aborted ? interrupted() : error, {
+    json: args.includes("--json"),
+    verbose: args.includes("-v") || args.includes("--verbose"),
+    style,
+  }));
+}

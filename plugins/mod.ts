@@ -1,0 +1,7 @@
+/**
+ * The built-in plugins. Each one is a `Plugin` built with the public API in core/plugin_api.ts,
+ * exactly as a third-party plugin would be.
+ */
+import type { Plugin } from "../core/plugin_api.ts";
+
+export const builtinPlugins: Plugin[] = [];
