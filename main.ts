@@ -12,8 +12,12 @@ Deno.addSignalListener("SIGINT", () => controller.signal.aborted ? Deno.exit(130
 
 const args = Deno.args;
 try {
-  await runCli(args, { signal: controller.signal, plugins: () => Promise.resolve(builtinPlugins) });
+  const code = await runCli(args, {
+    signal: controller.signal,
+    plugins: () => Promise.resolve(builtinPlugins),
+  });
   if (controller.signal.aborted) throw interrupted();
+  Deno.exit(code);
 } catch (error) {
   const style = makeStyle(!args.includes("--no-color") && colorEnabled(false));
   Deno.exit(reportError(controller.signal.aborted ? interrupted() : error, {

@@ -29,6 +29,8 @@ export interface CliOptions {
 }
 
 /** Builds the commander program; `run` is what every action calls with its lazily loaded command. */
+let exitCode = 0;
+
 export function buildProgram(options: CliOptions): Command {
   // deno-lint-ignore no-explicit-any
   const run = (fn: (ctx: Context, ...args: any[]) => Promise<CommandOutput>) =>
@@ -37,7 +39,9 @@ export function buildProgram(options: CliOptions): Command {
     const command = args.at(-1) as Command;
     const flags = command.optsWithGlobals() as GlobalFlags;
     const ctx = contextFor(flags, options);
-    renderOutput(await fn(ctx, ...args.slice(0, -1)), Boolean(flags.json), Boolean(flags.quiet));
+    const output = await fn(ctx, ...args.slice(0, -1));
+    renderOutput(output, Boolean(flags.json), Boolean(flags.quiet));
+    exitCode = output.exitCode ?? 0;
   };
 
   const program = new Command("kinfra")
@@ -62,8 +66,13 @@ export function buildProgram(options: CliOptions): Command {
     .option("--no-sandbox", "configure worktrees only, no sandbox")
     .option("--health-endpoint <path>", "HTTP path that answers 2xx when the sandbox is healthy")
     .option("--health-port-var <var>", "port variable the health check uses (default: the first)")
-    .option("--code-target <service...>", "services that receive the code mounts")
-    .option("--mount <spec...>", "code mounts, host:container[:ro]")
+    .option(
+      "--code-target <service>",
+      "a service that receives the code mounts (repeatable)",
+      collect,
+      undefined,
+    )
+    .option("--mount <spec>", "a code mount, host:container[:ro] (repeatable)", collect, undefined)
     .action(run(async (ctx, o) => (await import("./commands/init.ts")).init(ctx, o)));
 
   program.command("spec")
@@ -108,6 +117,10 @@ export function buildProgram(options: CliOptions): Command {
   return program;
 }
 
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...previous ?? [], value];
+}
+
 function contextFor(flags: GlobalFlags, options: CliOptions): Context {
   const style = makeStyle(flags.color !== false && colorEnabled(false));
   return makeContext({
@@ -128,13 +141,15 @@ function resolveDirectory(dir: string): string {
 }
 
 /** Parses and runs; commander's own errors become usage errors (exit 2), help and version exit 0. */
-export async function runCli(args: string[], options: CliOptions): Promise<void> {
+export async function runCli(args: string[], options: CliOptions): Promise<number> {
   const program = buildProgram(options);
+  exitCode = 0;
   try {
     await program.parseAsync(args, { from: "user" });
+    return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.exitCode === 0) return;
+      if (e.exitCode === 0) return 0;
       throw usageError(
         e.message.replace(/^error: /, ""),
         "Run `kinfra --help` (or `kinfra <command> --help`).",

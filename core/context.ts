@@ -14,6 +14,7 @@ import { findProject, type Project } from "./project.ts";
 
 export interface Context {
   cwd: string;
+  env: { get(key: string): string | undefined };
   home: HomePaths;
   exec: Exec;
   git: Git;
@@ -54,6 +55,7 @@ export function makeContext(options: ContextOptions = {}): Context {
   let global: Promise<GlobalConfig> | undefined;
   const ctx: Context = {
     cwd: options.cwd ?? Deno.cwd(),
+    env: options.env ?? Deno.env,
     home: homePaths(options.env),
     exec: run,
     git: new Git(run),

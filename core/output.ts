@@ -88,4 +88,6 @@ export function table(header: string[], rows: string[][]): string {
 export interface CommandOutput {
   data: unknown;
   text: string;
+  /** Exit code for a report that is printed in full but still means failure (e.g. `doctor`). */
+  exitCode?: number;
 }

@@ -1,0 +1,117 @@
+/**
+ * `kinfra doctor`: checks everything kinfra depends on, each with a fix hint, plus the checks
+ * plugins add through the `doctor` event. Exits 4 when an essential check fails.
+ */
+import type { Context } from "../context.ts";
+import { dockerEngineVersion, probeCompose } from "../compose.ts";
+import { Exit, messageOf } from "../errors.ts";
+import type { CommandOutput } from "../output.ts";
+import { exists } from "../paths.ts";
+import type { Check } from "../plugin_api.ts";
+import { readRegistry } from "../registry.ts";
+
+export async function doctor(ctx: Context): Promise<CommandOutput> {
+  const checks: Check[] = [await gitCheck(ctx), ...await dockerChecks(ctx), await registryCheck(ctx)];
+  const project = await ctx.project().catch(() => undefined);
+  if (project) {
+    const hooks = await ctx.hooks(project);
+    const { replies, failures } = await hooks.observe("doctor", {
+      project: { name: project.name, prefix: project.prefix, root: project.root },
+      worktree: null,
+      slot: null,
+      ports: {},
+      env: {},
+      flags: {},
+      config: (project.config ?? null) as Record<string, unknown> | null,
+    });
+    checks.push(...replies.flatMap((r) => r.result.checks ?? []));
+    checks.push(
+      ...failures.map((f) => ({
+        name: `plugin ${f.plugin}`,
+        ok: false,
+        detail: f.message,
+        severity: "warning" as const,
+      })),
+    );
+  }
+  const failed = checks.filter((c) => !c.ok && c.severity !== "warning");
+  const mark = (c: Check) =>
+    c.ok ? ctx.style.green("✓") : c.severity === "warning" ? ctx.style.yellow("!") : ctx.style.red("✗");
+  return {
+    data: { ok: failed.length === 0, checks },
+    text: checks.map((c) => `${mark(c)} ${c.name}: ${c.detail}${!c.ok && c.hint ? `\n    → ${c.hint}` : ""}`)
+      .join("\n"),
+    exitCode: failed.length ? Exit.environment : Exit.ok,
+  };
+}
+
+async function gitCheck(ctx: Context): Promise<Check> {
+  const result = await ctx.exec("git", ["--version"]).catch(() => undefined);
+  return result?.success
+    ? { name: "git", ok: true, detail: result.stdout.trim() }
+    : { name: "git", ok: false, detail: "not found", hint: "Install git 2.31 or newer." };
+}
+
+async function dockerChecks(ctx: Context): Promise<Check[]> {
+  const engine = await dockerEngineVersion(ctx.exec);
+  const preferred = ctx.env.get("KINFRA_COMPOSE") ?? (await ctx.globalConfig()).compose.command;
+  const v2 = await probeCompose(ctx.exec, "docker compose");
+  const v1 = await probeCompose(ctx.exec, "docker-compose");
+  const chosen = preferred ? (preferred === "docker-compose" ? v1 : v2) : v2 ?? v1;
+  const found = [v2 && `docker compose ${v2.version}`, v1 && `docker-compose ${v1.version}`].filter(Boolean);
+  return [
+    engine ? { name: "docker engine", ok: true, detail: `running (server ${engine})` } : {
+      name: "docker engine",
+      ok: false,
+      detail: "not reachable",
+      hint: "Start Docker (dockerd or Docker Desktop); sandboxes need it, spec worktrees do not.",
+    },
+    chosen
+      ? {
+        name: "compose",
+        ok: true,
+        detail: `using ${chosen.argv.join(" ")} ${chosen.version} (${chosen.flavour}${
+          preferred ? ", chosen explicitly" : ""
+        }); found: ${found.join(", ")}`,
+      }
+      : {
+        name: "compose",
+        ok: false,
+        detail: preferred
+          ? `"${preferred}" was requested but does not work`
+          : "neither `docker compose` nor `docker-compose` found",
+        hint: "Install the Compose v2 plugin or docker-compose; or fix KINFRA_COMPOSE / [compose] command.",
+      },
+  ];
+}
+
+async function registryCheck(ctx: Context): Promise<Check> {
+  try {
+    const registry = await readRegistry(ctx.home);
+    const entries = Object.values(registry.worktrees);
+    const missing = [];
+    for (const e of entries) if (!await exists(e.path)) missing.push(e.path);
+    return missing.length
+      ? {
+        name: "registry",
+        ok: false,
+        severity: "warning",
+        detail: `${entries.length} worktrees, ${missing.length} missing on disk: ${missing.join(", ")}`,
+        hint: "Run `kinfra gc` or `kinfra done <name>` for each.",
+      }
+      : {
+        name: "registry",
+        ok: true,
+        detail: `${ctx.home.registry}: ${entries.length} worktrees, ${
+          Object.keys(registry.slots).length
+        } slots`,
+      };
+  } catch (e) {
+    return {
+      name: "registry",
+      ok: false,
+      detail: messageOf(e),
+      hint: "Repair or move the file aside, then run `kinfra gc`.",
+    };
+  }
+}

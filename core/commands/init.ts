@@ -1,0 +1,171 @@
+/**
+ * `kinfra init`: writes `.devops-ai/infra.toml` and parameterizes the compose file's published ports
+ * in place. Interactive on a terminal; scriptable with flags and `--yes`. Shows every change before
+ * writing it and never replaces an existing infra.toml without confirmation or `--force` (GAP-16).
+ */
+import { basename, join } from "node:path";
+import { writeFileAtomic } from "../atomic.ts";
+import { dockerEngineVersion } from "../compose.ts";
+import { analyzeCompose, findComposeFile } from "../compose_file.ts";
+import { parseInfraConfig } from "../config/load.ts";
+import { parseMount } from "../config/mounts.ts";
+import { PROJECT_NAME } from "../config/schema.ts";
+import type { Context } from "../context.ts";
+import { blockedError, environmentError, usageError } from "../errors.ts";
+import { type InitAnswers, planInit } from "../init_plan.ts";
+import type { CommandOutput } from "../output.ts";
+import { exists } from "../paths.ts";
+import { CONFIG_DIR, CONFIG_FILE } from "../project.ts";
+
+export interface InitOptions {
+  yes?: boolean;
+  force?: boolean;
+  name?: string;
+  prefix?: string;
+  composeFile?: string;
+  /** false with `--no-sandbox`. */
+  sandbox?: boolean;
+  healthEndpoint?: string;
+  healthPortVar?: string;
+  codeTarget?: string[];
+  mount?: string[];
+}
+
+export async function init(ctx: Context, options: InitOptions): Promise<CommandOutput> {
+  const root = (await ctx.git.locate(ctx.cwd).catch(() => undefined))?.top ?? ctx.cwd;
+  const configPath = join(root, CONFIG_DIR, CONFIG_FILE);
+  const interactive = ctx.interactive && !options.yes;
+  if (!interactive && !options.yes && options.name === undefined) {
+    throw usageError(
+      "kinfra init needs answers, and there is no terminal to ask them on.",
+      "Pass --yes to accept every default, or give them as flags: --name, --prefix, --compose-file, " +
+        "--health-endpoint, --health-port-var, --mount, --code-target (or --no-sandbox).",
+    );
+  }
+
+  const existing = await exists(configPath) ? await Deno.readTextFile(configPath) : undefined;
+  if (existing !== undefined && !options.force) {
+    if (!interactive) {
+      throw blockedError(
+        `${configPath} already exists; nothing was changed.`,
+        "Pass --force to replace it.",
+        existing.trimEnd().split("\n"),
+      );
+    }
+    const prompts = await import("../init_prompts.ts");
+    if (!await prompts.confirmUpdate(existing)) return unchanged(configPath);
+  }
+
+  const composeFile = options.sandbox === false
+    ? undefined
+    : options.composeFile ?? await findComposeFile(root);
+  if (options.composeFile && !await exists(join(root, options.composeFile))) {
+    throw usageError(`--compose-file: "${options.composeFile}" does not exist in ${root}.`);
+  }
+  const composeText = composeFile ? await Deno.readTextFile(join(root, composeFile)) : undefined;
+  const services = composeText ? analyzeCompose(composeText, composeFile!).services : [];
+
+  const defaults = defaultAnswers(root, options, composeFile);
+  const answers = interactive
+    ? await (await import("../init_prompts.ts")).ask(
+      defaults,
+      composeText ? analyzeCompose(composeText, composeFile!) : undefined,
+    )
+    : defaults;
+  checkAnswers(answers, services);
+  const plan = planInit(answers, composeText);
+  // Validate what would be written with the real loader before anything touches the disk.
+  parseInfraConfig(plan.infraToml, configPath, (await ctx.globalConfig()).slots.max);
+
+  if (composeFile) await requireDocker(ctx);
+  for (const w of plan.warnings) ctx.log.warn(w);
+  if (plan.compose?.diff.length) {
+    ctx.log.info(`Changes to ${plan.compose.path}:\n${plan.compose.diff.map((l) => "  " + l).join("\n")}`);
+  }
+  ctx.log.info(
+    `${existing ? "New" : ""} ${CONFIG_DIR}/${CONFIG_FILE}:\n${plan.infraToml.replace(/^/gm, "  ")}`.trim(),
+  );
+  if (interactive && !await (await import("../init_prompts.ts")).confirmWrite()) return unchanged(configPath);
+
+  const written: string[] = [];
+  if (plan.compose && plan.compose.after !== plan.compose.before) {
+    await writeFileAtomic(join(root, plan.compose.path), plan.compose.after);
+    written.push(plan.compose.path);
+  }
+  await writeFileAtomic(configPath, plan.infraToml);
+  written.push(`${CONFIG_DIR}/${CONFIG_FILE}`);
+  return {
+    data: {
+      root,
+      config: configPath,
+      written,
+      ports: plan.ports,
+      compose_file: composeFile ?? null,
+      warnings: plan.warnings,
+    },
+    text: [
+      `${ctx.style.green("✓")} Wrote ${written.join(" and ")} in ${root}`,
+      ...Object.entries(plan.ports).map(([v, p]) => `  ${v} = ${p} (slot n gets ${p} + n)`),
+      `Commit ${written.length > 1 ? "both files" : "it"}: git add ${
+        written.join(" ")
+      } && git commit -m "Add kinfra config"`,
+    ].join("\n"),
+  };
+}
+
+function unchanged(configPath: string): CommandOutput {
+  return { data: { config: configPath, written: [] }, text: `Kept ${configPath} as it is.` };
+}
+
+/** The answers `--yes` (and the prompts' starting values) use: flags first, then defaults. */
+function defaultAnswers(root: string, options: InitOptions, composeFile?: string): InitAnswers {
+  const name = options.name ??
+    basename(root).toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^[-_]+/, "").slice(0, 40);
+  return {
+    name,
+    prefix: options.prefix ?? name,
+    composeFile,
+    healthEndpoint: options.healthEndpoint,
+    healthPortVar: options.healthPortVar,
+    mounts: options.mount ?? [],
+    codeTargets: options.codeTarget,
+  };
+}
+
+function checkAnswers(answers: InitAnswers, services: string[]): void {
+  for (const [flag, value] of [["--name", answers.name], ["--prefix", answers.prefix]] as const) {
+    if (!PROJECT_NAME.test(value)) {
+      throw usageError(
+        `${flag} "${value}" is not a valid project name.`,
+        "Use 1–40 characters of a–z, 0–9, '_' or '-', starting with a letter or digit.",
+      );
+    }
+  }
+  if (answers.healthEndpoint !== undefined && !answers.healthEndpoint.startsWith("/")) {
+    throw usageError(`--health-endpoint "${answers.healthEndpoint}" must start with "/".`);
+  }
+  for (const mount of answers.mounts) {
+    const parsed = parseMount(mount);
+    if (typeof parsed === "string") {
+      throw usageError(`--mount "${mount}": ${parsed}.`, "Format: host:container[:ro], e.g. src/:/app/src");
+    }
+  }
+  for (const target of answers.codeTargets ?? []) {
+    if (!services.includes(target)) {
+      throw usageError(
+        `--code-target "${target}" is not a service of the compose file.`,
+        `Services: ${services.join(", ") || "none"}.`,
+      );
+    }
+  }
+}
+
+/** GAP-5: a sandbox needs a running engine; say so before writing anything. */
+async function requireDocker(ctx: Context): Promise<void> {
+  if (!await dockerEngineVersion(ctx.exec)) {
+    throw environmentError(
+      "Docker is not running.",
+      "Start the Docker engine (or Docker Desktop) and run kinfra init again; use --no-sandbox for worktrees only.",
+    );
+  }
+}
