@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# kinfra's main flow on a throwaway project: init → spec → dirty done (refused) → done → impl with a
+# running sandbox → status → done. Installs what is missing (see setup.sh). Everything lives in a
+# temp dir with its own KINFRA_HOME; nothing of yours is touched. KEEP=1 keeps the temp dir.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/scripts/setup.sh"
+ensure_deno
+HAVE_DOCKER=1
+{ ensure_docker && ensure_test_image; } || HAVE_DOCKER=0
+
+WORK=$(mktemp -d /tmp/kinfra-demo.XXXXXX)
+export KINFRA_HOME="$WORK/home" NO_COLOR=1
+kinfra() { $DENO run -A --quiet "$ROOT/main.ts" "$@"; }
+step() { printf '\n\033[1m$ kinfra %s\033[0m\n' "$*"; }
+cleanup() {
+  kinfra worktrees --json >/dev/null 2>&1 && for n in $(kinfra --json worktrees | sed -n 's/.*"name": "\(.*\)".*/\1/p'); do
+    kinfra -q done --force "$n" >/dev/null 2>&1 || true
+  done
+  [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# A small project: a web service whose health endpoint is served by busybox httpd.
+mkdir -p "$WORK/shop/src" && cd "$WORK/shop"
+cat >docker-compose.yml <<'YAML'
+# Shop demo stack (kinfra keeps these comments)
+services:
+  web:
+    image: kinfra-test/busybox:latest
+    init: true
+    command: ["httpd", "-f", "-p", "8080", "-h", "/app/src"]
+    ports:
+      - "8080:8080"   # the web UI
+YAML
+echo ok >src/health
+git init -q -b main && git add -A && git -c user.name=demo -c user.email=demo@example.invalid commit -qm "shop"
+
+if [ "$HAVE_DOCKER" = 1 ]; then
+  step init --yes --health-endpoint /health --mount src/:/app/src --code-target web
+  kinfra init --yes --health-endpoint /health --mount src/:/app/src --code-target web
+else
+  step init --yes --no-sandbox
+  kinfra init --yes --no-sandbox
+fi
+git add -A && git -c user.name=demo -c user.email=demo@example.invalid commit -qm "kinfra config"
+
+step spec checkout
+kinfra spec checkout
+echo "draft" >"$WORK/shop-spec-checkout/SPEC.md"
+step done checkout "   # uncommitted work: refused (exit 3)"
+kinfra done checkout || echo "(exit $? — nothing was removed)"
+step done checkout --force
+kinfra done checkout --force
+
+if [ "$HAVE_DOCKER" = 1 ] && kinfra --help | grep -q "^  impl"; then
+  step impl checkout/M1
+  kinfra impl checkout/M1
+  step status checkout-M1
+  kinfra status checkout-M1
+  step worktrees
+  kinfra worktrees
+  step done checkout-M1
+  kinfra done checkout-M1
+else
+  step worktrees --json
+  kinfra worktrees --json
+fi
+printf '\nDemo finished. (Work dir: %s%s)\n' "$WORK" "$([ "${KEEP:-0}" = 1 ] && echo ", kept" || echo ", removed")"

@@ -1,0 +1,61 @@
+# shellcheck shell=bash
+# Sourced by test.sh and demo.sh: makes sure Deno, a Docker engine with Compose, and the local test
+# image are present, installing what is missing and saying so. Sets $DENO.
+DENO_VERSION=2.9.6
+TEST_IMAGE=kinfra-test/busybox:latest
+
+say() { printf '\033[36m[setup]\033[0m %s\n' "$*" >&2; }
+
+ensure_deno() {
+  if command -v deno >/dev/null 2>&1 && deno --version 2>/dev/null | grep -q "deno $DENO_VERSION"; then
+    DENO=deno
+  elif command -v npm >/dev/null 2>&1 && say "installing Deno $DENO_VERSION from npm (npm install -g deno@$DENO_VERSION)" \
+    && npm install -g "deno@$DENO_VERSION" >/dev/null 2>&1 && command -v deno >/dev/null 2>&1; then
+    DENO=deno
+  else
+    say "using Deno $DENO_VERSION through npx"
+    DENO="npx --yes deno@$DENO_VERSION"
+  fi
+}
+
+docker_up() { docker info >/dev/null 2>&1; }
+
+# Compose v2 or v1, whichever works.
+compose_present() { docker compose version >/dev/null 2>&1 || docker-compose version >/dev/null 2>&1; }
+
+static_busybox() { [ -x /bin/busybox ] && ldd /bin/busybox 2>&1 | grep -q "not a dynamic"; }
+
+ensure_docker() {
+  docker_up && compose_present && { static_busybox || docker image inspect "$TEST_IMAGE" >/dev/null 2>&1; } && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    local missing=()
+    command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+    compose_present || missing+=(docker-compose)
+    static_busybox || missing+=(busybox-static)
+    if [ ${#missing[@]} -gt 0 ]; then
+      say "installing Debian packages: ${missing[*]} (apt-get)"
+      apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+    if ! docker_up; then
+      say "starting the Docker engine (dockerd, log in /tmp/kinfra-dockerd.log)"
+      (dockerd >/tmp/kinfra-dockerd.log 2>&1 &)
+      for _ in $(seq 1 60); do docker_up && break; sleep 0.5; done
+    fi
+  fi
+  docker_up || { say "no Docker engine: tests that need Docker are skipped (or fail with CI=true)"; return 1; }
+}
+
+# A tiny image from the static busybox: `httpd` answers health checks, `sh` runs everything else.
+ensure_test_image() {
+  docker image inspect "$TEST_IMAGE" >/dev/null 2>&1 && return 0
+  [ -x /bin/busybox ] || { say "no /bin/busybox to build $TEST_IMAGE from"; return 1; }
+  say "building $TEST_IMAGE from /bin/busybox (docker import; no registry needed)"
+  local root
+  root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/www" "$root/tmp" "$root/etc"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $(/bin/busybox --list); do ln -sf busybox "$root/bin/$applet"; done
+  echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
+  tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' - "$TEST_IMAGE" >/dev/null
+  rm -rf "$root"
+}

@@ -1,0 +1,140 @@
+/**
+ * Test helpers: temp dirs, real git repositories, and running the real kinfra CLI as a subprocess
+ * with KINFRA_HOME pointed at a temp dir.
+ */
+import { join } from "node:path";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON (for --json runs). */
+  json<T = Record<string, unknown>>(): T;
+}
+
+export interface Sandbox {
+  dir: string;
+  home: string;
+  /** Runs `kinfra args…` in `cwd` (default: the sandbox dir). */
+  kinfra(args: string[], options?: { cwd?: string; env?: Record<string, string> }): Promise<Run>;
+  /** Creates a git repository with one commit; returns its path. */
+  repo(name: string, files?: Record<string, string>): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+export async function makeSandbox(): Promise<Sandbox> {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "kinfra-test-" }));
+  const home = join(dir, "home");
+  return {
+    dir,
+    home,
+    kinfra: (args, options = {}) =>
+      runCommand(Deno.execPath(), ["run", "-A", "--quiet", MAIN, ...args], {
+        cwd: options.cwd ?? dir,
+        env: { KINFRA_HOME: home, NO_COLOR: "1", ...options.env },
+      }),
+    repo: async (name, files = {}) => {
+      const path = join(dir, name);
+      await Deno.mkdir(path, { recursive: true });
+      await writeFiles(path, { "README.md": `# ${name}\n`, ...files });
+      await git(path, "init", "-q", "-b", "main");
+      await git(path, "add", "-A");
+      await git(path, "commit", "-qm", "initial");
+      return path;
+    },
+    // Worktrees are created beside their repos, inside `dir`, so removing it removes everything.
+    cleanup: () => Deno.remove(dir, { recursive: true }).catch(() => {}),
+  };
+}
+
+export async function writeFiles(root: string, files: Record<string, string>): Promise<void> {
+  for (const [name, content] of Object.entries(files)) {
+    const path = join(root, name);
+    await Deno.mkdir(join(path, ".."), { recursive: true });
+    await Deno.writeTextFile(path, content);
+  }
+}
+
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: "kinfra test",
+  GIT_AUTHOR_EMAIL: "test@example.invalid",
+  GIT_COMMITTER_NAME: "kinfra test",
+  GIT_COMMITTER_EMAIL: "test@example.invalid",
+};
+
+/** Runs git in `cwd`; throws with its stderr on failure. Returns trimmed stdout. */
+export async function git(cwd: string, ...args: string[]): Promise<string> {
+  const r = await runCommand("git", args, { cwd, env: GIT_ENV });
+  if (r.code !== 0) throw new Error(`git ${args.join(" ")} failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+export async function runCommand(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; stdin?: string } = {},
+): Promise<Run> {
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: options.cwd,
+    env: { ...GIT_ENV, ...options.env },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(options.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  return {
+    code: out.code,
+    stdout,
+    stderr,
+    json: <T>() => {
+      try {
+        return JSON.parse(stdout) as T;
+      } catch {
+        throw new Error(`stdout is not JSON (exit ${out.code}):\n${stdout}\nstderr:\n${stderr}`);
+      }
+    },
+  };
+}
+
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Docker tests run when an engine answers; with CI=true a missing engine fails them instead of skipping. */
+export const dockerAvailable = await (async () => {
+  try {
+    const out = await new Deno.Command("docker", {
+      args: ["info", "--format", "{{.ServerVersion}}"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
+})();
+export const inCI = Deno.env.get("CI") === "true";
+
+/** Options for a test that needs the Docker engine. */
+export function needsDocker(): { ignore: boolean } {
+  return { ignore: !dockerAvailable && !inCI };
+}
+
+export function assertDocker(): void {
+  if (!dockerAvailable) throw new Error("This test needs a running Docker engine (CI=true: not skipping).");
+}

@@ -1,0 +1,159 @@
+/** `kinfra init`: scripted with --yes, comment-preserving compose edits, refusing to overwrite. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseInfraConfig } from "../core/config/load.ts";
+import { assertDocker, inCI, makeSandbox, needsDocker } from "./helpers.ts";
+
+const COMPOSE = `# Shop stack: this comment must survive
+services:
+  api:                    # the API
+    image: kinfra-test/busybox
+    ports:
+      - "8080:8080"       # HTTP
+      - 127.0.0.1:9229:9229
+    networks: [backend]
+
+  db:
+    image: kinfra-test/busybox
+    ports:
+      - target: 5432
+        published: 5432   # postgres
+networks:
+  backend: {}
+`;
+
+Deno.test({
+  name: "init --yes parameterizes ports in place, keeps comments, and a second run refuses without --force",
+  ...needsDocker(),
+  fn: async () => {
+    if (inCI) assertDocker();
+    const sb = await makeSandbox();
+    try {
+      const repo = await sb.repo("shop", { "docker-compose.yml": COMPOSE });
+      const run = await sb.kinfra([
+        "--json",
+        "init",
+        "--yes",
+        "--health-endpoint",
+        "/health",
+        "--mount",
+        "src/:/app/src",
+        "--code-target",
+        "api",
+      ], { cwd: repo });
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(run.json<{ ports: unknown }>().ports, {
+        SHOP_API_PORT: 8080,
+        SHOP_API_PORT_9229: 9229,
+        SHOP_DB_PORT: 5432,
+      });
+
+      const compose = await Deno.readTextFile(join(repo, "docker-compose.yml"));
+      const expected = COMPOSE
+        .replace(`"8080:8080"`, `"\${SHOP_API_PORT:-8080}:8080"`)
+        .replace(`127.0.0.1:9229:9229`, `"127.0.0.1:\${SHOP_API_PORT_9229:-9229}:9229"`)
+        .replace(`published: 5432`, `published: "\${SHOP_DB_PORT:-5432}"`);
+      assert.equal(compose, expected, "only the port scalars changed; comments and order intact");
+      assert.match(run.stderr, /custom networks \(backend\)/);
+
+      const config = parseInfraConfig(
+        await Deno.readTextFile(join(repo, ".devops-ai/infra.toml")),
+        "infra.toml",
+        20,
+      );
+      assert.equal(config.project.name, "shop");
+      assert.deepEqual(config.sandbox?.health, {
+        endpoint: "/health",
+        port_var: "SHOP_API_PORT",
+        timeout: 60,
+      });
+      assert.deepEqual(config.sandbox?.mounts.code_targets, ["api"]);
+      assert.deepEqual(config.sandbox?.networks.include, ["backend"]);
+
+      const again = await sb.kinfra(["init", "--yes"], { cwd: repo });
+      assert.equal(again.code, 3);
+      assert.match(again.stderr, /already exists/);
+      assert.match(again.stderr, /--force/);
+
+      const forced = await sb.kinfra(["init", "--yes", "--force", "--name", "shop2"], { cwd: repo });
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.equal(
+        await Deno.readTextFile(join(repo, "docker-compose.yml")),
+        expected,
+        "re-running is idempotent",
+      );
+      assert.match(await Deno.readTextFile(join(repo, ".devops-ai/infra.toml")), /name = "shop2"/);
+    } finally {
+      await sb.cleanup();
+    }
+  },
+});
+
+Deno.test("init without a terminal and without --yes names the flags and writes nothing", async () => {
+  const sb = await makeSandbox();
+  try {
+    const repo = await sb.repo("shop", { "docker-compose.yml": COMPOSE });
+    const run = await sb.kinfra(["init"], { cwd: repo });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /--yes/);
+    assert.match(run.stderr, /--name/);
+    assert.equal(await Deno.readTextFile(join(repo, "docker-compose.yml")), COMPOSE);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("init --no-sandbox writes a worktree-only config and leaves the compose file alone", async () => {
+  const sb = await makeSandbox();
+  try {
+    const repo = await sb.repo("My Shop", { "docker-compose.yml": COMPOSE });
+    const run = await sb.kinfra(["init", "--yes", "--no-sandbox"], { cwd: repo });
+    assert.equal(run.code, 0, run.stderr);
+    const config = parseInfraConfig(
+      await Deno.readTextFile(join(repo, ".devops-ai/infra.toml")),
+      "infra.toml",
+      20,
+    );
+    assert.equal(config.project.name, "my-shop");
+    assert.equal(config.sandbox, undefined);
+    assert.equal(await Deno.readTextFile(join(repo, "docker-compose.yml")), COMPOSE);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("init refuses bad flags with exit 2 before writing", async () => {
+  const sb = await makeSandbox();
+  try {
+    const repo = await sb.repo("shop", { "docker-compose.yml": COMPOSE });
+    for (
+      const args of [["--name", "Bad Name"], ["--mount", "../x:/y"], ["--code-target", "nope"], [
+        "--health-endpoint",
+        "health",
+      ]]
+    ) {
+      const run = await sb.kinfra(["init", "--yes", ...args], { cwd: repo });
+      assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+      assert.match(run.stderr, new RegExp(args[0]));
+    }
+    assert.equal(await Deno.readTextFile(join(repo, "docker-compose.yml")), COMPOSE);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test('init with a sandbox says "Docker is not running." (exit 4) when the engine does not answer', async () => {
+  const sb = await makeSandbox();
+  try {
+    const repo = await sb.repo("shop", { "docker-compose.yml": COMPOSE });
+    const run = await sb.kinfra(["init", "--yes"], {
+      cwd: repo,
+      env: { DOCKER_HOST: `unix://${sb.dir}/no-docker.sock` },
+    });
+    assert.equal(run.code, 4);
+    assert.match(run.stderr, /Docker is not running\./);
+    assert.equal(await Deno.readTextFile(join(repo, "docker-compose.yml")), COMPOSE);
+  } finally {
+    await sb.cleanup();
+  }
+});
