@@ -88,9 +88,9 @@ Deno.test("worktree.removing collects vetoes from every plugin", async () => {
 Deno.test("rollback runs every undo even when one fails", async () => {
   const done: string[] = [];
   const rollback = new Rollback(silentLogger);
-  rollback.add("one", async () => void done.push("one"));
+  rollback.add("one", () => Promise.resolve(void done.push("one")));
   rollback.add("two", () => Promise.reject(new Error("nope")));
-  rollback.add("three", async () => void done.push("three"));
+  rollback.add("three", () => Promise.resolve(void done.push("three")));
   assert.deepEqual(await rollback.run(), ["two"]);
   assert.deepEqual(done, ["three", "one"]);
 });
