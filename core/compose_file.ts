@@ -27,6 +27,8 @@ export interface ComposeInfo {
   ports: PublishedPort[];
   /** Custom networks (top-level `networks:` keys and networks named by services). */
   networks: string[];
+  /** Services that list `networks:` themselves (the others are on the implicit `default`). */
+  explicitNetworks: string[];
   /** Port entries kinfra cannot parameterize (ranges, odd forms), with the reason. */
   skipped: string[];
 }
@@ -58,7 +60,7 @@ export function analyzeCompose(text: string, path: string): ComposeInfo {
   if (!isMap(services)) {
     throw usageError(`${path} has no "services" mapping.`, "Is this a Docker Compose file?");
   }
-  const info: ComposeInfo = { services: [], ports: [], networks: [], skipped: [] };
+  const info: ComposeInfo = { services: [], ports: [], networks: [], explicitNetworks: [], skipped: [] };
   const topNetworks = doc.get("networks");
   if (isMap(topNetworks)) {
     info.networks.push(...topNetworks.items.map((p) => String((p.key as Scalar).value)));
@@ -75,6 +77,7 @@ export function analyzeCompose(text: string, path: string): ComposeInfo {
       : isMap(nets)
       ? nets.items.map((p) => String((p.key as Scalar).value))
       : [];
+    if (nets) info.explicitNetworks.push(service);
     for (const n of names) if (n !== "default" && !info.networks.includes(n)) info.networks.push(n);
     const ports = body.get("ports");
     if (!isSeq(ports)) continue;

@@ -4,6 +4,7 @@
  */
 import { loadGlobalConfig } from "./config/load.ts";
 import type { GlobalConfig } from "./config/schema.ts";
+import { type ComposeTool, detectCompose } from "./compose.ts";
 import { type Exec, exec as realExec } from "./exec.ts";
 import { Git } from "./git.ts";
 import { Hooks } from "./hooks.ts";
@@ -25,6 +26,8 @@ export interface Context {
   interactive: boolean;
   now(): Date;
   globalConfig(): Promise<GlobalConfig>;
+  /** The compose command to use (KINFRA_COMPOSE, then `[compose] command`, then detection). */
+  compose(): Promise<ComposeTool>;
   /** The project around `dir` (default: the working directory). */
   project(dir?: string): Promise<Project>;
   /** The dispatcher with the plugins active for `project`. */
@@ -53,6 +56,7 @@ export function makeContext(options: ContextOptions = {}): Context {
   const style = options.style ?? makeStyle(false);
   const run = options.exec ?? realExec;
   let global: Promise<GlobalConfig> | undefined;
+  let compose: Promise<ComposeTool> | undefined;
   const ctx: Context = {
     cwd: options.cwd ?? Deno.cwd(),
     env: options.env ?? Deno.env,
@@ -65,6 +69,10 @@ export function makeContext(options: ContextOptions = {}): Context {
     interactive: options.interactive ?? false,
     now: () => new Date(),
     globalConfig: () => global ??= loadGlobalConfig(ctx.home),
+    compose: () =>
+      compose ??= ctx.globalConfig().then((g) =>
+        detectCompose(run, ctx.env.get("KINFRA_COMPOSE") || g.compose.command)
+      ),
     project: async (dir) => findProject(ctx.git, dir ?? ctx.cwd, (await ctx.globalConfig()).slots.max),
     hooks: async (project) =>
       new Hooks(await (options.plugins?.(ctx, project) ?? Promise.resolve([])), {
@@ -72,6 +80,7 @@ export function makeContext(options: ContextOptions = {}): Context {
         exec: run,
         signal: ctx.signal,
         home: ctx.home.root,
+        compose: ctx.compose,
       }),
   };
   return ctx;

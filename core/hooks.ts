@@ -4,6 +4,7 @@
  * collect from everyone. Rollback pairs each setup event with the teardown event that undoes it.
  */
 import { Exit, KinfraError, messageOf } from "./errors.ts";
+import type { ComposeTool } from "./compose.ts";
 import type { Exec } from "./exec.ts";
 import type { Logger } from "./output.ts";
 import type { Rollback } from "./rollback.ts";
@@ -40,6 +41,7 @@ export interface HookEnvironment {
   exec: Exec;
   signal: AbortSignal;
   home: string;
+  compose: () => Promise<ComposeTool>;
 }
 
 export class Hooks {
@@ -118,7 +120,7 @@ export class Hooks {
   }
 
   private async call<E extends EventName>(plugin: Plugin, event: E, input: HookInput) {
-    const { log, exec, signal, home } = this.environment;
+    const { log, exec, signal, home, compose } = this.environment;
     const config = (input.config?.plugins as Record<string, unknown> | undefined)?.[plugin.name];
     const ctx: HookContext<E> = {
       ...input,
@@ -128,6 +130,7 @@ export class Hooks {
       log: log.child(plugin.name),
       exec,
       home,
+      compose,
     };
     return await plugin.hooks[event]!(ctx);
   }

@@ -10,12 +10,24 @@
  *   hooks: { "worktree.ready": (ctx) => ({ messages: [`Hello from ${ctx.worktree.path}`] }) },
  * });
  */
+import type { ComposeTool } from "./compose.ts";
 import type { Exec } from "./exec.ts";
 import type { Logger } from "./output.ts";
 
 export type { Exec, ExecOptions, ExecResult } from "./exec.ts";
 export type { Logger } from "./output.ts";
 export { KinfraError } from "./errors.ts";
+export type { ComposeTool } from "./compose.ts";
+export { tail } from "./exec.ts";
+export {
+  composeArgv,
+  listContainers,
+  removeByLabel,
+  type SlotFiles,
+  slotCopies,
+  stopSlotContainers,
+} from "./containers.ts";
+export { analyzeCompose } from "./compose_file.ts";
 
 /** A compose document fragment; the core merges all fragments into one override file. */
 export type ComposeFragment = Record<string, unknown>;
@@ -105,6 +117,8 @@ export interface HookContext<E extends EventName = EventName> extends HookInput 
   exec: Exec;
   /** The state home (`$KINFRA_HOME`). */
   home: string;
+  /** The compose command kinfra uses (v2 plugin or v1), resolved once. */
+  compose: () => Promise<ComposeTool>;
 }
 
 export type Handler<E extends EventName> = (

@@ -33,7 +33,13 @@ function recorder(name: string, order: number, calls: string[], failOn?: EventNa
   return definePlugin({ name, order, hooks: Object.fromEntries(events.map((e) => [e, hook(e)])) });
 }
 
-const env = { log: silentLogger, exec, signal: new AbortController().signal, home: "/tmp" };
+const env = {
+  log: silentLogger,
+  exec,
+  signal: new AbortController().signal,
+  home: "/tmp",
+  compose: () => Promise.reject(new Error("not used")),
+};
 
 Deno.test("setup runs plugins in ascending order and later plugins see earlier env", async () => {
   const calls: string[] = [];

@@ -9,7 +9,7 @@ import { blockedError } from "../errors.ts";
 import type { CommandOutput } from "../output.ts";
 import { exists } from "../paths.ts";
 import { updateRegistry } from "../registry.ts";
-import { releaseSandbox } from "../sandbox_teardown.ts";
+import { slotOf, stopSandbox } from "../sandbox.ts";
 import { assertNotMainWorktree, dirtyFiles, findWorktree, hookInput } from "../worktrees.ts";
 
 export interface DoneOptions {
@@ -54,8 +54,10 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
   }
 
   const failures = [...removing.failures];
-  if (entry.slot !== undefined) {
-    failures.push(...await releaseSandbox(ctx, hooks, input, entry.slot, messages));
+  const slot = await slotOf(ctx, entry);
+  if (slot) {
+    ctx.log.step(`Stopping sandbox (slot ${slot.slot_id})`);
+    failures.push(...await stopSandbox(ctx, hooks, input, slot, messages));
   }
 
   ctx.log.step(`Removing worktree ${entry.path}`);

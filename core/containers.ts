@@ -1,0 +1,129 @@
+/**
+ * Compose and Docker calls for one slot's containers, shared by the docker plugin (through the
+ * plugin API) and by the core's stale cleanup and `gc`. Always absolute paths (GAP-8); teardown
+ * uses the slot directory's copies (GAP-15) and falls back to compose labels when they are gone.
+ */
+import { join } from "node:path";
+import type { ComposeTool } from "./compose.ts";
+import { KinfraError } from "./errors.ts";
+import { type Exec, tail } from "./exec.ts";
+import { exists } from "./paths.ts";
+
+export interface SlotFiles {
+  /** The compose file `up` uses (the worktree's) or `down` uses (the slot dir's copy). */
+  composeFile: string;
+  override: string;
+  envFile: string;
+  project: string;
+}
+
+/** The slot directory's own copies, for teardown. */
+export function slotCopies(slotDir: string, project: string): SlotFiles {
+  return {
+    composeFile: join(slotDir, "docker-compose.yml"),
+    override: join(slotDir, "docker-compose.override.yml"),
+    envFile: join(slotDir, ".env.sandbox"),
+    project,
+  };
+}
+
+/** `compose -f <file> -f <override> --env-file <env> -p <project> <args…>` as argv. */
+export function composeArgv(tool: ComposeTool, files: SlotFiles, args: string[]): [string, string[]] {
+  return [tool.argv[0], [
+    ...tool.argv.slice(1),
+    "-f",
+    files.composeFile,
+    "-f",
+    files.override,
+    "--env-file",
+    files.envFile,
+    "-p",
+    files.project,
+    ...args,
+  ]];
+}
+
+export interface DownOptions {
+  /** Also remove the slot's named volumes (on `done`; `kinfra down` keeps them). */
+  volumes: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Stops and removes a slot's containers and networks. Uses the slot dir's copies when present,
+ * otherwise (or if compose fails) removes everything labelled with the compose project.
+ * Returns how it was done.
+ */
+export async function stopSlotContainers(
+  exec: Exec,
+  tool: ComposeTool,
+  slotDir: string,
+  project: string,
+  options: DownOptions,
+): Promise<"compose" | "labels"> {
+  const files = slotCopies(slotDir, project);
+  if (await exists(files.composeFile) && await exists(files.override) && await exists(files.envFile)) {
+    const [cmd, args] = composeArgv(tool, files, ["down", "--remove-orphans", ...(options.volumes ? ["-v"] : [])]);
+    const result = await exec(cmd, args, { cwd: slotDir });
+    if (result.success) return "compose";
+  }
+  await removeByLabel(exec, project, options.volumes);
+  return "labels";
+}
+
+const label = (project: string) => `label=com.docker.compose.project=${project}`;
+
+/** Removes every container, network (and optionally volume) labelled with a compose project. */
+export async function removeByLabel(exec: Exec, project: string, volumes: boolean): Promise<void> {
+  const ids = async (args: string[]) => (await dockerOk(exec, args)).split("\n").filter(Boolean);
+  const containers = await ids(["ps", "-aq", "--filter", label(project)]);
+  if (containers.length) await dockerOk(exec, ["rm", "-f", "-v", ...containers]);
+  const networks = await ids(["network", "ls", "-q", "--filter", label(project)]);
+  if (networks.length) await dockerOk(exec, ["network", "rm", ...networks]);
+  if (volumes) {
+    const vols = await ids(["volume", "ls", "-q", "--filter", label(project)]);
+    if (vols.length) await dockerOk(exec, ["volume", "rm", "-f", ...vols]);
+  }
+}
+
+export interface ContainerState {
+  name: string;
+  service: string;
+  state: string;
+  status: string;
+  ports: string;
+}
+
+/** The containers of a compose project, from Docker's labels (the same for Compose v1 and v2). */
+export async function listContainers(exec: Exec, project: string): Promise<ContainerState[]> {
+  const out = await dockerOk(exec, [
+    "ps",
+    "-a",
+    "--filter",
+    label(project),
+    "--format",
+    '{{.Names}}\t{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}\t{{.Ports}}',
+  ]);
+  return out.split("\n").filter(Boolean).map((line) => {
+    const [name, service, state, status, ports] = line.split("\t");
+    return { name, service, state, status, ports };
+  }).sort((a, b) => a.service.localeCompare(b.service));
+}
+
+/** Compose projects that have containers or networks, found by label (for `gc`). */
+export async function composeProjectsInDocker(exec: Exec): Promise<Set<string>> {
+  const fmt = ["--format", '{{.Label "com.docker.compose.project"}}'];
+  const containers = await dockerOk(exec, ["ps", "-a", "--filter", "label=com.docker.compose.project", ...fmt]);
+  const networks = await dockerOk(exec, ["network", "ls", "--filter", "label=com.docker.compose.project", ...fmt]);
+  return new Set([...containers.split("\n"), ...networks.split("\n")].filter(Boolean));
+}
+
+async function dockerOk(exec: Exec, args: string[]): Promise<string> {
+  const result = await exec("docker", args);
+  if (!result.success) {
+    throw new KinfraError(`docker ${args.slice(0, 2).join(" ")} failed (exit ${result.code}).`, {
+      details: tail(result.stderr, 5),
+    });
+  }
+  return result.stdout;
+}

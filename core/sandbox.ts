@@ -1,0 +1,171 @@
+/**
+ * Starting and stopping a worktree's sandbox (SPEC §6). Start is all-or-nothing: every step after
+ * the claim registers its undo, and any failure — a compose error, the health gate, a plugin,
+ * Ctrl-C — stops what started, releases the slot and removes the slot dir. The worktree is kept.
+ */
+import { join } from "node:path";
+import { writeFileAtomic } from "./atomic.ts";
+import { analyzeCompose } from "./compose_file.ts";
+import type { Context } from "./context.ts";
+import { Exit, KinfraError, messageOf, usageError } from "./errors.ts";
+import type { Failure, Hooks } from "./hooks.ts";
+import { mergeFragments, renderOverride } from "./override.ts";
+import { exists } from "./paths.ts";
+import type { HookInput } from "./plugin_api.ts";
+import type { Project } from "./project.ts";
+import { readRegistry, type SlotEntry, type WorktreeEntry } from "./registry.ts";
+import { interrupted } from "./report.ts";
+import { Rollback } from "./rollback.ts";
+import { claimSlot, composeProject, releaseSlot, setSlotStatus } from "./slots.ts";
+import { cleanStale } from "./stale.ts";
+
+export interface SandboxResult {
+  slot: SlotEntry;
+  messages: string[];
+}
+
+/** Reads the worktree's compose file and checks it against infra.toml before anything is claimed. */
+export async function checkComposeFile(project: Project, worktree: string) {
+  const sandbox = project.config!.sandbox!;
+  const path = join(worktree, sandbox.compose_file);
+  if (!await exists(path)) {
+    throw usageError(`The compose file ${path} does not exist.`, "Check [sandbox] compose_file in infra.toml.");
+  }
+  const text = await Deno.readTextFile(path);
+  const info = analyzeCompose(text, path);
+  const named = [
+    ["sandbox.mounts.code_targets", sandbox.mounts.code_targets],
+    ["sandbox.mounts.shared_targets", sandbox.mounts.shared_targets],
+    ["sandbox.otel.services", sandbox.otel.services ?? []],
+  ] as const;
+  for (const [key, services] of named) {
+    const unknown = services.filter((s) => !info.services.includes(s));
+    if (unknown.length) {
+      throw usageError(
+        `${key} names ${unknown.map((s) => `"${s}"`).join(", ")}, which ${unknown.length > 1 ? "are not services" : "is not a service"} of ${sandbox.compose_file}.`,
+        `Services in the compose file: ${info.services.join(", ")}.`,
+      );
+    }
+  }
+  const unused = Object.keys(sandbox.ports).filter((v) => !text.includes("${" + v));
+  if (unused.length) {
+    throw usageError(
+      `${path} does not use the port variable${unused.length > 1 ? "s" : ""} ${unused.join(", ")}, so every sandbox would publish the same ports.`,
+      "Commit the compose file `kinfra init` parameterized (\"${VAR:-8080}:8080\") so worktrees get it.",
+    );
+  }
+  return { path, text, info };
+}
+
+/**
+ * Claims a slot and brings the sandbox up, health-gated. On failure everything is rolled back and
+ * the error says how to retry (`kinfra up`) or finish (`kinfra done`).
+ */
+export async function startSandbox(
+  ctx: Context,
+  project: Project,
+  hooks: Hooks,
+  entry: WorktreeEntry,
+  input: HookInput,
+): Promise<SandboxResult> {
+  const sandbox = project.config!.sandbox!;
+  const compose = await checkComposeFile(project, entry.path);
+  await cleanStale(ctx);
+  const rollback = new Rollback(ctx.log);
+  const messages: string[] = [];
+  const collect = (replies: { result: { messages?: string[] } }[]) =>
+    replies.forEach((r) => messages.push(...r.result.messages ?? []));
+  const checkpoint = () => {
+    if (ctx.signal.aborted) throw interrupted();
+  };
+
+  const slot = await claimSlot(ctx, {
+    project: project.name,
+    worktreePath: entry.path,
+    bases: sandbox.ports,
+    maxSlots: (await ctx.globalConfig()).slots.max,
+  });
+  rollback.add(`release slot ${slot.slot_id}`, () => releaseSlot(ctx, slot));
+  const name = composeProject(project.name, slot.slot_id);
+  ctx.log.step(`Claimed slot ${slot.slot_id}: ${Object.entries(slot.ports).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+  Object.assign(input, { slot: { id: slot.slot_id, dir: slot.slot_dir, compose_project: name }, ports: slot.ports });
+  Object.assign(input.env, { COMPOSE_PROJECT_NAME: name, ...mapValues(slot.ports, String) });
+
+  try {
+    checkpoint();
+    collect(await hooks.setup("slot.claimed", input, rollback));
+    await Deno.mkdir(slot.slot_dir, { recursive: true });
+    await Deno.copyFile(compose.path, slot.compose_file_copy);
+
+    checkpoint();
+    const prepared = await hooks.setup("sandbox.prepare", input, rollback);
+    collect(prepared);
+    const implicit = new Set(compose.info.services.filter((s) => !compose.info.explicitNetworks.includes(s)));
+    const override = mergeFragments(prepared.flatMap((r) => r.result.compose ? [r.result.compose] : []), implicit);
+    await writeFileAtomic(
+      join(slot.slot_dir, "docker-compose.override.yml"),
+      renderOverride(override, { worktree: entry.path, slot: `${project.name}-${slot.slot_id}`, generatedAt: ctx.now().toISOString() }),
+    );
+    await writeFileAtomic(join(slot.slot_dir, ".env.sandbox"), renderEnv(input.env));
+
+    checkpoint();
+    await setSlotStatus(ctx, slot, "starting");
+    ctx.log.step(`Starting sandbox ${name}`);
+    collect(await hooks.setup("sandbox.start", input, rollback));
+    checkpoint();
+    collect(await hooks.setup("sandbox.ready", input, rollback));
+    checkpoint();
+    await setSlotStatus(ctx, slot, "running");
+  } catch (e) {
+    const failure = ctx.signal.aborted ? interrupted() : e;
+    ctx.log.warn(`Sandbox start failed: ${messageOf(failure)}`);
+    await rollback.run();
+    const hint = `The worktree is kept at ${entry.path}. Retry with \`kinfra up ${entry.feature}-${entry.milestone}\`, ` +
+      `or remove it with \`kinfra done ${entry.feature}-${entry.milestone}\`.`;
+    if (failure instanceof KinfraError) {
+      throw new KinfraError(failure.message, { code: failure.code === Exit.usage ? Exit.failed : failure.code, hint, details: failure.details });
+    }
+    throw new KinfraError(messageOf(failure), { hint });
+  }
+  return { slot, messages };
+}
+
+/**
+ * Stops the sandbox of a worktree: `sandbox.stop` (compose down with the slot dir's copies; a
+ * missing slot dir is a warning, GAP-17), `slot.released`, then frees the slot. Teardown goes on
+ * past plugin failures, which are returned.
+ */
+export async function stopSandbox(
+  ctx: Context,
+  hooks: Hooks,
+  input: HookInput,
+  slot: SlotEntry,
+  messages: string[],
+): Promise<Failure[]> {
+  const name = composeProject(slot.project, slot.slot_id);
+  Object.assign(input, { slot: { id: slot.slot_id, dir: slot.slot_dir, compose_project: name }, ports: slot.ports });
+  await setSlotStatus(ctx, slot, "stopping");
+  const failures: Failure[] = [];
+  for (const event of ["sandbox.stop", "slot.released"] as const) {
+    const { replies, failures: failed } = await hooks.teardown(event, input);
+    replies.forEach((r) => messages.push(...r.result.messages ?? []));
+    failures.push(...failed);
+  }
+  await releaseSlot(ctx, slot);
+  return failures;
+}
+
+/** The registry's slot for a worktree, if it has one. */
+export async function slotOf(ctx: Context, entry: WorktreeEntry): Promise<SlotEntry | undefined> {
+  const registry = await readRegistry(ctx.home);
+  return Object.values(registry.slots).find((s) => s.worktree_path === entry.path);
+}
+
+/** `.env.sandbox`: one `KEY=value` per line, COMPOSE_PROJECT_NAME first (seed format). */
+export function renderEnv(env: Record<string, string>): string {
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+}
+
+function mapValues<T, U>(record: Record<string, T>, fn: (v: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, fn(v)]));
+}
