@@ -84,6 +84,15 @@ export function buildProgram(options: CliOptions): Command {
       run(async (ctx, feature, o) => (await import("./commands/spec.ts")).spec(ctx, { feature, ...o })),
     );
 
+  program.command("impl")
+    .description("create an impl worktree with its own running sandbox")
+    .argument("<feature/milestone>", "e.g. checkout/M1")
+    .option("--base <ref>", "branch or commit to start from")
+    .option("--session", "start an agent-deck session in it")
+    .option("--no-sandbox", "create the worktree only")
+    .option("--dry-run", "print the plan and change nothing")
+    .action(run(async (ctx, target, o) => (await import("./commands/impl.ts")).impl(ctx, { target, ...o })));
+
   program.command("done")
     .description("remove a worktree (and its sandbox) without losing work")
     .argument("[name]", "feature, feature-M1, feature/M1, directory name or path (default: current)")
@@ -94,6 +103,31 @@ export function buildProgram(options: CliOptions): Command {
   program.command("worktrees")
     .description("list kinfra worktrees of all projects")
     .action(run(async (ctx) => (await import("./commands/worktrees.ts")).worktrees(ctx)));
+
+  program.command("status")
+    .description("show the sandbox of a worktree: slot, ports, containers, health")
+    .argument("[name]", "worktree (default: current)")
+    .action(run(async (ctx, name) => (await import("./commands/status.ts")).status(ctx, { name })));
+
+  program.command("up")
+    .description("start the sandbox of an existing impl worktree")
+    .argument("[name]", "worktree (default: current)")
+    .action(run(async (ctx, name) => (await import("./commands/sandbox_cmds.ts")).up(ctx, { name })));
+
+  program.command("down")
+    .description("stop the sandbox of an impl worktree and release its slot")
+    .argument("[name]", "worktree (default: current)")
+    .action(run(async (ctx, name) => (await import("./commands/sandbox_cmds.ts")).down(ctx, { name })));
+
+  program.command("env")
+    .description('print the sandbox variables as export lines (eval "$(kinfra env)")')
+    .argument("[name]", "worktree (default: current)")
+    .action(run(async (ctx, name) => (await import("./commands/sandbox_cmds.ts")).env(ctx, { name })));
+
+  program.command("gc")
+    .description("remove stale slots, missing worktrees' entries and orphaned containers")
+    .option("--dry-run", "list what would be removed")
+    .action(run(async (ctx, o) => (await import("./commands/gc.ts")).gc(ctx, o)));
 
   program.command("doctor")
     .description("check git, Docker, compose, the registry and plugins")

@@ -77,7 +77,7 @@ export function analyzeCompose(text: string, path: string): ComposeInfo {
       : isMap(nets)
       ? nets.items.map((p) => String((p.key as Scalar).value))
       : [];
-    if (nets) info.explicitNetworks.push(service);
+    if (nets || body.has("network_mode")) info.explicitNetworks.push(service);
     for (const n of names) if (n !== "default" && !info.networks.includes(n)) info.networks.push(n);
     const ports = body.get("ports");
     if (!isSeq(ports)) continue;

@@ -63,7 +63,11 @@ export async function stopSlotContainers(
 ): Promise<"compose" | "labels"> {
   const files = slotCopies(slotDir, project);
   if (await exists(files.composeFile) && await exists(files.override) && await exists(files.envFile)) {
-    const [cmd, args] = composeArgv(tool, files, ["down", "--remove-orphans", ...(options.volumes ? ["-v"] : [])]);
+    const [cmd, args] = composeArgv(tool, files, [
+      "down",
+      "--remove-orphans",
+      ...(options.volumes ? ["-v"] : []),
+    ]);
     const result = await exec(cmd, args, { cwd: slotDir });
     if (result.success) return "compose";
   }
@@ -113,8 +117,20 @@ export async function listContainers(exec: Exec, project: string): Promise<Conta
 /** Compose projects that have containers or networks, found by label (for `gc`). */
 export async function composeProjectsInDocker(exec: Exec): Promise<Set<string>> {
   const fmt = ["--format", '{{.Label "com.docker.compose.project"}}'];
-  const containers = await dockerOk(exec, ["ps", "-a", "--filter", "label=com.docker.compose.project", ...fmt]);
-  const networks = await dockerOk(exec, ["network", "ls", "--filter", "label=com.docker.compose.project", ...fmt]);
+  const containers = await dockerOk(exec, [
+    "ps",
+    "-a",
+    "--filter",
+    "label=com.docker.compose.project",
+    ...fmt,
+  ]);
+  const networks = await dockerOk(exec, [
+    "network",
+    "ls",
+    "--filter",
+    "label=com.docker.compose.project",
+    ...fmt,
+  ]);
   return new Set([...containers.split("\n"), ...networks.split("\n")].filter(Boolean));
 }
 

@@ -121,7 +121,7 @@ export class Hooks {
 
   private async call<E extends EventName>(plugin: Plugin, event: E, input: HookInput) {
     const { log, exec, signal, home, compose } = this.environment;
-    const config = (input.config?.plugins as Record<string, unknown> | undefined)?.[plugin.name];
+    const config = input.config?.plugins[plugin.name];
     const ctx: HookContext<E> = {
       ...input,
       event,

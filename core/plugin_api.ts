@@ -11,6 +11,7 @@
  * });
  */
 import type { ComposeTool } from "./compose.ts";
+import type { InfraConfig } from "./config/schema.ts";
 import type { Exec } from "./exec.ts";
 import type { Logger } from "./output.ts";
 
@@ -23,11 +24,13 @@ export {
   composeArgv,
   listContainers,
   removeByLabel,
-  type SlotFiles,
   slotCopies,
+  type SlotFiles,
   stopSlotContainers,
 } from "./containers.ts";
 export { analyzeCompose } from "./compose_file.ts";
+export type { InfraConfig, SandboxConfig } from "./config/schema.ts";
+export { parseMount } from "./config/mounts.ts";
 
 /** A compose document fragment; the core merges all fragments into one override file. */
 export type ComposeFragment = Record<string, unknown>;
@@ -104,7 +107,7 @@ export interface HookInput {
   env: Record<string, string>;
   flags: Record<string, boolean | string | undefined>;
   /** The whole validated infra.toml, or null without one. */
-  config: Record<string, unknown> | null;
+  config: InfraConfig | null;
 }
 
 /** What a handler gets: the input plus its own config table and the side-effect channels. */

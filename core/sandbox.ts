@@ -29,7 +29,10 @@ export async function checkComposeFile(project: Project, worktree: string) {
   const sandbox = project.config!.sandbox!;
   const path = join(worktree, sandbox.compose_file);
   if (!await exists(path)) {
-    throw usageError(`The compose file ${path} does not exist.`, "Check [sandbox] compose_file in infra.toml.");
+    throw usageError(
+      `The compose file ${path} does not exist.`,
+      "Check [sandbox] compose_file in infra.toml.",
+    );
   }
   const text = await Deno.readTextFile(path);
   const info = analyzeCompose(text, path);
@@ -42,7 +45,9 @@ export async function checkComposeFile(project: Project, worktree: string) {
     const unknown = services.filter((s) => !info.services.includes(s));
     if (unknown.length) {
       throw usageError(
-        `${key} names ${unknown.map((s) => `"${s}"`).join(", ")}, which ${unknown.length > 1 ? "are not services" : "is not a service"} of ${sandbox.compose_file}.`,
+        `${key} names ${unknown.map((s) => `"${s}"`).join(", ")}, which ${
+          unknown.length > 1 ? "are not services" : "is not a service"
+        } of ${sandbox.compose_file}.`,
         `Services in the compose file: ${info.services.join(", ")}.`,
       );
     }
@@ -50,8 +55,10 @@ export async function checkComposeFile(project: Project, worktree: string) {
   const unused = Object.keys(sandbox.ports).filter((v) => !text.includes("${" + v));
   if (unused.length) {
     throw usageError(
-      `${path} does not use the port variable${unused.length > 1 ? "s" : ""} ${unused.join(", ")}, so every sandbox would publish the same ports.`,
-      "Commit the compose file `kinfra init` parameterized (\"${VAR:-8080}:8080\") so worktrees get it.",
+      `${path} does not use the port variable${unused.length > 1 ? "s" : ""} ${
+        unused.join(", ")
+      }, so every sandbox would publish the same ports.`,
+      'Commit the compose file `kinfra init` parameterized ("${VAR:-8080}:8080") so worktrees get it.',
     );
   }
   return { path, text, info };
@@ -87,8 +94,13 @@ export async function startSandbox(
   });
   rollback.add(`release slot ${slot.slot_id}`, () => releaseSlot(ctx, slot));
   const name = composeProject(project.name, slot.slot_id);
-  ctx.log.step(`Claimed slot ${slot.slot_id}: ${Object.entries(slot.ports).map(([k, v]) => `${k}=${v}`).join(" ")}`);
-  Object.assign(input, { slot: { id: slot.slot_id, dir: slot.slot_dir, compose_project: name }, ports: slot.ports });
+  ctx.log.step(
+    `Claimed slot ${slot.slot_id}: ${Object.entries(slot.ports).map(([k, v]) => `${k}=${v}`).join(" ")}`,
+  );
+  Object.assign(input, {
+    slot: { id: slot.slot_id, dir: slot.slot_dir, compose_project: name },
+    ports: slot.ports,
+  });
   Object.assign(input.env, { COMPOSE_PROJECT_NAME: name, ...mapValues(slot.ports, String) });
 
   try {
@@ -101,10 +113,17 @@ export async function startSandbox(
     const prepared = await hooks.setup("sandbox.prepare", input, rollback);
     collect(prepared);
     const implicit = new Set(compose.info.services.filter((s) => !compose.info.explicitNetworks.includes(s)));
-    const override = mergeFragments(prepared.flatMap((r) => r.result.compose ? [r.result.compose] : []), implicit);
+    const override = mergeFragments(
+      prepared.flatMap((r) => r.result.compose ? [r.result.compose] : []),
+      implicit,
+    );
     await writeFileAtomic(
       join(slot.slot_dir, "docker-compose.override.yml"),
-      renderOverride(override, { worktree: entry.path, slot: `${project.name}-${slot.slot_id}`, generatedAt: ctx.now().toISOString() }),
+      renderOverride(override, {
+        worktree: entry.path,
+        slot: `${project.name}-${slot.slot_id}`,
+        generatedAt: ctx.now().toISOString(),
+      }),
     );
     await writeFileAtomic(join(slot.slot_dir, ".env.sandbox"), renderEnv(input.env));
 
@@ -120,10 +139,15 @@ export async function startSandbox(
     const failure = ctx.signal.aborted ? interrupted() : e;
     ctx.log.warn(`Sandbox start failed: ${messageOf(failure)}`);
     await rollback.run();
-    const hint = `The worktree is kept at ${entry.path}. Retry with \`kinfra up ${entry.feature}-${entry.milestone}\`, ` +
+    const hint =
+      `The worktree is kept at ${entry.path}. Retry with \`kinfra up ${entry.feature}-${entry.milestone}\`, ` +
       `or remove it with \`kinfra done ${entry.feature}-${entry.milestone}\`.`;
     if (failure instanceof KinfraError) {
-      throw new KinfraError(failure.message, { code: failure.code === Exit.usage ? Exit.failed : failure.code, hint, details: failure.details });
+      throw new KinfraError(failure.message, {
+        code: failure.code === Exit.usage ? Exit.failed : failure.code,
+        hint,
+        details: failure.details,
+      });
     }
     throw new KinfraError(messageOf(failure), { hint });
   }
@@ -143,7 +167,10 @@ export async function stopSandbox(
   messages: string[],
 ): Promise<Failure[]> {
   const name = composeProject(slot.project, slot.slot_id);
-  Object.assign(input, { slot: { id: slot.slot_id, dir: slot.slot_dir, compose_project: name }, ports: slot.ports });
+  Object.assign(input, {
+    slot: { id: slot.slot_id, dir: slot.slot_dir, compose_project: name },
+    ports: slot.ports,
+  });
   await setSlotStatus(ctx, slot, "stopping");
   const failures: Failure[] = [];
   for (const event of ["sandbox.stop", "slot.released"] as const) {

@@ -20,7 +20,8 @@ export interface ClaimRequest {
 export const composeProject = (project: string, slot: number) => `${project}-slot-${slot}`;
 
 /** The slot directory: `<home>/slots/<project>-<n>`. */
-export const slotDir = (ctx: Context, project: string, slot: number) => join(ctx.home.slots, `${project}-${slot}`);
+export const slotDir = (ctx: Context, project: string, slot: number) =>
+  join(ctx.home.slots, `${project}-${slot}`);
 
 /**
  * Claims the lowest usable slot and records it; throws when every slot is taken or blocked.
@@ -62,10 +63,14 @@ export async function claimSlot(ctx: Context, request: ClaimRequest): Promise<Sl
     return undefined;
   });
   if (!entry) {
-    throw new KinfraError(`No free slot: all ${request.maxSlots} slots are taken or their ports are in use.`, {
-      hint: "Finish a sandbox (`kinfra done`/`kinfra down`), run `kinfra gc`, or raise [slots] max in the global config.",
-      details: skipped,
-    });
+    throw new KinfraError(
+      `No free slot: all ${request.maxSlots} slots are taken or their ports are in use.`,
+      {
+        hint:
+          "Finish a sandbox (`kinfra done`/`kinfra down`), run `kinfra gc`, or raise [slots] max in the global config.",
+        details: skipped,
+      },
+    );
   }
   return entry;
 }
@@ -80,7 +85,10 @@ export async function setSlotStatus(ctx: Context, slot: SlotEntry, status: SlotS
 }
 
 /** Removes a slot from the registry, its directory from disk, and the link from its worktree. */
-export async function releaseSlot(ctx: Context, slot: Pick<SlotEntry, "slot_id" | "slot_dir" | "worktree_path">): Promise<void> {
+export async function releaseSlot(
+  ctx: Context,
+  slot: Pick<SlotEntry, "slot_id" | "slot_dir" | "worktree_path">,
+): Promise<void> {
   await updateRegistry(ctx.home, (registry) => {
     delete registry.slots[String(slot.slot_id)];
     const worktree = registry.worktrees[slot.worktree_path];

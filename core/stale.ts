@@ -32,7 +32,9 @@ export function ownerAlive(slot: SlotEntry): boolean {
 /** Why a slot is stale, or undefined when it is not. */
 export async function staleReason(slot: SlotEntry): Promise<string | undefined> {
   const busy = TRANSIENT.has(slot.status) && ownerAlive(slot);
-  if (TRANSIENT.has(slot.status) && !ownerAlive(slot)) return `its kinfra process (pid ${slot.pid}) died while ${slot.status}`;
+  if (TRANSIENT.has(slot.status) && !ownerAlive(slot)) {
+    return `its kinfra process (pid ${slot.pid}) died while ${slot.status}`;
+  }
   if (busy) return undefined;
   if (!await exists(slot.worktree_path)) return `its worktree ${slot.worktree_path} is gone`;
   if (!await exists(slot.slot_dir)) return `its slot directory ${slot.slot_dir} is gone`;
@@ -56,11 +58,17 @@ export async function findStale(ctx: Context): Promise<StaleSlot[]> {
 export async function cleanStale(ctx: Context, options: { dryRun?: boolean } = {}): Promise<StaleSlot[]> {
   const stale = await findStale(ctx);
   for (const { slot, reason } of stale) {
-    ctx.log.warn(`Slot ${slot.slot_id} (${slot.project}) is stale: ${reason}.${options.dryRun ? "" : " Cleaning it up."}`);
+    ctx.log.warn(
+      `Slot ${slot.slot_id} (${slot.project}) is stale: ${reason}.${
+        options.dryRun ? "" : " Cleaning it up."
+      }`,
+    );
     if (options.dryRun) continue;
     try {
       const tool = await ctx.compose();
-      await stopSlotContainers(ctx.exec, tool, slot.slot_dir, composeProject(slot.project, slot.slot_id), { volumes: true });
+      await stopSlotContainers(ctx.exec, tool, slot.slot_dir, composeProject(slot.project, slot.slot_id), {
+        volumes: true,
+      });
     } catch (e) {
       ctx.log.warn(`Could not stop the containers of slot ${slot.slot_id}: ${messageOf(e)}`);
     }

@@ -201,7 +201,7 @@ export function hookInput(project: Project, entry: WorktreeEntry, flags: HookInp
     ports: {},
     env: {},
     flags,
-    config: (project.config ?? null) as Record<string, unknown> | null,
+    config: project.config ?? null,
   };
 }
 

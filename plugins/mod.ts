@@ -3,5 +3,7 @@
  * exactly as a third-party plugin would be.
  */
 import type { Plugin } from "../core/plugin_api.ts";
+import { dockerPlugin } from "./docker/mod.ts";
+import { networksPlugin } from "./networks/mod.ts";
 
-export const builtinPlugins: Plugin[] = [];
+export const builtinPlugins: Plugin[] = [networksPlugin, dockerPlugin];

@@ -22,7 +22,7 @@ export async function doctor(ctx: Context): Promise<CommandOutput> {
       ports: {},
       env: {},
       flags: {},
-      config: (project.config ?? null) as Record<string, unknown> | null,
+      config: project.config ?? null,
     });
     checks.push(...replies.flatMap((r) => r.result.checks ?? []));
     checks.push(

@@ -1,0 +1,133 @@
+/**
+ * `kinfra impl <feature>/<milestone>`: an impl worktree on `impl/<feature>-<milestone>` and, with a
+ * `[sandbox]`, its running sandbox on a slot of its own. `--dry-run` prints the plan and changes
+ * nothing.
+ */
+import type { Context } from "../context.ts";
+import { parseImplTarget } from "../names.ts";
+import type { CommandOutput } from "../output.ts";
+import { isPortFree, slotPorts } from "../ports.ts";
+import { readRegistry, updateRegistry } from "../registry.ts";
+import { Rollback } from "../rollback.ts";
+import { checkComposeFile, type SandboxResult, startSandbox } from "../sandbox.ts";
+import { composeProject } from "../slots.ts";
+import { createWorktree, hookInput, resolveBase, worktreeLayout } from "../worktrees.ts";
+import { renderSandbox } from "./status.ts";
+
+export interface ImplOptions {
+  target: string;
+  base?: string;
+  session?: boolean;
+  /** false with `--no-sandbox`. */
+  sandbox?: boolean;
+  dryRun?: boolean;
+}
+
+export async function impl(ctx: Context, options: ImplOptions): Promise<CommandOutput> {
+  const { feature, milestone } = parseImplTarget(options.target);
+  const project = await ctx.project();
+  const base = await resolveBase(ctx, project, options.base);
+  const withSandbox = options.sandbox !== false && Boolean(project.config?.sandbox);
+  if (options.dryRun) return await plan(ctx, project, { feature, milestone }, base, withSandbox);
+
+  const hooks = await ctx.hooks(project);
+  const entry = await createWorktree(ctx, project, { kind: "impl", feature, milestone }, base);
+  const input = hookInput(project, entry, { session: options.session, sandbox: withSandbox });
+
+  // A failure in worktree.created undoes the fresh worktree; later failures keep it (see startSandbox).
+  const rollback = new Rollback(ctx.log);
+  rollback.add("remove worktree", async () => {
+    await ctx.git.removeWorktree(project.gitRoot, entry.path, true);
+    await ctx.git.deleteBranch(project.gitRoot, entry.branch);
+    await updateRegistry(ctx.home, (reg) => void delete reg.worktrees[entry.path]);
+  });
+  const messages: string[] = [];
+  try {
+    for (const r of await hooks.setup("worktree.created", input, rollback)) {
+      messages.push(...r.result.messages ?? []);
+    }
+  } catch (e) {
+    await rollback.run();
+    throw e;
+  }
+
+  let sandbox: SandboxResult | undefined;
+  if (withSandbox) {
+    sandbox = await startSandbox(ctx, project, hooks, entry, input);
+    messages.push(...sandbox.messages);
+  }
+  for (const r of await hooks.setup("worktree.ready", input)) messages.push(...r.result.messages ?? []);
+
+  const data = {
+    kind: "impl",
+    project: project.name,
+    path: entry.path,
+    branch: entry.branch,
+    base,
+    slot: sandbox?.slot.slot_id ?? null,
+    compose_project: sandbox ? composeProject(project.name, sandbox.slot.slot_id) : null,
+    ports: sandbox?.slot.ports ?? {},
+    messages,
+  };
+  return {
+    data,
+    text: [
+      `${ctx.style.green("✓")} Impl worktree ready: ${ctx.style.bold(entry.path)}`,
+      `  branch ${entry.branch} (from ${base})`,
+      ...(sandbox ? renderSandbox(sandbox.slot, project.config?.sandbox) : ["  no sandbox"]),
+      ...messages.map((m) => `  ${m}`),
+      `  cd ${JSON.stringify(entry.path)}`,
+    ].join("\n"),
+  };
+}
+
+/** What `impl` would do, without doing any of it. */
+async function plan(
+  ctx: Context,
+  project: Awaited<ReturnType<Context["project"]>>,
+  target: { feature: string; milestone: string },
+  base: string,
+  withSandbox: boolean,
+): Promise<CommandOutput> {
+  const { path, branch } = worktreeLayout(project, { kind: "impl", ...target });
+  let slot: { id: number; ports: Record<string, number> } | null = null;
+  if (withSandbox) {
+    const registry = await readRegistry(ctx.home);
+    const max = (await ctx.globalConfig()).slots.max;
+    for (let id = 1; id <= max && !slot; id++) {
+      const ports = slotPorts(project.config!.sandbox!.ports, id);
+      if (!registry.slots[String(id)] && Object.values(ports).every(isPortFree)) slot = { id, ports };
+    }
+  }
+  const steps = [
+    `git worktree add -b ${branch} ${path} ${base}`,
+    ...(withSandbox
+      ? [
+        `check ${project.config!.sandbox!.compose_file} uses ${
+          Object.keys(project.config!.sandbox!.ports).join(", ")
+        }`,
+        slot
+          ? `claim slot ${slot.id}: ${Object.entries(slot.ports).map(([k, v]) => `${k}=${v}`).join(" ")}`
+          : "no free slot right now",
+        `write ${ctx.home.slots}/${project.name}-${
+          slot?.id ?? "<n>"
+        }/ (.env.sandbox, docker-compose.yml, docker-compose.override.yml)`,
+        `compose up -d (project ${composeProject(project.name, slot?.id ?? 0).replace(/-0$/, "-<n>")})`,
+        ...(project.config!.sandbox!.health
+          ? [
+            `wait for ${project.config!.sandbox!.health.endpoint} (up to ${
+              project.config!.sandbox!.health.timeout
+            }s)`,
+          ]
+          : []),
+      ]
+      : []),
+  ];
+  if (withSandbox) {
+    await checkComposeFile(project, project.root).catch((e) => steps.push(`warning: ${e.message}`));
+  }
+  return {
+    data: { dry_run: true, path, branch, base, slot: slot?.id ?? null, ports: slot?.ports ?? {}, steps },
+    text: ["Plan (nothing was changed):", ...steps.map((s, i) => `  ${i + 1}. ${s}`)].join("\n"),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * `kinfra status [name]`: the sandbox of a worktree — slot, ports, compose project, containers,
+ * health, and what plugins add through the `status` event. Repairs stale slots first.
+ */
+import type { SandboxConfig } from "../config/schema.ts";
+import type { Context } from "../context.ts";
+import type { CommandOutput } from "../output.ts";
+import type { SlotEntry } from "../registry.ts";
+import { slotOf } from "../sandbox.ts";
+import { composeProject } from "../slots.ts";
+import { cleanStale } from "../stale.ts";
+import { findWorktree, hookInput } from "../worktrees.ts";
+
+/** Text lines describing a slot: ports and URLs. */
+export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig): string[] {
+  const lines = [
+    `  slot ${slot.slot_id} · compose project ${composeProject(slot.project, slot.slot_id)} · ${slot.status}`,
+  ];
+  for (const [name, port] of Object.entries(slot.ports)) {
+    lines.push(`  ${name}=${port}  http://127.0.0.1:${port}/`);
+  }
+  if (sandbox?.health) {
+    lines.push(`  health http://127.0.0.1:${slot.ports[sandbox.health.port_var]}${sandbox.health.endpoint}`);
+  }
+  return lines;
+}
+
+export async function status(ctx: Context, options: { name?: string }): Promise<CommandOutput> {
+  await cleanStale(ctx);
+  const entry = await findWorktree(ctx, options.name);
+  const project = await ctx.project(entry.project_root);
+  const slot = await slotOf(ctx, entry);
+  const input = hookInput(project, entry, {});
+  if (slot) {
+    Object.assign(input, {
+      slot: {
+        id: slot.slot_id,
+        dir: slot.slot_dir,
+        compose_project: composeProject(slot.project, slot.slot_id),
+      },
+      ports: slot.ports,
+    });
+  }
+  const { replies, failures } = await (await ctx.hooks(project)).observe("status", input);
+  const plugins = Object.fromEntries(replies.map((r) => [r.plugin, r.result.status ?? {}]));
+  const data = {
+    name: entry.path.split("/").pop(),
+    kind: entry.kind,
+    project: entry.project,
+    path: entry.path,
+    branch: entry.branch,
+    slot: slot?.slot_id ?? null,
+    status: slot?.status ?? "no sandbox",
+    compose_project: slot ? composeProject(slot.project, slot.slot_id) : null,
+    ports: slot?.ports ?? {},
+    plugins,
+    plugin_failures: failures,
+  };
+  const docker = plugins.docker as {
+    containers?: { service: string; state: string; status: string }[];
+    health?: { url: string; state: string } | null;
+  } | undefined;
+  return {
+    data,
+    text: [
+      `${ctx.style.bold(data.name ?? "")} (${entry.kind}, ${entry.project}) on ${entry.branch}`,
+      `  ${entry.path}`,
+      ...(slot
+        ? renderSandbox(slot, project.config?.sandbox)
+        : ["  no sandbox (start one with `kinfra up`)"]),
+      ...(docker?.containers ?? []).map((c) => `  container ${c.service}: ${c.state} (${c.status})`),
+      ...(docker?.health ? [`  health: ${docker.health.state}`] : []),
+      ...replies.filter((r) => r.plugin !== "docker" && r.result.status).map((r) =>
+        `  ${r.plugin}: ${JSON.stringify(r.result.status)}`
+      ),
+      ...failures.map((f) => `  ${ctx.style.yellow("!")} plugin ${f.plugin}: ${f.message}`),
+    ].join("\n"),
+  };
+}

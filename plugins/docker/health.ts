@@ -1,0 +1,50 @@
+/** The health gate: GET a URL until it answers 2xx, the deadline passes, or the user interrupts. */
+
+export interface HealthOutcome {
+  ok: boolean;
+  /** The last status or error seen, for the failure message. */
+  last: string;
+  elapsedMs: number;
+}
+
+/**
+ * Polls `url` every 250 ms, each attempt bounded to 2 s.
+ *
+ * @example
+ * const { ok } = await waitHealthy("http://127.0.0.1:8081/health", 60_000, signal);
+ */
+export async function waitHealthy(
+  url: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<HealthOutcome> {
+  const start = Date.now();
+  let last = "did not answer";
+  while (!signal.aborted) {
+    const left = timeoutMs - (Date.now() - start);
+    if (left <= 0) break;
+    try {
+      const response = await fetch(url, {
+        signal: AbortSignal.any([signal, AbortSignal.timeout(Math.min(2000, left))]),
+      });
+      await response.body?.cancel();
+      if (response.ok) return { ok: true, last: String(response.status), elapsedMs: Date.now() - start };
+      last = `answered ${response.status}`;
+    } catch (e) {
+      last = `did not answer (${e instanceof Error ? e.message.split("\n")[0] : e})`;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { ok: false, last: signal.aborted ? "was interrupted" : last, elapsedMs: Date.now() - start };
+}
+
+/** One probe, for `status`. */
+export async function probe(url: string): Promise<string> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await response.body?.cancel();
+    return response.ok ? "healthy" : `unhealthy (${response.status})`;
+  } catch {
+    return "not answering";
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The docker plugin (order 20): code mounts and labels in `sandbox.prepare`, `compose up -d` in
+ * `sandbox.start`, the health gate in `sandbox.ready`, `compose down` in `sandbox.stop`, and the
+ * container list in `status`. Uses only the public plugin API.
+ */
+import { join } from "node:path";
+import {
+  analyzeCompose,
+  composeArgv,
+  definePlugin,
+  type HookContext,
+  KinfraError,
+  listContainers,
+  parseMount,
+  slotCopies,
+  stopSlotContainers,
+  tail,
+} from "../../core/plugin_api.ts";
+import { probe, waitHealthy } from "./health.ts";
+
+/** The files `up` uses: the worktree's compose file (latest code) with the slot's override and env. */
+function upFiles(ctx: HookContext) {
+  const copies = slotCopies(ctx.slot!.dir, ctx.slot!.compose_project);
+  return { ...copies, composeFile: join(ctx.worktree!.path, ctx.config!.sandbox!.compose_file) };
+}
+
+async function composeLogs(ctx: HookContext): Promise<string[]> {
+  const [cmd, args] = composeArgv(await ctx.compose(), upFiles(ctx), ["logs", "--no-color", "--tail", "20"]);
+  const result = await ctx.exec(cmd, args).catch(() => undefined);
+  return result ? tail(result.stdout + result.stderr, 30) : [];
+}
+
+export const dockerPlugin = definePlugin({
+  name: "docker",
+  order: 20,
+  description: "Runs the sandbox with docker compose",
+  hooks: {
+    "sandbox.prepare": async (ctx) => {
+      const sandbox = ctx.config?.sandbox;
+      if (!sandbox || !ctx.slot || !ctx.worktree) return;
+      const copy = await Deno.readTextFile(join(ctx.slot.dir, "docker-compose.yml"));
+      const services: Record<string, Record<string, unknown>> = {};
+      for (const service of analyzeCompose(copy, "docker-compose.yml").services) {
+        services[service] = {
+          labels: {
+            "dev.kinfra.slot": `${ctx.project.name}-${ctx.slot.id}`,
+            "dev.kinfra.worktree": ctx.worktree.path,
+          },
+        };
+      }
+      const mount = (spec: string, root: string) => {
+        const m = parseMount(spec);
+        if (typeof m === "string") throw new KinfraError(`Mount "${spec}": ${m}`);
+        return `${join(root, m.host)}:${m.container}${m.readOnly ? ":ro" : ""}`;
+      };
+      const add = (targets: string[], specs: string[], root: string) => {
+        for (const target of specs.length ? targets : []) {
+          services[target].volumes = [
+            ...(services[target].volumes as string[] ?? []),
+            ...specs.map((s) => mount(s, root)),
+          ];
+        }
+      };
+      add(sandbox.mounts.code_targets, sandbox.mounts.code, ctx.worktree.path);
+      add(sandbox.mounts.shared_targets, sandbox.mounts.shared, ctx.project.root);
+      return { compose: { services } };
+    },
+
+    "sandbox.start": async (ctx) => {
+      if (!ctx.slot || !ctx.config?.sandbox) return;
+      const [cmd, args] = composeArgv(await ctx.compose(), upFiles(ctx), ["up", "-d"]);
+      const result = await ctx.exec(cmd, args, { signal: ctx.signal, cwd: ctx.worktree!.path });
+      if (!result.success) {
+        throw new KinfraError(`docker compose up failed (exit ${result.code}).`, {
+          details: tail(result.stderr, 15),
+        });
+      }
+    },
+
+    "sandbox.ready": async (ctx) => {
+      const health = ctx.config?.sandbox?.health;
+      if (!health || !ctx.slot) return;
+      const url = `http://127.0.0.1:${ctx.ports[health.port_var]}${health.endpoint}`;
+      ctx.log.step(`Waiting for ${url} (up to ${health.timeout}s)`);
+      const outcome = await waitHealthy(url, health.timeout * 1000, ctx.signal);
+      if (!outcome.ok) {
+        throw new KinfraError(`Health check failed: ${url} ${outcome.last} after ${health.timeout}s.`, {
+          details: ["Last lines of compose logs:", ...await composeLogs(ctx)],
+        });
+      }
+      return { messages: [`healthy: ${url} (${outcome.elapsedMs} ms)`] };
+    },
+
+    "sandbox.stop": async (ctx) => {
+      if (!ctx.slot) return;
+      let missing = false;
+      try {
+        await Deno.stat(ctx.slot.dir);
+      } catch {
+        missing = true;
+        ctx.log.warn(
+          `Slot directory ${ctx.slot.dir} is missing; removing containers by their compose label instead.`,
+        );
+      }
+      const volumes = ctx.flags.keepVolumes !== true;
+      const how = await stopSlotContainers(
+        ctx.exec,
+        await ctx.compose(),
+        ctx.slot.dir,
+        ctx.slot.compose_project,
+        { volumes },
+      );
+      return {
+        messages: [`stopped ${ctx.slot.compose_project}${missing || how === "labels" ? " (by label)" : ""}`],
+      };
+    },
+
+    status: async (ctx) => {
+      if (!ctx.slot) return;
+      const containers = await listContainers(ctx.exec, ctx.slot.compose_project);
+      const health = ctx.config?.sandbox?.health;
+      const url = health && `http://127.0.0.1:${ctx.ports[health.port_var]}${health.endpoint}`;
+      return { status: { containers, health: url ? { url, state: await probe(url) } : null } };
+    },
+  },
+});
