@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic.ts";
-import { analyzeCompose } from "./compose_file.ts";
+import { analyzeCompose, type ComposeInfo } from "./compose_file.ts";
 import type { Context } from "./context.ts";
 import { Exit, KinfraError, messageOf, usageError } from "./errors.ts";
 import type { Failure, Hooks } from "./hooks.ts";
@@ -24,10 +24,9 @@ export interface SandboxResult {
   messages: string[];
 }
 
-/** Reads the worktree's compose file and checks it against infra.toml before anything is claimed. */
-export async function checkComposeFile(project: Project, worktree: string) {
-  const sandbox = project.config!.sandbox!;
-  const path = join(worktree, sandbox.compose_file);
+/** Reads the worktree's compose file and checks it against infra.toml. */
+export async function readComposeFile(project: Project, worktree: string) {
+  const path = join(worktree, project.config!.sandbox!.compose_file);
   if (!await exists(path)) {
     throw usageError(
       `The compose file ${path} does not exist.`,
@@ -35,6 +34,15 @@ export async function checkComposeFile(project: Project, worktree: string) {
     );
   }
   const text = await Deno.readTextFile(path);
+  return { path, text, info: checkCompose(project, text, path) };
+}
+
+/**
+ * Checks compose text against infra.toml: the services it names exist, and every port variable
+ * is used (otherwise all sandboxes would publish the same host ports).
+ */
+export function checkCompose(project: Project, text: string, path: string): ComposeInfo {
+  const sandbox = project.config!.sandbox!;
   const info = analyzeCompose(text, path);
   const named = [
     ["sandbox.mounts.code_targets", sandbox.mounts.code_targets],
@@ -61,7 +69,7 @@ export async function checkComposeFile(project: Project, worktree: string) {
       'Commit the compose file `kinfra init` parameterized ("${VAR:-8080}:8080") so worktrees get it.',
     );
   }
-  return { path, text, info };
+  return info;
 }
 
 /**
@@ -76,7 +84,7 @@ export async function startSandbox(
   input: HookInput,
 ): Promise<SandboxResult> {
   const sandbox = project.config!.sandbox!;
-  const compose = await checkComposeFile(project, entry.path);
+  const compose = await readComposeFile(project, entry.path);
   await cleanStale(ctx);
   const rollback = new Rollback(ctx.log);
   const messages: string[] = [];

@@ -3,13 +3,16 @@
  * `[sandbox]`, its running sandbox on a slot of its own. `--dry-run` prints the plan and changes
  * nothing.
  */
+import { join, relative } from "node:path";
 import type { Context } from "../context.ts";
+import { usageError } from "../errors.ts";
+import type { Project } from "../project.ts";
 import { parseImplTarget } from "../names.ts";
 import type { CommandOutput } from "../output.ts";
 import { isPortFree, slotPorts } from "../ports.ts";
 import { readRegistry, updateRegistry } from "../registry.ts";
 import { Rollback } from "../rollback.ts";
-import { checkComposeFile, type SandboxResult, startSandbox } from "../sandbox.ts";
+import { checkCompose, type SandboxResult, startSandbox } from "../sandbox.ts";
 import { composeProject } from "../slots.ts";
 import { createWorktree, hookInput, resolveBase, worktreeLayout } from "../worktrees.ts";
 import { renderSandbox } from "./status.ts";
@@ -28,6 +31,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   const project = await ctx.project();
   const base = await resolveBase(ctx, project, options.base);
   const withSandbox = options.sandbox !== false && Boolean(project.config?.sandbox);
+  if (withSandbox) await checkBaseCompose(ctx, project, base);
   if (options.dryRun) return await plan(ctx, project, { feature, milestone }, base, withSandbox);
 
   const hooks = await ctx.hooks(project);
@@ -81,10 +85,26 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   };
 }
 
+/**
+ * Checks the compose file as the new worktree will have it — committed on `base` — before anything
+ * is created, so an unparameterized or uncommitted file costs nothing.
+ */
+async function checkBaseCompose(ctx: Context, project: Project, base: string): Promise<void> {
+  const file = relative(project.gitRoot, join(project.root, project.config!.sandbox!.compose_file));
+  const shown = await ctx.exec("git", ["-C", project.gitRoot, "show", `${base}:${file}`]);
+  if (!shown.success) {
+    throw usageError(
+      `${file} is not committed on ${base}, so the new worktree would have no compose file.`,
+      `Commit it (git add ${file} && git commit), or pass --no-sandbox.`,
+    );
+  }
+  checkCompose(project, shown.stdout, `${file} (on ${base})`);
+}
+
 /** What `impl` would do, without doing any of it. */
 async function plan(
   ctx: Context,
-  project: Awaited<ReturnType<Context["project"]>>,
+  project: Project,
   target: { feature: string; milestone: string },
   base: string,
   withSandbox: boolean,
@@ -123,9 +143,6 @@ async function plan(
       ]
       : []),
   ];
-  if (withSandbox) {
-    await checkComposeFile(project, project.root).catch((e) => steps.push(`warning: ${e.message}`));
-  }
   return {
     data: { dry_run: true, path, branch, base, slot: slot?.id ?? null, ports: slot?.ports ?? {}, steps },
     text: ["Plan (nothing was changed):", ...steps.map((s, i) => `  ${i + 1}. ${s}`)].join("\n"),

@@ -1,0 +1,137 @@
+/**
+ * Fixtures for sandbox tests: a committed project whose compose stack runs busybox httpd from the
+ * locally built test image, and Docker queries to check what is (not) left behind.
+ */
+import { join } from "node:path";
+import { runCommand, type Sandbox } from "./helpers.ts";
+
+export const IMAGE = "kinfra-test/busybox:latest";
+
+export interface ProjectOptions {
+  /** Base port of the web service (slot n publishes base + n). */
+  base: number;
+  /** Health endpoint path; "/missing" never answers 2xx. */
+  health?: string;
+  healthTimeout?: number;
+  image?: string;
+  /** Extra compose text appended under `services:`. */
+  extraServices?: string;
+  /** Extra web service keys (indented 4 spaces). */
+  webExtra?: string;
+}
+
+/** A unique, valid project name per call. */
+export const uniqueName = (stem: string) => `${stem}${crypto.randomUUID().slice(0, 6)}`;
+
+/** A random base port in a high range, leaving room for 20 slots. */
+export const randomBase = () => 20000 + Math.floor(Math.random() * 400) * 100;
+
+export async function makeProject(sb: Sandbox, name: string, options: ProjectOptions): Promise<string> {
+  const variable = `${name.toUpperCase()}_WEB_PORT`;
+  const compose = `# ${name} test stack
+services:
+  web:
+    image: ${options.image ?? IMAGE}
+    init: true
+    command: ["httpd", "-f", "-p", "8080", "-h", "/app/src"]
+    ports:
+      - "\${${variable}:-${options.base}}:8080"
+${options.webExtra ?? ""}${options.extraServices ?? ""}`;
+  const toml = `[project]
+name = "${name}"
+
+[sandbox]
+compose_file = "docker-compose.yml"
+
+[sandbox.health]
+endpoint = "${options.health ?? "/health"}"
+port_var = "${variable}"
+timeout = ${options.healthTimeout ?? 20}
+
+[sandbox.ports]
+${variable} = ${options.base}
+
+[sandbox.mounts]
+code = ["src/:/app/src"]
+code_targets = ["web"]
+`;
+  return await sb.repo(name, {
+    "docker-compose.yml": compose,
+    ".devops-ai/infra.toml": toml,
+    "src/health": "ok\n",
+  });
+}
+
+export async function docker(...args: string[]): Promise<string> {
+  const r = await runCommand("docker", args);
+  if (r.code !== 0) throw new Error(`docker ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** Container names (running or not) of a compose project. */
+export async function containersOf(composeProject: string): Promise<string[]> {
+  const out = await docker(
+    "ps",
+    "-a",
+    "--filter",
+    `label=com.docker.compose.project=${composeProject}`,
+    "--format",
+    "{{.Names}}",
+  );
+  return out.split("\n").filter(Boolean);
+}
+
+export async function networksOf(composeProject: string): Promise<string[]> {
+  const out = await docker(
+    "network",
+    "ls",
+    "--filter",
+    `label=com.docker.compose.project=${composeProject}`,
+    "--format",
+    "{{.Name}}",
+  );
+  return out.split("\n").filter(Boolean);
+}
+
+export async function registryOf(
+  sb: Sandbox,
+): Promise<
+  {
+    slots: Record<string, { status: string; ports: Record<string, number> }>;
+    worktrees: Record<string, { slot?: number }>;
+  }
+> {
+  try {
+    return JSON.parse(await Deno.readTextFile(join(sb.home, "registry.json")));
+  } catch {
+    return { slots: {}, worktrees: {} };
+  }
+}
+
+export async function slotDirs(sb: Sandbox): Promise<string[]> {
+  try {
+    return (await Array.fromAsync(Deno.readDir(join(sb.home, "slots")))).map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+/** GET a URL and return status and body text (no throw). */
+export async function httpGet(url: string): Promise<{ status: number; body: string }> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    return { status: r.status, body: await r.text() };
+  } catch {
+    return { status: 0, body: "" };
+  }
+}
+
+/** Removes every container and network of compose projects starting with `prefix` (test cleanup). */
+export async function removeProjects(prefix: string): Promise<void> {
+  const all = await docker("ps", "-a", "--format", '{{.Label "com.docker.compose.project"}}\t{{.ID}}');
+  const ids = all.split("\n").filter((l) => l.startsWith(prefix)).map((l) => l.split("\t")[1]);
+  if (ids.length) await docker("rm", "-f", ...ids);
+  const nets = await docker("network", "ls", "--format", "{{.Name}}");
+  const names = nets.split("\n").filter((n) => n.startsWith(prefix));
+  if (names.length) await docker("network", "rm", ...names).catch(() => {});
+}
