@@ -5,7 +5,6 @@
 import { runCli } from "./core/cli.ts";
 import { colorEnabled, makeStyle } from "./core/output.ts";
 import { interrupted, reportError } from "./core/report.ts";
-import { builtinPlugins } from "./plugins/mod.ts";
 
 const controller = new AbortController();
 Deno.addSignalListener("SIGINT", () => controller.signal.aborted ? Deno.exit(130) : controller.abort());
@@ -14,7 +13,7 @@ const args = Deno.args;
 try {
   const code = await runCli(args, {
     signal: controller.signal,
-    plugins: () => Promise.resolve(builtinPlugins),
+    plugins: async () => (await import("./plugins/mod.ts")).builtinPlugins,
   });
   if (controller.signal.aborted) throw interrupted();
   Deno.exit(code);

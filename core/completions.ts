@@ -1,32 +1,37 @@
 /**
- * Shell completion scripts generated from the commander program itself, so they never drift from
- * the real commands and flags.
+ * Shell completion scripts generated from the command table itself, so they never drift from the
+ * real commands and flags.
  */
-import type { Command } from "commander";
+import { type CommandSpec, type OptionSpec, parseFlags } from "./args.ts";
 import type { CommandOutput } from "./output.ts";
 
 interface Node {
   path: string[];
-  commands: { name: string; description: string }[];
-  flags: { long: string; description: string }[];
+  words: { word: string; description: string }[];
 }
 
-function walk(command: Command, path: string[] = []): Node[] {
-  const node: Node = {
-    path,
-    commands: command.commands.map((c) => ({ name: c.name(), description: c.description() })),
-    flags: command.options.filter((o) => o.long).map((o) => ({ long: o.long!, description: o.description })),
-  };
-  return [node, ...command.commands.flatMap((c) => walk(c, [...path, c.name()]))];
+function walk(command: CommandSpec, globals: OptionSpec[], path: string[] = []): Node[] {
+  const words = [
+    ...(command.subcommands ?? []).map((c) => ({ word: c.name, description: c.description })),
+    ...(command.args ?? []).flatMap((a) =>
+      (a.choices ?? []).map((c) => ({ word: c, description: a.description }))
+    ),
+    ...[...command.options ?? [], ...globals].map((o) => ({
+      word: `--${parseFlags(o.flags).long}`,
+      description: o.description,
+    })),
+  ];
+  return [
+    { path, words },
+    ...(command.subcommands ?? []).flatMap((c) => walk(c, globals, [...path, c.name])),
+  ];
 }
 
 const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 
 function bash(nodes: Node[]): string {
   const cases = nodes.map((n) =>
-    `    ${quote(n.path.join(" "))}) words=${
-      quote([...n.commands.map((c) => c.name), ...n.flags.map((f) => f.long)].join(" "))
-    } ;;`
+    `    ${quote(n.path.join(" "))}) words=${quote(n.words.map((w) => w.word).join(" "))} ;;`
   );
   return `# kinfra bash completion: eval "$(kinfra completions bash)"
 _kinfra() {
@@ -46,10 +51,7 @@ complete -o default -F _kinfra kinfra
 
 function zsh(nodes: Node[]): string {
   const cases = nodes.map((n) => {
-    const items = [
-      ...n.commands.map((c) => `${c.name}:${c.description}`),
-      ...n.flags.map((f) => `${f.long}:${f.description}`),
-    ].map((s) => quote(s.replaceAll(":", "\\:").replace(/\\:/, ":")));
+    const items = n.words.map((w) => quote(`${w.word.replaceAll(":", "\\:")}:${w.description}`));
     return `    ${quote(n.path.join(" "))}) items=(${items.join(" ")}) ;;`;
   });
   return `#compdef kinfra
@@ -78,19 +80,20 @@ function fish(nodes: Node[]): string {
     const cond = n.path.length === 0
       ? "__fish_use_subcommand"
       : `__fish_seen_subcommand_from ${n.path.at(-1)}`;
-    for (const c of n.commands) {
-      lines.push(`complete -c kinfra -f -n ${quote(cond)} -a ${c.name} -d ${quote(c.description)}`);
-    }
-    for (const f of n.flags) {
-      lines.push(`complete -c kinfra -n ${quote(cond)} -l ${f.long.slice(2)} -d ${quote(f.description)}`);
+    for (const w of n.words) {
+      const what = w.word.startsWith("--") ? `-l ${w.word.slice(2)}` : `-f -a ${w.word}`;
+      lines.push(`complete -c kinfra -n ${quote(cond)} ${what} -d ${quote(w.description)}`);
     }
   }
   return lines.join("\n") + "\n";
 }
 
 /** The completion script for `shell`. */
-export function completions(program: Command, shell: "bash" | "zsh" | "fish"): Promise<CommandOutput> {
-  const nodes = walk(program);
-  const script = { bash, zsh, fish }[shell](nodes);
+export function completions(
+  program: CommandSpec,
+  globals: OptionSpec[],
+  shell: "bash" | "zsh" | "fish",
+): Promise<CommandOutput> {
+  const script = { bash, zsh, fish }[shell](walk(program, globals));
   return Promise.resolve({ data: { shell, script }, text: script });
 }

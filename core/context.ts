@@ -2,14 +2,13 @@
  * The context every command runs with. Side effects come in through it (subprocesses, logger,
  * state paths, clock, abort signal), so commands can be driven from tests without global state.
  */
-import { loadGlobalConfig } from "./config/load.ts";
 import type { GlobalConfig } from "./config/schema.ts";
 import { type ComposeTool, detectCompose } from "./compose.ts";
 import { type Exec, exec as realExec } from "./exec.ts";
 import { Git } from "./git.ts";
 import { Hooks } from "./hooks.ts";
 import { type Logger, makeLogger, makeStyle, type Style } from "./output.ts";
-import { type HomePaths, homePaths } from "./paths.ts";
+import { exists, type HomePaths, homePaths } from "./paths.ts";
 import type { Plugin } from "./plugin_api.ts";
 import { findProject, type Project } from "./project.ts";
 
@@ -32,6 +31,14 @@ export interface Context {
   project(dir?: string): Promise<Project>;
   /** The dispatcher with the plugins active for `project`. */
   hooks(project: Project): Promise<Hooks>;
+}
+
+/** The global config; without a config.toml, its defaults, without loading the validator. */
+async function loadGlobalConfig(home: HomePaths): Promise<GlobalConfig> {
+  if (!await exists(home.config)) {
+    return { slots: { max: 20 }, compose: {}, observability: {}, plugins: { enable: [] } };
+  }
+  return (await import("./config/load.ts")).loadGlobalConfig(home);
 }
 
 export interface ContextOptions {

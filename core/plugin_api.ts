@@ -11,6 +11,7 @@
  * });
  */
 import type { ComposeTool } from "./compose.ts";
+import type { ComposeInfo } from "./compose_file.ts";
 import type { InfraConfig } from "./config/schema.ts";
 import type { Exec } from "./exec.ts";
 import type { Logger } from "./output.ts";
@@ -28,7 +29,19 @@ export {
   type SlotFiles,
   stopSlotContainers,
 } from "./containers.ts";
-export { analyzeCompose } from "./compose_file.ts";
+export type { ComposeInfo } from "./compose_file.ts";
+
+/**
+ * Reads a compose file: the parsed document and kinfra's analysis of it (services, published
+ * ports, networks). The YAML parser is loaded on first use.
+ */
+export async function readCompose(
+  path: string,
+): Promise<{ doc: Record<string, unknown>; info: ComposeInfo }> {
+  const [{ analyzeCompose }, { parse }] = await Promise.all([import("./compose_file.ts"), import("yaml")]);
+  const text = await Deno.readTextFile(path);
+  return { doc: parse(text) ?? {}, info: analyzeCompose(text, path) };
+}
 export type { InfraConfig, SandboxConfig } from "./config/schema.ts";
 export { parseMount } from "./config/mounts.ts";
 

@@ -5,7 +5,6 @@
  * and its directory name the prefix (GAP-13).
  */
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { parseInfraConfig } from "./config/load.ts";
 import type { InfraConfig } from "./config/schema.ts";
 import type { Git } from "./git.ts";
 import { exists } from "./paths.ts";
@@ -42,6 +41,7 @@ export async function findProject(git: Git, cwd: string, maxSlots: number): Prom
     return { root: mainTop, gitRoot: mainTop, name, prefix: name, worktreeRoot: dirname(mainTop) };
   }
   const root = dirname(dirname(configPath));
+  const { parseInfraConfig } = await import("./config/load.ts");
   const config = parseInfraConfig(await Deno.readTextFile(configPath), configPath, maxSlots);
   return {
     root,

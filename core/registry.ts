@@ -3,52 +3,92 @@
  * kinfra creates. Reads are lock-free (writes are atomic); every change happens under the exclusive
  * lock on `registry.lock`.
  */
-import { z } from "zod";
 import { writeFileAtomic } from "./atomic.ts";
 import { KinfraError } from "./errors.ts";
 import { withLock } from "./lock.ts";
 import { ensureHome, type HomePaths } from "./paths.ts";
 
-export const SlotStatus = z.enum(["claiming", "starting", "running", "stopping", "stopped", "failed"]);
-export type SlotStatus = z.infer<typeof SlotStatus>;
+export type SlotStatus = "claiming" | "starting" | "running" | "stopping" | "stopped" | "failed";
 
-export const SlotEntry = z.looseObject({
-  slot_id: z.number().int().positive(),
-  project: z.string(),
-  worktree_path: z.string(),
-  slot_dir: z.string(),
-  compose_file_copy: z.string(),
-  ports: z.record(z.string(), z.number().int()),
-  claimed_at: z.string(),
-  status: SlotStatus,
-  pid: z.number().int().optional(),
-  host: z.string().optional(),
-});
-export type SlotEntry = z.infer<typeof SlotEntry>;
+export interface SlotEntry {
+  slot_id: number;
+  project: string;
+  worktree_path: string;
+  slot_dir: string;
+  compose_file_copy: string;
+  ports: Record<string, number>;
+  claimed_at: string;
+  status: SlotStatus;
+  pid?: number;
+  host?: string;
+}
 
-export const WorktreeEntry = z.looseObject({
-  path: z.string(),
-  kind: z.enum(["spec", "impl"]),
-  project: z.string(),
-  project_root: z.string(),
-  feature: z.string(),
-  milestone: z.string().optional(),
-  branch: z.string(),
-  base: z.string(),
-  created_at: z.string(),
+export interface WorktreeEntry {
+  path: string;
+  kind: "spec" | "impl";
+  project: string;
+  project_root: string;
+  feature: string;
+  milestone?: string;
+  branch: string;
+  base: string;
+  created_at: string;
   /** Files copied in by `[worktree] copy`, with their sha256, so `done` does not count them as work. */
-  copied: z.record(z.string(), z.string()).optional(),
-  slot: z.number().int().optional(),
-  session: z.string().optional(),
-});
-export type WorktreeEntry = z.infer<typeof WorktreeEntry>;
+  copied?: Record<string, string>;
+  slot?: number;
+  session?: string;
+  [extra: string]: unknown;
+}
 
-export const Registry = z.looseObject({
-  version: z.literal(1),
-  slots: z.record(z.string(), SlotEntry).default({}),
-  worktrees: z.record(z.string(), WorktreeEntry).default({}),
-});
-export type Registry = z.infer<typeof Registry>;
+export interface Registry {
+  version: 1;
+  slots: Record<string, SlotEntry>;
+  worktrees: Record<string, WorktreeEntry>;
+}
+
+// The shape check is written out by hand: it runs on every command, and zod would double start-up time.
+const SLOT_FIELDS = {
+  slot_id: "number",
+  project: "string",
+  worktree_path: "string",
+  slot_dir: "string",
+  compose_file_copy: "string",
+  ports: "object",
+  claimed_at: "string",
+  status: "string",
+};
+const WORKTREE_FIELDS = {
+  path: "string",
+  kind: "string",
+  project: "string",
+  project_root: "string",
+  feature: "string",
+  branch: "string",
+  base: "string",
+  created_at: "string",
+};
+
+/** The first problem with a parsed registry document, as "key.path: problem", or undefined. */
+function shapeProblem(data: unknown): string | undefined {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(data)) return "(top level): expected an object";
+  if (data.version !== 1) return `version: expected 1, got ${JSON.stringify(data.version)}`;
+  for (const [section, fields] of [["slots", SLOT_FIELDS], ["worktrees", WORKTREE_FIELDS]] as const) {
+    const entries = data[section] ?? {};
+    if (!isObject(entries)) return `${section}: expected an object`;
+    for (const [key, entry] of Object.entries(entries)) {
+      if (!isObject(entry)) return `${section}.${key}: expected an object`;
+      for (const [field, type] of Object.entries(fields)) {
+        const actual = typeof entry[field];
+        if (actual !== type) {
+          return `${section}.${key}.${field}: expected a ${type}, got ${JSON.stringify(entry[field])}`;
+        }
+      }
+    }
+  }
+  return undefined;
+}
 
 const empty = (): Registry => ({ version: 1, slots: {}, worktrees: {} });
 
@@ -65,12 +105,12 @@ export function parseRegistry(text: string, path: string): Registry {
   } catch (e) {
     throw corrupt(e instanceof Error ? e.message : String(e));
   }
-  const parsed = Registry.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw corrupt(`${issue.path.join(".") || "(top level)"}: ${issue.message}`);
-  }
-  return parsed.data;
+  const problem = shapeProblem(data);
+  if (problem) throw corrupt(problem);
+  const registry = data as Registry;
+  registry.slots ??= {};
+  registry.worktrees ??= {};
+  return registry;
 }
 
 /** Reads the registry without locking; a missing file is an empty registry. */

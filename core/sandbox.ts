@@ -5,15 +5,14 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic.ts";
-import { analyzeCompose, type ComposeInfo } from "./compose_file.ts";
+import type { ComposeInfo } from "./compose_file.ts";
 import type { Context } from "./context.ts";
 import { Exit, KinfraError, messageOf, usageError } from "./errors.ts";
 import type { Failure, Hooks } from "./hooks.ts";
-import { mergeFragments, renderOverride } from "./override.ts";
 import { exists } from "./paths.ts";
 import type { HookInput } from "./plugin_api.ts";
 import type { Project } from "./project.ts";
-import { readRegistry, type SlotEntry, type WorktreeEntry } from "./registry.ts";
+import type { SlotEntry, WorktreeEntry } from "./registry.ts";
 import { interrupted } from "./report.ts";
 import { Rollback } from "./rollback.ts";
 import { claimSlot, composeProject, releaseSlot, setSlotStatus } from "./slots.ts";
@@ -34,15 +33,16 @@ export async function readComposeFile(project: Project, worktree: string) {
     );
   }
   const text = await Deno.readTextFile(path);
-  return { path, text, info: checkCompose(project, text, path) };
+  return { path, text, info: await checkCompose(project, text, path) };
 }
 
 /**
  * Checks compose text against infra.toml: the services it names exist, and every port variable
  * is used (otherwise all sandboxes would publish the same host ports).
  */
-export function checkCompose(project: Project, text: string, path: string): ComposeInfo {
+export async function checkCompose(project: Project, text: string, path: string): Promise<ComposeInfo> {
   const sandbox = project.config!.sandbox!;
+  const { analyzeCompose } = await import("./compose_file.ts");
   const info = analyzeCompose(text, path);
   const named = [
     ["sandbox.mounts.code_targets", sandbox.mounts.code_targets],
@@ -120,6 +120,7 @@ export async function startSandbox(
     checkpoint();
     const prepared = await hooks.setup("sandbox.prepare", input, rollback);
     collect(prepared);
+    const { mergeFragments, renderOverride } = await import("./override.ts");
     const implicit = new Set(compose.info.services.filter((s) => !compose.info.explicitNetworks.includes(s)));
     const override = mergeFragments(
       prepared.flatMap((r) => r.result.compose ? [r.result.compose] : []),
@@ -188,12 +189,6 @@ export async function stopSandbox(
   }
   await releaseSlot(ctx, slot);
   return failures;
-}
-
-/** The registry's slot for a worktree, if it has one. */
-export async function slotOf(ctx: Context, entry: WorktreeEntry): Promise<SlotEntry | undefined> {
-  const registry = await readRegistry(ctx.home);
-  return Object.values(registry.slots).find((s) => s.worktree_path === entry.path);
 }
 
 /** `.env.sandbox`: one `KEY=value` per line, COMPOSE_PROJECT_NAME first (seed format). */

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Context } from "./context.ts";
 import { KinfraError } from "./errors.ts";
 import { isPortFree, slotPorts } from "./ports.ts";
-import { type SlotEntry, type SlotStatus, updateRegistry } from "./registry.ts";
+import { readRegistry, type SlotEntry, type SlotStatus, updateRegistry } from "./registry.ts";
 
 export interface ClaimRequest {
   project: string;
@@ -97,4 +97,10 @@ export async function releaseSlot(
   await Deno.remove(slot.slot_dir, { recursive: true }).catch((e) => {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   });
+}
+
+/** The registry's slot for a worktree, if it has one. */
+export async function slotOf(ctx: Context, worktreePath: string): Promise<SlotEntry | undefined> {
+  const registry = await readRegistry(ctx.home);
+  return Object.values(registry.slots).find((s) => s.worktree_path === worktreePath);
 }

@@ -9,9 +9,13 @@ import type { CommandOutput } from "../output.ts";
 import { exists } from "../paths.ts";
 import type { Check } from "../plugin_api.ts";
 import { readRegistry } from "../registry.ts";
+import { composeProjectsInDocker } from "../containers.ts";
+import { composeProject } from "../slots.ts";
+import { findStale } from "../stale.ts";
 
 export async function doctor(ctx: Context): Promise<CommandOutput> {
   const checks: Check[] = [await gitCheck(ctx), ...await dockerChecks(ctx), await registryCheck(ctx)];
+  checks.push(...await slotChecks(ctx));
   const project = await ctx.project().catch(() => undefined);
   if (project) {
     const hooks = await ctx.hooks(project);
@@ -114,4 +118,44 @@ async function registryCheck(ctx: Context): Promise<Check> {
       hint: "Repair or move the file aside, then run `kinfra gc`.",
     };
   }
+}
+
+/** Stale slots and orphaned sandbox containers: both are what `kinfra gc` repairs. */
+async function slotChecks(ctx: Context): Promise<Check[]> {
+  const checks: Check[] = [];
+  try {
+    const stale = await findStale(ctx);
+    checks.push(
+      stale.length
+        ? {
+          name: "slots",
+          ok: false,
+          severity: "warning",
+          detail: stale.map((s) => `slot ${s.slot.slot_id} (${s.slot.project}) is stale: ${s.reason}`).join(
+            "; ",
+          ),
+          hint: "Run `kinfra gc`.",
+        }
+        : { name: "slots", ok: true, detail: "no stale slots" },
+    );
+    const registry = await readRegistry(ctx.home);
+    const active = new Set(Object.values(registry.slots).map((s) => composeProject(s.project, s.slot_id)));
+    const orphans = [...await composeProjectsInDocker(ctx.exec)].filter((p) =>
+      /-slot-[0-9]+$/.test(p) && !active.has(p)
+    );
+    checks.push(
+      orphans.length
+        ? {
+          name: "orphans",
+          ok: false,
+          severity: "warning",
+          detail: `containers or networks of unknown sandboxes: ${orphans.join(", ")}`,
+          hint: "Run `kinfra gc` to remove them.",
+        }
+        : { name: "orphans", ok: true, detail: "no orphaned sandbox containers" },
+    );
+  } catch (e) {
+    checks.push({ name: "slots", ok: false, severity: "warning", detail: messageOf(e) });
+  }
+  return checks;
 }

@@ -9,7 +9,8 @@ import { blockedError } from "../errors.ts";
 import type { CommandOutput } from "../output.ts";
 import { exists } from "../paths.ts";
 import { updateRegistry } from "../registry.ts";
-import { slotOf, stopSandbox } from "../sandbox.ts";
+import { stopSandbox } from "../sandbox.ts";
+import { slotOf } from "../slots.ts";
 import { assertNotMainWorktree, dirtyFiles, findWorktree, hookInput } from "../worktrees.ts";
 
 export interface DoneOptions {
@@ -54,7 +55,7 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
   }
 
   const failures = [...removing.failures];
-  const slot = await slotOf(ctx, entry);
+  const slot = await slotOf(ctx, entry.path);
   if (slot) {
     ctx.log.step(`Stopping sandbox (slot ${slot.slot_id})`);
     failures.push(...await stopSandbox(ctx, hooks, input, slot, messages));

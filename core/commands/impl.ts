@@ -98,7 +98,7 @@ async function checkBaseCompose(ctx: Context, project: Project, base: string): P
       `Commit it (git add ${file} && git commit), or pass --no-sandbox.`,
     );
   }
-  checkCompose(project, shown.stdout, `${file} (on ${base})`);
+  await checkCompose(project, shown.stdout, `${file} (on ${base})`);
 }
 
 /** What `impl` would do, without doing any of it. */

@@ -5,8 +5,8 @@
 import type { Context } from "../context.ts";
 import { usageError } from "../errors.ts";
 import type { CommandOutput } from "../output.ts";
-import { slotOf, startSandbox, stopSandbox } from "../sandbox.ts";
-import { composeProject } from "../slots.ts";
+import { startSandbox, stopSandbox } from "../sandbox.ts";
+import { composeProject, slotOf } from "../slots.ts";
 import { findWorktree, hookInput } from "../worktrees.ts";
 import { renderSandbox } from "./status.ts";
 
@@ -21,7 +21,7 @@ async function target(ctx: Context, name?: string) {
       "Sandboxes belong to impl worktrees of projects with a [sandbox] section (`kinfra init`).",
     );
   }
-  return { entry, project, slot: await slotOf(ctx, entry) };
+  return { entry, project, slot: await slotOf(ctx, entry.path) };
 }
 
 export async function up(ctx: Context, options: { name?: string }): Promise<CommandOutput> {

@@ -6,8 +6,7 @@ import type { SandboxConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import type { CommandOutput } from "../output.ts";
 import type { SlotEntry } from "../registry.ts";
-import { slotOf } from "../sandbox.ts";
-import { composeProject } from "../slots.ts";
+import { composeProject, slotOf } from "../slots.ts";
 import { cleanStale } from "../stale.ts";
 import { findWorktree, hookInput } from "../worktrees.ts";
 
@@ -29,7 +28,7 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
   await cleanStale(ctx);
   const entry = await findWorktree(ctx, options.name);
   const project = await ctx.project(entry.project_root);
-  const slot = await slotOf(ctx, entry);
+  const slot = await slotOf(ctx, entry.path);
   const input = hookInput(project, entry, {});
   if (slot) {
     Object.assign(input, {

@@ -4,6 +4,7 @@ import type { Context } from "../context.ts";
 import { type CommandOutput, table } from "../output.ts";
 import { exists } from "../paths.ts";
 import { readRegistry } from "../registry.ts";
+import { cleanStale } from "../stale.ts";
 
 export interface WorktreeRow {
   kind: "spec" | "impl";
@@ -17,6 +18,7 @@ export interface WorktreeRow {
 }
 
 export async function worktrees(ctx: Context): Promise<CommandOutput> {
+  await cleanStale(ctx);
   const registry = await readRegistry(ctx.home);
   const rows: WorktreeRow[] = [];
   for (const entry of Object.values(registry.worktrees)) {

@@ -5,13 +5,13 @@
  */
 import { join } from "node:path";
 import {
-  analyzeCompose,
   composeArgv,
   definePlugin,
   type HookContext,
   KinfraError,
   listContainers,
   parseMount,
+  readCompose,
   slotCopies,
   stopSlotContainers,
   tail,
@@ -38,9 +38,9 @@ export const dockerPlugin = definePlugin({
     "sandbox.prepare": async (ctx) => {
       const sandbox = ctx.config?.sandbox;
       if (!sandbox || !ctx.slot || !ctx.worktree) return;
-      const copy = await Deno.readTextFile(join(ctx.slot.dir, "docker-compose.yml"));
+      const { info } = await readCompose(join(ctx.slot.dir, "docker-compose.yml"));
       const services: Record<string, Record<string, unknown>> = {};
-      for (const service of analyzeCompose(copy, "docker-compose.yml").services) {
+      for (const service of info.services) {
         services[service] = {
           labels: {
             "dev.kinfra.slot": `${ctx.project.name}-${ctx.slot.id}`,

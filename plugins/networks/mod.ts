@@ -6,8 +6,7 @@
  * file defines stay as they are; others are declared external and joined by the code targets.
  */
 import { join } from "node:path";
-import { parseDocument } from "yaml";
-import { definePlugin } from "../../core/plugin_api.ts";
+import { definePlugin, readCompose } from "../../core/plugin_api.ts";
 
 type Mapping = Record<string, unknown>;
 
@@ -18,8 +17,7 @@ export const networksPlugin = definePlugin({
   hooks: {
     "sandbox.prepare": async (ctx) => {
       if (!ctx.slot || !ctx.config?.sandbox) return;
-      const base = parseDocument(await Deno.readTextFile(join(ctx.slot.dir, "docker-compose.yml")))
-        .toJS() as Mapping;
+      const base = (await readCompose(join(ctx.slot.dir, "docker-compose.yml"))).doc;
       const defined = Object.keys((base.networks ?? {}) as Mapping);
       const services: Record<string, Mapping> = {};
       for (const [name, body] of Object.entries((base.services ?? {}) as Record<string, Mapping>)) {
