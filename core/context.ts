@@ -3,6 +3,7 @@
  * state paths, clock, abort signal), so commands can be driven from tests without global state.
  */
 import type { GlobalConfig } from "./config/schema.ts";
+import { join } from "node:path";
 import { type ComposeTool, detectCompose } from "./compose.ts";
 import { type Exec, exec as realExec } from "./exec.ts";
 import { Git } from "./git.ts";
@@ -61,7 +62,17 @@ export interface ContextOptions {
  */
 export function makeContext(options: ContextOptions = {}): Context {
   const style = options.style ?? makeStyle(false);
-  const run = options.exec ?? realExec;
+  const log = options.log ?? makeLogger({ quiet: false, verbose: false }, style);
+  const inner = options.exec ?? realExec;
+  // With -v every subprocess is logged with its duration.
+  const run: Exec = async (cmd, args, opts) => {
+    const start = performance.now();
+    try {
+      return await inner(cmd, args, opts);
+    } finally {
+      log.debug(`$ ${cmd} ${args.join(" ")}  (${(performance.now() - start).toFixed(0)} ms)`);
+    }
+  };
   let global: Promise<GlobalConfig> | undefined;
   let compose: Promise<ComposeTool> | undefined;
   const ctx: Context = {
@@ -70,7 +81,7 @@ export function makeContext(options: ContextOptions = {}): Context {
     home: homePaths(options.env),
     exec: run,
     git: new Git(run),
-    log: options.log ?? makeLogger({ quiet: false, verbose: false }, style),
+    log,
     style,
     signal: options.signal ?? new AbortController().signal,
     interactive: options.interactive ?? false,
@@ -80,7 +91,13 @@ export function makeContext(options: ContextOptions = {}): Context {
       compose ??= ctx.globalConfig().then((g) =>
         detectCompose(run, ctx.env.get("KINFRA_COMPOSE") || g.compose.command)
       ),
-    project: async (dir) => findProject(ctx.git, dir ?? ctx.cwd, (await ctx.globalConfig()).slots.max),
+    project: async (dir) =>
+      findProject(
+        ctx.git,
+        dir ?? ctx.cwd,
+        (await ctx.globalConfig()).slots.max,
+        join(ctx.home.root, "cache"),
+      ),
     hooks: async (project) =>
       new Hooks(await (options.plugins?.(ctx, project) ?? Promise.resolve([])), {
         log: ctx.log,

@@ -5,6 +5,7 @@
  * and its directory name the prefix (GAP-13).
  */
 import { basename, dirname, join, relative, resolve } from "node:path";
+import { parseInfraConfigCached } from "./config/cache.ts";
 import type { InfraConfig } from "./config/schema.ts";
 import type { Git } from "./git.ts";
 import { exists } from "./paths.ts";
@@ -29,10 +30,15 @@ export interface Project {
  * Finds and loads the project around `cwd`.
  *
  * @example
- * const project = await findProject(git, "/src/khealth-impl-x-M1/src", 20);
+ * const project = await findProject(git, "/src/khealth-impl-x-M1/src", 20, "/home/u/.devops-ai/cache");
  * project.root; // "/src/khealth"
  */
-export async function findProject(git: Git, cwd: string, maxSlots: number): Promise<Project> {
+export async function findProject(
+  git: Git,
+  cwd: string,
+  maxSlots: number,
+  cacheDir: string,
+): Promise<Project> {
   const { top, mainTop } = await git.locate(cwd);
   const inMain = join(mainTop, relative(top, resolve(cwd)));
   const configPath = await findConfigUpwards((await exists(inMain)) ? inMain : mainTop, mainTop);
@@ -41,8 +47,12 @@ export async function findProject(git: Git, cwd: string, maxSlots: number): Prom
     return { root: mainTop, gitRoot: mainTop, name, prefix: name, worktreeRoot: dirname(mainTop) };
   }
   const root = dirname(dirname(configPath));
-  const { parseInfraConfig } = await import("./config/load.ts");
-  const config = parseInfraConfig(await Deno.readTextFile(configPath), configPath, maxSlots);
+  const config = await parseInfraConfigCached(
+    await Deno.readTextFile(configPath),
+    configPath,
+    maxSlots,
+    cacheDir,
+  );
   return {
     root,
     gitRoot: mainTop,

@@ -117,10 +117,13 @@ export const dockerPlugin = definePlugin({
 
     status: async (ctx) => {
       if (!ctx.slot) return;
-      const containers = await listContainers(ctx.exec, ctx.slot.compose_project);
       const health = ctx.config?.sandbox?.health;
       const url = health && `http://127.0.0.1:${ctx.ports[health.port_var]}${health.endpoint}`;
-      return { status: { containers, health: url ? { url, state: await probe(url) } : null } };
+      const [containers, state] = await Promise.all([
+        listContainers(ctx.exec, ctx.slot.compose_project),
+        url && probe(url),
+      ]);
+      return { status: { containers, health: url ? { url, state } : null } };
     },
   },
 });
