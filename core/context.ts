@@ -8,6 +8,7 @@ import { type ComposeTool, detectCompose } from "./compose.ts";
 import { type Exec, exec as realExec } from "./exec.ts";
 import { Git } from "./git.ts";
 import { Hooks } from "./hooks.ts";
+import { withLock } from "./lock.ts";
 import { type Logger, makeLogger, makeStyle, type Style } from "./output.ts";
 import { exists, type HomePaths, homePaths } from "./paths.ts";
 import type { Plugin } from "./plugin_api.ts";
@@ -80,7 +81,14 @@ export function makeContext(options: ContextOptions = {}): Context {
     env: options.env ?? Deno.env,
     home: homePaths(options.env),
     exec: run,
-    git: new Git(run),
+    git: new Git(run, async (repo, fn) => {
+      // Keyed by the repository path; kept in the home so nothing is written into the user's .git.
+      const key = Array.from(new TextEncoder().encode(repo)).reduce((h, b) => (h * 31 + b) >>> 0, 7).toString(
+        16,
+      );
+      await Deno.mkdir(join(ctx.home.root, "locks"), { recursive: true });
+      return await withLock(join(ctx.home.root, "locks", `repo-${key}.lock`), fn);
+    }),
     log,
     style,
     signal: options.signal ?? new AbortController().signal,

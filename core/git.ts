@@ -13,8 +13,15 @@ export interface GitWorktree {
   detached: boolean;
 }
 
+/** Runs `fn` holding a lock for one repository. */
+export type RepoLock = <T>(repo: string, fn: () => Promise<T>) => Promise<T>;
+
+/**
+ * Git, as kinfra uses it. Commands that change `.git/worktrees` or refs run under a per-repository
+ * lock: concurrent `git worktree add`s in one repository race ("failed to read …/commondir").
+ */
 export class Git {
-  constructor(private readonly run: Exec) {}
+  constructor(private readonly run: Exec, private readonly lock: RepoLock = (_, fn) => fn()) {}
 
   /** Output of a git command in `cwd`, trimmed; throws with git's message on failure. */
   async text(cwd: string, args: string[]): Promise<string> {
@@ -59,7 +66,10 @@ export class Git {
   }
 
   async addWorktree(repo: string, path: string, branch: string, base: string): Promise<void> {
-    const r = await this.run("git", ["-C", repo, "worktree", "add", "-b", branch, "--", path, base]);
+    const r = await this.lock(
+      repo,
+      () => this.run("git", ["-C", repo, "worktree", "add", "-b", branch, "--", path, base]),
+    );
     if (!r.success) {
       throw new KinfraError(`git worktree add failed for "${path}".`, { details: tail(r.stderr, 10) });
     }
@@ -67,14 +77,14 @@ export class Git {
 
   async removeWorktree(repo: string, path: string, force: boolean): Promise<void> {
     const args = ["-C", repo, "worktree", "remove", ...(force ? ["--force", "--force"] : []), "--", path];
-    const r = await this.run("git", args);
+    const r = await this.lock(repo, () => this.run("git", args));
     if (!r.success) {
       throw new KinfraError(`git worktree remove failed for "${path}".`, { details: tail(r.stderr, 10) });
     }
   }
 
   async pruneWorktrees(repo: string): Promise<void> {
-    await this.run("git", ["-C", repo, "worktree", "prune"]);
+    await this.lock(repo, () => this.run("git", ["-C", repo, "worktree", "prune"]));
   }
 
   async listWorktrees(repo: string): Promise<GitWorktree[]> {
@@ -112,6 +122,6 @@ export class Git {
   }
 
   async deleteBranch(repo: string, branch: string): Promise<void> {
-    await execOk(this.run, "git", ["-C", repo, "branch", "-D", "--", branch]);
+    await this.lock(repo, () => execOk(this.run, "git", ["-C", repo, "branch", "-D", "--", branch]));
   }
 }

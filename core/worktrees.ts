@@ -83,6 +83,13 @@ export async function createWorktree(
   return entry;
 }
 
+/** Undoes `createWorktree` for a worktree nobody has worked in yet: worktree, branch, registry entry. */
+export async function discardWorktree(ctx: Context, project: Project, entry: WorktreeEntry): Promise<void> {
+  await ctx.git.removeWorktree(project.gitRoot, entry.path, true);
+  await ctx.git.deleteBranch(project.gitRoot, entry.branch);
+  await updateRegistry(ctx.home, (reg) => void delete reg.worktrees[entry.path]);
+}
+
 /** Copies `[worktree].copy` files into the new worktree; returns their sha256 so `done` knows them. */
 async function copyFiles(ctx: Context, project: Project, into: string): Promise<Record<string, string>> {
   const copied: Record<string, string> = {};

@@ -91,7 +91,10 @@ try {
     t.impl.push(await kinfra("impl", `f${i}/M1`));
     t.done.push(await kinfra("done", `f${i}-M1`));
     const path = join(work, `raw-${i}`);
-    const files = ["-f", join(path, "docker-compose.yml"), "-p", `benchraw-slot-${i}`];
+    // The same stack kinfra runs: the worktree's compose file plus the code mount, by hand.
+    const override = join(work, `raw-${i}.override.yml`);
+    await Deno.writeTextFile(override, `services:\n  web:\n    volumes:\n      - ${path}/src:/app/src\n`);
+    const files = ["-f", join(path, "docker-compose.yml"), "-f", override, "-p", `benchraw-slot-${i}`];
     const port = { BENCH_WEB_PORT: String(BASE + 1) };
     t.rawUp.push(
       await run("git", ["worktree", "add", "-q", "-b", `raw/${i}`, path, "main"]) +

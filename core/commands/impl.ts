@@ -10,11 +10,11 @@ import type { Project } from "../project.ts";
 import { parseImplTarget } from "../names.ts";
 import type { CommandOutput } from "../output.ts";
 import { isPortFree, slotPorts } from "../ports.ts";
-import { readRegistry, updateRegistry } from "../registry.ts";
+import { readRegistry } from "../registry.ts";
 import { Rollback } from "../rollback.ts";
 import { checkCompose, type SandboxResult, startSandbox } from "../sandbox.ts";
 import { composeProject } from "../slots.ts";
-import { createWorktree, hookInput, resolveBase, worktreeLayout } from "../worktrees.ts";
+import { createWorktree, discardWorktree, hookInput, resolveBase, worktreeLayout } from "../worktrees.ts";
 import { renderSandbox } from "./status.ts";
 
 export interface ImplOptions {
@@ -40,11 +40,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
 
   // A failure in worktree.created undoes the fresh worktree; later failures keep it (see startSandbox).
   const rollback = new Rollback(ctx.log);
-  rollback.add("remove worktree", async () => {
-    await ctx.git.removeWorktree(project.gitRoot, entry.path, true);
-    await ctx.git.deleteBranch(project.gitRoot, entry.branch);
-    await updateRegistry(ctx.home, (reg) => void delete reg.worktrees[entry.path]);
-  });
+  rollback.add("remove worktree", () => discardWorktree(ctx, project, entry));
   const messages: string[] = [];
   try {
     for (const r of await hooks.setup("worktree.created", input, rollback)) {

@@ -2,9 +2,8 @@
 import type { Context } from "../context.ts";
 import { validateName } from "../names.ts";
 import type { CommandOutput } from "../output.ts";
-import { updateRegistry } from "../registry.ts";
 import { Rollback } from "../rollback.ts";
-import { createWorktree, hookInput, resolveBase } from "../worktrees.ts";
+import { createWorktree, discardWorktree, hookInput, resolveBase } from "../worktrees.ts";
 
 export interface SpecOptions {
   feature: string;
@@ -21,11 +20,7 @@ export async function spec(ctx: Context, options: SpecOptions): Promise<CommandO
 
   // Nothing of the user's is in a fresh spec worktree yet, so a failing hook undoes all of it.
   const rollback = new Rollback(ctx.log);
-  rollback.add("remove worktree", async () => {
-    await ctx.git.removeWorktree(project.gitRoot, entry.path, true);
-    await ctx.git.deleteBranch(project.gitRoot, entry.branch);
-    await updateRegistry(ctx.home, (reg) => void delete reg.worktrees[entry.path]);
-  });
+  rollback.add("remove worktree", () => discardWorktree(ctx, project, entry));
   const input = hookInput(project, entry, { session: options.session });
   const messages: string[] = [];
   try {
