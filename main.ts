@@ -13,7 +13,7 @@ const args = Deno.args;
 try {
   const code = await runCli(args, {
     signal: controller.signal,
-    plugins: async () => (await import("./plugins/mod.ts")).builtinPlugins,
+    builtins: async () => (await import("./plugins/mod.ts")).builtinPlugins,
   });
   if (controller.signal.aborted) throw interrupted();
   Deno.exit(code);

@@ -9,15 +9,14 @@ import type { Context } from "./context.ts";
 import { usageError } from "./errors.ts";
 import { colorEnabled, type CommandOutput, makeLogger, makeStyle } from "./output.ts";
 import type { Plugin } from "./plugin_api.ts";
-import type { Project } from "./project.ts";
 import { renderOutput } from "./report.ts";
 
 export const VERSION = meta.version;
 
 export interface CliOptions {
   signal: AbortSignal;
-  /** The plugins active for a project (built-ins plus enabled external ones). */
-  plugins: (ctx: Context, project: Project) => Promise<Plugin[]>;
+  /** The built-in plugins; enabled third-party plugins are added per project. */
+  builtins: () => Promise<Plugin[]>;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -148,6 +147,48 @@ export const PROGRAM: Command = {
       run: async (ctx, _, o) => (await import("./commands/gc.ts")).gc(ctx, o),
     },
     {
+      name: "plugins",
+      description: "list, inspect, create and trust third-party plugins",
+      subcommands: [
+        {
+          name: "list",
+          description: "every plugin: source, version, events, enabled, trust, shadowed, errors",
+          run: async (ctx) => (await import("./commands/plugins.ts")).list(ctx, await ctx.builtins()),
+        },
+        {
+          name: "info",
+          description: "one plugin in detail",
+          args: [{ name: "name", description: "plugin name", required: true }],
+          run: async (ctx, [name]) =>
+            (await import("./commands/plugins.ts")).info(ctx, await ctx.builtins(), name!),
+        },
+        {
+          name: "new",
+          description: "write a working plugin skeleton",
+          args: [{ name: "name", description: "plugin name, e.g. seed-db", required: true }],
+          options: [
+            { flags: "--lang <lang>", description: "sh (default) or ts (run with deno)" },
+            { flags: "--user", description: "create it in the home's plugins/ instead of the project's" },
+          ],
+          run: async (ctx, [name], o) => (await import("./commands/plugins.ts")).create(ctx, name!, o),
+        },
+        {
+          name: "trust",
+          description: "allow a project plugin to run, as its files are now",
+          args: [{ name: "name", description: "plugin name", required: true }],
+          run: async (ctx, [name]) =>
+            (await import("./commands/plugins.ts")).trust(ctx, await ctx.builtins(), name!, true),
+        },
+        {
+          name: "untrust",
+          description: "stop a project plugin from running",
+          args: [{ name: "name", description: "plugin name", required: true }],
+          run: async (ctx, [name]) =>
+            (await import("./commands/plugins.ts")).trust(ctx, await ctx.builtins(), name!, false),
+        },
+      ],
+    },
+    {
       name: "doctor",
       description: "check git, Docker, compose, the registry and plugins",
       run: async (ctx) => (await import("./commands/doctor.ts")).doctor(ctx),
@@ -202,7 +243,7 @@ export async function runCli(argv: string[], options: CliOptions): Promise<numbe
     style,
     signal: options.signal,
     interactive: Deno.stdin.isTerminal() && Deno.stderr.isTerminal() && !flags.json,
-    plugins: options.plugins,
+    builtins: options.builtins,
   });
   const output = await command.run(ctx, invocation.args, flags);
   renderOutput(output, Boolean(flags.json), Boolean(flags.quiet));

@@ -31,7 +31,9 @@ export interface Context {
   compose(): Promise<ComposeTool>;
   /** The project around `dir` (default: the working directory). */
   project(dir?: string): Promise<Project>;
-  /** The dispatcher with the plugins active for `project`. */
+  /** The built-in plugins. */
+  builtins(): Promise<Plugin[]>;
+  /** The dispatcher with the plugins active for `project`: built-ins plus enabled third-party ones. */
   hooks(project: Project): Promise<Hooks>;
 }
 
@@ -51,8 +53,8 @@ export interface ContextOptions {
   style?: Style;
   signal?: AbortSignal;
   interactive?: boolean;
-  /** Plugins for a project; the CLI passes the built-ins plus enabled external plugins. */
-  plugins?: (ctx: Context, project: Project) => Promise<Plugin[]>;
+  /** The built-in plugins (none by default, so core tests run without them). */
+  builtins?: () => Promise<Plugin[]>;
 }
 
 /**
@@ -106,8 +108,9 @@ export function makeContext(options: ContextOptions = {}): Context {
         (await ctx.globalConfig()).slots.max,
         join(ctx.home.root, "cache"),
       ),
+    builtins: options.builtins ?? (() => Promise.resolve([])),
     hooks: async (project) =>
-      new Hooks(await (options.plugins?.(ctx, project) ?? Promise.resolve([])), {
+      new Hooks(await (await import("./plugins/load.ts")).activePlugins(ctx, project, await ctx.builtins()), {
         log: ctx.log,
         exec: run,
         signal: ctx.signal,
