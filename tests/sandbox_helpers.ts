@@ -3,7 +3,7 @@
  * locally built test image, and Docker queries to check what is (not) left behind.
  */
 import { join } from "node:path";
-import { runCommand, type Sandbox } from "./helpers.ts";
+import { assertDocker, makeSandbox, needsDocker, runCommand, type Sandbox } from "./helpers.ts";
 
 export const IMAGE = "kinfra-test/busybox:latest";
 
@@ -134,4 +134,25 @@ export async function removeProjects(prefix: string): Promise<void> {
   const nets = await docker("network", "ls", "--format", "{{.Name}}");
   const names = nets.split("\n").filter((n) => n.startsWith(prefix));
   if (names.length) await docker("network", "rm", ...names).catch(() => {});
+}
+
+/** A Docker test: fails (never skips) in CI without an engine; cleans containers it made. */
+export function dockerTest(name: string, fn: (sb: Sandbox, stem: string) => Promise<void>) {
+  Deno.test({
+    name,
+    ...needsDocker(),
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      assertDocker();
+      const sb = await makeSandbox();
+      const stem = uniqueName("t");
+      try {
+        await fn(sb, stem);
+      } finally {
+        await removeProjects(stem);
+        await sb.cleanup();
+      }
+    },
+  });
 }

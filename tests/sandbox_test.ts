@@ -13,36 +13,14 @@ import {
 import {
   containersOf,
   docker,
+  dockerTest,
   httpGet,
   makeProject,
   networksOf,
   randomBase,
   registryOf,
-  removeProjects,
   slotDirs,
-  uniqueName,
 } from "./sandbox_helpers.ts";
-
-/** A Docker test: fails (never skips) in CI without an engine; cleans containers it made. */
-function dockerTest(name: string, fn: (sb: Sandbox, stem: string) => Promise<void>) {
-  Deno.test({
-    name,
-    ...needsDocker(),
-    sanitizeResources: false,
-    sanitizeOps: false,
-    fn: async () => {
-      assertDocker();
-      const sb = await makeSandbox();
-      const stem = uniqueName("t");
-      try {
-        await fn(sb, stem);
-      } finally {
-        await removeProjects(stem);
-        await sb.cleanup();
-      }
-    },
-  });
-}
 
 interface ImplJson {
   path: string;
