@@ -147,6 +147,27 @@ export const PROGRAM: Command = {
       run: async (ctx, _, o) => (await import("./commands/gc.ts")).gc(ctx, o),
     },
     {
+      name: "observability",
+      description: "the shared Jaeger + Prometheus + Grafana stack",
+      subcommands: [
+        {
+          name: "up",
+          description: "start it (creates the devops-ai-observability network first)",
+          run: async (ctx) => (await import("./commands/observability.ts")).up(ctx),
+        },
+        {
+          name: "down",
+          description: "stop it; the network stays while sandboxes use it",
+          run: async (ctx) => (await import("./commands/observability.ts")).down(ctx),
+        },
+        {
+          name: "status",
+          description: "containers, URLs, and whether each endpoint answers",
+          run: async (ctx) => (await import("./commands/observability.ts")).status(ctx),
+        },
+      ],
+    },
+    {
       name: "plugins",
       description: "list, inspect, create and trust third-party plugins",
       subcommands: [

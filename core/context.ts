@@ -13,6 +13,7 @@ import { type Logger, makeLogger, makeStyle, type Style } from "./output.ts";
 import { exists, type HomePaths, homePaths } from "./paths.ts";
 import type { Plugin } from "./plugin_api.ts";
 import { findProject, type Project } from "./project.ts";
+import { OBSERVABILITY_DEFAULTS } from "./config/defaults.ts";
 
 export interface Context {
   cwd: string;
@@ -40,7 +41,12 @@ export interface Context {
 /** The global config; without a config.toml, its defaults, without loading the validator. */
 async function loadGlobalConfig(home: HomePaths): Promise<GlobalConfig> {
   if (!await exists(home.config)) {
-    return { slots: { max: 20 }, compose: {}, observability: {}, plugins: { enable: [] } };
+    return {
+      slots: { max: 20 },
+      compose: {},
+      observability: OBSERVABILITY_DEFAULTS,
+      plugins: { enable: [] },
+    };
   }
   return (await import("./config/load.ts")).loadGlobalConfig(home);
 }
@@ -116,6 +122,7 @@ export function makeContext(options: ContextOptions = {}): Context {
         signal: ctx.signal,
         home: ctx.home.root,
         compose: ctx.compose,
+        global: await ctx.globalConfig(),
       }),
   };
   return ctx;

@@ -5,6 +5,7 @@
  */
 import { Exit, KinfraError, messageOf } from "./errors.ts";
 import type { ComposeTool } from "./compose.ts";
+import type { GlobalConfig } from "./config/schema.ts";
 import type { Exec } from "./exec.ts";
 import type { Logger } from "./output.ts";
 import type { Rollback } from "./rollback.ts";
@@ -42,6 +43,7 @@ export interface HookEnvironment {
   signal: AbortSignal;
   home: string;
   compose: () => Promise<ComposeTool>;
+  global: GlobalConfig;
 }
 
 export class Hooks {
@@ -120,7 +122,7 @@ export class Hooks {
   }
 
   private async call<E extends EventName>(plugin: Plugin, event: E, input: HookInput) {
-    const { log, exec, signal, home, compose } = this.environment;
+    const { log, exec, signal, home, compose, global } = this.environment;
     const config = input.config?.plugins[plugin.name];
     const ctx: HookContext<E> = {
       ...input,
@@ -131,6 +133,7 @@ export class Hooks {
       exec,
       home,
       compose,
+      global,
     };
     return await plugin.hooks[event]!(ctx);
   }

@@ -12,7 +12,7 @@
  */
 import type { ComposeTool } from "./compose.ts";
 import type { ComposeInfo } from "./compose_file.ts";
-import type { InfraConfig } from "./config/schema.ts";
+import type { GlobalConfig, InfraConfig } from "./config/schema.ts";
 import type { Exec } from "./exec.ts";
 import type { Logger } from "./output.ts";
 
@@ -42,7 +42,7 @@ export async function readCompose(
   const text = await Deno.readTextFile(path);
   return { doc: parse(text) ?? {}, info: analyzeCompose(text, path) };
 }
-export type { InfraConfig, SandboxConfig } from "./config/schema.ts";
+export type { GlobalConfig, InfraConfig, SandboxConfig } from "./config/schema.ts";
 export { parseMount } from "./config/mounts.ts";
 
 /** A compose document fragment; the core merges all fragments into one override file. */
@@ -135,6 +135,8 @@ export interface HookContext<E extends EventName = EventName> extends HookInput 
   home: string;
   /** The compose command kinfra uses (v2 plugin or v1), resolved once. */
   compose: () => Promise<ComposeTool>;
+  /** kinfra's global config (`<home>/config.toml`, with defaults). */
+  global: GlobalConfig;
 }
 
 export type Handler<E extends EventName> = (

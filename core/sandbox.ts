@@ -86,6 +86,7 @@ export async function startSandbox(
   const sandbox = project.config!.sandbox!;
   const compose = await readComposeFile(project, entry.path);
   await cleanStale(ctx);
+  if (sandbox.otel.enabled) await (await import("./observability.ts")).ensureObservability(ctx);
   const rollback = new Rollback(ctx.log);
   const messages: string[] = [];
   const collect = (replies: { result: { messages?: string[] } }[]) =>

@@ -5,5 +5,6 @@
 import type { Plugin } from "../core/plugin_api.ts";
 import { dockerPlugin } from "./docker/mod.ts";
 import { networksPlugin } from "./networks/mod.ts";
+import { otelPlugin } from "./otel/mod.ts";
 
-export const builtinPlugins: Plugin[] = [networksPlugin, dockerPlugin];
+export const builtinPlugins: Plugin[] = [networksPlugin, dockerPlugin, otelPlugin];

@@ -3,6 +3,9 @@
 # image are present, installing what is missing and saying so. Sets $DENO.
 DENO_VERSION=2.9.6
 TEST_IMAGE=kinfra-test/busybox:latest
+# Stands in for Jaeger, Prometheus and Grafana (no image registry is reachable here): busybox httpd
+# answering on their ports (16686, 4317, 4318, 9090, 3000, 8888), whatever arguments it is given.
+STUB_IMAGE=kinfra-test/otel-stub:latest
 
 say() { printf '\033[36m[setup]\033[0m %s\n' "$*" >&2; }
 
@@ -46,16 +49,24 @@ ensure_docker() {
 }
 
 # A tiny image from the static busybox: `httpd` answers health checks, `sh` runs everything else.
+# Both test images come from the same root filesystem.
 ensure_test_image() {
-  docker image inspect "$TEST_IMAGE" >/dev/null 2>&1 && return 0
+  docker image inspect "$TEST_IMAGE" >/dev/null 2>&1 && docker image inspect "$STUB_IMAGE" >/dev/null 2>&1 && return 0
   [ -x /bin/busybox ] || { say "no /bin/busybox to build $TEST_IMAGE from"; return 1; }
-  say "building $TEST_IMAGE from /bin/busybox (docker import; no registry needed)"
+  say "building $TEST_IMAGE and $STUB_IMAGE from /bin/busybox (docker import; no registry needed)"
   local root
   root=$(mktemp -d)
   mkdir -p "$root/bin" "$root/www" "$root/tmp" "$root/etc"
   cp /bin/busybox "$root/bin/busybox"
-  for applet in $(/bin/busybox --list); do ln -sf busybox "$root/bin/$applet"; done
+  for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"; done
   echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
+  echo "stub" >"$root/www/index.html"
+  cat >"$root/stub.sh" <<'STUB'
+trap 'exit 0' TERM INT
+for port in 16686 4317 4318 9090 3000 8888; do httpd -p "$port" -h /www; done
+while :; do sleep 1; done
+STUB
   tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' - "$TEST_IMAGE" >/dev/null
+  tar -C "$root" -c . | docker import -c 'ENTRYPOINT ["/bin/sh", "/stub.sh"]' -c 'ENV PATH=/bin' - "$STUB_IMAGE" >/dev/null
   rm -rf "$root"
 }

@@ -1,5 +1,6 @@
 /** The dispatcher: order, rollback on setup failure, teardown that goes on, vetoes. */
 import assert from "node:assert/strict";
+import { OBSERVABILITY_DEFAULTS } from "../core/config/defaults.ts";
 import { Hooks } from "../core/hooks.ts";
 import { exec } from "../core/exec.ts";
 import { silentLogger } from "../core/output.ts";
@@ -39,6 +40,7 @@ const env = {
   signal: new AbortController().signal,
   home: "/tmp",
   compose: () => Promise.reject(new Error("not used")),
+  global: { slots: { max: 20 }, compose: {}, observability: OBSERVABILITY_DEFAULTS, plugins: { enable: [] } },
 };
 
 Deno.test("setup runs plugins in ascending order and later plugins see earlier env", async () => {

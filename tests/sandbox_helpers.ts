@@ -18,6 +18,8 @@ export interface ProjectOptions {
   extraServices?: string;
   /** Extra web service keys (indented 4 spaces). */
   webExtra?: string;
+  /** Wire the sandbox to the shared observability stack (off by default to keep tests independent). */
+  otel?: boolean;
 }
 
 /** A unique, valid project name per call. */
@@ -54,7 +56,7 @@ ${variable} = ${options.base}
 [sandbox.mounts]
 code = ["src/:/app/src"]
 code_targets = ["web"]
-`;
+${options.otel ? "" : "\n[sandbox.otel]\nenabled = false\n"}`;
   return await sb.repo(name, {
     "docker-compose.yml": compose,
     ".devops-ai/infra.toml": toml,
@@ -155,4 +157,40 @@ export function dockerTest(name: string, fn: (sb: Sandbox, stem: string) => Prom
       }
     },
   });
+}
+
+export const STUB_IMAGE = "kinfra-test/otel-stub:latest";
+
+/** A global config.toml pointing the observability stack at the stub image on free ports. */
+export async function useStubObservability(
+  sb: Sandbox,
+  images = STUB_IMAGE,
+): Promise<Record<string, number>> {
+  const base = 40000 + Math.floor(Math.random() * 200) * 10;
+  const ports = {
+    jaeger_ui_port: base,
+    otlp_grpc_port: base + 1,
+    otlp_http_port: base + 2,
+    prometheus_port: base + 3,
+    grafana_port: base + 4,
+  };
+  await Deno.mkdir(sb.home, { recursive: true });
+  await Deno.writeTextFile(
+    join(sb.home, "config.toml"),
+    `[observability]\njaeger_image = "${images}"\nprometheus_image = "${STUB_IMAGE}"\ngrafana_image = "${STUB_IMAGE}"\n` +
+      Object.entries(ports).map(([k, v]) => `${k} = ${v}`).join("\n") + "\n",
+  );
+  return ports;
+}
+
+/** Stops the shared stack and removes its network, whatever state a test left them in. */
+export async function resetObservability(): Promise<void> {
+  const ids = await docker(
+    "ps",
+    "-aq",
+    "--filter",
+    "label=com.docker.compose.project=devops-ai-observability",
+  );
+  if (ids) await docker("rm", "-f", ...ids.split("\n"));
+  await docker("network", "rm", "devops-ai-observability").catch(() => {});
 }

@@ -3,6 +3,7 @@
  * strict so an unknown key is an error (the loader adds a "did you mean" hint).
  */
 import { z } from "zod";
+import { OBSERVABILITY_DEFAULTS as OBS } from "./defaults.ts";
 import { isContainedPath, parseMount } from "./mounts.ts";
 
 export const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
@@ -89,7 +90,16 @@ export const GlobalConfig = z.strictObject({
     command: z.enum(["docker compose", "docker-compose"], 'must be "docker compose" or "docker-compose"')
       .optional(),
   }).prefault({}),
-  observability: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+  observability: z.strictObject({
+    jaeger_image: z.string().min(1).default(OBS.jaeger_image),
+    prometheus_image: z.string().min(1).default(OBS.prometheus_image),
+    grafana_image: z.string().min(1).default(OBS.grafana_image),
+    jaeger_ui_port: port.default(OBS.jaeger_ui_port),
+    otlp_grpc_port: port.default(OBS.otlp_grpc_port),
+    otlp_http_port: port.default(OBS.otlp_http_port),
+    prometheus_port: port.default(OBS.prometheus_port),
+    grafana_port: port.default(OBS.grafana_port),
+  }).prefault({}),
   plugins: z.strictObject({ enable: z.array(z.string().regex(PLUGIN_NAME)).default([]) }).prefault({}),
 });
 export type GlobalConfig = z.infer<typeof GlobalConfig>;

@@ -1,0 +1,58 @@
+/** `kinfra observability up|down|status`: the shared Jaeger + Prometheus + Grafana stack. */
+import { listContainers } from "../containers.ts";
+import type { Context } from "../context.ts";
+import { endpoints, JAEGER_HOST, networkUsers, OBSERVABILITY, stackDown, stackUp } from "../observability.ts";
+import type { CommandOutput } from "../output.ts";
+
+export async function up(ctx: Context): Promise<CommandOutput> {
+  ctx.log.step("Starting the shared observability stack");
+  await stackUp(ctx);
+  return await status(ctx, "✓ Observability stack is up");
+}
+
+export async function down(ctx: Context): Promise<CommandOutput> {
+  const { networkRemoved, networkUsers } = await stackDown(ctx);
+  return {
+    data: { stopped: true, network_removed: networkRemoved, network_users: networkUsers },
+    text: [
+      `${ctx.style.green("✓")} Observability stack stopped.`,
+      networkRemoved
+        ? `  network ${OBSERVABILITY} removed`
+        : `  network ${OBSERVABILITY} kept: still used by ${networkUsers.join(", ")}`,
+    ].join("\n"),
+  };
+}
+
+export async function status(ctx: Context, title = "Observability stack"): Promise<CommandOutput> {
+  const config = (await ctx.globalConfig()).observability;
+  const [containers, urls, users, network] = await Promise.all([
+    listContainers(ctx.exec, OBSERVABILITY),
+    endpoints(config),
+    networkUsers(ctx),
+    ctx.exec("docker", ["network", "inspect", OBSERVABILITY]).then((r) => r.success),
+  ]);
+  const sandboxes = users.filter((u) => !u.startsWith("devops-ai-"));
+  return {
+    data: {
+      project: OBSERVABILITY,
+      network: { name: OBSERVABILITY, exists: network, sandboxes },
+      containers,
+      endpoints: urls,
+      jaeger_host: JAEGER_HOST,
+    },
+    text: [
+      title,
+      ...(containers.length
+        ? containers.map((c) => `  ${c.service.padEnd(10)} ${c.state} (${c.status})`)
+        : ["  not running (kinfra observability up)"]),
+      ...urls.map((e) =>
+        `  ${e.name.padEnd(10)} ${e.url}  ${
+          e.answers ? ctx.style.green("answers") : ctx.style.yellow("no answer")
+        }`
+      ),
+      `  network ${OBSERVABILITY}: ${
+        network ? `${sandboxes.length} sandbox container(s) attached` : "missing"
+      }`,
+    ].join("\n"),
+  };
+}

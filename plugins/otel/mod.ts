@@ -1,0 +1,66 @@
+/**
+ * The otel plugin (order 30): puts each OTEL service (default: the code targets) on the shared
+ * `devops-ai-observability` network and points it at the shared Jaeger, with its traces told apart
+ * by `service.namespace=<project>-slot-<n>`. A resource-attribute value the base compose file
+ * already sets is extended, never replaced. `status` links to Jaeger filtered to the namespace.
+ */
+import { join } from "node:path";
+import { definePlugin, readCompose } from "../../core/plugin_api.ts";
+
+const NETWORK = "devops-ai-observability";
+const ENDPOINT = "http://devops-ai-jaeger:4317";
+
+type Mapping = Record<string, unknown>;
+
+/** A service's `environment` value for `key` in the base file (mapping or `KEY=value` list form). */
+function baseValue(service: Mapping | undefined, key: string): string | undefined {
+  const env = service?.environment;
+  if (Array.isArray(env)) {
+    const item = env.map(String).find((e) => e.startsWith(`${key}=`));
+    return item?.slice(key.length + 1);
+  }
+  const value = (env as Mapping | undefined)?.[key];
+  return value == null ? undefined : String(value);
+}
+
+export const otelPlugin = definePlugin({
+  name: "otel",
+  order: 30,
+  description: "Wires sandboxes to the shared Jaeger",
+  hooks: {
+    "sandbox.prepare": async (ctx) => {
+      const sandbox = ctx.config?.sandbox;
+      if (!sandbox?.otel.enabled || !ctx.slot) return;
+      const { otel } = sandbox;
+      const base = (await readCompose(join(ctx.slot.dir, "docker-compose.yml"))).doc;
+      const baseServices = (base.services ?? {}) as Record<string, Mapping>;
+      const namespace = `service.namespace=${ctx.slot.compose_project}`;
+      const services: Record<string, Mapping> = {};
+      for (const name of otel.services ?? sandbox.mounts.code_targets) {
+        if (baseServices[name]?.network_mode) continue; // cannot join networks
+        const existing = baseValue(baseServices[name], otel.namespace_var);
+        services[name] = {
+          networks: [NETWORK],
+          environment: {
+            [otel.endpoint_var]: ENDPOINT,
+            [otel.namespace_var]: existing ? `${existing},${namespace}` : namespace,
+          },
+        };
+      }
+      if (Object.keys(services).length === 0) return;
+      return { compose: { networks: { [NETWORK]: { external: true } }, services } };
+    },
+
+    status: (ctx) => {
+      const sandbox = ctx.config?.sandbox;
+      if (!sandbox?.otel.enabled || !ctx.slot) return;
+      const tags = encodeURIComponent(JSON.stringify({ "service.namespace": ctx.slot.compose_project }));
+      return {
+        status: {
+          namespace: ctx.slot.compose_project,
+          jaeger: `http://127.0.0.1:${ctx.global.observability.jaeger_ui_port}/search?tags=${tags}`,
+        },
+      };
+    },
+  },
+});
