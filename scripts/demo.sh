@@ -53,15 +53,37 @@ kinfra done checkout || echo "(exit $? — nothing was removed)"
 step done checkout --force
 kinfra done checkout --force
 
-if [ "$HAVE_DOCKER" = 1 ] && kinfra --help | grep -q "^  impl"; then
+if [ "$HAVE_DOCKER" = 1 ]; then
+  # No image registry here: the shared Jaeger/Prometheus/Grafana are played by a stand-in image,
+  # on ports of their own. With real images, leave [observability] out of config.toml.
+  obs_was_running=$(docker ps -q --filter label=com.docker.compose.project=devops-ai-observability | head -n1)
+  mkdir -p "$KINFRA_HOME"
+  cat >"$KINFRA_HOME/config.toml" <<TOML
+[observability]
+jaeger_image = "$STUB_IMAGE"
+prometheus_image = "$STUB_IMAGE"
+grafana_image = "$STUB_IMAGE"
+jaeger_ui_port = 46686
+otlp_grpc_port = 44317
+otlp_http_port = 44318
+prometheus_port = 49090
+grafana_port = 43000
+TOML
   step impl checkout/M1
   kinfra impl checkout/M1
+  step impl search/M1 "   # a second sandbox: next slot, next ports"
+  kinfra impl search/M1
   step status checkout-M1
   kinfra status checkout-M1
+  step observability status
+  kinfra observability status
   step worktrees
   kinfra worktrees
   step done checkout-M1
   kinfra done checkout-M1
+  step done search-M1
+  kinfra done search-M1
+  [ -n "$obs_was_running" ] || kinfra -q observability down >/dev/null
 else
   step worktrees --json
   kinfra worktrees --json

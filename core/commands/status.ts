@@ -70,7 +70,11 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
       ...(docker?.containers ?? []).map((c) => `  container ${c.service}: ${c.state} (${c.status})`),
       ...(docker?.health ? [`  health: ${docker.health.state}`] : []),
       ...replies.filter((r) => r.plugin !== "docker" && r.result.status).map((r) =>
-        `  ${r.plugin}: ${JSON.stringify(r.result.status)}`
+        `  ${r.plugin}: ${
+          Object.entries(r.result.status!).map(([k, v]) =>
+            `${k} ${typeof v === "string" ? v : JSON.stringify(v)}`
+          ).join(", ")
+        }`
       ),
       ...failures.map((f) => `  ${ctx.style.yellow("!")} plugin ${f.plugin}: ${f.message}`),
     ].join("\n"),
