@@ -210,6 +210,22 @@ export const PROGRAM: Command = {
       ],
     },
     {
+      name: "skill",
+      description: "the kworktree skill that teaches coding agents to use kinfra",
+      subcommands: [
+        {
+          name: "install",
+          description: "install it for Claude Code (default --user)",
+          options: [
+            { flags: "--user", description: "into ~/.claude/skills/kworktree/" },
+            { flags: "--project", description: "into <project>/.claude/skills/kworktree/" },
+            { flags: "--force", description: "replace a different existing SKILL.md" },
+          ],
+          run: async (ctx, _, o) => (await import("./commands/skill.ts")).install(ctx, o),
+        },
+      ],
+    },
+    {
       name: "doctor",
       description: "check git, Docker, compose, the registry and plugins",
       run: async (ctx) => (await import("./commands/doctor.ts")).doctor(ctx),

@@ -78,6 +78,7 @@ export class Hooks {
       }
       if (result) {
         Object.assign(input.env, result.env ?? {});
+        if (result.state) input.state[plugin.name] = { ...input.state[plugin.name], ...result.state };
         replies.push({ plugin: plugin.name, result });
       }
     }
@@ -126,6 +127,7 @@ export class Hooks {
     const config = input.config?.plugins[plugin.name];
     const ctx: HookContext<E> = {
       ...input,
+      state: input.state[plugin.name] ?? {},
       event,
       pluginConfig: (config ?? {}) as Record<string, unknown>,
       signal,

@@ -20,7 +20,7 @@ export type { Exec, ExecOptions, ExecResult } from "./exec.ts";
 export type { Logger } from "./output.ts";
 export { KinfraError } from "./errors.ts";
 export type { ComposeTool } from "./compose.ts";
-export { tail } from "./exec.ts";
+export { onPath, tail } from "./exec.ts";
 export {
   composeArgv,
   listContainers,
@@ -53,6 +53,8 @@ export interface SetupResult {
   env?: Record<string, string>;
   compose?: ComposeFragment;
   messages?: string[];
+  /** Kept in the registry with the worktree and handed back as `state` in later events. */
+  state?: Record<string, unknown>;
 }
 
 export interface TeardownResult {
@@ -119,13 +121,17 @@ export interface HookInput {
   /** Variables collected so far from core and earlier plugins. */
   env: Record<string, string>;
   flags: Record<string, boolean | string | undefined>;
+  /** What each plugin kept with this worktree (setup replies' `state`), by plugin name. */
+  state: Record<string, Record<string, unknown>>;
   /** The whole validated infra.toml, or null without one. */
   config: InfraConfig | null;
 }
 
 /** What a handler gets: the input plus its own config table and the side-effect channels. */
-export interface HookContext<E extends EventName = EventName> extends HookInput {
+export interface HookContext<E extends EventName = EventName> extends Omit<HookInput, "state"> {
   event: E;
+  /** What this plugin kept with the worktree in earlier events. */
+  state: Record<string, unknown>;
   /** This plugin's `[plugins.<name>]` table from infra.toml (empty when absent). */
   pluginConfig: Record<string, unknown>;
   signal: AbortSignal;

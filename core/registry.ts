@@ -36,7 +36,8 @@ export interface WorktreeEntry {
   /** Files copied in by `[worktree] copy`, with their sha256, so `done` does not count them as work. */
   copied?: Record<string, string>;
   slot?: number;
-  session?: string;
+  /** Plugins' `state`, by plugin name (e.g. the agent-deck session id). */
+  plugin_state?: Record<string, Record<string, unknown>>;
   [extra: string]: unknown;
 }
 

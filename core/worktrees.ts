@@ -208,8 +208,18 @@ export function hookInput(project: Project, entry: WorktreeEntry, flags: HookInp
     ports: {},
     env: {},
     flags,
+    state: structuredClone(entry.plugin_state ?? {}),
     config: project.config ?? null,
   };
+}
+
+/** Keeps what plugins returned as `state` with the worktree's registry entry. */
+export async function saveState(ctx: Context, path: string, input: HookInput): Promise<void> {
+  if (Object.keys(input.state).length === 0) return;
+  await updateRegistry(ctx.home, (reg) => {
+    const entry = reg.worktrees[path];
+    if (entry) entry.plugin_state = input.state;
+  });
 }
 
 /** Guards against ever treating a project's main worktree as disposable. */

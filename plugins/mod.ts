@@ -3,8 +3,9 @@
  * exactly as a third-party plugin would be.
  */
 import type { Plugin } from "../core/plugin_api.ts";
+import { agentDeckPlugin } from "./agent-deck/mod.ts";
 import { dockerPlugin } from "./docker/mod.ts";
 import { networksPlugin } from "./networks/mod.ts";
 import { otelPlugin } from "./otel/mod.ts";
 
-export const builtinPlugins: Plugin[] = [networksPlugin, dockerPlugin, otelPlugin];
+export const builtinPlugins: Plugin[] = [networksPlugin, dockerPlugin, otelPlugin, agentDeckPlugin];

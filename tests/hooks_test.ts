@@ -14,6 +14,7 @@ const input = (): HookInput => ({
   ports: {},
   env: {},
   flags: {},
+  state: {},
   config: null,
 });
 

@@ -26,6 +26,7 @@ export async function doctor(ctx: Context): Promise<CommandOutput> {
       ports: {},
       env: {},
       flags: {},
+      state: {},
       config: project.config ?? null,
     });
     checks.push(...replies.flatMap((r) => r.result.checks ?? []));

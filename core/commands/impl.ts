@@ -14,7 +14,14 @@ import { readRegistry } from "../registry.ts";
 import { Rollback } from "../rollback.ts";
 import { checkCompose, type SandboxResult, startSandbox } from "../sandbox.ts";
 import { composeProject } from "../slots.ts";
-import { createWorktree, discardWorktree, hookInput, resolveBase, worktreeLayout } from "../worktrees.ts";
+import {
+  createWorktree,
+  discardWorktree,
+  hookInput,
+  resolveBase,
+  saveState,
+  worktreeLayout,
+} from "../worktrees.ts";
 import { renderSandbox } from "./status.ts";
 
 export interface ImplOptions {
@@ -57,6 +64,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
     messages.push(...sandbox.messages);
   }
   for (const r of await hooks.setup("worktree.ready", input)) messages.push(...r.result.messages ?? []);
+  await saveState(ctx, entry.path, input);
 
   const data = {
     kind: "impl",

@@ -3,7 +3,7 @@ import type { Context } from "../context.ts";
 import { validateName } from "../names.ts";
 import type { CommandOutput } from "../output.ts";
 import { Rollback } from "../rollback.ts";
-import { createWorktree, discardWorktree, hookInput, resolveBase } from "../worktrees.ts";
+import { createWorktree, discardWorktree, hookInput, resolveBase, saveState } from "../worktrees.ts";
 
 export interface SpecOptions {
   feature: string;
@@ -33,6 +33,7 @@ export async function spec(ctx: Context, options: SpecOptions): Promise<CommandO
     await rollback.run();
     throw e;
   }
+  await saveState(ctx, entry.path, input);
   return {
     data: { kind: "spec", project: project.name, path: entry.path, branch: entry.branch, base, messages },
     text: [

@@ -73,6 +73,7 @@ async function invoke<E extends EventName>(
     env: ctx.env,
     config: ctx.pluginConfig,
     flags: ctx.flags,
+    state: ctx.state,
   };
   const writer = child.stdin.getWriter();
   writer.write(new TextEncoder().encode(JSON.stringify(input))).then(() => writer.close()).catch(() => {});
@@ -156,6 +157,7 @@ function parseReply<E extends EventName>(stdout: string, event: E): EventMap[E] 
   }
   if (r.compose !== undefined && !isMap(r.compose)) throw bad('"compose" must be an object');
   if (r.status !== undefined && !isMap(r.status)) throw bad('"status" must be an object');
+  if (r.state !== undefined && !isMap(r.state)) throw bad('"state" must be an object');
   if (
     r.messages !== undefined && (!Array.isArray(r.messages) || r.messages.some((m) => typeof m !== "string"))
   ) {
