@@ -193,10 +193,24 @@ async function findInGit(
   };
 }
 
+/** The hook input for a project with no worktree (e.g. `doctor`). */
+export function projectInput(project: Project, flags: HookInput["flags"] = {}): HookInput {
+  return {
+    project: { name: project.name, prefix: project.prefix, root: project.root },
+    worktree: null,
+    slot: null,
+    ports: {},
+    env: {},
+    flags,
+    state: {},
+    config: project.config ?? null,
+  };
+}
+
 /** The hook input for a worktree, without a slot yet. */
 export function hookInput(project: Project, entry: WorktreeEntry, flags: HookInput["flags"]): HookInput {
   return {
-    project: { name: project.name, prefix: project.prefix, root: project.root },
+    ...projectInput(project, flags),
     worktree: {
       path: entry.path,
       branch: entry.branch,
@@ -204,12 +218,7 @@ export function hookInput(project: Project, entry: WorktreeEntry, flags: HookInp
       feature: entry.feature,
       ...(entry.milestone ? { milestone: entry.milestone } : {}),
     },
-    slot: null,
-    ports: {},
-    env: {},
-    flags,
     state: structuredClone(entry.plugin_state ?? {}),
-    config: project.config ?? null,
   };
 }
 

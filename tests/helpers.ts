@@ -19,6 +19,8 @@ export interface Sandbox {
   home: string;
   /** Runs `kinfra args…` in `cwd` (default: the sandbox dir). */
   kinfra(args: string[], options?: { cwd?: string; env?: Record<string, string> }): Promise<Run>;
+  /** Starts `kinfra args…` in `cwd` without waiting, for tests that signal or kill it. */
+  spawnKinfra(args: string[], cwd: string): Deno.ChildProcess;
   /** Creates a git repository with one commit; returns its path. */
   repo(name: string, files?: Record<string, string>): Promise<string>;
   cleanup(): Promise<void>;
@@ -35,6 +37,14 @@ export async function makeSandbox(): Promise<Sandbox> {
         cwd: options.cwd ?? dir,
         env: { KINFRA_HOME: home, NO_COLOR: "1", ...options.env },
       }),
+    spawnKinfra: (args, cwd) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--quiet", MAIN, ...args],
+        cwd,
+        env: { KINFRA_HOME: home, NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn(),
     repo: async (name, files = {}) => {
       const path = join(dir, name);
       await Deno.mkdir(path, { recursive: true });

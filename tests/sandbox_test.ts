@@ -1,15 +1,7 @@
 /** Sandboxes end to end against the real Docker engine, with the locally built busybox image. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  assertDocker,
-  git,
-  makeSandbox,
-  needsDocker,
-  pathExists,
-  type Sandbox,
-  writeFiles,
-} from "./helpers.ts";
+import { git, pathExists, writeFiles } from "./helpers.ts";
 import {
   containersOf,
   docker,
@@ -178,20 +170,14 @@ dockerTest("kill -9 during compose up is repaired by the next status", async (sb
       interval: 1s
 `,
   });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", new URL("../main.ts", import.meta.url).pathname, "impl", "killed/M1"],
-    cwd: repo,
-    env: { KINFRA_HOME: sb.home, NO_COLOR: "1" },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const child = sb.spawnKinfra(["impl", "killed/M1"], repo);
   for (let i = 0; i < 200 && (await registryOf(sb)).slots["1"]?.status !== "starting"; i++) {
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.equal((await registryOf(sb)).slots["1"]?.status, "starting");
   await new Promise((r) => setTimeout(r, 1000)); // compose up is now running
   child.kill("SIGKILL");
-  await child.status;
+  await child.output();
   const status = await sb.kinfra(["status", "killed-M1"], { cwd: repo });
   assert.match(status.stderr, /stale: its kinfra process \(pid \d+\) died while starting/);
   // compose up (orphaned by the kill) may still be finishing; the repair must win in the end.
@@ -301,13 +287,7 @@ dockerTest(
 
 dockerTest("Ctrl-C during impl rolls back and exits 130", async (sb, stem) => {
   const repo = await makeProject(sb, stem, { base: randomBase(), health: "/missing", healthTimeout: 120 });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", new URL("../main.ts", import.meta.url).pathname, "impl", "stop/M1"],
-    cwd: repo,
-    env: { KINFRA_HOME: sb.home, NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = sb.spawnKinfra(["impl", "stop/M1"], repo);
   for (let i = 0; i < 200 && !(await containersOf(`${stem}-slot-1`)).length; i++) {
     await new Promise((r) => setTimeout(r, 100));
   }

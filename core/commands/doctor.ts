@@ -12,6 +12,7 @@ import { readRegistry } from "../registry.ts";
 import { composeProjectsInDocker } from "../containers.ts";
 import { composeProject } from "../slots.ts";
 import { findStale } from "../stale.ts";
+import { projectInput } from "../worktrees.ts";
 
 export async function doctor(ctx: Context): Promise<CommandOutput> {
   const checks: Check[] = [await gitCheck(ctx), ...await dockerChecks(ctx), await registryCheck(ctx)];
@@ -19,16 +20,7 @@ export async function doctor(ctx: Context): Promise<CommandOutput> {
   const project = await ctx.project().catch(() => undefined);
   if (project) {
     const hooks = await ctx.hooks(project);
-    const { replies, failures } = await hooks.observe("doctor", {
-      project: { name: project.name, prefix: project.prefix, root: project.root },
-      worktree: null,
-      slot: null,
-      ports: {},
-      env: {},
-      flags: {},
-      state: {},
-      config: project.config ?? null,
-    });
+    const { replies, failures } = await hooks.observe("doctor", projectInput(project));
     checks.push(...replies.flatMap((r) => r.result.checks ?? []));
     checks.push(
       ...failures.map((f) => ({
