@@ -13,12 +13,17 @@ import { composeProjectsInDocker } from "../containers.ts";
 import { composeProject } from "../slots.ts";
 import { findStale } from "../stale.ts";
 import { projectInput } from "../worktrees.ts";
+import type { Project } from "../project.ts";
+import { BUILTIN_NAMES, discoverPlugins } from "../plugins/discover.ts";
+import { enabledNames } from "../plugins/load.ts";
+import { trustState } from "../plugins/trust.ts";
 
 export async function doctor(ctx: Context): Promise<CommandOutput> {
   const checks: Check[] = [await gitCheck(ctx), ...await dockerChecks(ctx), await registryCheck(ctx)];
   checks.push(...await slotChecks(ctx));
   const project = await ctx.project().catch(() => undefined);
   if (project) {
+    checks.push(await pluginCheck(ctx, project));
     const hooks = await ctx.hooks(project);
     const { replies, failures } = await hooks.observe("doctor", projectInput(project));
     checks.push(...replies.flatMap((r) => r.result.checks ?? []));
@@ -151,4 +156,35 @@ async function slotChecks(ctx: Context): Promise<Check[]> {
     checks.push({ name: "slots", ok: false, severity: "warning", detail: messageOf(e) });
   }
   return checks;
+}
+
+/** Third-party plugins: invalid ones, and enabled ones that will not run (missing, untrusted, changed). */
+async function pluginCheck(ctx: Context, project: Project): Promise<Check> {
+  const found = await discoverPlugins(ctx, project);
+  const enabled = await enabledNames(ctx, project);
+  const problems = found.filter((p) => p.error).map((p) => `${p.name} (${p.dir}): ${p.error}`);
+  for (const name of enabled) {
+    if (BUILTIN_NAMES.includes(name)) continue;
+    const plugin = found.find((p) => p.name === name && !p.shadowedBy);
+    if (!plugin) problems.push(`${name}: enabled but not installed`);
+    else if (plugin.source === "project" && !plugin.error) {
+      const trust = await trustState(ctx.home, plugin.dir);
+      if (trust !== "trusted") {
+        problems.push(`${name}: ${trust === "changed" ? "changed since it was trusted" : "not trusted"}`);
+      }
+    }
+  }
+  return problems.length
+    ? {
+      name: "plugins",
+      ok: false,
+      severity: "warning",
+      detail: problems.join("; "),
+      hint: "See `kinfra plugins list`; trust with `kinfra plugins trust <name>`.",
+    }
+    : {
+      name: "plugins",
+      ok: true,
+      detail: `${found.length} third-party plugin(s) found, ${enabled.size} enabled`,
+    };
 }
