@@ -136,7 +136,7 @@ async function plan(
         `write ${ctx.home.slots}/${project.name}-${
           slot?.id ?? "<n>"
         }/ (.env.sandbox, docker-compose.yml, docker-compose.override.yml)`,
-        `compose up -d (project ${composeProject(project.name, slot?.id ?? 0).replace(/-0$/, "-<n>")})`,
+        `compose up -d (project ${project.name}-slot-${slot?.id ?? "<n>"})`,
         ...(project.config!.sandbox!.health
           ? [
             `wait for ${project.config!.sandbox!.health.endpoint} (up to ${
