@@ -7,7 +7,9 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const ENTER = "\r";
 // What `script` relays can arrive with escape sequences and words split across line breaks, so
 // prompts are matched on the text with escapes and all whitespace removed.
+// deno-lint-ignore no-control-regex -- matching terminal escape sequences is the point
 const flat = (s: string) => s.replace(/[\x1b\s]/g, "").replace(/\[[0-9;?]*[a-zA-Z]/g, "");
+// deno-lint-ignore no-control-regex -- as above
 const strip = (s: string) => s.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "");
 
 /** Runs `kinfra init` in a pty; for each [prompt text, keys], waits for the text, then types the keys. */
