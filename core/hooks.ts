@@ -46,6 +46,11 @@ export interface HookEnvironment {
   global: GlobalConfig;
 }
 
+/** The `messages` of every reply, in order. */
+export function messagesOf(replies: { result: { messages?: string[] } }[]): string[] {
+  return replies.flatMap((r) => r.result.messages ?? []);
+}
+
 export class Hooks {
   readonly plugins: Plugin[];
 

@@ -11,6 +11,7 @@
  * });
  */
 import type { ComposeTool } from "./compose.ts";
+import { KinfraError } from "./errors.ts";
 import type { ComposeInfo } from "./compose_file.ts";
 import type { GlobalConfig, InfraConfig } from "./config/schema.ts";
 import type { Exec } from "./exec.ts";
@@ -30,6 +31,14 @@ export {
   stopSlotContainers,
 } from "./containers.ts";
 export type { ComposeInfo } from "./compose_file.ts";
+
+/** The slot's own copy of the project's compose file (what teardown uses), parsed. */
+export function readSlotCompose(
+  ctx: HookContext,
+): Promise<{ doc: Record<string, unknown>; info: ComposeInfo }> {
+  if (!ctx.slot) throw new KinfraError(`${ctx.event} has no slot to read a compose file from.`);
+  return readCompose(`${ctx.slot.dir}/docker-compose.yml`);
+}
 
 /**
  * Reads a compose file: the parsed document and kinfra's analysis of it (services, published

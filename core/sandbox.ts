@@ -8,7 +8,7 @@ import { writeFileAtomic } from "./atomic.ts";
 import type { ComposeInfo } from "./compose_file.ts";
 import type { Context } from "./context.ts";
 import { Exit, KinfraError, messageOf, usageError } from "./errors.ts";
-import type { Failure, Hooks } from "./hooks.ts";
+import { type Failure, type Hooks, messagesOf } from "./hooks.ts";
 import { exists } from "./paths.ts";
 import type { HookInput } from "./plugin_api.ts";
 import type { Project } from "./project.ts";
@@ -89,8 +89,7 @@ export async function startSandbox(
   if (sandbox.otel.enabled) await (await import("./observability.ts")).ensureObservability(ctx);
   const rollback = new Rollback(ctx.log);
   const messages: string[] = [];
-  const collect = (replies: { result: { messages?: string[] } }[]) =>
-    replies.forEach((r) => messages.push(...r.result.messages ?? []));
+  const collect = (replies: { result: { messages?: string[] } }[]) => messages.push(...messagesOf(replies));
   const checkpoint = () => {
     if (ctx.signal.aborted) throw interrupted();
   };
@@ -185,7 +184,7 @@ export async function stopSandbox(
   const failures: Failure[] = [];
   for (const event of ["sandbox.stop", "slot.released"] as const) {
     const { replies, failures: failed } = await hooks.teardown(event, input);
-    replies.forEach((r) => messages.push(...r.result.messages ?? []));
+    messages.push(...messagesOf(replies));
     failures.push(...failed);
   }
   await releaseSlot(ctx, slot);

@@ -1,7 +1,7 @@
 /** agent-deck sessions through a stand-in that behaves like v1.14.0, and the kworktree skill. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeSandbox, pathExists, type Sandbox } from "./helpers.ts";
+import { makeSandbox, pathExists, type Sandbox, withSandbox } from "./helpers.ts";
 import { PROGRAM } from "../core/cli.ts";
 
 const FAKE_BIN = new URL("./fixtures/bin", import.meta.url).pathname;
@@ -135,9 +135,8 @@ Deno.test("a failing agent-deck gives one warning and leaves the worktree intact
     assert.equal(await pathExists(join(sb.dir, "shop-spec-broken")), true);
   }));
 
-Deno.test("skill install writes SKILL.md for the user and for the project, and keeps a different one without --force", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("skill install writes SKILL.md for the user and for the project, and keeps a different one without --force", () =>
+  withSandbox(async (sb) => {
     const repo = await sb.repo("shop");
     const home = join(sb.dir, "userhome");
     const user = await sb.kinfra(["--json", "skill", "install", "--user"], {
@@ -152,10 +151,7 @@ Deno.test("skill install writes SKILL.md for the user and for the project, and k
     await Deno.writeTextFile(userSkill, "my own notes");
     assert.equal((await sb.kinfra(["skill", "install"], { cwd: repo, env: { HOME: home } })).code, 3);
     assert.equal(await Deno.readTextFile(userSkill), "my own notes");
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));
 
 Deno.test("every kinfra command and flag the skill mentions exists", async () => {
   const skill = await Deno.readTextFile(new URL("../templates/skill/kworktree/SKILL.md", import.meta.url));

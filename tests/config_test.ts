@@ -1,7 +1,7 @@
 /** infra.toml validation through the real CLI: every bad file exits 2 and names the offending key. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeSandbox, pathExists, type Run, writeFiles } from "./helpers.ts";
+import { makeSandbox, pathExists, type Run, withSandbox, writeFiles } from "./helpers.ts";
 
 const OK_SANDBOX = `[project]\nname = "shop"\n[sandbox.ports]\nSHOP_API_PORT = 8080\n`;
 
@@ -160,9 +160,8 @@ Deno.test(`kinfra refuses ${BAD.length} malformed infra.toml files with exit 2, 
   }
 });
 
-Deno.test("unknown keys get a did-you-mean hint", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("unknown keys get a did-you-mean hint", () =>
+  withSandbox(async (sb) => {
     const repo = await sb.repo("shop", {
       ".devops-ai/infra.toml": `[project]\nname = "shop"\n[sandbox]\ncompose_fil = "c.yml"\n`,
     });
@@ -170,21 +169,14 @@ Deno.test("unknown keys get a did-you-mean hint", async () => {
     assert.equal(run.code, 2);
     assert.match(run.stderr, /unknown key "sandbox\.compose_fil"/);
     assert.match(run.stderr, /Did you mean "sandbox\.compose_file"\?/);
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));
 
-Deno.test("a TOML syntax error reports line and column", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("a TOML syntax error reports line and column", () =>
+  withSandbox(async (sb) => {
     const repo = await sb.repo("shop", {
       ".devops-ai/infra.toml": `[project]\nname = "shop"\nprefix = = "x"\n`,
     });
     const run = await sb.kinfra(["spec", "x"], { cwd: repo });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /infra\.toml:3:\d+: TOML syntax error/);
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));

@@ -59,6 +59,16 @@ export async function makeSandbox(): Promise<Sandbox> {
   };
 }
 
+/** Runs `fn` with a fresh sandbox and always cleans it up. */
+export async function withSandbox(fn: (sb: Sandbox) => Promise<void>): Promise<void> {
+  const sb = await makeSandbox();
+  try {
+    await fn(sb);
+  } finally {
+    await sb.cleanup();
+  }
+}
+
 export async function writeFiles(root: string, files: Record<string, string>): Promise<void> {
   for (const [name, content] of Object.entries(files)) {
     const path = join(root, name);

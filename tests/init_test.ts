@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseInfraConfig } from "../core/config/load.ts";
-import { assertDocker, inCI, makeSandbox, needsDocker } from "./helpers.ts";
+import { assertDocker, inCI, makeSandbox, needsDocker, withSandbox } from "./helpers.ts";
 
 const COMPOSE = `# Shop stack: this comment must survive
 services:
@@ -89,23 +89,18 @@ Deno.test({
   },
 });
 
-Deno.test("init without a terminal and without --yes names the flags and writes nothing", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("init without a terminal and without --yes names the flags and writes nothing", () =>
+  withSandbox(async (sb) => {
     const repo = await sb.repo("shop", { "docker-compose.yml": COMPOSE });
     const run = await sb.kinfra(["init"], { cwd: repo });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /--yes/);
     assert.match(run.stderr, /--name/);
     assert.equal(await Deno.readTextFile(join(repo, "docker-compose.yml")), COMPOSE);
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));
 
-Deno.test("init --no-sandbox writes a worktree-only config and leaves the compose file alone", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("init --no-sandbox writes a worktree-only config and leaves the compose file alone", () =>
+  withSandbox(async (sb) => {
     const repo = await sb.repo("My Shop", { "docker-compose.yml": COMPOSE });
     const run = await sb.kinfra(["init", "--yes", "--no-sandbox"], { cwd: repo });
     assert.equal(run.code, 0, run.stderr);
@@ -117,14 +112,10 @@ Deno.test("init --no-sandbox writes a worktree-only config and leaves the compos
     assert.equal(config.project.name, "my-shop");
     assert.equal(config.sandbox, undefined);
     assert.equal(await Deno.readTextFile(join(repo, "docker-compose.yml")), COMPOSE);
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));
 
-Deno.test("init refuses bad flags with exit 2 before writing", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("init refuses bad flags with exit 2 before writing", () =>
+  withSandbox(async (sb) => {
     const repo = await sb.repo("shop", { "docker-compose.yml": COMPOSE });
     for (
       const args of [["--name", "Bad Name"], ["--mount", "../x:/y"], ["--code-target", "nope"], [
@@ -137,14 +128,10 @@ Deno.test("init refuses bad flags with exit 2 before writing", async () => {
       assert.match(run.stderr, new RegExp(args[0]));
     }
     assert.equal(await Deno.readTextFile(join(repo, "docker-compose.yml")), COMPOSE);
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));
 
-Deno.test('init with a sandbox says "Docker is not running." (exit 4) when the engine does not answer', async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test('init with a sandbox says "Docker is not running." (exit 4) when the engine does not answer', () =>
+  withSandbox(async (sb) => {
     const repo = await sb.repo("shop", { "docker-compose.yml": COMPOSE });
     const run = await sb.kinfra(["init", "--yes"], {
       cwd: repo,
@@ -153,7 +140,4 @@ Deno.test('init with a sandbox says "Docker is not running." (exit 4) when the e
     assert.equal(run.code, 4);
     assert.match(run.stderr, /Docker is not running\./);
     assert.equal(await Deno.readTextFile(join(repo, "docker-compose.yml")), COMPOSE);
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));

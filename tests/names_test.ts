@@ -1,6 +1,6 @@
 /** Hostile feature and milestone names are refused with exit 2 before any side effect. */
 import assert from "node:assert/strict";
-import { git, makeSandbox, pathExists } from "./helpers.ts";
+import { git, makeSandbox, pathExists, withSandbox } from "./helpers.ts";
 
 const HOSTILE = [
   "../escape",
@@ -45,14 +45,10 @@ Deno.test("spec refuses hostile feature names before touching anything", async (
   }
 });
 
-Deno.test("a name that starts with a dash is read as an option and refused with exit 2", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("a name that starts with a dash is read as an option and refused with exit 2", () =>
+  withSandbox(async (sb) => {
     const repo = await sb.repo("shop");
     const run = await sb.kinfra(["spec", "-rf"], { cwd: repo });
     assert.equal(run.code, 2);
     assert.equal(await git(repo, "branch", "--list", "--format=%(refname:short)", "spec/*"), "");
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));

@@ -1,7 +1,7 @@
 /** Third-party plugins as real processes: trust, protocol, failures, vetoes, skeletons. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { git, makeSandbox, pathExists, type Sandbox, writeFiles } from "./helpers.ts";
+import { git, pathExists, type Sandbox, withSandbox, writeFiles } from "./helpers.ts";
 import { enableToml, type TestPlugin, writePlugin } from "./plugin_helpers.ts";
 
 /** A repo whose project plugins dir holds `plugins`, all enabled; returns the repo and plugin root. */
@@ -12,15 +12,6 @@ async function projectWith(sb: Sandbox, plugins: TestPlugin[]): Promise<{ repo: 
   const root = join(repo, ".devops-ai", "plugins");
   for (const p of plugins) await writePlugin(root, p);
   return { repo, root };
-}
-
-async function withSandbox(fn: (sb: Sandbox) => Promise<void>) {
-  const sb = await makeSandbox();
-  try {
-    await fn(sb);
-  } finally {
-    await sb.cleanup();
-  }
 }
 
 const marker = (sb: Sandbox) => join(sb.dir, "marker");

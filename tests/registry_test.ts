@@ -3,13 +3,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { homePaths } from "../core/paths.ts";
 import { readRegistry, updateRegistry } from "../core/registry.ts";
-import { makeSandbox, runCommand } from "./helpers.ts";
+import { runCommand, withSandbox } from "./helpers.ts";
 
 const WRITER = new URL("./fixtures/registry_writer.ts", import.meta.url).pathname;
 
-Deno.test("20 concurrent processes updating the registry leave valid JSON with every update", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("20 concurrent processes updating the registry leave valid JSON with every update", () =>
+  withSandbox(async (sb) => {
     const runs = await Promise.all(
       Array.from(
         { length: 20 },
@@ -25,14 +24,10 @@ Deno.test("20 concurrent processes updating the registry leave valid JSON with e
     // No temp files are left behind by the atomic writes.
     const leftovers = [...Deno.readDirSync(sb.home)].map((e) => e.name).filter((n) => n.endsWith(".tmp"));
     assert.deepEqual(leftovers, []);
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));
 
-Deno.test("a corrupt registry gives a clear error and is never replaced", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("a corrupt registry gives a clear error and is never replaced", () =>
+  withSandbox(async (sb) => {
     const home = homePaths(new Map([["KINFRA_HOME", sb.home]]));
     await Deno.mkdir(sb.home, { recursive: true });
     await Deno.writeTextFile(home.registry, '{"version": 1, "slots": {');
@@ -45,19 +40,12 @@ Deno.test("a corrupt registry gives a clear error and is never replaced", async 
     assert.match(run.stderr, /corrupt/);
     assert.match(run.stderr, /hint: .*move it aside/);
     assert.doesNotMatch(run.stderr, / {4}at /);
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));
 
-Deno.test("a registry of the wrong shape is reported with the failing key", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("a registry of the wrong shape is reported with the failing key", () =>
+  withSandbox(async (sb) => {
     const home = homePaths(new Map([["KINFRA_HOME", sb.home]]));
     await Deno.mkdir(sb.home, { recursive: true });
     await Deno.writeTextFile(home.registry, JSON.stringify({ version: 1, slots: { "1": { slot_id: "x" } } }));
     await assert.rejects(() => readRegistry(home), /slots\.1\.slot_id/);
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));

@@ -1,11 +1,10 @@
 /** spec → done on real git repositories: dirty checks, --force, branch safety, linked-worktree config. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { git, makeSandbox, pathExists, writeFiles } from "./helpers.ts";
+import { git, makeSandbox, pathExists, withSandbox, writeFiles } from "./helpers.ts";
 
-Deno.test("spec creates a worktree on spec/<feature> and done removes it and its merged branch", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("spec creates a worktree on spec/<feature> and done removes it and its merged branch", () =>
+  withSandbox(async (sb) => {
     const repo = await sb.repo("shop");
     const made = await sb.kinfra(["--json", "spec", "login"], { cwd: repo });
     assert.equal(made.code, 0, made.stderr);
@@ -30,14 +29,10 @@ Deno.test("spec creates a worktree on spec/<feature> and done removes it and its
     assert.equal(await pathExists(path), false);
     assert.equal(await git(repo, "branch", "--list", "--format=%(refname:short)", "spec/login"), "");
     assert.deepEqual((await sb.kinfra(["--json", "worktrees"])).json(), { worktrees: [] });
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));
 
-Deno.test("done refuses a dirty worktree with exit 3, lists the files and removes nothing", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("done refuses a dirty worktree with exit 3, lists the files and removes nothing", () =>
+  withSandbox(async (sb) => {
     const repo = await sb.repo("shop");
     await sb.kinfra(["spec", "dirty"], { cwd: repo });
     const path = join(sb.dir, "shop-spec-dirty");
@@ -52,14 +47,10 @@ Deno.test("done refuses a dirty worktree with exit 3, lists the files and remove
       await git(repo, "branch", "--list", "--format=%(refname:short)", "spec/dirty"),
       "spec/dirty",
     );
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));
 
-Deno.test("done --force removes a dirty worktree, run from inside it", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("done --force removes a dirty worktree, run from inside it", () =>
+  withSandbox(async (sb) => {
     const repo = await sb.repo("shop");
     await sb.kinfra(["spec", "scratch"], { cwd: repo });
     const path = join(sb.dir, "shop-spec-scratch");
@@ -67,14 +58,10 @@ Deno.test("done --force removes a dirty worktree, run from inside it", async () 
     const run = await sb.kinfra(["done", "--force"], { cwd: path });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(await pathExists(path), false);
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));
 
-Deno.test("done keeps a branch with unmerged commits and says so; --delete-branch deletes it", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("done keeps a branch with unmerged commits and says so; --delete-branch deletes it", () =>
+  withSandbox(async (sb) => {
     const repo = await sb.repo("shop");
     for (const f of ["kept", "dropped"]) {
       await sb.kinfra(["spec", f], { cwd: repo });
@@ -91,14 +78,10 @@ Deno.test("done keeps a branch with unmerged commits and says so; --delete-branc
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /branch spec\/dropped deleted/);
     assert.equal(await git(repo, "branch", "--list", "--format=%(refname:short)", "spec/dropped"), "");
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));
 
-Deno.test("done accepts the directory name and an absolute path, and never the main worktree", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("done accepts the directory name and an absolute path, and never the main worktree", () =>
+  withSandbox(async (sb) => {
     const repo = await sb.repo("shop");
     await sb.kinfra(["spec", "a"], { cwd: repo });
     await sb.kinfra(["spec", "b"], { cwd: repo });
@@ -110,14 +93,10 @@ Deno.test("done accepts the directory name and an absolute path, and never the m
     const unknown = await sb.kinfra(["done", "nothing-here"], { cwd: repo });
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /kinfra worktrees/);
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));
 
-Deno.test("inside a linked worktree kinfra reads the main worktree's uncommitted infra.toml", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("inside a linked worktree kinfra reads the main worktree's uncommitted infra.toml", () =>
+  withSandbox(async (sb) => {
     const repo = await sb.repo("shop");
     await sb.kinfra(["spec", "first"], { cwd: repo });
     // Written after the first worktree exists and never committed: only the main worktree has it.
@@ -133,35 +112,24 @@ Deno.test("inside a linked worktree kinfra reads the main worktree's uncommitted
     assert.equal(await Deno.readTextFile(join(second, ".env.local")), "SECRET=1\n");
     // The copied file is kinfra's, not the user's work: done does not call the worktree dirty.
     assert.equal((await sb.kinfra(["done", "second"], { cwd: repo })).code, 0);
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));
 
-Deno.test("spec refuses an existing branch with exit 2 and creates nothing", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("spec refuses an existing branch with exit 2 and creates nothing", () =>
+  withSandbox(async (sb) => {
     const repo = await sb.repo("shop");
     await git(repo, "branch", "spec/taken");
     const run = await sb.kinfra(["spec", "taken"], { cwd: repo });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /already exists/);
     assert.equal(await pathExists(join(sb.dir, "shop-spec-taken")), false);
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));
 
-Deno.test("outside a git repository kinfra says so with exit 2", async () => {
-  const sb = await makeSandbox();
-  try {
+Deno.test("outside a git repository kinfra says so with exit 2", () =>
+  withSandbox(async (sb) => {
     const run = await sb.kinfra(["spec", "x"], { cwd: sb.dir });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /not inside a git repository/);
-  } finally {
-    await sb.cleanup();
-  }
-});
+  }));
 
 Deno.test("3 rounds of 12 concurrent specs in one repository all succeed (git worktree changes are serialized)", async () => {
   // Plain `git worktree add` run concurrently in one repository fails now and then

@@ -5,6 +5,7 @@
  */
 import { basename } from "node:path";
 import type { Context } from "../context.ts";
+import { messagesOf } from "../hooks.ts";
 import { blockedError } from "../errors.ts";
 import type { CommandOutput } from "../output.ts";
 import { exists } from "../paths.ts";
@@ -40,8 +41,7 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
   const hooks = await ctx.hooks(project);
   const input = hookInput(project, entry, { force: options.force, deleteBranch: options.deleteBranch });
   const messages: string[] = [];
-  const collect = (replies: { result: { messages?: string[] } }[]) =>
-    replies.forEach((r) => messages.push(...r.result.messages ?? []));
+  const collect = (replies: { result: { messages?: string[] } }[]) => messages.push(...messagesOf(replies));
 
   const removing = await hooks.teardown("worktree.removing", input);
   collect(removing.replies);

@@ -5,6 +5,7 @@
  */
 import { join, relative } from "node:path";
 import type { Context } from "../context.ts";
+import { messagesOf } from "../hooks.ts";
 import { usageError } from "../errors.ts";
 import type { Project } from "../project.ts";
 import { parseImplTarget } from "../names.ts";
@@ -50,9 +51,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   rollback.add("remove worktree", () => discardWorktree(ctx, project, entry));
   const messages: string[] = [];
   try {
-    for (const r of await hooks.setup("worktree.created", input, rollback)) {
-      messages.push(...r.result.messages ?? []);
-    }
+    messages.push(...messagesOf(await hooks.setup("worktree.created", input, rollback)));
   } catch (e) {
     await rollback.run();
     throw e;
@@ -63,7 +62,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
     sandbox = await startSandbox(ctx, project, hooks, entry, input);
     messages.push(...sandbox.messages);
   }
-  for (const r of await hooks.setup("worktree.ready", input)) messages.push(...r.result.messages ?? []);
+  messages.push(...messagesOf(await hooks.setup("worktree.ready", input)));
   await saveState(ctx, entry.path, input);
 
   const data = {

@@ -1,5 +1,6 @@
 /** `kinfra spec <feature>`: a spec worktree on `spec/<feature>`, with `worktree.created` and `worktree.ready`. */
 import type { Context } from "../context.ts";
+import { messagesOf } from "../hooks.ts";
 import { validateName } from "../names.ts";
 import type { CommandOutput } from "../output.ts";
 import { Rollback } from "../rollback.ts";
@@ -25,9 +26,7 @@ export async function spec(ctx: Context, options: SpecOptions): Promise<CommandO
   const messages: string[] = [];
   try {
     for (const event of ["worktree.created", "worktree.ready"] as const) {
-      for (const reply of await hooks.setup(event, input, rollback)) {
-        messages.push(...reply.result.messages ?? []);
-      }
+      messages.push(...messagesOf(await hooks.setup(event, input, rollback)));
     }
   } catch (e) {
     await rollback.run();

@@ -11,7 +11,7 @@ import {
   KinfraError,
   listContainers,
   parseMount,
-  readCompose,
+  readSlotCompose,
   slotCopies,
   stopSlotContainers,
   tail,
@@ -38,7 +38,7 @@ export const dockerPlugin = definePlugin({
     "sandbox.prepare": async (ctx) => {
       const sandbox = ctx.config?.sandbox;
       if (!sandbox || !ctx.slot || !ctx.worktree) return;
-      const { info } = await readCompose(join(ctx.slot.dir, "docker-compose.yml"));
+      const { info } = await readSlotCompose(ctx);
       const services: Record<string, Record<string, unknown>> = {};
       for (const service of info.services) {
         services[service] = {

@@ -5,8 +5,7 @@
  * membership out explicitly, and `[sandbox.networks] include` adds networks to join: ones the base
  * file defines stay as they are; others are declared external and joined by the code targets.
  */
-import { join } from "node:path";
-import { definePlugin, readCompose } from "../../core/plugin_api.ts";
+import { definePlugin, readSlotCompose } from "../../core/plugin_api.ts";
 
 type Mapping = Record<string, unknown>;
 
@@ -17,7 +16,7 @@ export const networksPlugin = definePlugin({
   hooks: {
     "sandbox.prepare": async (ctx) => {
       if (!ctx.slot || !ctx.config?.sandbox) return;
-      const base = (await readCompose(join(ctx.slot.dir, "docker-compose.yml"))).doc;
+      const base = (await readSlotCompose(ctx)).doc;
       const defined = Object.keys((base.networks ?? {}) as Mapping);
       const services: Record<string, Mapping> = {};
       for (const [name, body] of Object.entries((base.services ?? {}) as Record<string, Mapping>)) {

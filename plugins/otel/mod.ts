@@ -4,8 +4,7 @@
  * by `service.namespace=<project>-slot-<n>`. A resource-attribute value the base compose file
  * already sets is extended, never replaced. `status` links to Jaeger filtered to the namespace.
  */
-import { join } from "node:path";
-import { definePlugin, readCompose } from "../../core/plugin_api.ts";
+import { definePlugin, readSlotCompose } from "../../core/plugin_api.ts";
 
 const NETWORK = "devops-ai-observability";
 const ENDPOINT = "http://devops-ai-jaeger:4317";
@@ -32,7 +31,7 @@ export const otelPlugin = definePlugin({
       const sandbox = ctx.config?.sandbox;
       if (!sandbox?.otel.enabled || !ctx.slot) return;
       const { otel } = sandbox;
-      const base = (await readCompose(join(ctx.slot.dir, "docker-compose.yml"))).doc;
+      const base = (await readSlotCompose(ctx)).doc;
       const baseServices = (base.services ?? {}) as Record<string, Mapping>;
       const namespace = `service.namespace=${ctx.slot.compose_project}`;
       const services: Record<string, Mapping> = {};
