@@ -3,6 +3,7 @@
  * Ctrl-C aborts the running command (which rolls back) and exits 130; a second Ctrl-C exits at once.
  */
 import { runCli } from "./core/cli.ts";
+import { Exit, KinfraError } from "./core/errors.ts";
 import { colorEnabled, makeStyle } from "./core/output.ts";
 import { interrupted, reportError } from "./core/report.ts";
 
@@ -15,11 +16,12 @@ try {
     signal: controller.signal,
     builtins: async () => (await import("./plugins/mod.ts")).builtinPlugins,
   });
-  if (controller.signal.aborted) throw interrupted();
+  // A command that returns has said what happened itself, Ctrl-C or not (exactly one JSON document).
   Deno.exit(code);
 } catch (error) {
   const style = makeStyle(!args.includes("--no-color") && colorEnabled(false));
-  Deno.exit(reportError(controller.signal.aborted ? interrupted() : error, {
+  const wasInterrupted = error instanceof KinfraError && error.code === Exit.interrupted;
+  Deno.exit(reportError(controller.signal.aborted && !wasInterrupted ? interrupted() : error, {
     json: args.includes("--json"),
     verbose: args.includes("-v") || args.includes("--verbose"),
     style,

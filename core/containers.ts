@@ -1,7 +1,8 @@
 /**
  * Compose and Docker calls for one slot's containers, shared by the docker plugin (through the
  * plugin API) and by the core's stale cleanup and `gc`. Always absolute paths (GAP-8); teardown
- * uses the slot directory's copies (GAP-15) and falls back to compose labels when they are gone.
+ * uses the slot directory's copies (GAP-15) and falls back to labels when they are gone. Whatever
+ * is removed by label must carry this home's id (HOME_LABEL): nothing else is ever touched.
  */
 import { join } from "node:path";
 import type { ComposeTool } from "./compose.ts";
@@ -43,15 +44,24 @@ export function composeArgv(tool: ComposeTool, files: SlotFiles, args: string[])
   ]];
 }
 
+/** The label every container, network and volume kinfra creates carries: this home's id. */
+export const HOME_LABEL = "dev.kinfra.home";
+/** The label naming the slot (`<project>-<n>`) an object belongs to. */
+export const SLOT_LABEL = "dev.kinfra.slot";
+
 export interface DownOptions {
   /** Also remove the slot's named volumes (on `done`; `kinfra down` keeps them). */
   volumes: boolean;
+  /** This home's id: the label-based fallback removes only objects carrying it. */
+  homeId: string;
+  /** Variables that must win over the caller's environment when compose interpolates. */
+  env?: Record<string, string>;
   signal?: AbortSignal;
 }
 
 /**
  * Stops and removes a slot's containers and networks. Uses the slot dir's copies when present,
- * otherwise (or if compose fails) removes everything labelled with the compose project.
+ * otherwise (or if compose fails) removes what carries this home's label and the compose project.
  * Returns how it was done.
  */
 export async function stopSlotContainers(
@@ -68,24 +78,35 @@ export async function stopSlotContainers(
       "--remove-orphans",
       ...(options.volumes ? ["-v"] : []),
     ]);
-    const result = await exec(cmd, args, { cwd: slotDir });
+    const result = await exec(cmd, args, { cwd: slotDir, env: options.env });
     if (result.success) return "compose";
   }
-  await removeByLabel(exec, project, options.volumes);
+  await removeByLabel(exec, project, options.volumes, options.homeId);
   return "labels";
 }
 
 const label = (project: string) => `label=com.docker.compose.project=${project}`;
+const homeFilter = (homeId: string) => `label=${HOME_LABEL}=${homeId}`;
 
-/** Removes every container, network (and optionally volume) labelled with a compose project. */
-export async function removeByLabel(exec: Exec, project: string, volumes: boolean): Promise<void> {
-  const ids = async (args: string[]) => (await dockerOk(exec, args)).split("\n").filter(Boolean);
-  const containers = await ids(["ps", "-aq", "--filter", label(project)]);
+/**
+ * Removes every container, network (and optionally volume) of a compose project that carries this
+ * home's label. Objects without it — another home's, or a look-alike stack — are never touched.
+ */
+export async function removeByLabel(
+  exec: Exec,
+  project: string,
+  volumes: boolean,
+  homeId: string,
+): Promise<void> {
+  const filters = ["--filter", label(project), "--filter", homeFilter(homeId)];
+  const ids = async (args: string[]) =>
+    (await dockerOk(exec, [...args, ...filters])).split("\n").filter(Boolean);
+  const containers = await ids(["ps", "-aq"]);
   if (containers.length) await dockerOk(exec, ["rm", "-f", "-v", ...containers]);
-  const networks = await ids(["network", "ls", "-q", "--filter", label(project)]);
+  const networks = await ids(["network", "ls", "-q"]);
   if (networks.length) await dockerOk(exec, ["network", "rm", ...networks]);
   if (volumes) {
-    const vols = await ids(["volume", "ls", "-q", "--filter", label(project)]);
+    const vols = await ids(["volume", "ls", "-q"]);
     if (vols.length) await dockerOk(exec, ["volume", "rm", "-f", ...vols]);
   }
 }
@@ -114,24 +135,29 @@ export async function listContainers(exec: Exec, project: string): Promise<Conta
   }).sort((a, b) => a.service.localeCompare(b.service));
 }
 
-/** Compose projects that have containers or networks, found by label (for `gc`). */
-export async function composeProjectsInDocker(exec: Exec): Promise<Set<string>> {
-  const fmt = ["--format", '{{.Label "com.docker.compose.project"}}'];
-  const containers = await dockerOk(exec, [
-    "ps",
-    "-a",
-    "--filter",
-    "label=com.docker.compose.project",
-    ...fmt,
+/** Compose projects on the engine, split into this home's and everybody else's. */
+export interface DockerProjects {
+  /** Projects with objects carrying this home's label. */
+  ours: Set<string>;
+  /** Projects with objects that do not carry it (another home's, or not kinfra's at all). */
+  foreign: Set<string>;
+}
+
+/** Every compose project with containers, networks or volumes, by whose they are (one call each). */
+export async function dockerProjects(exec: Exec, homeId: string): Promise<DockerProjects> {
+  const format = ["--format", `{{.Label "com.docker.compose.project"}}\t{{.Label "${HOME_LABEL}"}}`];
+  const filter = ["--filter", "label=com.docker.compose.project"];
+  const lists = await Promise.all([
+    dockerOk(exec, ["ps", "-a", ...filter, ...format]),
+    dockerOk(exec, ["network", "ls", ...filter, ...format]),
+    dockerOk(exec, ["volume", "ls", ...filter, ...format]),
   ]);
-  const networks = await dockerOk(exec, [
-    "network",
-    "ls",
-    "--filter",
-    "label=com.docker.compose.project",
-    ...fmt,
-  ]);
-  return new Set([...containers.split("\n"), ...networks.split("\n")].filter(Boolean));
+  const projects: DockerProjects = { ours: new Set(), foreign: new Set() };
+  for (const line of lists.join("\n").split("\n").filter(Boolean)) {
+    const [project, home] = line.split("\t");
+    if (project) (home === homeId ? projects.ours : projects.foreign).add(project);
+  }
+  return projects;
 }
 
 async function dockerOk(exec: Exec, args: string[]): Promise<string> {

@@ -10,7 +10,7 @@ import { Git } from "./git.ts";
 import { Hooks } from "./hooks.ts";
 import { withLock } from "./lock.ts";
 import { type Logger, makeLogger, makeStyle, type Style } from "./output.ts";
-import { exists, type HomePaths, homePaths } from "./paths.ts";
+import { exists, homeId, type HomePaths, homePaths } from "./paths.ts";
 import type { Plugin } from "./plugin_api.ts";
 import { findProject, type Project } from "./project.ts";
 import { OBSERVABILITY_DEFAULTS } from "./config/defaults.ts";
@@ -27,6 +27,8 @@ export interface Context {
   /** True when prompts may be shown (stdin and stderr are terminals). */
   interactive: boolean;
   now(): Date;
+  /** This home's id (created on first use), the value of every Docker object's dev.kinfra.home label. */
+  homeId(): Promise<string>;
   globalConfig(): Promise<GlobalConfig>;
   /** The compose command to use (KINFRA_COMPOSE, then `[compose] command`, then detection). */
   compose(): Promise<ComposeTool>;
@@ -84,6 +86,7 @@ export function makeContext(options: ContextOptions = {}): Context {
   };
   let global: Promise<GlobalConfig> | undefined;
   let compose: Promise<ComposeTool> | undefined;
+  let id: Promise<string> | undefined;
   const ctx: Context = {
     cwd: options.cwd ?? Deno.cwd(),
     env: options.env ?? Deno.env,
@@ -102,6 +105,7 @@ export function makeContext(options: ContextOptions = {}): Context {
     signal: options.signal ?? new AbortController().signal,
     interactive: options.interactive ?? false,
     now: () => new Date(),
+    homeId: () => id ??= homeId(ctx.home),
     globalConfig: () => global ??= loadGlobalConfig(ctx.home),
     compose: () =>
       compose ??= ctx.globalConfig().then((g) =>
@@ -121,6 +125,7 @@ export function makeContext(options: ContextOptions = {}): Context {
         exec: run,
         signal: ctx.signal,
         home: ctx.home.root,
+        homeId: await ctx.homeId(),
         compose: ctx.compose,
         global: await ctx.globalConfig(),
       }),

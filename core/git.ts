@@ -11,6 +11,8 @@ export interface GitWorktree {
   head?: string;
   bare: boolean;
   detached: boolean;
+  /** The lock reason ("" when locked without one); undefined when not locked. */
+  locked?: string;
 }
 
 /** Runs `fn` holding a lock for one repository. */
@@ -83,6 +85,11 @@ export class Git {
     }
   }
 
+  /** Lifts a worktree's lock (git's own "initializing" lock of an interrupted `worktree add`, say). */
+  async unlockWorktree(repo: string, path: string): Promise<void> {
+    await this.lock(repo, () => this.run("git", ["-C", repo, "worktree", "unlock", "--", path]));
+  }
+
   async pruneWorktrees(repo: string): Promise<void> {
     await this.lock(repo, () => this.run("git", ["-C", repo, "worktree", "prune"]));
   }
@@ -98,6 +105,7 @@ export class Git {
         branch: field("branch")?.replace(/^refs\/heads\//, ""),
         bare: lines.includes("bare"),
         detached: lines.includes("detached"),
+        locked: lines.includes("locked") ? "" : field("locked"),
       };
     });
   }

@@ -42,6 +42,7 @@ export interface HookEnvironment {
   exec: Exec;
   signal: AbortSignal;
   home: string;
+  homeId: string;
   compose: () => Promise<ComposeTool>;
   global: GlobalConfig;
 }
@@ -128,7 +129,7 @@ export class Hooks {
   }
 
   private async call<E extends EventName>(plugin: Plugin, event: E, input: HookInput) {
-    const { log, exec, signal, home, compose, global } = this.environment;
+    const { log, exec, signal, home, homeId, compose, global } = this.environment;
     const config = input.config?.plugins[plugin.name];
     const ctx: HookContext<E> = {
       ...input,
@@ -139,6 +140,7 @@ export class Hooks {
       log: log.child(plugin.name),
       exec,
       home,
+      homeId,
       compose,
       global,
     };

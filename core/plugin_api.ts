@@ -24,8 +24,10 @@ export type { ComposeTool } from "./compose.ts";
 export { onPath, tail } from "./exec.ts";
 export {
   composeArgv,
+  HOME_LABEL,
   listContainers,
   removeByLabel,
+  SLOT_LABEL,
   slotCopies,
   type SlotFiles,
   stopSlotContainers,
@@ -148,6 +150,8 @@ export interface HookContext<E extends EventName = EventName> extends Omit<HookI
   exec: Exec;
   /** The state home (`$KINFRA_HOME`). */
   home: string;
+  /** The state home's id: label every Docker object you create with `dev.kinfra.home=<homeId>`. */
+  homeId: string;
   /** The compose command kinfra uses (v2 plugin or v1), resolved once. */
   compose: () => Promise<ComposeTool>;
   /** kinfra's global config (`<home>/config.toml`, with defaults). */

@@ -35,6 +35,15 @@ export interface WorktreeEntry {
   created_at: string;
   /** Files copied in by `[worktree] copy`, with their sha256, so `done` does not count them as work. */
   copied?: Record<string, string>;
+  /**
+   * Set while kinfra creates or removes the worktree (with the pid and host doing it), cleared when
+   * that finishes; left behind by a killed process, it tells `done` and `gc` to finish the job.
+   */
+  state?: "creating" | "removing";
+  pid?: number;
+  host?: string;
+  /** The commit the branch was created at: an interrupted creation deletes the branch only if it is still there. */
+  base_commit?: string;
   slot?: number;
   /** Plugins' `state`, by plugin name (e.g. the agent-deck session id). */
   plugin_state?: Record<string, Record<string, unknown>>;

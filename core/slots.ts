@@ -7,13 +7,15 @@ import { join } from "node:path";
 import type { Context } from "./context.ts";
 import { KinfraError } from "./errors.ts";
 import { isPortFree, slotPorts } from "./ports.ts";
-import { readRegistry, type SlotEntry, type SlotStatus, updateRegistry } from "./registry.ts";
+import { readRegistry, type Registry, type SlotEntry, type SlotStatus, updateRegistry } from "./registry.ts";
 
 export interface ClaimRequest {
   project: string;
   worktreePath: string;
   bases: Record<string, number>;
   maxSlots: number;
+  /** Compose projects on the engine that belong to someone else (another home, or nobody's). */
+  foreignProjects?: Set<string>;
 }
 
 /** The compose project name of a slot: `<project>-slot-<n>`. */
@@ -32,14 +34,22 @@ export const slotDir = (ctx: Context, project: string, slot: number) =>
 export async function claimSlot(ctx: Context, request: ClaimRequest): Promise<SlotEntry> {
   const skipped: string[] = [];
   const entry = await updateRegistry(ctx.home, (registry) => {
+    // One worktree has at most one slot, whatever the timing (three concurrent `up`s).
+    const held = Object.values(registry.slots).find((s) => s.worktree_path === request.worktreePath);
+    if (held) throw alreadyClaimed(held);
+    const taken = takenPorts(registry);
     for (let id = 1; id <= request.maxSlots; id++) {
       if (registry.slots[String(id)]) continue;
       const ports = slotPorts(request.bases, id);
-      const busy = Object.entries(ports).find(([, port]) => !isPortFree(port));
-      if (busy) {
-        const reason = `Slot ${id} skipped: port ${busy[1]} (${busy[0]}) in use by another process.`;
-        ctx.log.info(reason);
-        skipped.push(reason);
+      const reason = whyUnusable(
+        ports,
+        taken,
+        request.foreignProjects?.has(composeProject(request.project, id)),
+      );
+      if (reason) {
+        const line = `Slot ${id} skipped: ${reason}.`;
+        ctx.log.info(line);
+        skipped.push(line);
         continue;
       }
       const dir = slotDir(ctx, request.project, id);
@@ -75,6 +85,51 @@ export async function claimSlot(ctx: Context, request: ClaimRequest): Promise<Sl
   return entry;
 }
 
+/** Thrown when the worktree already has a slot (a concurrent `up`, or one already running). */
+export class AlreadyClaimed extends KinfraError {
+  constructor(readonly slot: SlotEntry) {
+    super(
+      `${slot.worktree_path} already has slot ${slot.slot_id} (${slot.status}${
+        slot.status === "running" ? "" : `, pid ${slot.pid}`
+      }).`,
+      { hint: "One worktree has one sandbox: see `kinfra status`, or `kinfra down` it first." },
+    );
+  }
+}
+const alreadyClaimed = (slot: SlotEntry) => new AlreadyClaimed(slot);
+
+/** Every port recorded for a slot, with who has it: "slot 3 (shop, SHOP_WEB_PORT)". */
+function takenPorts(registry: Registry): Map<number, string> {
+  const taken = new Map<number, string>();
+  for (const slot of Object.values(registry.slots)) {
+    for (const [name, port] of Object.entries(slot.ports)) {
+      taken.set(port, `slot ${slot.slot_id} (${slot.project}, ${name})`);
+    }
+  }
+  return taken;
+}
+
+/** Why a slot cannot be used, or undefined: a port another slot has or something else listens on. */
+function whyUnusable(
+  ports: Record<string, number>,
+  taken: Map<number, string>,
+  foreign?: boolean,
+): string | undefined {
+  for (const [name, port] of Object.entries(ports)) {
+    const owner = taken.get(port);
+    if (owner) return `port ${port} (${name}) belongs to ${owner}`;
+  }
+  // Two variables of one slot may not coincide either (bases closer than one apart cannot, but be sure).
+  if (new Set(Object.values(ports)).size < Object.keys(ports).length) {
+    return "two of its variables share a port";
+  }
+  for (const [name, port] of Object.entries(ports)) {
+    if (!isPortFree(port)) return `port ${port} (${name}) in use by another process`;
+  }
+  if (foreign) return "its compose project already exists on the Docker engine and is not this home's";
+  return undefined;
+}
+
 /** Moves a slot to a new status (only if it is still the claim we made). */
 export async function setSlotStatus(ctx: Context, slot: SlotEntry, status: SlotStatus): Promise<void> {
   await updateRegistry(ctx.home, (registry) => {
@@ -84,18 +139,27 @@ export async function setSlotStatus(ctx: Context, slot: SlotEntry, status: SlotS
   slot.status = status;
 }
 
-/** Removes a slot from the registry, its directory from disk, and the link from its worktree. */
+/**
+ * Removes a slot from the registry and its directory from disk — both under the registry lock, and
+ * only while the entry is still this claim (same `claimed_at`): a slot released and claimed again
+ * by someone else in between keeps its new entry and its new directory. Returns whether it did.
+ */
 export async function releaseSlot(
   ctx: Context,
-  slot: Pick<SlotEntry, "slot_id" | "slot_dir" | "worktree_path">,
-): Promise<void> {
-  await updateRegistry(ctx.home, (registry) => {
+  slot: Pick<SlotEntry, "slot_id" | "slot_dir" | "worktree_path" | "claimed_at">,
+  stillStale?: (current: SlotEntry) => boolean | Promise<boolean>,
+): Promise<boolean> {
+  return await updateRegistry(ctx.home, async (registry) => {
+    const current = registry.slots[String(slot.slot_id)];
+    if (current?.claimed_at !== slot.claimed_at) return false;
+    if (stillStale && !await stillStale(current)) return false;
     delete registry.slots[String(slot.slot_id)];
     const worktree = registry.worktrees[slot.worktree_path];
     if (worktree?.slot === slot.slot_id) delete worktree.slot;
-  });
-  await Deno.remove(slot.slot_dir, { recursive: true }).catch((e) => {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    await Deno.remove(slot.slot_dir, { recursive: true }).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+    return true;
   });
 }
 

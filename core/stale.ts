@@ -5,7 +5,7 @@
  * containers (slot dir copies, else labels), removes the slot dir and frees the registry entry.
  */
 import type { Context } from "./context.ts";
-import { stopSlotContainers } from "./containers.ts";
+import { removeByLabel } from "./containers.ts";
 import { messageOf } from "./errors.ts";
 import { exists } from "./paths.ts";
 import { readRegistry, type SlotEntry } from "./registry.ts";
@@ -18,11 +18,11 @@ export interface StaleSlot {
 
 const TRANSIENT = new Set(["claiming", "starting", "stopping"]);
 
-/** True when `pid` runs on this host (a claim from another host is never judged by pid). */
-export function ownerAlive(slot: SlotEntry): boolean {
-  if (slot.pid === undefined || (slot.host && slot.host !== Deno.hostname())) return true;
+/** True when the owner's pid runs on this host (an owner on another host is never judged by pid). */
+export function ownerAlive(owner: { pid?: number; host?: string }): boolean {
+  if (owner.pid === undefined || (owner.host && owner.host !== Deno.hostname())) return true;
   try {
-    Deno.statSync(`/proc/${slot.pid}`);
+    Deno.statSync(`/proc/${owner.pid}`);
     return true;
   } catch {
     return Deno.build.os !== "linux"; // without /proc we cannot tell; assume alive
@@ -53,7 +53,9 @@ export async function findStale(ctx: Context): Promise<StaleSlot[]> {
 
 /**
  * Finds and repairs stale slots; returns what was repaired. Containers are stopped before the
- * registry entry goes, so nobody can claim the slot while its old containers still run.
+ * registry entry goes, so nobody can claim the slot while its old containers still run; only
+ * objects carrying this home's label are removed. The entry is dropped under the lock, and only if
+ * it is still the same claim and still stale then (another process may have repaired or retaken it).
  */
 export async function cleanStale(ctx: Context, options: { dryRun?: boolean } = {}): Promise<StaleSlot[]> {
   const stale = await findStale(ctx);
@@ -65,14 +67,11 @@ export async function cleanStale(ctx: Context, options: { dryRun?: boolean } = {
     );
     if (options.dryRun) continue;
     try {
-      const tool = await ctx.compose();
-      await stopSlotContainers(ctx.exec, tool, slot.slot_dir, composeProject(slot.project, slot.slot_id), {
-        volumes: true,
-      });
+      await removeByLabel(ctx.exec, composeProject(slot.project, slot.slot_id), true, await ctx.homeId());
     } catch (e) {
       ctx.log.warn(`Could not stop the containers of slot ${slot.slot_id}: ${messageOf(e)}`);
     }
-    await releaseSlot(ctx, slot);
+    await releaseSlot(ctx, slot, async (current) => await staleReason(current) !== undefined);
   }
   return stale;
 }

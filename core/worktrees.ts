@@ -1,14 +1,16 @@
 /**
  * Worktree lifecycle on the git side: naming (SPEC §2), creation with `[worktree].copy`, the
- * registry record, finding a worktree from what the user typed (GAP-6), and the dirty check.
+ * registry record, the dirty check, and finishing what a killed process left half-done.
  */
-import { basename, isAbsolute, join, resolve } from "node:path";
+import { basename, join } from "node:path";
 import type { Context } from "./context.ts";
-import { KinfraError, usageError } from "./errors.ts";
+import { copyInto, editedCopies, plannedCopies } from "./copy_files.ts";
+import { KinfraError, messageOf, usageError } from "./errors.ts";
 import { exists } from "./paths.ts";
 import type { HookInput } from "./plugin_api.ts";
 import type { Project } from "./project.ts";
-import { readRegistry, updateRegistry, type WorktreeEntry } from "./registry.ts";
+import { updateRegistry, type WorktreeEntry } from "./registry.ts";
+import { ownerAlive } from "./stale.ts";
 
 export interface WorktreeTarget {
   kind: "spec" | "impl";
@@ -42,7 +44,9 @@ export async function resolveBase(ctx: Context, project: Project, requested?: st
 
 /**
  * Creates the worktree and its branch, copies `[worktree].copy` files and records it in the registry.
- * Refuses (exit 2) when the directory or branch already exists, before touching anything.
+ * Refuses (exit 2) when the directory or branch already exists, before touching anything. The entry is
+ * written first, marked `creating`, so a process killed half-way leaves something `done`/`gc` finish;
+ * any failure after that undoes the worktree, the branch and the entry.
  */
 export async function createWorktree(
   ctx: Context,
@@ -63,8 +67,7 @@ export async function createWorktree(
       `Delete it (git branch -d ${branch}) or pick another name.`,
     );
   }
-  ctx.log.step(`Creating worktree ${path} on ${branch} (from ${base})`);
-  await ctx.git.addWorktree(project.gitRoot, path, branch, base);
+  const copies = await plannedCopies(project.root, project.config?.worktree.copy ?? [], ctx.log);
   const entry: WorktreeEntry = {
     path,
     kind: target.kind,
@@ -74,123 +77,108 @@ export async function createWorktree(
     ...(target.milestone ? { milestone: target.milestone } : {}),
     branch,
     base,
+    base_commit: await ctx.git.resolveRef(project.gitRoot, base),
     created_at: ctx.now().toISOString(),
-    copied: await copyFiles(ctx, project, path),
   };
   await updateRegistry(ctx.home, (reg) => {
-    reg.worktrees[path] = entry;
+    reg.worktrees[path] = { ...entry, state: "creating", pid: Deno.pid, host: Deno.hostname() };
   });
+  try {
+    ctx.log.step(`Creating worktree ${path} on ${branch} (from ${base})`);
+    await ctx.git.addWorktree(project.gitRoot, path, branch, base);
+    entry.copied = await copyInto(project.root, path, copies, ctx.log);
+    await updateRegistry(ctx.home, (reg) => {
+      reg.worktrees[path] = entry;
+    });
+  } catch (e) {
+    await discardWorktree(ctx, project.gitRoot, entry).catch((undo) =>
+      ctx.log.warn(`Could not undo the half-made worktree ${path}: ${messageOf(undo)}`)
+    );
+    throw e;
+  }
   return entry;
 }
 
-/** Undoes `createWorktree` for a worktree nobody has worked in yet: worktree, branch, registry entry. */
-export async function discardWorktree(ctx: Context, project: Project, entry: WorktreeEntry): Promise<void> {
-  await ctx.git.removeWorktree(project.gitRoot, entry.path, true);
-  await ctx.git.deleteBranch(project.gitRoot, entry.branch);
+/**
+ * Undoes `createWorktree` for a worktree nobody has worked in yet: the worktree (even a half
+ * checkout, locked by git), the branch while it still points where it was created, the entry.
+ */
+export async function discardWorktree(ctx: Context, gitRoot: string, entry: WorktreeEntry): Promise<void> {
+  await forceRemoveWorktree(ctx, gitRoot, entry.path);
+  const tip = await ctx.git.resolveRef(gitRoot, `refs/heads/${entry.branch}`);
+  if (tip && (!entry.base_commit || tip === entry.base_commit)) {
+    await ctx.git.deleteBranch(gitRoot, entry.branch);
+  } else if (tip) ctx.log.warn(`Branch ${entry.branch} has commits of its own; it was kept.`);
   await updateRegistry(ctx.home, (reg) => void delete reg.worktrees[entry.path]);
 }
 
-/** Copies `[worktree].copy` files into the new worktree; returns their sha256 so `done` knows them. */
-async function copyFiles(ctx: Context, project: Project, into: string): Promise<Record<string, string>> {
-  const copied: Record<string, string> = {};
-  for (const file of project.config?.worktree.copy ?? []) {
-    const from = join(project.root, file);
-    if (!await exists(from)) {
-      ctx.log.warn(`[worktree] copy: "${file}" does not exist in ${project.root}; skipped.`);
-      continue;
-    }
-    const to = join(into, file);
-    await Deno.mkdir(resolve(to, ".."), { recursive: true });
-    await Deno.copyFile(from, to);
-    copied[file] = await sha256File(to);
+/**
+ * Removes a worktree git may only half know: unlocks it, lets git remove it, and where git cannot
+ * (a directory whose `.git` is already gone), deletes what is left and prunes git's record.
+ * Callers decide first that nothing in it is work.
+ */
+export async function forceRemoveWorktree(ctx: Context, gitRoot: string, path: string): Promise<void> {
+  await ctx.git.unlockWorktree(gitRoot, path);
+  if (await exists(join(path, ".git"))) {
+    try {
+      await ctx.git.removeWorktree(gitRoot, path, true);
+      return;
+    } catch { /* a half checkout git cannot remove: delete it below */ }
   }
-  return copied;
+  await Deno.remove(path, { recursive: true }).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+  await ctx.git.pruneWorktrees(gitRoot);
 }
 
-export async function sha256File(path: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+/** True while the process that set an entry's `state` is still working on it. */
+export function ownerBusy(entry: WorktreeEntry): boolean {
+  return entry.state !== undefined && ownerAlive(entry);
+}
+
+/**
+ * Finishes what a killed kinfra left: a `creating` worktree is discarded (nobody was told its path
+ * yet); a `removing` one is removed if it is half-removed or still clean — a healthy worktree with
+ * changes made since is kept (unless `force`) and goes back to normal. Returns what was done.
+ */
+export async function finishInterrupted(
+  ctx: Context,
+  entry: WorktreeEntry,
+  force = false,
+): Promise<"discarded" | "removed" | "kept"> {
+  const gitRoot = (await ctx.git.locate(entry.project_root)).mainTop;
+  if (entry.state === "creating") {
+    ctx.log.warn(`Finishing an interrupted creation of ${entry.path}: removing the half-made worktree.`);
+    await discardWorktree(ctx, gitRoot, entry);
+    return "discarded";
+  }
+  const healthy = await exists(join(entry.path, ".git"));
+  if (healthy && !force && (await dirtyFiles(ctx, entry)).length) {
+    ctx.log.warn(`${entry.path} was being removed when kinfra stopped, but has changes now; it is kept.`);
+    await updateRegistry(ctx.home, (reg) => {
+      const current = reg.worktrees[entry.path];
+      if (current) delete current.state, delete current.pid, delete current.host;
+    });
+    return "kept";
+  }
+  ctx.log.warn(`Finishing an interrupted removal of ${entry.path}.`);
+  await forceRemoveWorktree(ctx, gitRoot, entry.path);
+  await updateRegistry(ctx.home, (reg) => void delete reg.worktrees[entry.path]);
+  return "removed";
 }
 
 /**
  * Uncommitted or untracked files of a worktree, leaving out files kinfra copied in and nobody
- * changed since.
+ * changed since — and including copies that were edited, even when git ignores them.
  */
 export async function dirtyFiles(ctx: Context, entry: { path: string; copied?: unknown }): Promise<string[]> {
   const copied = (entry.copied ?? {}) as Record<string, string>;
   const dirty: string[] = [];
   for (const line of await ctx.git.dirtyFiles(entry.path)) {
     const file = line.slice(3);
-    const isOurCopy = line.startsWith("??") && copied[file] &&
-      await sha256File(join(entry.path, file)).catch(() => "") === copied[file];
-    if (!isOurCopy) dirty.push(line);
+    if (!(line.startsWith("??") && file in copied)) dirty.push(line);
   }
-  return dirty;
-}
-
-/**
- * Finds the worktree the user means (SPEC §5 `done`): registry first, then `git worktree list`.
- * Accepts `feature`, `feature-M1`, `feature/M1`, the directory name, or a path; without a name,
- * the worktree around the working directory.
- */
-export async function findWorktree(ctx: Context, name?: string): Promise<WorktreeEntry> {
-  const registry = await readRegistry(ctx.home);
-  const entries = Object.values(registry.worktrees);
-  const here = name === undefined ? (await ctx.git.locate(ctx.cwd)).top : undefined;
-  const asPath = here ??
-    (name && (isAbsolute(name) || name.startsWith(".")) ? resolve(ctx.cwd, name) : undefined);
-  const matches = entries.filter((e) =>
-    asPath ? e.path === asPath : [
-      basename(e.path),
-      e.feature + (e.milestone ? `-${e.milestone}` : ""),
-      e.feature + (e.milestone ? `/${e.milestone}` : ""),
-      ...(e.milestone ? [] : [e.feature]),
-    ].includes(name!)
-  );
-  // A bare feature name may also mean its only impl worktree.
-  const byFeature = matches.length ? matches : entries.filter((e) => e.feature === name);
-  if (byFeature.length === 1) return byFeature[0];
-  if (byFeature.length > 1) {
-    throw usageError(
-      `"${name}" matches ${byFeature.length} worktrees.`,
-      "Name one exactly, e.g. by its directory name.",
-      byFeature.map((e) => `${basename(e.path)}  (${e.project}, ${e.branch})`),
-    );
-  }
-  return await findInGit(ctx, name, asPath);
-}
-
-/** Fallback for worktrees made by an older kinfra or by hand: match `git worktree list` of this project. */
-async function findInGit(
-  ctx: Context,
-  name: string | undefined,
-  asPath: string | undefined,
-): Promise<WorktreeEntry> {
-  const notFound = () =>
-    usageError(
-      name === undefined
-        ? `The current directory is not a kinfra worktree.`
-        : `No kinfra worktree matches "${name}".`,
-      "`kinfra worktrees` lists them; pass a name or run inside the worktree.",
-    );
-  const project = await ctx.project().catch(() => undefined);
-  if (!project) throw notFound();
-  const found = (await ctx.git.listWorktrees(project.gitRoot)).find((w) =>
-    w.path !== project.gitRoot && w.branch && /^(spec|impl)\//.test(w.branch) &&
-    (asPath ? w.path === asPath : [basename(w.path), w.branch.slice(5)].includes(name!))
-  );
-  if (!found?.branch) throw notFound();
-  const kind = found.branch.startsWith("spec/") ? "spec" : "impl";
-  return {
-    path: found.path,
-    kind,
-    project: project.name,
-    project_root: project.root,
-    feature: found.branch.slice(5),
-    branch: found.branch,
-    base: project.config?.worktree.base ?? await ctx.git.currentBranch(project.gitRoot) ?? "HEAD",
-    created_at: "",
-  };
+  return [...dirty, ...await editedCopies(entry.path, copied)];
 }
 
 /** The hook input for a project with no worktree (e.g. `doctor`). */

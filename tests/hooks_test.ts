@@ -40,6 +40,7 @@ const env = {
   exec,
   signal: new AbortController().signal,
   home: "/tmp",
+  homeId: "0123456789abcdef",
   compose: () => Promise.reject(new Error("not used")),
   global: { slots: { max: 20 }, compose: {}, observability: OBSERVABILITY_DEFAULTS, plugins: { enable: [] } },
 };

@@ -9,7 +9,7 @@ import type { CommandOutput } from "../output.ts";
 import { exists } from "../paths.ts";
 import type { Check } from "../plugin_api.ts";
 import { readRegistry } from "../registry.ts";
-import { composeProjectsInDocker } from "../containers.ts";
+import { dockerProjects } from "../containers.ts";
 import { composeProject } from "../slots.ts";
 import { findStale } from "../stale.ts";
 import { projectInput } from "../worktrees.ts";
@@ -138,9 +138,9 @@ async function slotChecks(ctx: Context): Promise<Check[]> {
     );
     const registry = await readRegistry(ctx.home);
     const active = new Set(Object.values(registry.slots).map((s) => composeProject(s.project, s.slot_id)));
-    const orphans = [...await composeProjectsInDocker(ctx.exec)].filter((p) =>
-      /-slot-[0-9]+$/.test(p) && !active.has(p)
-    );
+    const { ours, foreign } = await dockerProjects(ctx.exec, await ctx.homeId());
+    const orphans = [...ours].filter((p) => !active.has(p));
+    const lookalikes = [...foreign].filter((p) => /-slot-[0-9]+$/.test(p) && !ours.has(p));
     checks.push(
       orphans.length
         ? {
@@ -152,6 +152,15 @@ async function slotChecks(ctx: Context): Promise<Check[]> {
         }
         : { name: "orphans", ok: true, detail: "no orphaned sandbox containers" },
     );
+    if (lookalikes.length) {
+      checks.push({
+        name: "foreign sandboxes",
+        ok: true,
+        detail: `left alone (not this home's: another kinfra home's, or not kinfra's): ${
+          lookalikes.join(", ")
+        }`,
+      });
+    }
   } catch (e) {
     checks.push({ name: "slots", ok: false, severity: "warning", detail: messageOf(e) });
   }

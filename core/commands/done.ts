@@ -1,18 +1,32 @@
 /**
  * `kinfra done [name]`: tears a worktree down in the order of GAP-9 — veto check, sandbox stop,
- * slot release, `git worktree remove`, `worktree.removed` — and never loses work: a dirty worktree
- * needs `--force`, an unmerged branch is kept unless `--delete-branch`.
+ * slot release, `git worktree remove`, `worktree.removed` — and never loses work:
+ * - a dirty worktree needs `--force`, and it is checked again after the sandbox stopped, right
+ *   before removal, which git itself refuses if anything appeared since (no force unless `--force`);
+ * - an edited `[worktree] copy` file is work like any other;
+ * - Ctrl-C stops before the next destructive step, and the exit code says how far it got;
+ * - an unmerged branch is kept unless `--delete-branch`.
  */
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import type { Context } from "../context.ts";
-import { messagesOf } from "../hooks.ts";
-import { blockedError } from "../errors.ts";
+import { isUneditedCopy } from "../copy_files.ts";
+import { blockedError, Exit, KinfraError } from "../errors.ts";
+import { findWorktree } from "../find_worktree.ts";
+import { type Failure, messagesOf } from "../hooks.ts";
 import type { CommandOutput } from "../output.ts";
 import { exists } from "../paths.ts";
-import { updateRegistry } from "../registry.ts";
+import type { Project } from "../project.ts";
+import { updateRegistry, type WorktreeEntry } from "../registry.ts";
 import { stopSandbox } from "../sandbox.ts";
 import { slotOf } from "../slots.ts";
-import { assertNotMainWorktree, dirtyFiles, findWorktree, hookInput } from "../worktrees.ts";
+import {
+  assertNotMainWorktree,
+  dirtyFiles,
+  finishInterrupted,
+  forceRemoveWorktree,
+  hookInput,
+  ownerBusy,
+} from "../worktrees.ts";
 
 export interface DoneOptions {
   name?: string;
@@ -20,28 +34,48 @@ export interface DoneOptions {
   deleteBranch?: boolean;
 }
 
+const dirtyError = (entry: WorktreeEntry, dirty: string[], after: string) =>
+  blockedError(
+    `${basename(entry.path)} has uncommitted changes${after}; the worktree was not removed.`,
+    after
+      ? "Commit or stash them, then run `kinfra done` again (`kinfra up` restarts the sandbox), or pass --force."
+      : "Commit or stash them, or pass --force to discard them.",
+    dirty,
+  );
+
 export async function done(ctx: Context, options: DoneOptions): Promise<CommandOutput> {
   const entry = await findWorktree(ctx, options.name);
   const project = await ctx.project(entry.project_root);
   assertNotMainWorktree(project, entry.path);
-  const present = await exists(entry.path);
   const force = Boolean(options.force);
+  if (entry.state) return await finish(ctx, entry, force);
 
-  if (present && !force) {
-    const dirty = await dirtyFiles(ctx, entry);
-    if (dirty.length) {
-      throw blockedError(
-        `${basename(entry.path)} has uncommitted changes; nothing was removed.`,
-        "Commit or stash them, or pass --force to discard them.",
-        dirty,
-      );
-    }
+  const present = await exists(entry.path);
+  if (present && !await exists(join(entry.path, ".git")) && !force) {
+    throw blockedError(
+      `${entry.path} has no .git: it is not a working git worktree any more, so its files cannot be checked for changes.`,
+      "Look through it; `kinfra done --force` deletes what is left.",
+    );
   }
+  const checkClean = async (after: string) => {
+    if (!present || force) return;
+    const dirty = await dirtyFiles(ctx, entry);
+    if (dirty.length) throw dirtyError(entry, dirty, after);
+  };
+  await checkClean("");
 
   const hooks = await ctx.hooks(project);
   const input = hookInput(project, entry, { force: options.force, deleteBranch: options.deleteBranch });
   const messages: string[] = [];
   const collect = (replies: { result: { messages?: string[] } }[]) => messages.push(...messagesOf(replies));
+  const stopIfInterrupted = (what: string) => {
+    if (ctx.signal.aborted) {
+      throw new KinfraError(`Interrupted: ${what}; the worktree was not removed.`, {
+        code: Exit.interrupted,
+        hint: `Run \`kinfra done ${basename(entry.path)}\` again to finish.`,
+      });
+    }
+  };
 
   const removing = await hooks.teardown("worktree.removing", input);
   collect(removing.replies);
@@ -53,33 +87,34 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
       vetoes,
     );
   }
+  stopIfInterrupted("nothing was changed");
 
-  const failures = [...removing.failures];
+  const failures: Failure[] = [...removing.failures];
   const slot = await slotOf(ctx, entry.path);
   if (slot) {
     ctx.log.step(`Stopping sandbox (slot ${slot.slot_id})`);
     failures.push(...await stopSandbox(ctx, hooks, input, slot, messages));
+    stopIfInterrupted(`the sandbox of slot ${slot.slot_id} was stopped`);
   }
+  await checkClean(slot ? " (made while the sandbox was stopping); the sandbox stays stopped" : "");
 
   ctx.log.step(`Removing worktree ${entry.path}`);
-  if (present) await ctx.git.removeWorktree(project.gitRoot, entry.path, true);
-  else {
-    ctx.log.warn(`Worktree directory ${entry.path} is already gone; pruning git's record of it.`);
-    await ctx.git.pruneWorktrees(project.gitRoot);
-  }
-  await updateRegistry(ctx.home, (reg) => void delete reg.worktrees[entry.path]);
+  await removeWorktree(ctx, project, entry, present, force);
   const removed = await hooks.teardown("worktree.removed", input);
   collect(removed.replies);
   failures.push(...removed.failures);
 
-  const branch = await settleBranch(
-    ctx,
-    project.gitRoot,
-    entry.branch,
-    entry.base,
-    Boolean(options.deleteBranch),
-  );
+  // The worktree is gone; Ctrl-C now only spares the branch, and the exit code says so.
+  const branch = ctx.signal.aborted
+    ? {
+      name: entry.branch,
+      deleted: false,
+      merged: false,
+      reason: "interrupted before the branch was settled",
+    }
+    : await settleBranch(ctx, project.gitRoot, entry.branch, entry.base, Boolean(options.deleteBranch));
   return {
+    exitCode: ctx.signal.aborted ? Exit.interrupted : Exit.ok,
     data: {
       path: entry.path,
       project: entry.project,
@@ -87,6 +122,7 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
       branch,
       messages,
       plugin_failures: failures,
+      ...(ctx.signal.aborted ? { interrupted: true } : {}),
     },
     text: [
       `${ctx.style.green("✓")} Removed ${entry.path}`,
@@ -99,6 +135,73 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
       ),
     ].join("\n"),
   };
+}
+
+/** `done` on an entry a killed kinfra left `creating` or `removing`: finish that job. */
+async function finish(ctx: Context, entry: WorktreeEntry, force: boolean): Promise<CommandOutput> {
+  if (ownerBusy(entry)) {
+    throw blockedError(
+      `${entry.path} is being ${
+        entry.state === "creating" ? "created" : "removed"
+      } by kinfra (pid ${entry.pid}).`,
+      "Wait for that command to finish.",
+    );
+  }
+  const outcome = await finishInterrupted(ctx, entry, force);
+  if (outcome === "kept") {
+    throw blockedError(
+      `${basename(entry.path)} has uncommitted changes; the worktree was not removed.`,
+      "Commit or stash them and run `kinfra done` again, or pass --force.",
+      await dirtyFiles(ctx, entry),
+    );
+  }
+  return {
+    data: { path: entry.path, project: entry.project, kind: entry.kind, finished: outcome },
+    text: `${ctx.style.green("✓")} Finished an interrupted ${
+      outcome === "discarded" ? "creation: removed the half-made" : "removal of the"
+    } worktree ${entry.path}`,
+  };
+}
+
+/**
+ * The one irreversible step. Marked `removing` in the registry first, so a kill half-way is finished
+ * by the next `done`/`gc`. Without --force, git's own clean check guards the last instant: unedited
+ * copies kinfra made are taken out first (git would count them as untracked), and put back if git
+ * still refuses.
+ */
+async function removeWorktree(
+  ctx: Context,
+  project: Project,
+  entry: WorktreeEntry,
+  present: boolean,
+  force: boolean,
+): Promise<void> {
+  await updateRegistry(ctx.home, (reg) => {
+    reg.worktrees[entry.path] = { ...entry, state: "removing", pid: Deno.pid, host: Deno.hostname() };
+  });
+  if (!present) {
+    ctx.log.warn(`Worktree directory ${entry.path} is already gone; pruning git's record of it.`);
+    await ctx.git.pruneWorktrees(project.gitRoot);
+  } else if (force || !await exists(join(entry.path, ".git"))) {
+    await forceRemoveWorktree(ctx, project.gitRoot, entry.path);
+  } else {
+    const copies: [string, Uint8Array][] = [];
+    for (const [file, sha] of Object.entries(entry.copied ?? {})) {
+      const path = join(entry.path, file);
+      if (!await isUneditedCopy(entry.path, file, sha)) continue;
+      copies.push([path, await Deno.readFile(path)]);
+      await Deno.remove(path);
+    }
+    try {
+      await ctx.git.removeWorktree(project.gitRoot, entry.path, false);
+    } catch (e) {
+      for (const [path, content] of copies) await Deno.writeFile(path, content).catch(() => {});
+      await updateRegistry(ctx.home, (reg) => void (reg.worktrees[entry.path] = entry));
+      const dirty = await dirtyFiles(ctx, entry).catch(() => []);
+      throw dirty.length ? dirtyError(entry, dirty, " (made while it was being removed)") : e;
+    }
+  }
+  await updateRegistry(ctx.home, (reg) => void delete reg.worktrees[entry.path]);
 }
 
 interface BranchOutcome {

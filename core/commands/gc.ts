@@ -1,19 +1,25 @@
 /**
  * `kinfra gc [--dry-run]`: repairs stale slots, drops registry entries of worktrees that no longer
- * exist, and removes orphans — slot directories no slot owns, and containers and networks of
- * `<project>-slot-<n>` compose projects the registry does not know.
+ * exist, finishes interrupted worktree creations and removals, and removes this home's orphans —
+ * slot directories no slot owns, and Docker objects labelled with this home's id whose slot the
+ * registry does not know. Every removal is decided under the registry lock, so a slot claimed while
+ * gc runs is never touched; objects of other homes or other tools are never touched at all.
  */
 import { basename, join } from "node:path";
 import type { Context } from "../context.ts";
-import { composeProjectsInDocker, removeByLabel, stopSlotContainers } from "../containers.ts";
+import { dockerProjects, removeByLabel } from "../containers.ts";
 import { messageOf } from "../errors.ts";
 import type { CommandOutput } from "../output.ts";
 import { exists } from "../paths.ts";
-import { readRegistry, updateRegistry } from "../registry.ts";
+import { readRegistry, type Registry, updateRegistry } from "../registry.ts";
 import { composeProject } from "../slots.ts";
 import { cleanStale } from "../stale.ts";
+import { finishInterrupted, ownerBusy } from "../worktrees.ts";
 
-const SLOT_PROJECT = /^([a-z0-9][a-z0-9_-]*)-slot-([0-9]+)$/;
+const SLOT_DIR = /^(.+)-([0-9]+)$/;
+
+const activeProjects = (registry: Registry) =>
+  new Set(Object.values(registry.slots).map((s) => composeProject(s.project, s.slot_id)));
 
 export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<CommandOutput> {
   const dryRun = Boolean(options.dryRun);
@@ -24,38 +30,51 @@ export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<C
     slot_dirs: [] as string[],
     compose_projects: [] as string[],
   };
+  const homeId = await ctx.homeId();
 
-  const registry = await readRegistry(ctx.home);
-  for (const entry of Object.values(registry.worktrees)) {
+  for (const entry of Object.values((await readRegistry(ctx.home)).worktrees)) {
+    if (ownerBusy(entry)) continue; // being created or removed right now
+    if (entry.state === "creating" || entry.state === "removing") {
+      removed.worktrees.push(entry.path);
+      if (!dryRun) await finishInterrupted(ctx, entry);
+      continue;
+    }
     if (await exists(entry.path)) continue;
     removed.worktrees.push(entry.path);
     if (dryRun) continue;
-    await updateRegistry(ctx.home, (reg) => void delete reg.worktrees[entry.path]);
+    await updateRegistry(ctx.home, (reg) => {
+      const current = reg.worktrees[entry.path];
+      if (current && !ownerBusy(current)) delete reg.worktrees[entry.path];
+    });
     await ctx.git.pruneWorktrees(entry.project_root).catch(() => {});
   }
 
-  const owned = new Set(Object.values(registry.slots).map((s) => s.slot_dir));
-  const active = new Set(Object.values(registry.slots).map((s) => composeProject(s.project, s.slot_id)));
-  const tool = await ctx.compose().catch(() => undefined);
+  // Slot directories no slot owns: decided and removed under the lock, with their labelled objects.
   const slotDirs = await exists(ctx.home.slots) ? await Array.fromAsync(Deno.readDir(ctx.home.slots)) : [];
   for (const dir of slotDirs) {
     const path = join(ctx.home.slots, dir.name);
-    const m = /^(.+)-([0-9]+)$/.exec(dir.name);
-    if (!dir.isDirectory || owned.has(path) || !m) continue;
-    removed.slot_dirs.push(path);
-    if (dryRun) continue;
-    if (tool) {
-      await stopSlotContainers(ctx.exec, tool, path, composeProject(m[1], Number(m[2])), { volumes: true })
-        .catch(() => {});
-    }
-    await Deno.remove(path, { recursive: true });
+    const m = SLOT_DIR.exec(dir.name);
+    if (!dir.isDirectory || !m) continue;
+    const orphan = await updateRegistry(ctx.home, async (reg) => {
+      if (Object.values(reg.slots).some((s) => s.slot_dir === path)) return false;
+      if (!dryRun) {
+        await removeByLabel(ctx.exec, composeProject(m[1], Number(m[2])), true, homeId).catch(() => {});
+        await Deno.remove(path, { recursive: true });
+      }
+      return true;
+    });
+    if (orphan) removed.slot_dirs.push(path);
   }
 
   try {
-    for (const project of await composeProjectsInDocker(ctx.exec)) {
-      if (!SLOT_PROJECT.test(project) || active.has(project)) continue;
-      removed.compose_projects.push(project);
-      if (!dryRun) await removeByLabel(ctx.exec, project, true);
+    const { ours } = await dockerProjects(ctx.exec, homeId);
+    for (const project of ours) {
+      const orphan = await updateRegistry(ctx.home, async (reg) => {
+        if (activeProjects(reg).has(project)) return false;
+        if (!dryRun) await removeByLabel(ctx.exec, project, true, homeId);
+        return true;
+      });
+      if (orphan) removed.compose_projects.push(project);
     }
   } catch (e) {
     ctx.log.warn(`Skipped the Docker orphan scan: ${messageOf(e)}`);
@@ -67,9 +86,9 @@ export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<C
     data: { dry_run: dryRun, ...removed },
     text: total === 0 ? "Nothing to clean up." : [
       ...removed.stale_slots.map((s) => `${verb} stale slot ${s}`),
-      ...removed.worktrees.map((w) => `${verb} registry entry of missing worktree ${w}`),
+      ...removed.worktrees.map((w) => `${verb} registry entry of missing or half-made worktree ${w}`),
       ...removed.slot_dirs.map((d) => `${verb} orphaned slot directory ${basename(d)}`),
-      ...removed.compose_projects.map((p) => `${verb} orphaned containers and networks of ${p}`),
+      ...removed.compose_projects.map((p) => `${verb} orphaned containers, networks and volumes of ${p}`),
     ].join("\n"),
   };
 }

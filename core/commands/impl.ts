@@ -48,7 +48,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
 
   // A failure in worktree.created undoes the fresh worktree; later failures keep it (see startSandbox).
   const rollback = new Rollback(ctx.log);
-  rollback.add("remove worktree", () => discardWorktree(ctx, project, entry));
+  rollback.add("remove worktree", () => discardWorktree(ctx, project.gitRoot, entry));
   const messages: string[] = [];
   try {
     messages.push(...messagesOf(await hooks.setup("worktree.created", input, rollback)));

@@ -7,7 +7,8 @@ import { usageError } from "../errors.ts";
 import type { CommandOutput } from "../output.ts";
 import { startSandbox, stopSandbox } from "../sandbox.ts";
 import { composeProject, slotOf } from "../slots.ts";
-import { findWorktree, hookInput } from "../worktrees.ts";
+import { findWorktree } from "../find_worktree.ts";
+import { hookInput } from "../worktrees.ts";
 import { renderSandbox } from "./status.ts";
 
 async function target(ctx: Context, name?: string) {

@@ -21,7 +21,7 @@ export async function spec(ctx: Context, options: SpecOptions): Promise<CommandO
 
   // Nothing of the user's is in a fresh spec worktree yet, so a failing hook undoes all of it.
   const rollback = new Rollback(ctx.log);
-  rollback.add("remove worktree", () => discardWorktree(ctx, project, entry));
+  rollback.add("remove worktree", () => discardWorktree(ctx, project.gitRoot, entry));
   const input = hookInput(project, entry, { session: options.session });
   const messages: string[] = [];
   try {

@@ -8,7 +8,8 @@ import type { CommandOutput } from "../output.ts";
 import type { SlotEntry } from "../registry.ts";
 import { composeProject, slotOf } from "../slots.ts";
 import { cleanStale } from "../stale.ts";
-import { findWorktree, hookInput } from "../worktrees.ts";
+import { findWorktree } from "../find_worktree.ts";
+import { hookInput } from "../worktrees.ts";
 
 /** Text lines describing a slot: ports and URLs. */
 export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig): string[] {

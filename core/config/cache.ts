@@ -7,12 +7,8 @@
 import { join } from "node:path";
 import meta from "../../deno.json" with { type: "json" };
 import { writeFileAtomic } from "../atomic.ts";
+import { sha256Hex } from "../hash.ts";
 import type { InfraConfig } from "./schema.ts";
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /**
  * Parses and validates infra.toml text, from the cache when this exact text was validated before.
@@ -26,7 +22,7 @@ export async function parseInfraConfigCached(
   maxSlots: number,
   cacheDir: string,
 ): Promise<InfraConfig> {
-  const key = await sha256([meta.version, maxSlots, path, text].join("\0"));
+  const key = await sha256Hex([meta.version, maxSlots, path, text].join("\0"));
   const file = join(cacheDir, `infra-${key.slice(0, 32)}.json`);
   try {
     return JSON.parse(await Deno.readTextFile(file)) as InfraConfig;

@@ -7,11 +7,13 @@ import { join } from "node:path";
 import {
   composeArgv,
   definePlugin,
+  HOME_LABEL,
   type HookContext,
   KinfraError,
   listContainers,
   parseMount,
   readSlotCompose,
+  SLOT_LABEL,
   slotCopies,
   stopSlotContainers,
   tail,
@@ -30,6 +32,29 @@ async function composeLogs(ctx: HookContext): Promise<string[]> {
   return result ? tail(result.stdout + result.stderr, 30) : [];
 }
 
+/**
+ * Labels for the networks and named volumes the project's compose file creates (not external ones),
+ * so that they too are recognisably this home's. The `default` network is labelled as well. File
+ * formats 1 and 2.0 have no labels on networks or volumes; there only containers carry them.
+ */
+function ownedObjectLabels(doc: Record<string, unknown>, labels: Record<string, string>) {
+  const version = String(doc.version ?? "");
+  if (/^(1|2|2\.0)$/.test(version)) return {};
+  const owned = (section: unknown, extra: string[]) => {
+    const entries = Object.entries((section ?? {}) as Record<string, Record<string, unknown> | null>);
+    const names = [...extra, ...entries.filter(([, v]) => !v?.external).map(([k]) => k)];
+    return Object.fromEntries([...new Set(names)].map((n) => [n, { labels }]));
+  };
+  const defaultExternal = ((doc.networks ?? {}) as Record<string, { external?: unknown } | null>).default
+    ?.external;
+  const result: Record<string, unknown> = {
+    networks: owned(doc.networks, defaultExternal ? [] : ["default"]),
+  };
+  const volumes = owned(doc.volumes, []);
+  if (Object.keys(volumes).length) result.volumes = volumes;
+  return result;
+}
+
 export const dockerPlugin = definePlugin({
   name: "docker",
   order: 20,
@@ -38,16 +63,15 @@ export const dockerPlugin = definePlugin({
     "sandbox.prepare": async (ctx) => {
       const sandbox = ctx.config?.sandbox;
       if (!sandbox || !ctx.slot || !ctx.worktree) return;
-      const { info } = await readSlotCompose(ctx);
+      const { doc, info } = await readSlotCompose(ctx);
+      const labels = {
+        [HOME_LABEL]: ctx.homeId,
+        [SLOT_LABEL]: `${ctx.project.name}-${ctx.slot.id}`,
+        "dev.kinfra.worktree": ctx.worktree.path,
+      };
       const services: Record<string, Record<string, unknown>> = {};
-      for (const service of info.services) {
-        services[service] = {
-          labels: {
-            "dev.kinfra.slot": `${ctx.project.name}-${ctx.slot.id}`,
-            "dev.kinfra.worktree": ctx.worktree.path,
-          },
-        };
-      }
+      for (const service of info.services) services[service] = { labels };
+      const fragment: Record<string, unknown> = { services, ...ownedObjectLabels(doc, labels) };
       const mount = (spec: string, root: string) => {
         const m = parseMount(spec);
         if (typeof m === "string") throw new KinfraError(`Mount "${spec}": ${m}`);
@@ -63,13 +87,15 @@ export const dockerPlugin = definePlugin({
       };
       add(sandbox.mounts.code_targets, sandbox.mounts.code, ctx.worktree.path);
       add(sandbox.mounts.shared_targets, sandbox.mounts.shared, ctx.project.root);
-      return { compose: { services } };
+      return { compose: fragment };
     },
 
     "sandbox.start": async (ctx) => {
       if (!ctx.slot || !ctx.config?.sandbox) return;
       const [cmd, args] = composeArgv(await ctx.compose(), upFiles(ctx), ["up", "-d"]);
-      const result = await ctx.exec(cmd, args, { signal: ctx.signal, cwd: ctx.worktree!.path });
+      // ctx.env wins over the caller's environment: compose prefers a shell variable (say, from an
+      // earlier `eval "$(kinfra env)"`) to --env-file, which would publish another slot's ports.
+      const result = await ctx.exec(cmd, args, { signal: ctx.signal, cwd: ctx.worktree!.path, env: ctx.env });
       if (!result.success) {
         throw new KinfraError(`docker compose up failed (exit ${result.code}).`, {
           details: tail(result.stderr, 15),
@@ -108,7 +134,7 @@ export const dockerPlugin = definePlugin({
         await ctx.compose(),
         ctx.slot.dir,
         ctx.slot.compose_project,
-        { volumes },
+        { volumes, homeId: ctx.homeId },
       );
       return {
         messages: [`stopped ${ctx.slot.compose_project}${missing || how === "labels" ? " (by label)" : ""}`],
