@@ -16,15 +16,16 @@ export async function writeFileAtomic(path: string, content: string, mode?: numb
   const temp = join(dir, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
   const file = await Deno.open(temp, { write: true, createNew: true, mode });
   try {
-    const bytes = new TextEncoder().encode(content);
-    for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
-    await file.sync();
-  } finally {
-    file.close();
-  }
-  try {
+    try {
+      const bytes = new TextEncoder().encode(content);
+      for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
+      await file.sync();
+    } finally {
+      file.close();
+    }
     await Deno.rename(temp, path);
   } catch (e) {
+    // A full disk or a failed rename leaves no stray temp file behind.
     await Deno.remove(temp).catch(() => {});
     throw e;
   }

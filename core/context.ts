@@ -13,7 +13,7 @@ import { type Logger, makeLogger, makeStyle, type Style } from "./output.ts";
 import { exists, homeId, type HomePaths, homePaths } from "./paths.ts";
 import type { Plugin } from "./plugin_api.ts";
 import { findProject, type Project } from "./project.ts";
-import { OBSERVABILITY_DEFAULTS } from "./config/defaults.ts";
+import { GLOBAL_DEFAULTS } from "./config/defaults.ts";
 
 export interface Context {
   cwd: string;
@@ -43,12 +43,7 @@ export interface Context {
 /** The global config; without a config.toml, its defaults, without loading the validator. */
 async function loadGlobalConfig(home: HomePaths): Promise<GlobalConfig> {
   if (!await exists(home.config)) {
-    return {
-      slots: { max: 20 },
-      compose: {},
-      observability: OBSERVABILITY_DEFAULTS,
-      plugins: { enable: [] },
-    };
+    return structuredClone(GLOBAL_DEFAULTS);
   }
   return (await import("./config/load.ts")).loadGlobalConfig(home);
 }
@@ -111,13 +106,16 @@ export function makeContext(options: ContextOptions = {}): Context {
       compose ??= ctx.globalConfig().then((g) =>
         detectCompose(run, ctx.env.get("KINFRA_COMPOSE") || g.compose.command)
       ),
-    project: async (dir) =>
-      findProject(
+    project: async (dir) => {
+      const global = await ctx.globalConfig();
+      return await findProject(
         ctx.git,
         dir ?? ctx.cwd,
-        (await ctx.globalConfig()).slots.max,
+        global.slots.max,
         join(ctx.home.root, "cache"),
-      ),
+        global.worktree.root,
+      );
+    },
     builtins: options.builtins ?? (() => Promise.resolve([])),
     hooks: async (project) =>
       new Hooks(await (await import("./plugins/load.ts")).activePlugins(ctx, project, await ctx.builtins()), {

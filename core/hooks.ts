@@ -47,6 +47,32 @@ export interface HookEnvironment {
   global: GlobalConfig;
 }
 
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// Control characters other than tab would end a line of .env.sandbox (and an `export` line).
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/**
+ * A plugin's `env` is data for `.env.sandbox` and `kinfra env`: names must be variable names,
+ * values one line of text, and the slot's own variables (its ports, its compose project) are the
+ * core's — no plugin may change them.
+ */
+function checkEnv(plugin: string, event: string, env: Record<string, string>, input: HookInput): void {
+  const refuse = (why: string) =>
+    new KinfraError(`Plugin "${plugin}" failed during ${event}: ${why}`, {
+      hint: "Fix the plugin's reply: env keys match ^[A-Za-z_][A-Za-z0-9_]*$ and values are one line.",
+    });
+  for (const [key, value] of Object.entries(env)) {
+    if (!ENV_KEY.test(key)) throw refuse(`env key ${JSON.stringify(key)} is not a variable name.`);
+    if (typeof value !== "string" || CONTROL.test(value)) {
+      throw refuse(`env ${key} has a control character (such as a newline) in its value.`);
+    }
+    if (key === "COMPOSE_PROJECT_NAME" || key in input.ports) {
+      throw refuse(`env ${key} is the slot's own variable; plugins cannot change it.`);
+    }
+  }
+}
+
 /** The `messages` of every reply, in order. */
 export function messagesOf(replies: { result: { messages?: string[] } }[]): string[] {
   return replies.flatMap((r) => r.result.messages ?? []);
@@ -83,6 +109,7 @@ export class Hooks {
         });
       }
       if (result) {
+        if (result.env) checkEnv(plugin.name, event, result.env, input);
         Object.assign(input.env, result.env ?? {});
         if (result.state) input.state[plugin.name] = { ...input.state[plugin.name], ...result.state };
         replies.push({ plugin: plugin.name, result });

@@ -16,10 +16,11 @@ const RULE = "1–64 characters: letters, digits, '.', '_' or '-', starting with
  */
 export function validateName(what: "feature" | "milestone", value: string): string {
   const shown = JSON.stringify(value);
-  if (!NAME.test(value) || value.includes("..") || value.endsWith(".lock")) {
+  // git refuses branch names with "..", ending in "." or ".lock".
+  if (!NAME.test(value) || value.includes("..") || value.endsWith(".lock") || value.endsWith(".")) {
     throw usageError(
       `Invalid ${what} name ${shown}.`,
-      `A ${what} name is ${RULE}; it must not contain ".." or end in ".lock".`,
+      `A ${what} name is ${RULE}; it must not contain "..", or end in "." or ".lock".`,
     );
   }
   return value;

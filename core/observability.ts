@@ -1,37 +1,44 @@
 /**
  * The shared observability stack (SPEC §8): Jaeger, Prometheus and Grafana as compose project
  * `devops-ai-observability`, rendered from templates/observability/ into `<home>/observability/`,
- * on the external network `devops-ai-observability`, which kinfra creates first.
+ * on the external network `devops-ai-observability`, which kinfra creates first. Every name derives
+ * from `[observability] name` in the global config (observabilityNames), so a second stack — a test
+ * suite's — never touches the user's.
  */
 import { join } from "node:path";
 import composeTemplate from "../templates/observability/docker-compose.yml.tmpl" with { type: "text" };
 import datasourcesTemplate from "../templates/observability/datasources.yml.tmpl" with { type: "text" };
 import prometheusTemplate from "../templates/observability/prometheus.yml.tmpl" with { type: "text" };
 import { writeFileAtomic } from "./atomic.ts";
+import { observabilityNames } from "./config/defaults.ts";
 import type { GlobalConfig } from "./config/schema.ts";
 import { listContainers } from "./containers.ts";
 import type { Context } from "./context.ts";
 import { KinfraError } from "./errors.ts";
 import { tail } from "./exec.ts";
 
-export const OBSERVABILITY = "devops-ai-observability";
-export const JAEGER_HOST = "devops-ai-jaeger";
 const SERVICES = ["grafana", "jaeger", "prometheus"];
 
 type ObservabilityConfig = GlobalConfig["observability"];
 
+/** The stack's names for this context's global config. */
+export async function stackNames(ctx: Context) {
+  return observabilityNames((await ctx.globalConfig()).observability);
+}
+
 /** Creates the shared network unless it exists; returns true when it was created. */
 export async function ensureNetwork(ctx: Context): Promise<boolean> {
-  if ((await ctx.exec("docker", ["network", "inspect", OBSERVABILITY])).success) return false;
+  const { network } = await stackNames(ctx);
+  if ((await ctx.exec("docker", ["network", "inspect", network])).success) return false;
   const created = await ctx.exec("docker", [
     "network",
     "create",
     "--label",
     "dev.kinfra.network=observability",
-    OBSERVABILITY,
+    network,
   ]);
-  if (!created.success && !(await ctx.exec("docker", ["network", "inspect", OBSERVABILITY])).success) {
-    throw new KinfraError(`Could not create the Docker network ${OBSERVABILITY}.`, {
+  if (!created.success && !(await ctx.exec("docker", ["network", "inspect", network])).success) {
+    throw new KinfraError(`Could not create the Docker network ${network}.`, {
       details: tail(created.stderr, 5),
     });
   }
@@ -44,14 +51,15 @@ export async function renderStack(ctx: Context, config: ObservabilityConfig): Pr
     t.replace(/\{\{(\w+)\}\}/g, (_, key: keyof ObservabilityConfig) => String(config[key]));
   const dir = ctx.home.observability;
   await writeFileAtomic(join(dir, "docker-compose.yml"), fill(composeTemplate));
-  await writeFileAtomic(join(dir, "prometheus.yml"), prometheusTemplate);
-  await writeFileAtomic(join(dir, "grafana", "datasources.yml"), datasourcesTemplate);
+  await writeFileAtomic(join(dir, "prometheus.yml"), fill(prometheusTemplate));
+  await writeFileAtomic(join(dir, "grafana", "datasources.yml"), fill(datasourcesTemplate));
   return join(dir, "docker-compose.yml");
 }
 
 async function compose(ctx: Context, file: string, args: string[]) {
   const tool = await ctx.compose();
-  return await ctx.exec(tool.argv[0], [...tool.argv.slice(1), "-f", file, "-p", OBSERVABILITY, ...args], {
+  const { project } = await stackNames(ctx);
+  return await ctx.exec(tool.argv[0], [...tool.argv.slice(1), "-f", file, "-p", project, ...args], {
     cwd: ctx.home.observability,
   });
 }
@@ -75,7 +83,7 @@ export async function stackDown(ctx: Context): Promise<{ networkRemoved: boolean
   }
   const users = await networkUsers(ctx);
   const networkRemoved = users.length === 0 &&
-    (await ctx.exec("docker", ["network", "rm", OBSERVABILITY])).success;
+    (await ctx.exec("docker", ["network", "rm", (await stackNames(ctx)).network])).success;
   return { networkRemoved, networkUsers: users };
 }
 
@@ -84,7 +92,7 @@ export async function networkUsers(ctx: Context): Promise<string[]> {
   const r = await ctx.exec("docker", [
     "network",
     "inspect",
-    OBSERVABILITY,
+    (await stackNames(ctx)).network,
     "--format",
     "{{range .Containers}}{{.Name}} {{end}}",
   ]);
@@ -93,7 +101,7 @@ export async function networkUsers(ctx: Context): Promise<string[]> {
 
 /** True when all three services run. */
 export async function stackRunning(ctx: Context): Promise<boolean> {
-  const containers = await listContainers(ctx.exec, OBSERVABILITY);
+  const containers = await listContainers(ctx.exec, (await stackNames(ctx)).project);
   return SERVICES.every((s) => containers.some((c) => c.service === s && c.state === "running"));
 }
 

@@ -55,6 +55,7 @@ export async function readCompose(
 }
 export type { GlobalConfig, InfraConfig, SandboxConfig } from "./config/schema.ts";
 export { parseMount } from "./config/mounts.ts";
+export { observabilityNames } from "./config/defaults.ts";
 
 /** A compose document fragment; the core merges all fragments into one override file. */
 export type ComposeFragment = Record<string, unknown>;

@@ -4,7 +4,8 @@
  * so an uncommitted infra.toml still applies. Without infra.toml the git top level is the project
  * and its directory name the prefix (GAP-13).
  */
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { usageError } from "./errors.ts";
 import { parseInfraConfigCached } from "./config/cache.ts";
 import type { InfraConfig } from "./config/schema.ts";
 import type { Git } from "./git.ts";
@@ -38,13 +39,20 @@ export async function findProject(
   cwd: string,
   maxSlots: number,
   cacheDir: string,
+  globalWorktreeRoot?: string,
 ): Promise<Project> {
   const { top, mainTop } = await git.locate(cwd);
   const inMain = join(mainTop, relative(top, resolve(cwd)));
   const configPath = await findConfigUpwards((await exists(inMain)) ? inMain : mainTop, mainTop);
   if (!configPath) {
     const name = basename(mainTop);
-    return { root: mainTop, gitRoot: mainTop, name, prefix: name, worktreeRoot: dirname(mainTop) };
+    return {
+      root: mainTop,
+      gitRoot: mainTop,
+      name,
+      prefix: name,
+      worktreeRoot: globalWorktreeRoot ?? dirname(mainTop),
+    };
   }
   const root = dirname(dirname(configPath));
   const config = await parseInfraConfigCached(
@@ -60,8 +68,25 @@ export async function findProject(
     prefix: config.project.prefix ?? config.project.name,
     configPath,
     config,
-    worktreeRoot: resolve(root, config.worktree.root),
+    worktreeRoot: config.worktree.root
+      ? containedRoot(root, config.worktree.root, configPath)
+      : globalWorktreeRoot ?? dirname(root),
   };
+}
+
+/** `[worktree] root` of infra.toml, which may not lead out of the project's parent directory. */
+function containedRoot(root: string, value: string, configPath: string): string {
+  const resolved = resolve(root, value);
+  const parent = dirname(root);
+  const inside = relative(parent, resolved);
+  if (inside.startsWith("..") || isAbsolute(inside)) {
+    throw usageError(
+      `${configPath}: worktree.root = ${JSON.stringify(value)} leads to ${resolved}, outside ${parent}.`,
+      `Keep worktrees beside the project ("..", "../worktrees"); for another place, set an absolute ` +
+        `[worktree] root in the global config.toml.`,
+    );
+  }
+  return resolved;
 }
 
 async function findConfigUpwards(start: string, stop: string): Promise<string | undefined> {

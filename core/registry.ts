@@ -130,6 +130,11 @@ export async function readRegistry(home: HomePaths): Promise<Registry> {
     text = await Deno.readTextFile(home.registry);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return empty();
+    if (e instanceof Deno.errors.IsADirectory) {
+      throw new KinfraError(`The registry "${home.registry}" is a directory, not a file.`, {
+        hint: `kinfra will not touch it. Move it aside (mv "${home.registry}" "${home.registry}.bak").`,
+      });
+    }
     throw e;
   }
   return parseRegistry(text, home.registry);

@@ -15,7 +15,8 @@ import type { Project } from "./project.ts";
 import type { SlotEntry, WorktreeEntry } from "./registry.ts";
 import { interrupted } from "./report.ts";
 import { Rollback } from "./rollback.ts";
-import { claimSlot, composeProject, releaseSlot, setSlotStatus } from "./slots.ts";
+import { dockerProjects } from "./containers.ts";
+import { claimSlot, composeProject, releaseSlot, setSlotStatus, warnCloseBases } from "./slots.ts";
 import { cleanStale } from "./stale.ts";
 
 export interface SandboxResult {
@@ -86,7 +87,11 @@ export async function startSandbox(
   const sandbox = project.config!.sandbox!;
   const compose = await readComposeFile(project, entry.path);
   await cleanStale(ctx);
-  if (sandbox.otel.enabled) await (await import("./observability.ts")).ensureObservability(ctx);
+  const [{ foreign }] = await Promise.all([
+    dockerProjects(ctx.exec, await ctx.homeId()).catch(() => ({ foreign: new Set<string>() })),
+    sandbox.otel.enabled && (await import("./observability.ts")).ensureObservability(ctx),
+  ]);
+  warnCloseBases(ctx, sandbox.ports, (await ctx.globalConfig()).slots.max);
   const rollback = new Rollback(ctx.log);
   const messages: string[] = [];
   const collect = (replies: { result: { messages?: string[] } }[]) => messages.push(...messagesOf(replies));
@@ -99,6 +104,7 @@ export async function startSandbox(
     worktreePath: entry.path,
     bases: sandbox.ports,
     maxSlots: (await ctx.globalConfig()).slots.max,
+    foreignProjects: foreign,
   });
   rollback.add(`release slot ${slot.slot_id}`, () => releaseSlot(ctx, slot));
   const name = composeProject(project.name, slot.slot_id);
@@ -193,7 +199,8 @@ export async function stopSandbox(
 
 /** `.env.sandbox`: one `KEY=value` per line, COMPOSE_PROJECT_NAME first (seed format). */
 export function renderEnv(env: Record<string, string>): string {
-  return Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+  // Values were checked by the dispatcher; this is the last line of defence against a line break.
+  return Object.entries(env).map(([k, v]) => `${k}=${v.replace(/[\r\n]/g, " ")}`).join("\n") + "\n";
 }
 
 function mapValues<T, U>(record: Record<string, T>, fn: (v: T) => U): Record<string, U> {

@@ -85,6 +85,26 @@ export async function claimSlot(ctx: Context, request: ClaimRequest): Promise<Sl
   return entry;
 }
 
+/**
+ * Warns when two port variables' bases are closer than the slot range: slot n of one would be slot
+ * n+k of the other. Allocation never hands out such a port twice (it skips the slot), but slots
+ * are then used up faster than they need to be.
+ */
+export function warnCloseBases(ctx: Context, bases: Record<string, number>, maxSlots: number): void {
+  const sorted = Object.entries(bases).sort((a, b) => a[1] - b[1]);
+  for (let i = 1; i < sorted.length; i++) {
+    const [[a, pa], [b, pb]] = [sorted[i - 1], sorted[i]];
+    if (pb - pa <= maxSlots) {
+      ctx.log.warn(
+        `${a} (${pa}) and ${b} (${pb}) are closer than the ${maxSlots}-slot range, so some slots would ` +
+          `share a port; kinfra skips those. Space the bases at least ${
+            maxSlots + 1
+          } apart in [sandbox.ports].`,
+      );
+    }
+  }
+}
+
 /** Thrown when the worktree already has a slot (a concurrent `up`, or one already running). */
 export class AlreadyClaimed extends KinfraError {
   constructor(readonly slot: SlotEntry) {

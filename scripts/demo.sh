@@ -55,19 +55,21 @@ kinfra done checkout --force
 
 if [ "$HAVE_DOCKER" = 1 ]; then
   # No image registry here: the shared Jaeger/Prometheus/Grafana are played by a stand-in image,
-  # on ports of their own. With real images, leave [observability] out of config.toml.
-  obs_was_running=$(docker ps -q --filter label=com.docker.compose.project=devops-ai-observability | head -n1)
+  # as a stack of the demo's own (name "kinfra-demo", not the default "devops-ai") on ports of its
+  # own, so a real stack on this engine is never touched. With real images, leave
+  # [observability] out of config.toml.
   mkdir -p "$KINFRA_HOME"
   cat >"$KINFRA_HOME/config.toml" <<TOML
 [observability]
+name = "kinfra-demo"
 jaeger_image = "$STUB_IMAGE"
 prometheus_image = "$STUB_IMAGE"
 grafana_image = "$STUB_IMAGE"
-jaeger_ui_port = 46686
-otlp_grpc_port = 44317
-otlp_http_port = 44318
-prometheus_port = 49090
-grafana_port = 43000
+jaeger_ui_port = 16786
+otlp_grpc_port = 14417
+otlp_http_port = 14418
+prometheus_port = 19190
+grafana_port = 13100
 TOML
   step impl checkout/M1
   kinfra impl checkout/M1
@@ -83,7 +85,7 @@ TOML
   kinfra done checkout-M1
   step done search-M1
   kinfra done search-M1
-  [ -n "$obs_was_running" ] || kinfra -q observability down >/dev/null
+  kinfra -q observability down >/dev/null
 else
   step worktrees --json
   kinfra worktrees --json

@@ -1,6 +1,6 @@
 /** The dispatcher: order, rollback on setup failure, teardown that goes on, vetoes. */
 import assert from "node:assert/strict";
-import { OBSERVABILITY_DEFAULTS } from "../core/config/defaults.ts";
+import { GLOBAL_DEFAULTS } from "../core/config/defaults.ts";
 import { Hooks } from "../core/hooks.ts";
 import { exec } from "../core/exec.ts";
 import { silentLogger } from "../core/output.ts";
@@ -42,7 +42,7 @@ const env = {
   home: "/tmp",
   homeId: "0123456789abcdef",
   compose: () => Promise.reject(new Error("not used")),
-  global: { slots: { max: 20 }, compose: {}, observability: OBSERVABILITY_DEFAULTS, plugins: { enable: [] } },
+  global: GLOBAL_DEFAULTS,
 };
 
 Deno.test("setup runs plugins in ascending order and later plugins see earlier env", async () => {

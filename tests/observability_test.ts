@@ -30,22 +30,25 @@ const webOf = async (composeProject: string) =>
     "{{.Names}}",
   );
 
-/** Runs a test with the shared stack reset before and after (its names are global). */
-function obsTest(name: string, fn: (sb: Sandbox, stem: string) => Promise<void>) {
+/**
+ * Runs a test with an observability stack of its own, named `<stem>obs` (so never the user's real
+ * `devops-ai` stack), removed afterwards. The test gets the stack's name.
+ */
+function obsTest(name: string, fn: (sb: Sandbox, stem: string, obs: string) => Promise<void>) {
   dockerTest(name, async (sb, stem) => {
-    await resetObservability();
+    const obs = `${stem}obs`;
     try {
-      await fn(sb, stem);
+      await fn(sb, stem, obs);
     } finally {
-      await resetObservability();
+      await resetObservability(obs);
     }
   });
 }
 
 obsTest(
-  "impl starts the stack; sandboxes join its network, reach devops-ai-jaeger by name, and get their own namespace",
-  async (sb, stem) => {
-    const ports = await useStubObservability(sb);
+  "impl starts the stack; sandboxes join its network, reach its Jaeger by name, and get their own namespace",
+  async (sb, stem, obs) => {
+    const ports = await useStubObservability(sb, obs);
     const repo = await makeProject(sb, stem, {
       base: randomBase(),
       otel: true,
@@ -61,16 +64,16 @@ obsTest(
       const web = await webOf(project);
       assert.deepEqual(
         await networksOfContainer(web),
-        [`${project}_default`, "devops-ai-observability"].sort(),
+        [`${project}_default`, `${obs}-observability`].sort(),
       );
       const env = await envOf(web);
-      assert.ok(env.includes("OTEL_EXPORTER_OTLP_ENDPOINT=http://devops-ai-jaeger:4317"), env.join(" "));
+      assert.ok(env.includes(`OTEL_EXPORTER_OTLP_ENDPOINT=http://${obs}-jaeger:4317`), env.join(" "));
       // The base compose file's attributes survive; the namespace is appended.
       assert.ok(
         env.includes(`OTEL_RESOURCE_ATTRIBUTES=deployment.environment=test,service.namespace=${project}`),
         env.join(" "),
       );
-      assert.equal(await docker("exec", web, "wget", "-q", "-O-", "http://devops-ai-jaeger:16686/"), "stub");
+      assert.equal(await docker("exec", web, "wget", "-q", "-O-", `http://${obs}-jaeger:16686/`), "stub");
     }
     assert.notEqual(a, b);
 
@@ -80,8 +83,8 @@ obsTest(
     assert.ok(otel.jaeger.startsWith(`http://127.0.0.1:${ports.jaeger_ui_port}/search?tags=`));
     assert.ok(decodeURIComponent(otel.jaeger).includes(`{"service.namespace":"${a}"}`));
 
-    const obs = await sb.kinfra(["--json", "observability", "status"], { cwd: repo });
-    const data = obs.json<
+    const stack = await sb.kinfra(["--json", "observability", "status"], { cwd: repo });
+    const data = stack.json<
       { containers: { service: string; state: string }[]; endpoints: { answers: boolean }[] }
     >();
     assert.deepEqual(data.containers.map((c) => [c.service, c.state]), [["grafana", "running"], [
@@ -97,8 +100,8 @@ obsTest(
 
 obsTest(
   "observability down leaves running sandboxes running and their network in place; up again reattaches",
-  async (sb, stem) => {
-    await useStubObservability(sb);
+  async (sb, stem, obs) => {
+    await useStubObservability(sb, obs);
     const base = randomBase();
     const repo = await makeProject(sb, stem, { base, otel: true });
     assert.equal((await sb.kinfra(["impl", "keep/M1"], { cwd: repo })).code, 0);
@@ -111,13 +114,13 @@ obsTest(
       "the sandbox still serves",
     );
     assert.equal(
-      await docker("network", "inspect", "--format", "{{.Name}}", "devops-ai-observability"),
-      "devops-ai-observability",
+      await docker("network", "inspect", "--format", "{{.Name}}", `${obs}-observability`),
+      `${obs}-observability`,
     );
 
     assert.equal((await sb.kinfra(["observability", "up"], { cwd: repo })).code, 0);
     const web = await webOf(`${stem}-slot-1`);
-    assert.equal(await docker("exec", web, "wget", "-q", "-O-", "http://devops-ai-jaeger:16686/"), "stub");
+    assert.equal(await docker("exec", web, "wget", "-q", "-O-", `http://${obs}-jaeger:16686/`), "stub");
 
     assert.equal((await sb.kinfra(["done", "keep-M1"], { cwd: repo })).code, 0);
     const last = await sb.kinfra(["--json", "observability", "down"], { cwd: repo });
@@ -131,8 +134,8 @@ obsTest(
 
 obsTest(
   "a missing observability image degrades: impl warns, creates the network, and the sandbox starts",
-  async (sb, stem) => {
-    await useStubObservability(sb, "kinfra-test/no-such-jaeger:none");
+  async (sb, stem, obs) => {
+    await useStubObservability(sb, obs, "kinfra-test/no-such-jaeger:none");
     const base = randomBase();
     const repo = await makeProject(sb, stem, { base, otel: true });
     const run = await sb.kinfra(["impl", "degraded/M1"], { cwd: repo });
@@ -140,7 +143,7 @@ obsTest(
     assert.match(run.stderr, /Observability is not available; the sandbox starts without it/);
     assert.equal((await httpGet(`http://127.0.0.1:${base + 1}/health`)).status, 200);
     const web = await webOf(`${stem}-slot-1`);
-    assert.ok((await networksOfContainer(web)).includes("devops-ai-observability"));
+    assert.ok((await networksOfContainer(web)).includes(`${obs}-observability`));
     assert.equal((await sb.kinfra(["done", "degraded-M1"], { cwd: repo })).code, 0);
   },
 );

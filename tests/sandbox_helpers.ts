@@ -25,8 +25,11 @@ export interface ProjectOptions {
 /** A unique, valid project name per call. */
 export const uniqueName = (stem: string) => `${stem}${crypto.randomUUID().slice(0, 6)}`;
 
-/** A random base port in a high range, leaving room for 20 slots. */
-export const randomBase = () => 20000 + Math.floor(Math.random() * 400) * 100;
+/**
+ * A random base port leaving room for 20 slots, kept below the ephemeral range (32768+) where the
+ * kernel hands out client ports, and away from the observability ports tests use (10000–11999).
+ */
+export const randomBase = () => 20000 + Math.floor(Math.random() * 120) * 100;
 
 export async function makeProject(sb: Sandbox, name: string, options: ProjectOptions): Promise<string> {
   const variable = `${name.toUpperCase()}_WEB_PORT`;
@@ -161,12 +164,16 @@ export function dockerTest(name: string, fn: (sb: Sandbox, stem: string) => Prom
 
 export const STUB_IMAGE = "kinfra-test/otel-stub:latest";
 
-/** A global config.toml pointing the observability stack at the stub image on free ports. */
+/**
+ * A global config.toml giving the test its own observability stack: the stub image, a name of its
+ * own (so its project, network and Jaeger never collide with the user's real stack), free ports.
+ */
 export async function useStubObservability(
   sb: Sandbox,
+  name: string,
   images = STUB_IMAGE,
 ): Promise<Record<string, number>> {
-  const base = 40000 + Math.floor(Math.random() * 200) * 10;
+  const base = 10000 + Math.floor(Math.random() * 200) * 10;
   const ports = {
     jaeger_ui_port: base,
     otlp_grpc_port: base + 1,
@@ -177,20 +184,20 @@ export async function useStubObservability(
   await Deno.mkdir(sb.home, { recursive: true });
   await Deno.writeTextFile(
     join(sb.home, "config.toml"),
-    `[observability]\njaeger_image = "${images}"\nprometheus_image = "${STUB_IMAGE}"\ngrafana_image = "${STUB_IMAGE}"\n` +
+    `[observability]\nname = "${name}"\njaeger_image = "${images}"\nprometheus_image = "${STUB_IMAGE}"\ngrafana_image = "${STUB_IMAGE}"\n` +
       Object.entries(ports).map(([k, v]) => `${k} = ${v}`).join("\n") + "\n",
   );
   return ports;
 }
 
-/** Stops the shared stack and removes its network, whatever state a test left them in. */
-export async function resetObservability(): Promise<void> {
+/** Removes a test's own observability stack (named `<name>-observability`) and its network. */
+export async function resetObservability(name: string): Promise<void> {
   const ids = await docker(
     "ps",
     "-aq",
     "--filter",
-    "label=com.docker.compose.project=devops-ai-observability",
+    `label=com.docker.compose.project=${name}-observability`,
   );
   if (ids) await docker("rm", "-f", ...ids.split("\n"));
-  await docker("network", "rm", "devops-ai-observability").catch(() => {});
+  await docker("network", "rm", `${name}-observability`).catch(() => {});
 }

@@ -61,7 +61,7 @@ dockerTest(
     assert.equal(s.plugins.docker.health.state, "healthy");
 
     const env = await sb.kinfra(["env", "shop-M1"], { cwd: repo });
-    assert.ok(env.stdout.includes(`export ${stem.toUpperCase()}_WEB_PORT=${base + 1}`), env.stdout);
+    assert.ok(env.stdout.includes(`export ${stem.toUpperCase()}_WEB_PORT='${base + 1}'`), env.stdout);
 
     await Deno.remove(join(made.path, "src/fresh.txt"));
     const done = await sb.kinfra(["done", "shop-M1"], { cwd: repo });

@@ -4,6 +4,7 @@
  * writing it and never replaces an existing infra.toml without confirmation or `--force` (GAP-16).
  */
 import { basename, join } from "node:path";
+import { warnCloseBases } from "../slots.ts";
 import { writeFileAtomic } from "../atomic.ts";
 import { dockerEngineVersion } from "../compose.ts";
 import { analyzeCompose, findComposeFile } from "../compose_file.ts";
@@ -79,6 +80,7 @@ export async function init(ctx: Context, options: InitOptions): Promise<CommandO
 
   if (composeFile) await requireDocker(ctx);
   for (const w of plan.warnings) ctx.log.warn(w);
+  warnCloseBases(ctx, plan.ports, (await ctx.globalConfig()).slots.max);
   if (plan.compose?.diff.length) {
     ctx.log.info(`Changes to ${plan.compose.path}:\n${plan.compose.diff.map((l) => "  " + l).join("\n")}`);
   }

@@ -1,7 +1,7 @@
 /** `kinfra observability up|down|status`: the shared Jaeger + Prometheus + Grafana stack. */
 import { listContainers } from "../containers.ts";
 import type { Context } from "../context.ts";
-import { endpoints, JAEGER_HOST, networkUsers, OBSERVABILITY, stackDown, stackUp } from "../observability.ts";
+import { endpoints, networkUsers, stackDown, stackNames, stackUp } from "../observability.ts";
 import type { CommandOutput } from "../output.ts";
 
 export async function up(ctx: Context): Promise<CommandOutput> {
@@ -12,33 +12,35 @@ export async function up(ctx: Context): Promise<CommandOutput> {
 
 export async function down(ctx: Context): Promise<CommandOutput> {
   const { networkRemoved, networkUsers } = await stackDown(ctx);
+  const { network } = await stackNames(ctx);
   return {
     data: { stopped: true, network_removed: networkRemoved, network_users: networkUsers },
     text: [
       `${ctx.style.green("✓")} Observability stack stopped.`,
       networkRemoved
-        ? `  network ${OBSERVABILITY} removed`
-        : `  network ${OBSERVABILITY} kept: still used by ${networkUsers.join(", ")}`,
+        ? `  network ${network} removed`
+        : `  network ${network} kept: still used by ${networkUsers.join(", ")}`,
     ].join("\n"),
   };
 }
 
 export async function status(ctx: Context, title = "Observability stack"): Promise<CommandOutput> {
   const config = (await ctx.globalConfig()).observability;
+  const names = await stackNames(ctx);
   const [containers, urls, users, network] = await Promise.all([
-    listContainers(ctx.exec, OBSERVABILITY),
+    listContainers(ctx.exec, names.project),
     endpoints(config),
     networkUsers(ctx),
-    ctx.exec("docker", ["network", "inspect", OBSERVABILITY]).then((r) => r.success),
+    ctx.exec("docker", ["network", "inspect", names.network]).then((r) => r.success),
   ]);
-  const sandboxes = users.filter((u) => !u.startsWith("devops-ai-"));
+  const sandboxes = users.filter((u) => !u.startsWith(names.prefix));
   return {
     data: {
-      project: OBSERVABILITY,
-      network: { name: OBSERVABILITY, exists: network, sandboxes },
+      project: names.project,
+      network: { name: names.network, exists: network, sandboxes },
       containers,
       endpoints: urls,
-      jaeger_host: JAEGER_HOST,
+      jaeger_host: names.jaeger,
     },
     text: [
       title,
@@ -50,7 +52,7 @@ export async function status(ctx: Context, title = "Observability stack"): Promi
           e.answers ? ctx.style.green("answers") : ctx.style.yellow("no answer")
         }`
       ),
-      `  network ${OBSERVABILITY}: ${
+      `  network ${names.network}: ${
         network ? `${sandboxes.length} sandbox container(s) attached` : "missing"
       }`,
     ].join("\n"),

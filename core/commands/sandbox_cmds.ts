@@ -6,7 +6,10 @@ import type { Context } from "../context.ts";
 import { usageError } from "../errors.ts";
 import type { CommandOutput } from "../output.ts";
 import { startSandbox, stopSandbox } from "../sandbox.ts";
-import { composeProject, slotOf } from "../slots.ts";
+import { listContainers } from "../containers.ts";
+import type { Project } from "../project.ts";
+import type { SlotEntry, WorktreeEntry } from "../registry.ts";
+import { AlreadyClaimed, composeProject, slotOf } from "../slots.ts";
 import { findWorktree } from "../find_worktree.ts";
 import { hookInput } from "../worktrees.ts";
 import { renderSandbox } from "./status.ts";
@@ -25,18 +28,39 @@ async function target(ctx: Context, name?: string) {
   return { entry, project, slot: await slotOf(ctx, entry.path) };
 }
 
+/** True when every container of the slot's compose project exists and runs. */
+async function containersRunning(ctx: Context, slot: SlotEntry): Promise<boolean> {
+  const containers = await listContainers(ctx.exec, composeProject(slot.project, slot.slot_id));
+  return containers.length > 0 && containers.every((c) => c.state === "running");
+}
+
+const alreadyUp = (entry: WorktreeEntry, slot: SlotEntry, project: Project): CommandOutput => ({
+  data: { path: entry.path, slot: slot.slot_id, ports: slot.ports, status: slot.status, started: false },
+  text: [
+    `Sandbox already ${slot.status === "running" ? "up" : slot.status} for ${entry.path}:`,
+    ...renderSandbox(slot, project.config?.sandbox),
+  ].join("\n"),
+});
+
 export async function up(ctx: Context, options: { name?: string }): Promise<CommandOutput> {
   const { entry, project, slot } = await target(ctx, options.name);
-  if (slot) {
-    return {
-      data: { path: entry.path, slot: slot.slot_id, ports: slot.ports, status: slot.status, started: false },
-      text: [`Sandbox already up for ${entry.path}:`, ...renderSandbox(slot, project.config?.sandbox)].join(
-        "\n",
-      ),
-    };
-  }
   const hooks = await ctx.hooks(project);
-  const started = await startSandbox(ctx, project, hooks, entry, hookInput(project, entry, {}));
+  if (slot) {
+    if (slot.status !== "running" || await containersRunning(ctx, slot)) {
+      return alreadyUp(entry, slot, project);
+    }
+    // Containers removed or stopped behind kinfra's back: take the slot down cleanly, start afresh.
+    ctx.log.warn(`The containers of slot ${slot.slot_id} are gone or stopped; starting the sandbox again.`);
+    await stopSandbox(ctx, hooks, hookInput(project, entry, { keepVolumes: true }), slot, []);
+  }
+  let started;
+  try {
+    started = await startSandbox(ctx, project, hooks, entry, hookInput(project, entry, {}));
+  } catch (e) {
+    // Another `up` of this worktree got the slot first: one sandbox, already on its way.
+    if (e instanceof AlreadyClaimed) return alreadyUp(entry, e.slot, project);
+    throw e;
+  }
   return {
     data: {
       path: entry.path,
@@ -78,8 +102,9 @@ export async function down(ctx: Context, options: { name?: string }): Promise<Co
   };
 }
 
-/** Single-quotes a value for POSIX shells. */
-const shellQuote = (v: string) => /^[A-Za-z0-9_./:@%+=,-]*$/.test(v) ? v : `'${v.replaceAll("'", "'\\''")}'`;
+/** Single-quotes a value for POSIX shells, always: `eval "$(kinfra env)"` must never run anything. */
+const shellQuote = (v: string) => `'${v.replaceAll("'", "'\\''")}'`;
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export async function env(ctx: Context, options: { name?: string }): Promise<CommandOutput> {
   const { entry, slot } = await target(ctx, options.name);
@@ -101,6 +126,10 @@ export async function env(ctx: Context, options: { name?: string }): Promise<Com
   }
   return {
     data: { env: vars },
-    text: Object.entries(vars).map(([k, v]) => `export ${k}=${shellQuote(v)}`).join("\n"),
+    // A key that is not a variable name could only come from a tampered file: never print it.
+    text: Object.entries(vars).filter(([k]) => ENV_KEY.test(k)).map(([k, v]) =>
+      `export ${k}=${shellQuote(v)}`
+    )
+      .join("\n"),
   };
 }

@@ -1,8 +1,9 @@
 /**
- * Defaults of the global config's [observability] table, usable without loading the validator
- * (context.ts); schema.ts takes its defaults from here.
+ * Defaults of the global config, usable without loading the validator (context.ts); schema.ts takes
+ * its defaults from here.
  */
 export const OBSERVABILITY_DEFAULTS = {
+  name: "devops-ai",
   jaeger_image: "jaegertracing/jaeger:2.4.0",
   prometheus_image: "prom/prometheus:v3.1.0",
   grafana_image: "grafana/grafana:11.4.0",
@@ -12,3 +13,29 @@ export const OBSERVABILITY_DEFAULTS = {
   prometheus_port: 9090,
   grafana_port: 3000,
 };
+
+/** The global config when there is no config.toml: what the schema's defaults give. */
+export const GLOBAL_DEFAULTS = {
+  slots: { max: 20 },
+  compose: {} as { command?: "docker compose" | "docker-compose" },
+  observability: OBSERVABILITY_DEFAULTS,
+  plugins: { enable: [] as string[] },
+  worktree: {} as { root?: string },
+};
+
+/**
+ * The shared stack's Docker names, all derived from `[observability] name` (default "devops-ai"):
+ * compose project and network `<name>-observability`, Jaeger's container (its DNS name for the
+ * sandboxes) `<name>-jaeger`. A second stack, say a test suite's, just takes another name.
+ *
+ * @example
+ * observabilityNames({ name: "devops-ai" }).jaeger; // "devops-ai-jaeger"
+ */
+export function observabilityNames(config: { name: string }) {
+  return {
+    project: `${config.name}-observability`,
+    network: `${config.name}-observability`,
+    jaeger: `${config.name}-jaeger`,
+    prefix: `${config.name}-`,
+  };
+}

@@ -17,6 +17,7 @@ export interface Mount {
  * parseMount("tests/");           // { host: "tests", container: "/app/tests", readOnly: false }
  */
 export function parseMount(spec: string): Mount | string {
+  if (CONTROL.test(spec)) return "it contains a control character";
   const parts = spec.split(":");
   if (parts.length > 3) return "expected host:container[:ro]";
   const [rawHost, rawContainer, mode] = parts;
@@ -33,7 +34,11 @@ export function parseMount(spec: string): Mount | string {
   return { host, container: container.replace(/(.)\/+$/, "$1"), readOnly: mode === "ro" };
 }
 
-/** A relative path that stays inside its base: no absolute path, no `..` segment. */
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+/** A relative path that stays inside its base: no absolute path, no `..` segment, no control character. */
 export function isContainedPath(path: string): boolean {
-  return path !== "" && !path.startsWith("/") && !path.startsWith("~") && !path.split("/").includes("..");
+  return path !== "" && !path.startsWith("/") && !path.startsWith("~") && !path.split("/").includes("..") &&
+    !CONTROL.test(path);
 }

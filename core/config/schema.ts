@@ -3,7 +3,7 @@
  * strict so an unknown key is an error (the loader adds a "did you mean" hint).
  */
 import { z } from "zod";
-import { OBSERVABILITY_DEFAULTS as OBS } from "./defaults.ts";
+import { GLOBAL_DEFAULTS, OBSERVABILITY_DEFAULTS as OBS } from "./defaults.ts";
 import { isContainedPath, parseMount } from "./mounts.ts";
 
 export const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
@@ -60,7 +60,11 @@ export const InfraConfig = z.strictObject({
   project: z.strictObject({ name: projectName, prefix: projectName.optional() }),
   sandbox: Sandbox.optional(),
   worktree: z.strictObject({
-    root: z.string().min(1, "must not be empty").default(".."),
+    // Relative to the project root, and kept inside the project's parent (checked by findProject).
+    root: z.string().min(1, "must not be empty").refine(
+      (p) => isContainedPath(p.replace(/^(\.\.\/?)/, "")) || p === "..",
+      'must be a relative path such as ".." or "../worktrees"',
+    ).optional(),
     copy: z.array(relativePath).default([]),
     base: z.string().min(1, "must not be empty").optional(),
   }).prefault({}),
@@ -84,13 +88,16 @@ export type InfraConfig = z.infer<typeof InfraConfig>;
 export type SandboxConfig = NonNullable<InfraConfig["sandbox"]>;
 
 export const GlobalConfig = z.strictObject({
-  slots: z.strictObject({ max: z.int().min(1, "must be 1–200").max(200, "must be 1–200").default(20) })
+  slots: z.strictObject({
+    max: z.int().min(1, "must be 1–200").max(200, "must be 1–200").default(GLOBAL_DEFAULTS.slots.max),
+  })
     .prefault({}),
   compose: z.strictObject({
     command: z.enum(["docker compose", "docker-compose"], 'must be "docker compose" or "docker-compose"')
       .optional(),
   }).prefault({}),
   observability: z.strictObject({
+    name: projectName.default(OBS.name),
     jaeger_image: z.string().min(1).default(OBS.jaeger_image),
     prometheus_image: z.string().min(1).default(OBS.prometheus_image),
     grafana_image: z.string().min(1).default(OBS.grafana_image),
@@ -101,5 +108,9 @@ export const GlobalConfig = z.strictObject({
     grafana_port: port.default(OBS.grafana_port),
   }).prefault({}),
   plugins: z.strictObject({ enable: z.array(z.string().regex(PLUGIN_NAME)).default([]) }).prefault({}),
+  worktree: z.strictObject({
+    /** Where every project's worktrees go, as an absolute path (infra.toml's own root wins). */
+    root: z.string().startsWith("/", "must be an absolute path").optional(),
+  }).prefault({}),
 });
 export type GlobalConfig = z.infer<typeof GlobalConfig>;

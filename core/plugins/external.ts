@@ -4,12 +4,18 @@
  * variables, stdout empty or one JSON document (≤ 1 MiB), exit 0 ok / 100 not applicable / else
  * an error with the tail of stderr, stderr shown prefixed `[name]`, and a timeout that sends
  * SIGTERM and then SIGKILL 5 s later to the plugin's whole process group.
+ *
+ * No plugin process outlives its run: when the plugin exits (or is killed), every process that
+ * still carries the run's id — a background child, one that called `setsid` — is killed too
+ * (sweep.ts), so a run is bounded by its timeout plus the grace period, with or without `setsid`.
  */
 import { join } from "node:path";
 import { KinfraError } from "../errors.ts";
 import { onPath } from "../exec.ts";
 import type { EventMap, EventName, HookContext, Plugin } from "../plugin_api.ts";
+import { resolveCommand } from "./argv.ts";
 import type { Manifest } from "./manifest.ts";
+import { killRun } from "./sweep.ts";
 
 const MAX_STDOUT = 1024 * 1024;
 const KILL_GRACE_MS = 5000;
@@ -43,17 +49,19 @@ async function invoke<E extends EventName>(
   event: E,
   ctx: HookContext<E>,
 ): Promise<EventMap[E] | undefined> {
-  // "./x" and "../x" anywhere in the argv are relative to the plugin directory; bare names use PATH.
-  const [command, ...rest] = plugin.manifest.command.map((a) => /^\.\.?\//.test(a) ? join(plugin.dir, a) : a);
+  const cwd = ctx.worktree?.path && await isDir(ctx.worktree.path) ? ctx.worktree.path : ctx.project.root;
+  // Paths in the argv come from the plugin directory, never from the worktree (see argv.ts).
+  const [command, ...rest] = await resolveCommand(plugin.dir, plugin.manifest.command, cwd);
   // In its own process group (setsid) so a timeout can kill the children a script started too.
   const grouped = await (setsid ??= onPath("setsid"));
   const argv = grouped ? ["setsid", command, ...rest, event] : [command, ...rest, event];
+  const runId = crypto.randomUUID();
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(argv[0], {
       args: argv.slice(1),
-      cwd: ctx.worktree?.path && await isDir(ctx.worktree.path) ? ctx.worktree.path : ctx.project.root,
-      env: pluginEnv(plugin, event, ctx),
+      cwd,
+      env: { ...pluginEnv(plugin, event, ctx), KINFRA_RUN_ID: runId },
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -82,6 +90,7 @@ async function invoke<E extends EventName>(
     try {
       Deno.kill(grouped ? -child.pid : child.pid, signal);
     } catch { /* already gone */ }
+    if (signal === "SIGKILL") killRun(runId);
   };
   let killedFor: string | undefined;
   let grace: ReturnType<typeof setTimeout> | undefined;
@@ -97,7 +106,7 @@ async function invoke<E extends EventName>(
   ctx.signal.addEventListener("abort", onAbort);
 
   const stderrTail: string[] = [];
-  const [stdout] = await Promise.all([
+  const output = Promise.all([
     readCapped(child.stdout, MAX_STDOUT, () => stop("printed more than 1 MiB on stdout")),
     forEachLine(child.stderr, (line) => {
       stderrTail.push(line);
@@ -109,6 +118,21 @@ async function invoke<E extends EventName>(
   clearTimeout(timer);
   clearTimeout(grace);
   ctx.signal.removeEventListener("abort", onAbort);
+  // Whatever the plugin left running dies with the run; that also closes pipes it held open.
+  await killRun(runId);
+  let drainTimer: ReturnType<typeof setTimeout> | undefined;
+  const drained = await Promise.race([
+    output,
+    new Promise<undefined>((r) => drainTimer = setTimeout(() => r(undefined), KILL_GRACE_MS)),
+  ]);
+  clearTimeout(drainTimer);
+  if (!drained) {
+    throw new KinfraError("exited, but a process it started still holds its output open.", {
+      details: stderrTail,
+      hint: "A plugin must not leave processes behind.",
+    });
+  }
+  const [stdout] = drained;
 
   if (killedFor) throw new KinfraError(`${killedFor}; the plugin was stopped.`, { details: stderrTail });
   if (status.code === 100) return undefined;
@@ -147,6 +171,7 @@ function parseReply<E extends EventName>(stdout: string, event: E): EventMap[E] 
   }
   const bad = (why: string) => new KinfraError(`replied with invalid JSON for ${event}: ${why}`);
   if (typeof reply !== "object" || reply === null || Array.isArray(reply)) throw bad("expected an object");
+  if (deeperThan(reply, MAX_DEPTH)) throw bad(`it nests deeper than ${MAX_DEPTH} levels`);
   const r = reply as Record<string, unknown>;
   const isMap = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
   if (
@@ -166,6 +191,20 @@ function parseReply<E extends EventName>(stdout: string, event: E): EventMap[E] 
   if (r.veto !== undefined && typeof r.veto !== "string") throw bad('"veto" must be a string');
   if (r.checks !== undefined && !Array.isArray(r.checks)) throw bad('"checks" must be an array');
   return r as EventMap[E];
+}
+
+const MAX_DEPTH = 32;
+
+/** True when a JSON value nests deeper than `max` levels (checked without recursion). */
+function deeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 async function readCapped(

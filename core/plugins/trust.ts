@@ -4,9 +4,10 @@
  * untrusted again (like `direnv allow`). Every file of the plugin directory is hashed, not only
  * the command: a script may source its neighbours.
  */
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { writeFileAtomic } from "../atomic.ts";
 import { KinfraError } from "../errors.ts";
+import { sha256Hex } from "../hash.ts";
 import { withLock } from "../lock.ts";
 import { ensureHome, type HomePaths } from "../paths.ts";
 
@@ -15,26 +16,42 @@ interface TrustStore {
   plugins: Record<string, { name: string; sha256: string; trusted_at: string }>;
 }
 
-/** sha256 over every file's relative path and content, in sorted order (`.git` skipped). */
+/**
+ * sha256 over everything the plugin directory holds, as it would execute: each file's relative path
+ * and content, in sorted order (`.git` skipped). Symlinks are followed — to a file or a directory,
+ * inside the plugin or outside it — and their targets hashed with where they point, so editing a
+ * linked file, or re-pointing the link, makes the plugin untrusted again.
+ */
 export async function hashPluginDir(dir: string): Promise<string> {
-  const files: string[] = [];
-  const walk = async (d: string) => {
-    for await (const e of Deno.readDir(d)) {
-      if (e.name === ".git") continue;
-      const path = join(d, e.name);
-      if (e.isDirectory) await walk(path);
-      else if (e.isFile) files.push(path);
-    }
-  };
-  await walk(dir);
   const parts: BlobPart[] = [];
   const enc = new TextEncoder();
-  for (const file of files.sort()) {
-    const content = new Uint8Array(await Deno.readFile(file));
-    parts.push(enc.encode(`${relative(dir, file)}\0${content.length}\0`), content);
-  }
-  const digest = await crypto.subtle.digest("SHA-256", await new Blob(parts).arrayBuffer());
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  const seen = new Set<string>();
+  const walk = async (d: string, shown: string) => {
+    const real = await Deno.realPath(d);
+    if (seen.has(real)) return; // a link cycle
+    seen.add(real);
+    const entries = (await Array.fromAsync(Deno.readDir(d))).sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      if (e.name === ".git") continue;
+      const path = join(d, e.name);
+      const name = shown ? `${shown}/${e.name}` : e.name;
+      let info: Deno.FileInfo;
+      try {
+        info = await Deno.stat(path);
+      } catch {
+        parts.push(enc.encode(`${name}\0dangling ${await Deno.readLink(path).catch(() => "")}\0`));
+        continue;
+      }
+      if (e.isSymlink) parts.push(enc.encode(`${name}\0-> ${await Deno.realPath(path)}\0`));
+      if (info.isDirectory) await walk(path, name);
+      else if (info.isFile) {
+        const content = await Deno.readFile(path);
+        parts.push(enc.encode(`${name}\0${content.length}\0`), content);
+      }
+    }
+  };
+  await walk(dir, "");
+  return await sha256Hex(await new Blob(parts).arrayBuffer());
 }
 
 async function readStore(home: HomePaths): Promise<TrustStore> {

@@ -4,10 +4,7 @@
  * by `service.namespace=<project>-slot-<n>`. A resource-attribute value the base compose file
  * already sets is extended, never replaced. `status` links to Jaeger filtered to the namespace.
  */
-import { definePlugin, readSlotCompose } from "../../core/plugin_api.ts";
-
-const NETWORK = "devops-ai-observability";
-const ENDPOINT = "http://devops-ai-jaeger:4317";
+import { definePlugin, observabilityNames, readSlotCompose } from "../../core/plugin_api.ts";
 
 type Mapping = Record<string, unknown>;
 
@@ -31,6 +28,7 @@ export const otelPlugin = definePlugin({
       const sandbox = ctx.config?.sandbox;
       if (!sandbox?.otel.enabled || !ctx.slot) return;
       const { otel } = sandbox;
+      const names = observabilityNames(ctx.global.observability);
       const base = (await readSlotCompose(ctx)).doc;
       const baseServices = (base.services ?? {}) as Record<string, Mapping>;
       const namespace = `service.namespace=${ctx.slot.compose_project}`;
@@ -39,15 +37,15 @@ export const otelPlugin = definePlugin({
         if (baseServices[name]?.network_mode) continue; // cannot join networks
         const existing = baseValue(baseServices[name], otel.namespace_var);
         services[name] = {
-          networks: [NETWORK],
+          networks: [names.network],
           environment: {
-            [otel.endpoint_var]: ENDPOINT,
+            [otel.endpoint_var]: `http://${names.jaeger}:4317`,
             [otel.namespace_var]: existing ? `${existing},${namespace}` : namespace,
           },
         };
       }
       if (Object.keys(services).length === 0) return;
-      return { compose: { networks: { [NETWORK]: { external: true } }, services } };
+      return { compose: { networks: { [names.network]: { external: true } }, services } };
     },
 
     status: (ctx) => {
