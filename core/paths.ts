@@ -73,8 +73,8 @@ export async function homeId(home: HomePaths): Promise<string> {
   await ensureHome(home);
   const id = hex(crypto.getRandomValues(new Uint8Array(8)));
   const temp = `${home.id}.${Deno.pid}.tmp`;
-  await Deno.writeTextFile(temp, id + "\n");
   try {
+    await Deno.writeTextFile(temp, id + "\n");
     await Deno.link(temp, home.id);
   } catch (e) {
     if (!(e instanceof Deno.errors.AlreadyExists)) throw e;

@@ -62,7 +62,15 @@ Deno.test("Ctrl-C during done stops before removing anything: exit 130, one JSON
     );
     assert.equal((await sb.kinfra(["spec", "stop"], { cwd: repo, env })).code, 0);
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", new URL("../main.ts", import.meta.url).pathname, "--json", "done", "stop"],
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        new URL("../main.ts", import.meta.url).pathname,
+        "--json",
+        "done",
+        "stop",
+      ],
       cwd: repo,
       env: { KINFRA_HOME: sb.home, NO_COLOR: "1", ...env },
       stdout: "piped",
@@ -236,7 +244,12 @@ Deno.test("a lock held by a hung process: a visible, bounded wait naming the hol
     const repo = await sb.repo("shop");
     await Deno.mkdir(sb.home, { recursive: true });
     const holder = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("./fixtures/hold_lock.ts", import.meta.url).pathname, join(sb.home, "registry.lock")],
+      args: [
+        "run",
+        "-A",
+        new URL("./fixtures/hold_lock.ts", import.meta.url).pathname,
+        join(sb.home, "registry.lock"),
+      ],
       stdout: "piped",
     }).spawn();
     const reader = holder.stdout.getReader();
@@ -302,17 +315,19 @@ Deno.test("system errors are one line with the environment's exit code: read-onl
       const run = await inNamespace("ro,size=64k", ["spec", "ro"]);
       assert.equal(run.code, 4, run.stderr);
       assert.match(run.stderr, /Cannot create the kinfra home .*Read-only file system/);
-      assert.doesNotMatch(run.stderr, /Internal error|    at /);
+      assert.doesNotMatch(run.stderr, /Internal error| {4}at /);
       assert.equal(await pathExists(join(sb.dir, "shop-spec-ro")), false);
     });
     await t.step("full disk", async () => {
       // The registry's temp file cannot be written: the registry entry never lands, nothing is made.
       const fill = `dd if=/dev/zero of=${sb.home}/h/fill bs=1k count=200 2>/dev/null; `;
+      // After kinfra: list what it left in the home (inside the namespace, where the tmpfs is).
+      const after = `; status=$?; echo LEFT: $(ls -A ${sb.home}/h) >&2; exit $status`;
       const run = await runCommand("unshare", [
         "-rm",
         "sh",
         "-c",
-        `mount -t tmpfs -o size=64k tmpfs ${sb.home} && mkdir ${sb.home}/h && ${fill} exec "$@"`,
+        `mount -t tmpfs -o size=64k tmpfs ${sb.home} && mkdir ${sb.home}/h && ${fill} "$@"${after}`,
         "sh",
         Deno.execPath(),
         "run",
@@ -324,7 +339,8 @@ Deno.test("system errors are one line with the environment's exit code: read-onl
       ], { cwd: repo, env: { KINFRA_HOME: join(sb.home, "h"), NO_COLOR: "1" } });
       assert.equal(run.code, 4, run.stderr);
       assert.match(run.stderr, /No space left on device/);
-      assert.doesNotMatch(run.stderr, /Internal error|    at /);
+      assert.match(run.stderr, /^LEFT: fill$/m, "nothing but the filler is left in the home");
+      assert.doesNotMatch(run.stderr, /Internal error| {4}at /);
       assert.equal(await pathExists(join(sb.dir, "shop-spec-full")), false);
       assert.ok(!(await branches(repo)).includes("spec/full"));
     });
@@ -384,11 +400,18 @@ Deno.test("a plugin command never runs a file from the worktree (the branch's ow
       "hook.sh": `echo pwned > ${marker}\n`,
     });
     await writeFiles(join(sb.dir, "plugins", "shell"), {
-      "plugin.toml": `api = 1\nname = "shell"\nversion = "1"\ncommand = ["sh", "hook.sh"]\nevents = ["worktree.created"]\n`,
+      "plugin.toml":
+        `api = 1\nname = "shell"\nversion = "1"\ncommand = ["sh", "hook.sh"]\nevents = ["worktree.created"]\n`,
     });
-    const run = await sb.kinfra(["spec", "x"], { cwd: repo, env: { KINFRA_PLUGIN_PATH: join(sb.dir, "plugins") } });
+    const run = await sb.kinfra(["spec", "x"], {
+      cwd: repo,
+      env: { KINFRA_PLUGIN_PATH: join(sb.dir, "plugins") },
+    });
     assert.equal(run.code, 1, run.stderr);
-    assert.match(run.stderr, /"hook\.sh" is not a file of the plugin, but would be read from the working directory/);
+    assert.match(
+      run.stderr,
+      /"hook\.sh" is not a file of the plugin, but would be read from the working directory/,
+    );
     assert.equal(await pathExists(marker), false);
     assert.equal(await pathExists(join(sb.dir, "shop-spec-x")), false, "rolled back");
   }));
@@ -461,7 +484,10 @@ Deno.test("without setsid on PATH a 1 s plugin timeout still ends the run in sec
       cases: `  worktree.created) trap '' TERM; (trap '' TERM; sleep 30) & sleep 30 ;;`,
     });
     const started = Date.now();
-    const run = await sb.kinfra(["spec", "x"], { cwd: repo, env: { PATH: bin, KINFRA_PLUGIN_PATH: pluginPath } });
+    const run = await sb.kinfra(["spec", "x"], {
+      cwd: repo,
+      env: { PATH: bin, KINFRA_PLUGIN_PATH: pluginPath },
+    });
     const seconds = (Date.now() - started) / 1000;
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stderr, /timed out after 1s/);
