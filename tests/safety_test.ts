@@ -121,6 +121,15 @@ async function killDuringGit(sb: Sandbox, repo: string, args: string[], path: st
   await Deno.remove(hanging);
 }
 
+/** A spec worktree whose `done` was killed inside `git worktree remove`, after `act` ran there. */
+async function specKilledDuringRemove(sb: Sandbox, feature: string, act: (wt: string) => string) {
+  const repo = await sb.repo("shop", { ".devops-ai/infra.toml": `[project]\nname = "shop"\n` });
+  assert.equal((await sb.kinfra(["spec", feature], { cwd: repo })).code, 0);
+  const wt = join(sb.dir, `shop-spec-${feature}`);
+  await killDuringGit(sb, repo, ["done", feature], await hangingGit(sb, "remove", act(wt)));
+  return { repo, wt };
+}
+
 Deno.test("a kill during git worktree add leaves a locked half checkout that gc removes with its branch", () =>
   withSandbox(async (sb) => {
     const repo = await sb.repo("shop", { ".devops-ai/infra.toml": `[project]\nname = "shop"\n` });
@@ -143,12 +152,8 @@ Deno.test("a kill during git worktree add leaves a locked half checkout that gc 
 
 Deno.test("a kill during git worktree remove leaves a directory without .git that done finishes", () =>
   withSandbox(async (sb) => {
-    const repo = await sb.repo("shop", { ".devops-ai/infra.toml": `[project]\nname = "shop"\n` });
-    assert.equal((await sb.kinfra(["spec", "gone"], { cwd: repo })).code, 0);
-    const wt = join(sb.dir, "shop-spec-gone");
     // What git leaves when killed while deleting: the .git file already gone, the rest not yet.
-    const path = await hangingGit(sb, "remove", `rm -f ${wt}/.git`);
-    await killDuringGit(sb, repo, ["done", "gone"], path);
+    const { repo, wt } = await specKilledDuringRemove(sb, "gone", (wt) => `rm -f ${wt}/.git`);
     assert.ok(await pathExists(join(wt, "README.md")));
     assert.equal(await pathExists(join(wt, ".git")), false);
     const run = await sb.kinfra(["done", "gone"], { cwd: repo });
@@ -160,11 +165,8 @@ Deno.test("a kill during git worktree remove leaves a directory without .git tha
 
 Deno.test("an interrupted removal of a worktree that has new changes keeps it", () =>
   withSandbox(async (sb) => {
-    const repo = await sb.repo("shop", { ".devops-ai/infra.toml": `[project]\nname = "shop"\n` });
-    assert.equal((await sb.kinfra(["spec", "busy"], { cwd: repo })).code, 0);
-    const wt = join(sb.dir, "shop-spec-busy");
-    const path = await hangingGit(sb, "remove", "true"); // killed before git touched anything
-    await killDuringGit(sb, repo, ["done", "busy"], path);
+    // Killed before git touched anything.
+    const { repo, wt } = await specKilledDuringRemove(sb, "busy", () => "true");
     await writeFiles(wt, { "new-work.txt": "mine" });
     const run = await sb.kinfra(["gc"], { cwd: repo });
     assert.equal(run.code, 0, run.stderr);
