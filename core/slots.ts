@@ -36,41 +36,30 @@ export async function claimSlot(ctx: Context, request: ClaimRequest): Promise<Sl
   const entry = await updateRegistry(ctx.home, (registry) => {
     // One worktree has at most one slot, whatever the timing (three concurrent `up`s).
     const held = Object.values(registry.slots).find((s) => s.worktree_path === request.worktreePath);
-    if (held) throw alreadyClaimed(held);
-    const taken = takenPorts(registry);
-    for (let id = 1; id <= request.maxSlots; id++) {
-      if (registry.slots[String(id)]) continue;
-      const ports = slotPorts(request.bases, id);
-      const reason = whyUnusable(
-        ports,
-        taken,
-        request.foreignProjects?.has(composeProject(request.project, id)),
-      );
-      if (reason) {
-        const line = `Slot ${id} skipped: ${reason}.`;
-        ctx.log.info(line);
-        skipped.push(line);
-        continue;
-      }
-      const dir = slotDir(ctx, request.project, id);
-      const claim: SlotEntry = {
-        slot_id: id,
-        project: request.project,
-        worktree_path: request.worktreePath,
-        slot_dir: dir,
-        compose_file_copy: join(dir, "docker-compose.yml"),
-        ports,
-        claimed_at: ctx.now().toISOString(),
-        status: "claiming",
-        pid: Deno.pid,
-        host: Deno.hostname(),
-      };
-      registry.slots[String(id)] = claim;
-      const worktree = registry.worktrees[request.worktreePath];
-      if (worktree) worktree.slot = id;
-      return claim;
-    }
-    return undefined;
+    if (held) throw new AlreadyClaimed(held);
+    const found = firstUsableSlot(registry, request, (line) => {
+      ctx.log.info(line);
+      skipped.push(line);
+    });
+    if (!found) return undefined;
+    const { id, ports } = found;
+    const dir = slotDir(ctx, request.project, id);
+    const claim: SlotEntry = {
+      slot_id: id,
+      project: request.project,
+      worktree_path: request.worktreePath,
+      slot_dir: dir,
+      compose_file_copy: join(dir, "docker-compose.yml"),
+      ports,
+      claimed_at: ctx.now().toISOString(),
+      status: "claiming",
+      pid: Deno.pid,
+      host: Deno.hostname(),
+    };
+    registry.slots[String(id)] = claim;
+    const worktree = registry.worktrees[request.worktreePath];
+    if (worktree) worktree.slot = id;
+    return claim;
   });
   if (!entry) {
     throw new KinfraError(
@@ -105,6 +94,31 @@ export function warnCloseBases(ctx: Context, bases: Record<string, number>, maxS
   }
 }
 
+/**
+ * The lowest slot id usable for `request` in `registry`, with its ports; each skipped slot is told
+ * to `skip` with the reason ("Slot 1 skipped: port 8081 (…) in use by another process."). Used by
+ * the claim (under the lock) and by `impl --dry-run` (a prediction).
+ */
+export function firstUsableSlot(
+  registry: Registry,
+  request: Pick<ClaimRequest, "project" | "bases" | "maxSlots" | "foreignProjects">,
+  skip: (line: string) => void = () => {},
+): { id: number; ports: Record<string, number> } | undefined {
+  const taken = takenPorts(registry);
+  for (let id = 1; id <= request.maxSlots; id++) {
+    if (registry.slots[String(id)]) continue;
+    const ports = slotPorts(request.bases, id);
+    const reason = whyUnusable(
+      ports,
+      taken,
+      request.foreignProjects?.has(composeProject(request.project, id)),
+    );
+    if (!reason) return { id, ports };
+    skip(`Slot ${id} skipped: ${reason}.`);
+  }
+  return undefined;
+}
+
 /** Thrown when the worktree already has a slot (a concurrent `up`, or one already running). */
 export class AlreadyClaimed extends KinfraError {
   constructor(readonly slot: SlotEntry) {
@@ -116,7 +130,6 @@ export class AlreadyClaimed extends KinfraError {
     );
   }
 }
-const alreadyClaimed = (slot: SlotEntry) => new AlreadyClaimed(slot);
 
 /** Every port recorded for a slot, with who has it: "slot 3 (shop, SHOP_WEB_PORT)". */
 function takenPorts(registry: Registry): Map<number, string> {

@@ -10,11 +10,10 @@ import { usageError } from "../errors.ts";
 import type { Project } from "../project.ts";
 import { parseImplTarget } from "../names.ts";
 import type { CommandOutput } from "../output.ts";
-import { isPortFree, slotPorts } from "../ports.ts";
 import { readRegistry } from "../registry.ts";
 import { Rollback } from "../rollback.ts";
 import { checkCompose, type SandboxResult, startSandbox } from "../sandbox.ts";
-import { composeProject } from "../slots.ts";
+import { composeProject, firstUsableSlot } from "../slots.ts";
 import {
   createWorktree,
   discardWorktree,
@@ -113,15 +112,13 @@ async function plan(
   withSandbox: boolean,
 ): Promise<CommandOutput> {
   const { path, branch } = worktreeLayout(project, { kind: "impl", ...target });
-  let slot: { id: number; ports: Record<string, number> } | null = null;
-  if (withSandbox) {
-    const registry = await readRegistry(ctx.home);
-    const max = (await ctx.globalConfig()).slots.max;
-    for (let id = 1; id <= max && !slot; id++) {
-      const ports = slotPorts(project.config!.sandbox!.ports, id);
-      if (!registry.slots[String(id)] && Object.values(ports).every(isPortFree)) slot = { id, ports };
-    }
-  }
+  const slot = withSandbox
+    ? firstUsableSlot(await readRegistry(ctx.home), {
+      project: project.name,
+      bases: project.config!.sandbox!.ports,
+      maxSlots: (await ctx.globalConfig()).slots.max,
+    }) ?? null
+    : null;
   const steps = [
     `git worktree add -b ${branch} ${path} ${base}`,
     ...(withSandbox
