@@ -47,7 +47,8 @@ export interface HookEnvironment {
   global: GlobalConfig;
 }
 
-const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A variable name, as `.env.sandbox` and POSIX shells accept it. */
+export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Control characters other than tab would end a line of .env.sandbox (and an `export` line).
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;

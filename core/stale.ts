@@ -2,7 +2,7 @@
  * Stale slot detection and repair (SPEC §6, GAP-14). A slot is stale when its worktree or slot
  * directory is gone (and nobody is still setting it up), or when it is mid-transition
  * (`claiming`, `starting`, `stopping`) and the process that owns it is dead. Repair stops its
- * containers (slot dir copies, else labels), removes the slot dir and frees the registry entry.
+ * containers (by compose project and this home's label), removes the slot dir and frees the registry entry.
  */
 import type { Context } from "./context.ts";
 import { removeByLabel } from "./containers.ts";

@@ -4,6 +4,7 @@
  */
 import type { Context } from "../context.ts";
 import { usageError } from "../errors.ts";
+import { ENV_KEY } from "../hooks.ts";
 import type { CommandOutput } from "../output.ts";
 import { startSandbox, stopSandbox } from "../sandbox.ts";
 import { listContainers } from "../containers.ts";
@@ -44,11 +45,11 @@ const alreadyUp = (entry: WorktreeEntry, slot: SlotEntry, project: Project): Com
 
 export async function up(ctx: Context, options: { name?: string }): Promise<CommandOutput> {
   const { entry, project, slot } = await target(ctx, options.name);
+  if (slot && (slot.status !== "running" || await containersRunning(ctx, slot))) {
+    return alreadyUp(entry, slot, project);
+  }
   const hooks = await ctx.hooks(project);
   if (slot) {
-    if (slot.status !== "running" || await containersRunning(ctx, slot)) {
-      return alreadyUp(entry, slot, project);
-    }
     // Containers removed or stopped behind kinfra's back: take the slot down cleanly, start afresh.
     ctx.log.warn(`The containers of slot ${slot.slot_id} are gone or stopped; starting the sandbox again.`);
     await stopSandbox(ctx, hooks, hookInput(project, entry, { keepVolumes: true }), slot, []);
@@ -104,7 +105,6 @@ export async function down(ctx: Context, options: { name?: string }): Promise<Co
 
 /** Single-quotes a value for POSIX shells, always: `eval "$(kinfra env)"` must never run anything. */
 const shellQuote = (v: string) => `'${v.replaceAll("'", "'\\''")}'`;
-const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export async function env(ctx: Context, options: { name?: string }): Promise<CommandOutput> {
   const { entry, slot } = await target(ctx, options.name);
