@@ -1,36 +1,48 @@
 /**
- * Reading a project's compose file: services, published ports, custom networks; and rewriting
- * published ports as `${VAR:-port}` in place. Edits are made at the source offsets the YAML parser
- * reports, so every comment, blank line and key order stays exactly as it was.
+ * Where a project's published ports are written: every `ports` entry of the compose file and of the
+ * files it reaches through `extends` and `include`, wherever it sits — a service, an `x-` anchor
+ * merged with `<<`, a list shared with `ports: *p`. Each entry keeps its source offsets, so a
+ * rewrite changes that scalar's text and nothing else: comments, blank lines and key order stay.
  */
-import { isMap, isScalar, isSeq, parseDocument, type Scalar, type YAMLMap } from "yaml";
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
+import { isAlias, isMap, isScalar, isSeq, type Node, parseDocument, type Scalar, type YAMLMap } from "yaml";
+import { isContainedPath } from "./config/mounts.ts";
 import { usageError } from "./errors.ts";
 import { exists } from "./paths.ts";
+import { type HostPorts, parseHostPorts, parseShortPort } from "./port_spec.ts";
 
 export const COMPOSE_NAMES = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
 
-export interface PublishedPort {
-  service: string;
-  /** Host port as written (a number), or undefined when already a variable without default. */
-  published: number;
-  target: string;
-  /** The variable already used for this port, if the file is parameterized. */
-  variable?: string;
-  /** Source offsets of the scalar to replace, and its replacement builder. */
+/** Aliases a document may expand to: far above real files, far below a billion laughs. */
+export const MAX_ALIASES = 10_000;
+
+export interface PortSource {
+  /** The file, relative to the project root. */
+  file: string;
+  line: number;
+  /** The key path to the entry: `services.web.ports[0]`, `x-common.ports[1]`. */
+  where: string;
+  /** The service when the entry is written directly in one. */
+  service?: string;
+  /** The entry as written. */
+  text: string;
+  /** Undefined when Docker picks the host port; a reason string when kinfra cannot read it. */
+  host?: HostPorts | string;
+  /** Container port(s) as written, without the protocol. */
+  container: string;
+  protocol: string;
+  /** Source offsets of the scalar a rewrite replaces. */
   range: [number, number];
-  render(variable: string): string;
+  /** The replacement scalar for a new host part. */
+  render(host: string): string;
 }
 
-export interface ComposeInfo {
-  services: string[];
-  ports: PublishedPort[];
-  /** Custom networks (top-level `networks:` keys and networks named by services). */
-  networks: string[];
-  /** Services that list `networks:` themselves (the others are on the implicit `default`). */
-  explicitNetworks: string[];
-  /** Port entries kinfra cannot parameterize (ranges, odd forms), with the reason. */
-  skipped: string[];
+export interface ComposeSources {
+  /** Every file read, relative to the project root, with its text. */
+  files: Record<string, string>;
+  ports: PortSource[];
+  /** Files the compose file reaches that lie outside the project (read, never rewritten). */
+  outside: string[];
 }
 
 /** Finds the compose file in `dir` by Compose's own file names. */
@@ -39,16 +51,8 @@ export async function findComposeFile(dir: string): Promise<string | undefined> 
   return undefined;
 }
 
-const SHORT =
-  /^(?:(\[[^\]]+\]|[0-9.]+):)?(\$\{([A-Z_][A-Z0-9_]*)(?::?-([0-9]+))?\}|[0-9]+):([0-9]+(?:\/(?:tcp|udp))?)$/;
-
-/**
- * Parses compose text and lists what `init` needs.
- *
- * @example
- * analyzeCompose('services:\n  api:\n    ports: ["8080:80"]\n', "compose.yml").ports[0].published; // 8080
- */
-export function analyzeCompose(text: string, path: string): ComposeInfo {
+/** Parses compose YAML into its AST, with syntax errors as usage errors naming line and column. */
+export function parseComposeText(text: string, path: string) {
   const doc = parseDocument(text, { keepSourceTokens: true });
   if (doc.errors.length) {
     const e = doc.errors[0];
@@ -56,87 +60,131 @@ export function analyzeCompose(text: string, path: string): ComposeInfo {
       `${path}:${e.linePos?.[0].line}:${e.linePos?.[0].col}: YAML syntax error: ${e.message.split("\n")[0]}`,
     );
   }
-  const services = doc.get("services");
-  if (!isMap(services)) {
+  if (!isMap(doc.get("services")) && !doc.has("include")) {
     throw usageError(`${path} has no "services" mapping.`, "Is this a Docker Compose file?");
   }
-  const info: ComposeInfo = { services: [], ports: [], networks: [], explicitNetworks: [], skipped: [] };
-  const topNetworks = doc.get("networks");
-  if (isMap(topNetworks)) {
-    info.networks.push(...topNetworks.items.map((p) => String((p.key as Scalar).value)));
-  }
+  return doc;
+}
 
-  for (const pair of services.items) {
-    const service = String((pair.key as Scalar).value);
-    info.services.push(service);
-    const body = pair.value as YAMLMap;
-    if (!isMap(body)) continue;
-    const nets = body.get("networks");
-    const names = isSeq(nets)
-      ? nets.items.map((n) => String((n as Scalar).value))
-      : isMap(nets)
-      ? nets.items.map((p) => String((p.key as Scalar).value))
-      : [];
-    if (nets || body.has("network_mode")) info.explicitNetworks.push(service);
-    for (const n of names) if (n !== "default" && !info.networks.includes(n)) info.networks.push(n);
-    const ports = body.get("ports");
-    if (!isSeq(ports)) continue;
-    for (const item of ports.items) {
-      const port = isScalar(item)
-        ? shortPort(service, item)
-        : isMap(item)
-        ? longPort(service, item as YAMLMap)
-        : undefined;
-      if (typeof port === "string") info.skipped.push(port);
-      else if (port) info.ports.push(port);
+/**
+ * Reads `file` (relative to `root`) and every file it reaches, listing each published port entry.
+ *
+ * @example
+ * const { ports } = await scanCompose("/src/shop", "docker-compose.yml");
+ * // ports[0] → { file: "docker-compose.yml", where: "services.api.ports[0]", text: "8080:80", … }
+ */
+export async function scanCompose(root: string, file: string, firstText?: string): Promise<ComposeSources> {
+  const sources: ComposeSources = { files: {}, ports: [], outside: [] };
+  const queue = [file];
+  while (queue.length) {
+    const current = queue.shift()!;
+    if (current in sources.files) continue;
+    const text = current === file && firstText !== undefined
+      ? firstText
+      : await Deno.readTextFile(join(root, current)).catch(() => undefined);
+    if (text === undefined) continue; // Compose itself reports a missing file.
+    sources.files[current] = text;
+    const doc = parseComposeText(text, current);
+    sources.ports.push(...portsIn(doc, current, text));
+    for (const ref of referencedFiles(doc)) {
+      const path = relative(root, join(root, dirname(current), ref));
+      if (isContainedPath(path)) queue.push(path);
+      else if (!sources.outside.includes(path)) sources.outside.push(path);
     }
   }
-  return info;
+  return sources;
 }
 
-function shortPort(service: string, node: Scalar): PublishedPort | string | undefined {
-  const value = String(node.value);
-  const m = SHORT.exec(value);
-  if (!m) {
-    return /^[0-9]+(\/(tcp|udp))?$/.test(value)
-      ? undefined
-      : `${service}: "${value}" (not a single published port)`;
+type Doc = ReturnType<typeof parseDocument>;
+
+/** Files named by `extends: { file }` and `include` (string, `path:` string or list). */
+function referencedFiles(doc: Doc): string[] {
+  const refs: string[] = [];
+  const services = doc.get("services");
+  for (const pair of isMap(services) ? services.items : []) {
+    const ext = isMap(pair.value) ? (pair.value as YAMLMap).get("extends") : undefined;
+    const ref = isMap(ext) ? ext.get("file") : undefined;
+    if (typeof ref === "string") refs.push(ref);
   }
-  const [, ip, hostPart, variable, fallback, target] = m;
-  const published = Number(variable ? fallback : hostPart);
-  if (!published) return `${service}: "${value}" (variable without a default port)`;
-  return {
-    service,
-    published,
-    target,
-    variable,
-    range: [node.range![0], node.range![1]],
-    render: (v) => JSON.stringify(`${ip ? ip + ":" : ""}\${${v}:-${published}}:${target}`),
-  };
+  const include = doc.toJS({ maxAliasCount: MAX_ALIASES })?.include;
+  for (const item of Array.isArray(include) ? include : []) {
+    const paths = typeof item === "string" ? [item] : item?.path;
+    refs.push(...[paths].flat().filter((p): p is string => typeof p === "string"));
+  }
+  return refs;
 }
 
-function longPort(service: string, node: YAMLMap): PublishedPort | string | undefined {
-  const published = node.get("published", true) as Scalar | undefined;
-  if (!published) return undefined;
-  const value = String(published.value);
-  const m = /^(?:\$\{([A-Z_][A-Z0-9_]*)(?::?-([0-9]+))?\}|([0-9]+))$/.exec(value);
-  if (!m || !Number(m[2] ?? m[3])) return `${service}: published "${value}" (not a single port)`;
-  const port = Number(m[2] ?? m[3]);
-  return {
-    service,
-    published: port,
-    target: String(node.get("target")),
-    variable: m[1],
-    range: [published.range![0], published.range![1]],
-    render: (v) => JSON.stringify(`\${${v}:-${port}}`),
+/** Every entry of every `ports` list in the document, following aliases to the lists they share. */
+function portsIn(doc: Doc, file: string, text: string): PortSource[] {
+  const found: PortSource[] = [];
+  const seen = new Set<Node>();
+  const lineOf = (offset: number) => text.slice(0, offset).split("\n").length;
+  const resolve = (node: unknown) => (isAlias(node) ? node.resolve(doc) : node) as Node | undefined;
+
+  const visit = (node: Node | undefined, path: string[]): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = String((pair.key as Scalar)?.value);
+        const value = pair.value as Node | undefined;
+        if (key === "ports") {
+          const list = resolve(value);
+          if (isSeq(list) && !seen.has(list)) {
+            seen.add(list);
+            list.items.forEach((item, i) => {
+              const entry = readEntry(resolve(item), [...path, `ports[${i}]`]);
+              if (entry) found.push({ ...entry, file, line: lineOf(entry.range[0]) });
+            });
+          }
+        } else if (!isAlias(value)) visit(value, [...path, key]);
+      }
+    } else if (isSeq(node)) node.items.forEach((item, i) => visit(item as Node, [...path, `[${i}]`]));
   };
+
+  const readEntry = (node: Node | undefined, path: string[]) => {
+    const at = (
+      scalar: Scalar,
+      fields: Pick<PortSource, "text" | "host" | "container" | "protocol" | "render">,
+    ) => ({
+      ...fields,
+      where: path.join(".").replaceAll(".[", "["),
+      service: path[0] === "services" && path.length === 3 ? path[1] : undefined,
+      range: [scalar.range![0], scalar.range![1]] as [number, number],
+    });
+    if (isScalar(node) && node.range) {
+      const text = String(node.value);
+      const parsed = parseShortPort(text);
+      if (typeof parsed === "string") {
+        return at(node, { text, host: parsed, container: "", protocol: "tcp", render: () => text });
+      }
+      const prefix = parsed.ip !== undefined ? parsed.ip + ":" : "";
+      return at(node, {
+        text,
+        host: parsed.host,
+        container: parsed.container.split("/")[0],
+        protocol: parsed.protocol,
+        render: (host) => JSON.stringify(`${prefix}${host}:${parsed.container}`),
+      });
+    }
+    const published = isMap(node) ? node.get("published", true) as Scalar | undefined : undefined;
+    if (!published?.range) return undefined;
+    const text = String(published.value);
+    return at(published, {
+      text,
+      host: text === "" ? undefined : parseHostPorts(text),
+      container: String((node as YAMLMap).get("target")),
+      protocol: String((node as YAMLMap).get("protocol") ?? "tcp"),
+      render: JSON.stringify,
+    });
+  };
+  visit(doc.contents as Node, []);
+  return found;
 }
 
-/** Applies `variable` to each port, editing only those scalars' source text. */
-export function parameterize(text: string, edits: { port: PublishedPort; variable: string }[]): string {
+/** Applies replacements (source offsets → new scalar text) to one file's text, last first. */
+export function applyEdits(text: string, edits: { range: [number, number]; text: string }[]): string {
   let out = text;
-  for (const { port, variable } of edits.toSorted((a, b) => b.port.range[0] - a.port.range[0])) {
-    out = out.slice(0, port.range[0]) + port.render(variable) + out.slice(port.range[1]);
+  for (const edit of edits.toSorted((a, b) => b.range[0] - a.range[0])) {
+    out = out.slice(0, edit.range[0]) + edit.text + out.slice(edit.range[1]);
   }
   return out;
 }

@@ -14,7 +14,11 @@ export interface SlotFiles {
   /** The compose file `up` uses (the worktree's) or `down` uses (the slot dir's copy). */
   composeFile: string;
   override: string;
-  envFile: string;
+  /**
+   * `--env-file`, for teardown only: with the worktree's file, Compose must read the project's own
+   * `.env` (which `--env-file` would replace), and kinfra's variables come through the environment.
+   */
+  envFile?: string;
   project: string;
 }
 
@@ -28,19 +32,13 @@ export function slotCopies(slotDir: string, project: string): SlotFiles {
   };
 }
 
-/** `compose -f <file> -f <override> --env-file <env> -p <project> <args…>` as argv. */
+/** `compose -f <file> -f <override> [--env-file <env>] -p <project> <args…>` as argv. */
 export function composeArgv(tool: ComposeTool, files: SlotFiles, args: string[]): [string, string[]] {
   return [tool.argv[0], [
     ...tool.argv.slice(1),
-    "-f",
-    files.composeFile,
-    "-f",
-    files.override,
-    "--env-file",
-    files.envFile,
-    "-p",
-    files.project,
-    ...args,
+    ...["-f", files.composeFile, "-f", files.override],
+    ...(files.envFile ? ["--env-file", files.envFile] : []),
+    ...["-p", files.project, ...args],
   ]];
 }
 
@@ -72,7 +70,7 @@ export async function stopSlotContainers(
   options: DownOptions,
 ): Promise<"compose" | "labels"> {
   const files = slotCopies(slotDir, project);
-  if (await exists(files.composeFile) && await exists(files.override) && await exists(files.envFile)) {
+  if (await exists(files.composeFile) && await exists(files.override) && await exists(files.envFile!)) {
     const [cmd, args] = composeArgv(tool, files, [
       "down",
       "--remove-orphans",

@@ -7,6 +7,8 @@ import { environmentError, KinfraError } from "./errors.ts";
 export interface ExecOptions {
   cwd?: string;
   env?: Record<string, string>;
+  /** Variables of our own environment the child must not inherit. */
+  unset?: string[];
   stdin?: string;
   signal?: AbortSignal;
   /** Let the child write straight to our stderr instead of capturing it. */
@@ -34,7 +36,8 @@ export const exec: Exec = async (cmd, args, options = {}) => {
   const command = new Deno.Command(cmd, {
     args,
     cwd: options.cwd ?? existingCwd(),
-    env: options.env,
+    env: options.unset ? { ...without(Deno.env.toObject(), options.unset), ...options.env } : options.env,
+    clearEnv: Boolean(options.unset),
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: options.inheritStderr ? "inherit" : "piped",
@@ -65,6 +68,9 @@ export const exec: Exec = async (cmd, args, options = {}) => {
     stderr: options.inheritStderr ? "" : decoder.decode(out.stderr),
   };
 };
+
+const without = (env: Record<string, string>, keys: string[]) =>
+  Object.fromEntries(Object.entries(env).filter(([k]) => !keys.includes(k)));
 
 /** The working directory, or "/" once it has been deleted (as `done` does to the worktree it ran in). */
 function existingCwd(): string {

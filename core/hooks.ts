@@ -88,6 +88,11 @@ export class Hooks {
     );
   }
 
+  /** The same dispatcher over the plugins `keep` accepts (say, the built-in ones for a dry run). */
+  only(keep: (plugin: Plugin) => boolean): Hooks {
+    return new Hooks(this.plugins.filter(keep), this.environment);
+  }
+
   /**
    * Runs a setup event in ascending order. Each plugin sees the env collected so far; the first
    * error is thrown as a KinfraError naming the plugin. With a rollback, the event's undo (see

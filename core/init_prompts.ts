@@ -3,10 +3,9 @@
  * Loaded only when a terminal is present; the decisions themselves live in init_plan.ts.
  */
 import * as p from "@clack/prompts";
-import type { ComposeInfo } from "./compose_file.ts";
 import { parseMount } from "./config/mounts.ts";
 import { PROJECT_NAME } from "./config/schema.ts";
-import type { InitAnswers } from "./init_plan.ts";
+import type { InitAnswers, PortAnalysis } from "./init_plan.ts";
 import { interrupted } from "./report.ts";
 
 function answer<T>(value: T | symbol): T {
@@ -29,7 +28,7 @@ export async function confirmWrite(): Promise<boolean> {
 }
 
 /** Asks every question, starting from `defaults`. */
-export async function ask(defaults: InitAnswers, compose?: ComposeInfo): Promise<InitAnswers> {
+export async function ask(defaults: InitAnswers, compose?: PortAnalysis): Promise<InitAnswers> {
   p.intro("kinfra init");
   const name = answer(
     await p.text({ message: "Project name", initialValue: defaults.name, validate: nameRule }),
@@ -45,15 +44,17 @@ export async function ask(defaults: InitAnswers, compose?: ComposeInfo): Promise
     p.outro(compose ? "" : "No compose file found: worktrees only, no sandbox.");
     return { ...defaults, name, prefix, composeFile: undefined };
   }
-  const ports = compose.ports.length
+  const ports = compose.choices.length
     ? answer(
       await p.multiselect({
         message: "Published ports to give each sandbox its own value for",
-        options: compose.ports.map((port, i) => ({
+        options: compose.choices.map((choice, i) => ({
           value: i,
-          label: `${port.service}: ${port.published} → ${port.target}`,
+          label: `${choice.services.join(", ")}: ${choice.source.text}${
+            choice.adopt ? ` (adopt \${${choice.adopt}})` : ""
+          } — ${choice.source.file}:${choice.source.line}`,
         })),
-        initialValues: compose.ports.map((_, i) => i),
+        initialValues: compose.choices.map((_, i) => i),
         required: false,
       }),
     )

@@ -12,7 +12,6 @@
  */
 import type { ComposeTool } from "./compose.ts";
 import { KinfraError } from "./errors.ts";
-import type { ComposeInfo } from "./compose_file.ts";
 import type { GlobalConfig, InfraConfig } from "./config/schema.ts";
 import type { Exec } from "./exec.ts";
 import type { Logger } from "./output.ts";
@@ -32,26 +31,24 @@ export {
   type SlotFiles,
   stopSlotContainers,
 } from "./containers.ts";
-export type { ComposeInfo } from "./compose_file.ts";
-
-/** The slot's own copy of the project's compose file (what teardown uses), parsed. */
-export function readSlotCompose(
-  ctx: HookContext,
-): Promise<{ doc: Record<string, unknown>; info: ComposeInfo }> {
-  if (!ctx.slot) throw new KinfraError(`${ctx.event} has no slot to read a compose file from.`);
-  return readCompose(`${ctx.slot.dir}/docker-compose.yml`);
-}
 
 /**
- * Reads a compose file: the parsed document and kinfra's analysis of it (services, published
- * ports, networks). The YAML parser is loaded on first use.
+ * The slot's resolved compose model — what Compose makes of the project's file with `.env`, merge
+ * keys, `extends` and `include` applied and the slot's variables set — with its service names.
+ * From the event's input while a sandbox starts, else from the slot directory's copy.
  */
-export async function readCompose(
-  path: string,
-): Promise<{ doc: Record<string, unknown>; info: ComposeInfo }> {
-  const [{ analyzeCompose }, { parse }] = await Promise.all([import("./compose_file.ts"), import("yaml")]);
-  const text = await Deno.readTextFile(path);
-  return { doc: parse(text) ?? {}, info: analyzeCompose(text, path) };
+export async function readSlotCompose(
+  ctx: HookContext,
+): Promise<{ doc: Record<string, unknown>; services: string[] }> {
+  let doc = ctx.model;
+  if (!doc) {
+    if (!ctx.slot) throw new KinfraError(`${ctx.event} has no slot to read a compose file from.`);
+    const [{ parse }, { MAX_ALIASES }] = await Promise.all([import("yaml"), import("./compose_file.ts")]);
+    doc =
+      parse(await Deno.readTextFile(`${ctx.slot.dir}/docker-compose.yml`), { maxAliasCount: MAX_ALIASES }) ??
+        {};
+  }
+  return { doc: doc!, services: Object.keys((doc!.services ?? {}) as Record<string, unknown>) };
 }
 export type { GlobalConfig, InfraConfig, SandboxConfig } from "./config/schema.ts";
 export { parseMount } from "./config/mounts.ts";
@@ -137,6 +134,8 @@ export interface HookInput {
   state: Record<string, Record<string, unknown>>;
   /** The whole validated infra.toml, or null without one. */
   config: InfraConfig | null;
+  /** The slot's resolved compose document (`compose config`), from `slot.claimed` on while it starts. */
+  model?: Record<string, unknown>;
 }
 
 /** What a handler gets: the input plus its own config table and the side-effect channels. */

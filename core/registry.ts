@@ -17,6 +17,8 @@ export interface SlotEntry {
   slot_dir: string;
   compose_file_copy: string;
   ports: Record<string, number>;
+  /** Widths of the port ranges among `ports` (a range covers `ports[VAR]` … `ports[VAR_END]`). */
+  widths?: Record<string, number>;
   claimed_at: string;
   status: SlotStatus;
   pid?: number;

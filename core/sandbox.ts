@@ -5,7 +5,10 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic.ts";
-import type { ComposeInfo } from "./compose_file.ts";
+import { stringify } from "yaml";
+import { scanCompose } from "./compose_file.ts";
+import { mergeFragments, renderOverride } from "./override.ts";
+import { portProtocols, slotCompose } from "./sandbox_compose.ts";
 import type { Context } from "./context.ts";
 import { Exit, KinfraError, messageOf, usageError } from "./errors.ts";
 import { type Failure, type Hooks, messagesOf } from "./hooks.ts";
@@ -24,8 +27,8 @@ export interface SandboxResult {
   messages: string[];
 }
 
-/** Reads the worktree's compose file and checks it against infra.toml. */
-export async function readComposeFile(project: Project, worktree: string) {
+/** The worktree's compose file must exist (it is committed; a user may have deleted it since). */
+async function requireComposeFile(project: Project, worktree: string): Promise<void> {
   const path = join(worktree, project.config!.sandbox!.compose_file);
   if (!await exists(path)) {
     throw usageError(
@@ -33,44 +36,6 @@ export async function readComposeFile(project: Project, worktree: string) {
       "Check [sandbox] compose_file in infra.toml.",
     );
   }
-  const text = await Deno.readTextFile(path);
-  return { path, text, info: await checkCompose(project, text, path) };
-}
-
-/**
- * Checks compose text against infra.toml: the services it names exist, and every port variable
- * is used (otherwise all sandboxes would publish the same host ports).
- */
-export async function checkCompose(project: Project, text: string, path: string): Promise<ComposeInfo> {
-  const sandbox = project.config!.sandbox!;
-  const { analyzeCompose } = await import("./compose_file.ts");
-  const info = analyzeCompose(text, path);
-  const named = [
-    ["sandbox.mounts.code_targets", sandbox.mounts.code_targets],
-    ["sandbox.mounts.shared_targets", sandbox.mounts.shared_targets],
-    ["sandbox.otel.services", sandbox.otel.services ?? []],
-  ] as const;
-  for (const [key, services] of named) {
-    const unknown = services.filter((s) => !info.services.includes(s));
-    if (unknown.length) {
-      throw usageError(
-        `${key} names ${unknown.map((s) => `"${s}"`).join(", ")}, which ${
-          unknown.length > 1 ? "are not services" : "is not a service"
-        } of ${sandbox.compose_file}.`,
-        `Services in the compose file: ${info.services.join(", ")}.`,
-      );
-    }
-  }
-  const unused = Object.keys(sandbox.ports).filter((v) => !text.includes("${" + v));
-  if (unused.length) {
-    throw usageError(
-      `${path} does not use the port variable${unused.length > 1 ? "s" : ""} ${
-        unused.join(", ")
-      }, so every sandbox would publish the same ports.`,
-      'Commit the compose file `kinfra init` parameterized ("${VAR:-8080}:8080") so worktrees get it.',
-    );
-  }
-  return info;
 }
 
 /**
@@ -85,7 +50,8 @@ export async function startSandbox(
   input: HookInput,
 ): Promise<SandboxResult> {
   const sandbox = project.config!.sandbox!;
-  const compose = await readComposeFile(project, entry.path);
+  await requireComposeFile(project, entry.path);
+  const sources = await scanCompose(entry.path, sandbox.compose_file);
   await cleanStale(ctx);
   const [{ foreign }] = await Promise.all([
     dockerProjects(ctx.exec, await ctx.homeId()).catch(() => ({ foreign: new Set<string>() })),
@@ -105,6 +71,7 @@ export async function startSandbox(
     bases: sandbox.ports,
     maxSlots: (await ctx.globalConfig()).slots.max,
     foreignProjects: foreign,
+    protocols: portProtocols(sources),
   });
   rollback.add(`release slot ${slot.slot_id}`, () => releaseSlot(ctx, slot));
   const name = composeProject(project.name, slot.slot_id);
@@ -119,19 +86,22 @@ export async function startSandbox(
 
   try {
     checkpoint();
+    const { model } = await slotCompose(ctx, project, {
+      dir: entry.path,
+      project: name,
+      vars: slot.ports,
+      widths: slot.widths,
+      sources,
+    });
+    input.model = model.doc;
     collect(await hooks.setup("slot.claimed", input, rollback));
     await Deno.mkdir(slot.slot_dir, { recursive: true });
-    await Deno.copyFile(compose.path, slot.compose_file_copy);
+    // The resolved model: self-contained (no .env, extends or include needed), so teardown works
+    // from it alone, and plugins reading it see every service as Compose does.
+    await writeFileAtomic(slot.compose_file_copy, renderResolved(model.doc, entry.path));
 
     checkpoint();
-    const prepared = await hooks.setup("sandbox.prepare", input, rollback);
-    collect(prepared);
-    const { mergeFragments, renderOverride } = await import("./override.ts");
-    const implicit = new Set(compose.info.services.filter((s) => !compose.info.explicitNetworks.includes(s)));
-    const override = mergeFragments(
-      prepared.flatMap((r) => r.result.compose ? [r.result.compose] : []),
-      implicit,
-    );
+    const override = await prepareOverride(hooks, input, rollback, collect);
     await writeFileAtomic(
       join(slot.slot_dir, "docker-compose.override.yml"),
       renderOverride(override, {
@@ -195,6 +165,33 @@ export async function stopSandbox(
   }
   await releaseSlot(ctx, slot);
   return failures;
+}
+
+/**
+ * Runs `sandbox.prepare` and merges the plugins' fragments into the override document. A service
+ * on the implicit `default` network (no `networks`, no `network_mode`) keeps it.
+ */
+export async function prepareOverride(
+  hooks: Hooks,
+  input: HookInput,
+  rollback?: Rollback,
+  collect: (replies: { result: { messages?: string[] } }[]) => void = () => {},
+): Promise<Record<string, unknown>> {
+  const prepared = await hooks.setup("sandbox.prepare", input, rollback);
+  collect(prepared);
+  const services = (input.model?.services ?? {}) as Record<string, Record<string, unknown> | null>;
+  const implicit = new Set(
+    Object.entries(services).filter(([, body]) => !body?.networks && !body?.network_mode).map(([name]) =>
+      name
+    ),
+  );
+  return mergeFragments(prepared.flatMap((r) => r.result.compose ? [r.result.compose] : []), implicit);
+}
+
+/** The slot's copy of the resolved model, with a header saying what it is. */
+function renderResolved(doc: Record<string, unknown>, worktree: string): string {
+  return `# Resolved by \`compose config\` from ${worktree} for this slot (kinfra); teardown uses it.\n` +
+    stringify(doc, { lineWidth: 0 });
 }
 
 /** `.env.sandbox`: one `KEY=value` per line, COMPOSE_PROJECT_NAME first (seed format). */

@@ -6,14 +6,25 @@
 import { join } from "node:path";
 import type { Context } from "./context.ts";
 import { KinfraError } from "./errors.ts";
-import { isPortFree, slotPorts } from "./ports.ts";
+import {
+  expandPorts,
+  isPortFree,
+  lastPort,
+  type PortSetting,
+  portSpans,
+  type Protocol,
+  rangeWidths,
+  slotPorts,
+} from "./ports.ts";
 import { readRegistry, type Registry, type SlotEntry, type SlotStatus, updateRegistry } from "./registry.ts";
 
 export interface ClaimRequest {
   project: string;
   worktreePath: string;
-  bases: Record<string, number>;
+  bases: Record<string, PortSetting>;
   maxSlots: number;
+  /** The protocols each variable is published with (default tcp), for the bind test. */
+  protocols?: Record<string, Protocol[]>;
   /** Compose projects on the engine that belong to someone else (another home, or nobody's). */
   foreignProjects?: Set<string>;
 }
@@ -33,11 +44,11 @@ export const slotDir = (ctx: Context, project: string, slot: number) =>
  */
 export async function claimSlot(ctx: Context, request: ClaimRequest): Promise<SlotEntry> {
   const skipped: string[] = [];
-  const entry = await updateRegistry(ctx.home, (registry) => {
+  const entry = await updateRegistry(ctx.home, async (registry) => {
     // One worktree has at most one slot, whatever the timing (three concurrent `up`s).
     const held = Object.values(registry.slots).find((s) => s.worktree_path === request.worktreePath);
     if (held) throw new AlreadyClaimed(held);
-    const found = firstUsableSlot(registry, request, (line) => {
+    const found = await firstUsableSlot(registry, request, (line) => {
       ctx.log.info(line);
       skipped.push(line);
     });
@@ -51,6 +62,7 @@ export async function claimSlot(ctx: Context, request: ClaimRequest): Promise<Sl
       slot_dir: dir,
       compose_file_copy: join(dir, "docker-compose.yml"),
       ports,
+      ...(rangeWidths(request.bases) && { widths: rangeWidths(request.bases) }),
       claimed_at: ctx.now().toISOString(),
       status: "claiming",
       pid: Deno.pid,
@@ -79,16 +91,16 @@ export async function claimSlot(ctx: Context, request: ClaimRequest): Promise<Sl
  * n+k of the other. Allocation never hands out such a port twice (it skips the slot), but slots
  * are then used up faster than they need to be.
  */
-export function warnCloseBases(ctx: Context, bases: Record<string, number>, maxSlots: number): void {
-  const sorted = Object.entries(bases).sort((a, b) => a[1] - b[1]);
+export function warnCloseBases(ctx: Context, ports: Record<string, PortSetting>, maxSlots: number): void {
+  const sorted = Object.entries(portSpans(ports)).sort((a, b) => a[1].base - b[1].base);
   for (let i = 1; i < sorted.length; i++) {
-    const [[a, pa], [b, pb]] = [sorted[i - 1], sorted[i]];
-    if (pb - pa <= maxSlots) {
+    const [[a, sa], [b, sb]] = [sorted[i - 1], sorted[i]];
+    if (sb.base <= lastPort(sa, maxSlots)) {
       ctx.log.warn(
-        `${a} (${pa}) and ${b} (${pb}) are closer than the ${maxSlots}-slot range, so some slots would ` +
-          `share a port; kinfra skips those. Space the bases at least ${
-            maxSlots + 1
-          } apart in [sandbox.ports].`,
+        `${a} (${sa.base}) and ${b} (${sb.base}) are closer than the ${maxSlots}-slot range, so some slots ` +
+          `would share a port; kinfra skips those. Start ${b} above ${
+            lastPort(sa, maxSlots)
+          } in [sandbox.ports].`,
       );
     }
   }
@@ -99,18 +111,20 @@ export function warnCloseBases(ctx: Context, bases: Record<string, number>, maxS
  * to `skip` with the reason ("Slot 1 skipped: port 8081 (…) in use by another process."). Used by
  * the claim (under the lock) and by `impl --dry-run` (a prediction).
  */
-export function firstUsableSlot(
+export async function firstUsableSlot(
   registry: Registry,
-  request: Pick<ClaimRequest, "project" | "bases" | "maxSlots" | "foreignProjects">,
+  request: Pick<ClaimRequest, "project" | "bases" | "maxSlots" | "foreignProjects" | "protocols">,
   skip: (line: string) => void = () => {},
-): { id: number; ports: Record<string, number> } | undefined {
+): Promise<{ id: number; ports: Record<string, number> } | undefined> {
   const taken = takenPorts(registry);
+  const widths = rangeWidths(request.bases);
   for (let id = 1; id <= request.maxSlots; id++) {
     if (registry.slots[String(id)]) continue;
     const ports = slotPorts(request.bases, id);
-    const reason = whyUnusable(
-      ports,
+    const reason = await whyUnusable(
+      expandPorts(ports, widths),
       taken,
+      request.protocols ?? {},
       request.foreignProjects?.has(composeProject(request.project, id)),
     );
     if (!reason) return { id, ports };
@@ -135,29 +149,40 @@ export class AlreadyClaimed extends KinfraError {
 function takenPorts(registry: Registry): Map<number, string> {
   const taken = new Map<number, string>();
   for (const slot of Object.values(registry.slots)) {
-    for (const [name, port] of Object.entries(slot.ports)) {
+    for (const { name, port } of expandPorts(slot.ports, slot.widths)) {
       taken.set(port, `slot ${slot.slot_id} (${slot.project}, ${name})`);
     }
   }
   return taken;
 }
 
-/** Why a slot cannot be used, or undefined: a port another slot has or something else listens on. */
-function whyUnusable(
-  ports: Record<string, number>,
+/**
+ * Why a slot cannot be used, or undefined: a port another slot has, a port two of its own
+ * variables share, a port something else holds (tested with each variable's own protocols).
+ */
+async function whyUnusable(
+  ports: { name: string; port: number }[],
   taken: Map<number, string>,
+  protocols: Record<string, Protocol[]>,
   foreign?: boolean,
-): string | undefined {
-  for (const [name, port] of Object.entries(ports)) {
+): Promise<string | undefined> {
+  const own = new Map<number, string>();
+  for (const { name, port } of ports) {
     const owner = taken.get(port);
     if (owner) return `port ${port} (${name}) belongs to ${owner}`;
+    // VAR_END lies inside VAR's own range; any other coincidence is two variables on one port.
+    const other = own.get(port);
+    if (other && other !== name && other !== name.replace(/_END$/, "")) {
+      return `port ${port} is both ${other} and ${name}`;
+    }
+    own.set(port, name);
   }
-  // Two variables of one slot may not coincide either (bases closer than one apart cannot, but be sure).
-  if (new Set(Object.values(ports)).size < Object.keys(ports).length) {
-    return "two of its variables share a port";
-  }
-  for (const [name, port] of Object.entries(ports)) {
-    if (!isPortFree(port)) return `port ${port} (${name}) in use by another process`;
+  for (const { name, port } of ports) {
+    for (const protocol of protocols[name.replace(/_END$/, "")] ?? ["tcp"]) {
+      if (!await isPortFree(port, protocol)) {
+        return `port ${port}${protocol === "udp" ? "/udp" : ""} (${name}) in use by another process`;
+      }
+    }
   }
   if (foreign) return "its compose project already exists on the Docker engine and is not this home's";
   return undefined;

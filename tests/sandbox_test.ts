@@ -218,7 +218,7 @@ dockerTest("a dirty impl worktree is refused with exit 3 and its sandbox keeps r
 });
 
 dockerTest(
-  "impl refuses a compose file that does not use the port variables, before creating anything",
+  "impl refuses a compose file that publishes a fixed host port, naming service, port and file, before creating anything",
   async (sb, stem) => {
     const repo = await makeProject(sb, stem, { base: randomBase() });
     const compose = join(repo, "docker-compose.yml");
@@ -229,7 +229,8 @@ dockerTest(
     await git(repo, "commit", "-qam", "unparameterize");
     const run = await sb.kinfra(["impl", "raw/M1"], { cwd: repo });
     assert.equal(run.code, 2);
-    assert.match(run.stderr, /does not use the port variable/);
+    assert.match(run.stderr, /every sandbox would share/);
+    assert.match(run.stderr, /web publishes host port \d+ \(→ 8080\/tcp\): docker-compose\.yml:8/);
     assert.match(run.stderr, /kinfra init/);
     assert.deepEqual((await registryOf(sb)).slots, {});
     assert.equal(await pathExists(join(sb.dir, `${stem}-impl-raw-M1`)), false);

@@ -12,7 +12,10 @@ import { parseImplTarget } from "../names.ts";
 import type { CommandOutput } from "../output.ts";
 import { readRegistry } from "../registry.ts";
 import { Rollback } from "../rollback.ts";
-import { checkCompose, type SandboxResult, startSandbox } from "../sandbox.ts";
+import { renderOverride } from "../override.ts";
+import { rangeWidths, slotPorts } from "../ports.ts";
+import { prepareOverride, type SandboxResult, startSandbox } from "../sandbox.ts";
+import { portProtocols, type SlotCompose, slotCompose } from "../sandbox_compose.ts";
 import { composeProject, firstUsableSlot } from "../slots.ts";
 import {
   createWorktree,
@@ -38,8 +41,8 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   const project = await ctx.project();
   const base = await resolveBase(ctx, project, options.base);
   const withSandbox = options.sandbox !== false && Boolean(project.config?.sandbox);
-  if (withSandbox) await checkBaseCompose(ctx, project, base);
-  if (options.dryRun) return await plan(ctx, project, { feature, milestone }, base, withSandbox);
+  const compose = withSandbox ? await checkBaseCompose(ctx, project, base) : undefined;
+  if (options.dryRun) return await plan(ctx, project, { feature, milestone }, base, compose);
 
   const hooks = await ctx.hooks(project);
   const entry = await createWorktree(ctx, project, { kind: "impl", feature, milestone }, base);
@@ -89,10 +92,12 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
 
 /**
  * Checks the compose file as the new worktree will have it — committed on `base` — before anything
- * is created, so an unparameterized or uncommitted file costs nothing.
+ * is created: Compose resolves it (with the project's `.env`, `extends` and `include`) with the
+ * first slot's variables, and a host port that would be the same in every slot is refused.
  */
-async function checkBaseCompose(ctx: Context, project: Project, base: string): Promise<void> {
-  const file = relative(project.gitRoot, join(project.root, project.config!.sandbox!.compose_file));
+async function checkBaseCompose(ctx: Context, project: Project, base: string) {
+  const sandbox = project.config!.sandbox!;
+  const file = relative(project.gitRoot, join(project.root, sandbox.compose_file));
   const shown = await ctx.exec("git", ["-C", project.gitRoot, "show", `${base}:${file}`]);
   if (!shown.success) {
     throw usageError(
@@ -100,51 +105,105 @@ async function checkBaseCompose(ctx: Context, project: Project, base: string): P
       `Commit it (git add ${file} && git commit), or pass --no-sandbox.`,
     );
   }
-  await checkCompose(project, shown.stdout, `${file} (on ${base})`);
+  const onDisk = await Deno.readTextFile(join(project.root, sandbox.compose_file)).catch(() => undefined);
+  return await slotCompose(ctx, project, {
+    dir: project.root,
+    project: composeProject(project.name, 1),
+    vars: slotPorts(sandbox.ports, 1),
+    widths: rangeWidths(sandbox.ports),
+    text: onDisk === shown.stdout ? undefined : shown.stdout,
+    label: `${file} (on ${base})`,
+  });
 }
 
-/** What `impl` would do, without doing any of it. */
+/** What `impl` would do, without doing any of it: the steps, the override and the compose command. */
 async function plan(
   ctx: Context,
   project: Project,
   target: { feature: string; milestone: string },
   base: string,
-  withSandbox: boolean,
+  compose?: SlotCompose,
 ): Promise<CommandOutput> {
   const { path, branch } = worktreeLayout(project, { kind: "impl", ...target });
-  const slot = withSandbox
-    ? firstUsableSlot(await readRegistry(ctx.home), {
+  const steps = [`git worktree add -b ${branch} ${path} ${base}`];
+  let override: string | undefined;
+  let slotId: number | null = null;
+  let ports: Record<string, number> = {};
+  const sandbox = project.config?.sandbox;
+  if (sandbox && compose) {
+    const slot = await firstUsableSlot(await readRegistry(ctx.home), {
       project: project.name,
-      bases: project.config!.sandbox!.ports,
+      bases: sandbox.ports,
       maxSlots: (await ctx.globalConfig()).slots.max,
-    }) ?? null
-    : null;
-  const steps = [
-    `git worktree add -b ${branch} ${path} ${base}`,
-    ...(withSandbox
-      ? [
-        `check ${project.config!.sandbox!.compose_file} uses ${
-          Object.keys(project.config!.sandbox!.ports).join(", ")
-        }`,
-        slot
-          ? `claim slot ${slot.id}: ${Object.entries(slot.ports).map(([k, v]) => `${k}=${v}`).join(" ")}`
-          : "no free slot right now",
-        `write ${ctx.home.slots}/${project.name}-${
-          slot?.id ?? "<n>"
-        }/ (.env.sandbox, docker-compose.yml, docker-compose.override.yml)`,
-        `compose up -d (project ${project.name}-slot-${slot?.id ?? "<n>"})`,
-        ...(project.config!.sandbox!.health
-          ? [
-            `wait for ${project.config!.sandbox!.health.endpoint} (up to ${
-              project.config!.sandbox!.health.timeout
-            }s)`,
-          ]
-          : []),
-      ]
-      : []),
-  ];
+      protocols: portProtocols(compose.sources),
+    });
+    slotId = slot?.id ?? null;
+    ports = slot?.ports ?? {};
+    const id = slot?.id ?? 1;
+    const dir = join(ctx.home.slots, `${project.name}-${id}`);
+    const name = composeProject(project.name, id);
+    steps.push(
+      !slot
+        ? "no free slot right now"
+        : Object.keys(ports).length
+        ? `claim slot ${id}: ${Object.entries(ports).map(([k, v]) => `${k}=${v}`).join(" ")}`
+        : `claim slot ${id} (no port variables: every published port is one Docker picks)`,
+      `write ${dir}/ (.env.sandbox, docker-compose.yml, docker-compose.override.yml)`,
+      [
+        ...(await ctx.compose()).argv,
+        ...["-f", join(path, sandbox.compose_file), "-f", join(dir, "docker-compose.override.yml")],
+        ...["-p", name, "up", "-d"],
+      ].join(" "),
+      ...(sandbox.health ? [`wait for ${sandbox.health.endpoint} (up to ${sandbox.health.timeout}s)`] : []),
+    );
+    override = await dryOverride(
+      ctx,
+      project,
+      { path, branch, ...target },
+      { id, dir, name, ports },
+      compose,
+    );
+  }
   return {
-    data: { dry_run: true, path, branch, base, slot: slot?.id ?? null, ports: slot?.ports ?? {}, steps },
-    text: ["Plan (nothing was changed):", ...steps.map((s, i) => `  ${i + 1}. ${s}`)].join("\n"),
+    data: { dry_run: true, path, branch, base, slot: slotId, ports, steps, override: override ?? null },
+    text: [
+      "Plan (nothing was changed):",
+      ...steps.map((s, i) => `  ${i + 1}. ${s}`),
+      ...(override
+        ? ["docker-compose.override.yml (from the built-in plugins):", override.replace(/^/gm, "  ")]
+        : []),
+    ].join("\n"),
   };
+}
+
+/** The override the built-in plugins would write (external plugins run only for real). */
+async function dryOverride(
+  ctx: Context,
+  project: Project,
+  worktree: { path: string; branch: string; feature: string; milestone: string },
+  slot: { id: number; dir: string; name: string; ports: Record<string, number> },
+  compose: SlotCompose,
+): Promise<string> {
+  const builtins = new Set((await ctx.builtins()).map((p) => p.name));
+  const hooks = (await ctx.hooks(project)).only((p) => builtins.has(p.name));
+  const input = hookInput(project, {
+    ...worktree,
+    kind: "impl",
+    project: project.name,
+    project_root: project.root,
+    base: "",
+    created_at: "",
+  }, {});
+  Object.assign(input, {
+    slot: { id: slot.id, dir: slot.dir, compose_project: slot.name },
+    ports: slot.ports,
+    model: compose.model.doc,
+  });
+  const doc = await prepareOverride(hooks, input);
+  return renderOverride(doc, {
+    worktree: worktree.path,
+    slot: `${project.name}-${slot.id}`,
+    generatedAt: "(dry run)",
+  })
+    .trimEnd();
 }

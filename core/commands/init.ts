@@ -3,17 +3,21 @@
  * in place. Interactive on a terminal; scriptable with flags and `--yes`. Shows every change before
  * writing it and never replaces an existing infra.toml without confirmation or `--force` (GAP-16).
  */
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { warnCloseBases } from "../slots.ts";
 import { writeFileAtomic } from "../atomic.ts";
 import { dockerEngineVersion } from "../compose.ts";
-import { analyzeCompose, findComposeFile } from "../compose_file.ts";
+import { findComposeFile, scanCompose } from "../compose_file.ts";
+import { resolveCompose } from "../compose_model.ts";
+import { resolveSlot } from "../sandbox_compose.ts";
+import type { SandboxConfig } from "../config/schema.ts";
+import { rangeWidths, slotPorts } from "../ports.ts";
 import { parseInfraConfig } from "../config/load.ts";
 import { parseMount } from "../config/mounts.ts";
 import { PROJECT_NAME } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { blockedError, environmentError, usageError } from "../errors.ts";
-import { type InitAnswers, planInit } from "../init_plan.ts";
+import { analyzePorts, type InitAnswers, planInit } from "../init_plan.ts";
 import type { CommandOutput } from "../output.ts";
 import { exists } from "../paths.ts";
 import { CONFIG_DIR, CONFIG_FILE } from "../project.ts";
@@ -63,26 +67,23 @@ export async function init(ctx: Context, options: InitOptions): Promise<CommandO
   if (options.composeFile && !await exists(join(root, options.composeFile))) {
     throw usageError(`--compose-file: "${options.composeFile}" does not exist in ${root}.`);
   }
-  const composeText = composeFile ? await Deno.readTextFile(join(root, composeFile)) : undefined;
-  const services = composeText ? analyzeCompose(composeText, composeFile!).services : [];
+  const compose = composeFile ? await readProject(ctx, root, composeFile) : undefined;
+  const services = compose?.model.services ?? [];
 
   const defaults = defaultAnswers(root, options, composeFile);
   const answers = interactive
-    ? await (await import("../init_prompts.ts")).ask(
-      defaults,
-      composeText ? analyzeCompose(composeText, composeFile!) : undefined,
-    )
+    ? await (await import("../init_prompts.ts")).ask(defaults, compose?.analysis)
     : defaults;
   checkAnswers(answers, services);
-  const plan = planInit(answers, composeText);
+  const plan = planInit(answers, compose);
   // Validate what would be written with the real loader before anything touches the disk.
-  parseInfraConfig(plan.infraToml, configPath, (await ctx.globalConfig()).slots.max);
+  const global = await ctx.globalConfig();
+  const config = parseInfraConfig(plan.infraToml, configPath, global.slots.max);
 
-  if (composeFile) await requireDocker(ctx);
-  for (const w of plan.warnings) ctx.log.warn(w);
-  warnCloseBases(ctx, plan.ports, (await ctx.globalConfig()).slots.max);
-  if (plan.compose?.diff.length) {
-    ctx.log.info(`Changes to ${plan.compose.path}:\n${plan.compose.diff.map((l) => "  " + l).join("\n")}`);
+  for (const w of [...plan.warnings, ...plan.problems]) ctx.log.warn(w);
+  warnCloseBases(ctx, plan.ports, global.slots.max);
+  for (const file of plan.files) {
+    ctx.log.info(`Changes to ${file.path}:\n${file.diff.map((l) => "  " + l).join("\n")}`);
   }
   ctx.log.info(
     `${existing ? "New" : ""} ${CONFIG_DIR}/${CONFIG_FILE}:\n${plan.infraToml.replace(/^/gm, "  ")}`.trim(),
@@ -90,12 +91,15 @@ export async function init(ctx: Context, options: InitOptions): Promise<CommandO
   if (interactive && !await (await import("../init_prompts.ts")).confirmWrite()) return unchanged(configPath);
 
   const written: string[] = [];
-  if (plan.compose && plan.compose.after !== plan.compose.before) {
-    await writeFileAtomic(join(root, plan.compose.path), plan.compose.after);
-    written.push(plan.compose.path);
+  for (const file of plan.files) {
+    await writeFileAtomic(join(root, file.path), file.after);
+    written.push(file.path);
   }
   await writeFileAtomic(configPath, plan.infraToml);
   written.push(`${CONFIG_DIR}/${CONFIG_FILE}`);
+  // What impl will check, checked now on what was written: Compose's model with slot 1's values.
+  const remaining = composeFile && config.sandbox ? await stillFixed(ctx, root, config.sandbox) : [];
+  for (const line of remaining) ctx.log.warn(`Still the same in every sandbox: ${line}`);
   return {
     data: {
       root,
@@ -104,15 +108,48 @@ export async function init(ctx: Context, options: InitOptions): Promise<CommandO
       ports: plan.ports,
       compose_file: composeFile ?? null,
       warnings: plan.warnings,
+      problems: [...plan.problems, ...remaining],
     },
     text: [
       `${ctx.style.green("✓")} Wrote ${written.join(" and ")} in ${root}`,
-      ...Object.entries(plan.ports).map(([v, p]) => `  ${v} = ${p} (slot n gets ${p} + n)`),
-      `Commit ${written.length > 1 ? "both files" : "it"}: git add ${
+      ...Object.entries(plan.ports).map(([v, p]) =>
+        typeof p === "number"
+          ? `  ${v} = ${p} (slot n gets ${p} + n)`
+          : `  ${v} = ${p.base}…${
+            p.base + p.width - 1
+          } (slot n gets ${v}…${v}_END from ${p.base} + n·${p.width})`
+      ),
+      `Commit ${written.length > 1 ? "them" : "it"}: git add ${
         written.join(" ")
       } && git commit -m "Add kinfra config"`,
     ].join("\n"),
   };
+}
+
+/** The compose file with what it reaches, and Compose's own model of it (GAP-5: Docker must run). */
+async function readProject(ctx: Context, root: string, composeFile: string) {
+  const sources = await scanCompose(root, composeFile);
+  await requireDocker(ctx);
+  // The project's own port variables must resolve to their defaults (file or .env), not to a value
+  // some earlier `eval "$(kinfra env)"` left in this shell.
+  const unset = sources.ports.flatMap((p) =>
+    typeof p.host === "object"
+      ? [p.host.start, p.host.end].flatMap((e) => e && "variable" in e ? [e.variable] : [])
+      : []
+  );
+  const model = await resolveCompose(ctx.exec, await ctx.compose(), {
+    dir: join(root, dirname(composeFile)),
+    file: basename(composeFile),
+    unset,
+  });
+  return { sources, model, analysis: analyzePorts(sources, model) };
+}
+
+/** Fixed host ports left in what was written, described as impl would refuse them. */
+async function stillFixed(ctx: Context, root: string, sandbox: SandboxConfig): Promise<string[]> {
+  const vars = slotPorts(sandbox.ports, 1);
+  const widths = rangeWidths(sandbox.ports);
+  return (await resolveSlot(ctx, { dir: root, file: sandbox.compose_file, vars, widths })).fixed;
 }
 
 function unchanged(configPath: string): CommandOutput {

@@ -9,6 +9,7 @@ import { usageError } from "../errors.ts";
 import type { HomePaths } from "../paths.ts";
 import { closest } from "../closest.ts";
 import { GlobalConfig, InfraConfig } from "./schema.ts";
+import { lastPort, portSpans } from "../ports.ts";
 
 /**
  * Parses infra.toml text. `maxSlots` is needed for the rule `base + slots.max ≤ 65535`.
@@ -18,11 +19,17 @@ import { GlobalConfig, InfraConfig } from "./schema.ts";
  */
 export function parseInfraConfig(text: string, path: string, maxSlots: number): InfraConfig {
   const config = validate(InfraConfig, parseTomlText(text, path), path);
-  for (const [name, base] of Object.entries(config.sandbox?.ports ?? {})) {
-    if (base + maxSlots > 65535) {
+  for (const [name, span] of Object.entries(portSpans(config.sandbox?.ports ?? {}))) {
+    const { base, width } = span;
+    if (lastPort(span, maxSlots) > 65535) {
+      const used = width > 1
+        ? `${maxSlots + 1} ranges of ${width} ports from ${base}`
+        : `${base} + ${maxSlots}`;
       throw usageError(
-        `${path}: sandbox.ports.${name} = ${base}: base + slots.max (${base} + ${maxSlots}) exceeds 65535.`,
-        `Choose a base port of at most ${65535 - maxSlots}, or lower [slots] max in the global config.`,
+        `${path}: sandbox.ports.${name}: base + slots.max (${used}) exceeds 65535.`,
+        `Choose a base port of at most ${
+          65536 - (maxSlots + 1) * width
+        }, or lower [slots] max in the global config.`,
       );
     }
   }

@@ -27,6 +27,12 @@ const mountSpec = z.string().superRefine((spec, ctx) => {
 });
 const serviceList = z.array(z.string().min(1, "must not be empty"));
 
+/** A range of host ports (`9090-9091`): slot n publishes `base + n·width` … `+ width − 1`. */
+const PortRange = z.strictObject({
+  base: port,
+  width: z.int("must be a whole number").min(2, "must be 2–1000").max(1000, "must be 2–1000"),
+});
+
 const Health = z.strictObject({
   endpoint: z.string().startsWith("/", "must start with '/'"),
   port_var: z.string(),
@@ -37,8 +43,10 @@ const Health = z.strictObject({
 const Sandbox = z.strictObject({
   compose_file: relativePath.default("docker-compose.yml"),
   health: Health.optional(),
-  ports: z.record(z.string().regex(PORT_VAR, "port variable names must match ^[A-Z_][A-Z0-9_]*$"), port)
-    .default({}),
+  ports: z.record(
+    z.string().regex(PORT_VAR, "port variable names must match ^[A-Z_][A-Z0-9_]*$"),
+    z.union([port, PortRange], "must be a port (1–65535) or a table { base = <port>, width = <2–1000> }"),
+  ).default({}),
   mounts: z.strictObject({
     code: z.array(mountSpec).default([]),
     code_targets: serviceList.default([]),

@@ -15,20 +15,25 @@ import {
   readSlotCompose,
   SLOT_LABEL,
   slotCopies,
+  type SlotFiles,
   stopSlotContainers,
   tail,
 } from "../../core/plugin_api.ts";
 import { probe, waitHealthy } from "./health.ts";
 
-/** The files `up` uses: the worktree's compose file (latest code) with the slot's override and env. */
-function upFiles(ctx: HookContext) {
-  const copies = slotCopies(ctx.slot!.dir, ctx.slot!.compose_project);
-  return { ...copies, composeFile: join(ctx.worktree!.path, ctx.config!.sandbox!.compose_file) };
+/**
+ * The files `up` uses: the worktree's compose file (latest code) with the slot's override. Compose
+ * reads the project's own `.env` beside it, exactly as `docker compose up` in the worktree would;
+ * kinfra's variables come in the environment (`ctx.env`), which wins over `.env`.
+ */
+function upFiles(ctx: HookContext): SlotFiles {
+  const { override, project } = slotCopies(ctx.slot!.dir, ctx.slot!.compose_project);
+  return { override, project, composeFile: join(ctx.worktree!.path, ctx.config!.sandbox!.compose_file) };
 }
 
 async function composeLogs(ctx: HookContext): Promise<string[]> {
   const [cmd, args] = composeArgv(await ctx.compose(), upFiles(ctx), ["logs", "--no-color", "--tail", "20"]);
-  const result = await ctx.exec(cmd, args).catch(() => undefined);
+  const result = await ctx.exec(cmd, args, { env: ctx.env }).catch(() => undefined);
   return result ? tail(result.stdout + result.stderr, 30) : [];
 }
 
@@ -41,19 +46,46 @@ function ownedObjectLabels(doc: Record<string, unknown>, labels: Record<string, 
   const version = String(doc.version ?? "");
   if (/^(1|2|2\.0)$/.test(version)) return {};
   const owned = (section: unknown, extra: string[]) => {
-    const entries = Object.entries((section ?? {}) as Record<string, Record<string, unknown> | null>);
+    const entries = Object.entries((section ?? {}) as Record<string, Mapping | null>);
     const names = [...extra, ...entries.filter(([, v]) => !v?.external).map(([k]) => k)];
     return Object.fromEntries([...new Set(names)].map((n) => [n, { labels }]));
   };
-  const defaultExternal = ((doc.networks ?? {}) as Record<string, { external?: unknown } | null>).default
-    ?.external;
-  const result: Record<string, unknown> = {
+  const defaultExternal = ((doc.networks ?? {}) as Record<string, Mapping | null>).default?.external;
+  const result: Record<string, Record<string, Mapping>> = {
     networks: owned(doc.networks, defaultExternal ? [] : ["default"]),
   };
   const volumes = owned(doc.volumes, []);
   if (Object.keys(volumes).length) result.volumes = volumes;
   return result;
 }
+
+/**
+ * Names that would collide between slots, made the slot's own: every `container_name`
+ * (`<project>-slot-<n>-<service>`) and every network `name:` that is not external and not shared on
+ * purpose through `[sandbox.networks] include` (`<project>-slot-<n>_<network>`). Says what it renamed.
+ */
+function slotNames(ctx: HookContext, doc: Record<string, unknown>) {
+  const project = ctx.slot!.compose_project;
+  const include = ctx.config?.sandbox?.networks.include ?? [];
+  const services: Record<string, Mapping> = {};
+  const networks: Record<string, Mapping> = {};
+  const messages: string[] = [];
+  for (const [name, body] of Object.entries((doc.services ?? {}) as Record<string, Mapping | null>)) {
+    if (typeof body?.container_name !== "string") continue;
+    services[name] = { container_name: `${project}-${name}` };
+    messages.push(`container_name ${body.container_name} → ${project}-${name}`);
+  }
+  for (const [key, net] of Object.entries((doc.networks ?? {}) as Record<string, Mapping | null>)) {
+    const name = net?.name;
+    const own = `${project}_${key}`;
+    if (typeof name !== "string" || name === own || net?.external || include.includes(key)) continue;
+    networks[key] = { name: own };
+    messages.push(`network ${name} → ${own}`);
+  }
+  return { services, networks, messages };
+}
+
+type Mapping = Record<string, unknown>;
 
 export const dockerPlugin = definePlugin({
   name: "docker",
@@ -63,15 +95,20 @@ export const dockerPlugin = definePlugin({
     "sandbox.prepare": async (ctx) => {
       const sandbox = ctx.config?.sandbox;
       if (!sandbox || !ctx.slot || !ctx.worktree) return;
-      const { doc, info } = await readSlotCompose(ctx);
+      const { doc, services: names } = await readSlotCompose(ctx);
       const labels = {
         [HOME_LABEL]: ctx.homeId,
         [SLOT_LABEL]: `${ctx.project.name}-${ctx.slot.id}`,
         "dev.kinfra.worktree": ctx.worktree.path,
       };
-      const services: Record<string, Record<string, unknown>> = {};
-      for (const service of info.services) services[service] = { labels };
-      const fragment: Record<string, unknown> = { services, ...ownedObjectLabels(doc, labels) };
+      const renamed = slotNames(ctx, doc);
+      const services: Record<string, Mapping> = {};
+      for (const service of names) services[service] = { labels, ...renamed.services[service] };
+      const owned = ownedObjectLabels(doc, labels);
+      for (const [key, net] of Object.entries(renamed.networks)) {
+        owned.networks[key] = { ...owned.networks[key], ...net };
+      }
+      const fragment: Mapping = { services, ...owned };
       const mount = (spec: string, root: string) => {
         const m = parseMount(spec);
         if (typeof m === "string") throw new KinfraError(`Mount "${spec}": ${m}`);
@@ -87,15 +124,16 @@ export const dockerPlugin = definePlugin({
       };
       add(sandbox.mounts.code_targets, sandbox.mounts.code, ctx.worktree.path);
       add(sandbox.mounts.shared_targets, sandbox.mounts.shared, ctx.project.root);
-      return { compose: fragment };
+      return { compose: fragment, messages: renamed.messages };
     },
 
     "sandbox.start": async (ctx) => {
       if (!ctx.slot || !ctx.config?.sandbox) return;
       const [cmd, args] = composeArgv(await ctx.compose(), upFiles(ctx), ["up", "-d"]);
-      // ctx.env wins over the caller's environment: compose prefers a shell variable (say, from an
-      // earlier `eval "$(kinfra env)"`) to --env-file, which would publish another slot's ports.
-      const result = await ctx.exec(cmd, args, { signal: ctx.signal, cwd: ctx.worktree!.path, env: ctx.env });
+      // ctx.env wins over the caller's environment (say, an earlier `eval "$(kinfra env)"` of another
+      // slot) and over the project's .env, which Compose reads from the compose file's directory.
+      const cwd = join(ctx.worktree!.path, ctx.config.sandbox.compose_file, "..");
+      const result = await ctx.exec(cmd, args, { signal: ctx.signal, cwd, env: ctx.env });
       if (!result.success) {
         throw new KinfraError(`docker compose up failed (exit ${result.code}).`, {
           details: tail(result.stderr, 15),
