@@ -60,6 +60,16 @@ export function parseComposeText(text: string, path: string) {
       `${path}:${e.linePos?.[0].line}:${e.linePos?.[0].col}: YAML syntax error: ${e.message.split("\n")[0]}`,
     );
   }
+  try {
+    doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    throw usageError(
+      `${path}: its YAML aliases expand to more than ${MAX_ALIASES} nodes, which is how a "billion laughs" ` +
+        "document exhausts memory; kinfra does not read it.",
+      "Real compose files stay far below this; check the anchors (&name) and aliases (*name) in the file.",
+    );
+  }
   if (!isMap(doc.get("services")) && !doc.has("include")) {
     throw usageError(`${path} has no "services" mapping.`, "Is this a Docker Compose file?");
   }
@@ -128,10 +138,11 @@ function portsIn(doc: Doc, file: string, text: string): PortSource[] {
         const value = pair.value as Node | undefined;
         if (key === "ports") {
           const list = resolve(value);
+          const via = isAlias(value) ? ` (*${value.source})` : "";
           if (isSeq(list) && !seen.has(list)) {
             seen.add(list);
             list.items.forEach((item, i) => {
-              const entry = readEntry(resolve(item), [...path, `ports[${i}]`]);
+              const entry = readEntry(resolve(item), [...path, `ports${via}[${i}]`]);
               if (entry) found.push({ ...entry, file, line: lineOf(entry.range[0]) });
             });
           }

@@ -50,6 +50,8 @@ export interface InitPlan {
   files: { path: string; before: string; after: string; diff: string[] }[];
   ports: Record<string, PortSetting>;
   warnings: string[];
+  /** What init decided that needs no action (adopted variables). */
+  notes: string[];
   problems: string[];
 }
 
@@ -147,7 +149,7 @@ export function planInit(
   compose?: { sources: ComposeSources; analysis: PortAnalysis; model: ComposeModel },
 ): InitPlan {
   const ports: Record<string, PortSetting> = {};
-  const plan: InitPlan = { infraToml: "", files: [], ports, warnings: [], problems: [] };
+  const plan: InitPlan = { infraToml: "", files: [], ports, warnings: [], notes: [], problems: [] };
   for (const mount of answers.mounts) {
     const parsed = parseMount(mount);
     if (typeof parsed === "string") throw new TypeError(`Mount "${mount}": ${parsed}`);
@@ -165,7 +167,7 @@ export function planInit(
         portVariable(answers.prefix, choice.services[0] ?? source.where, source.container, taken);
       ports[variable] = width > 1 ? { base, width } : base;
       if (choice.adopt) {
-        plan.warnings.push(`Adopted the project's own \${${variable}} (${at(source)}) with base ${base}.`);
+        plan.notes.push(`Adopted the project's own \${${variable}} (${at(source)}) with base ${base}.`);
         return;
       }
       const host = renderHost(variable, base, width > 1 ? base + width - 1 : undefined);
@@ -230,11 +232,10 @@ function renderInfraToml(answers: InitAnswers, ports: Record<string, PortSetting
       "timeout = 60",
     );
   }
-  lines.push(
-    "",
-    "[sandbox.ports]                      # variable = base port; slot n uses base + n",
-    "                                     # a range: { base, width }; slot n uses base + n·width …",
-  );
+  lines.push("", "[sandbox.ports]                      # variable = base port; slot n uses base + n");
+  if (Object.values(ports).some((p) => typeof p !== "number")) {
+    lines.push("# a range { base, width } gives slot n VAR = base + n·width and VAR_END = VAR + width − 1");
+  }
   for (const [variable, port] of Object.entries(ports)) {
     lines.push(
       `${variable} = ${typeof port === "number" ? port : `{ base = ${port.base}, width = ${port.width} }`}`,

@@ -101,6 +101,6 @@ export function renderOverride(
     `# Slot: ${header.slot}`,
     `# Generated at: ${header.generatedAt}`,
     "",
-    Object.keys(doc).length ? stringify(doc, { lineWidth: 0 }) : "{}\n",
+    Object.keys(doc).length ? stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false }) : "{}\n",
   ].join("\n");
 }

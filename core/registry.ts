@@ -19,6 +19,8 @@ export interface SlotEntry {
   ports: Record<string, number>;
   /** Widths of the port ranges among `ports` (a range covers `ports[VAR]` … `ports[VAR_END]`). */
   widths?: Record<string, number>;
+  /** Variables published over UDP only. */
+  udp?: string[];
   claimed_at: string;
   status: SlotStatus;
   pid?: number;

@@ -191,7 +191,7 @@ export async function prepareOverride(
 /** The slot's copy of the resolved model, with a header saying what it is. */
 function renderResolved(doc: Record<string, unknown>, worktree: string): string {
   return `# Resolved by \`compose config\` from ${worktree} for this slot (kinfra); teardown uses it.\n` +
-    stringify(doc, { lineWidth: 0 });
+    stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 /** `.env.sandbox`: one `KEY=value` per line, COMPOSE_PROJECT_NAME first (seed format). */

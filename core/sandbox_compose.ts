@@ -43,17 +43,16 @@ export async function resolveSlot(
   request: SlotComposeRequest & { file: string },
 ): Promise<SlotCompose & { fixed: string[] }> {
   const env = Object.fromEntries(Object.entries(request.vars).map(([k, v]) => [k, String(v)]));
-  const [sources, model] = await Promise.all([
-    request.sources ?? scanCompose(request.dir, request.file, request.text),
-    resolveCompose(ctx.exec, await ctx.compose(), {
-      dir: join(request.dir, dirname(request.file)),
-      file: basename(request.file),
-      text: request.text,
-      env,
-      label: request.label,
-      project: request.project,
-    }),
-  ]);
+  // The scan first: it refuses a document whose aliases explode before Compose ever reads it.
+  const sources = request.sources ?? await scanCompose(request.dir, request.file, request.text);
+  const model = await resolveCompose(ctx.exec, await ctx.compose(), {
+    dir: join(request.dir, dirname(request.file)),
+    file: basename(request.file),
+    text: request.text,
+    env,
+    label: request.label,
+    project: request.project,
+  });
   const own = new Set(expandPorts(request.vars, request.widths).map((p) => p.port));
   return { sources, model, fixed: describeFixed(fixedPorts(model, own), sources) };
 }

@@ -44,6 +44,9 @@ export const slotDir = (ctx: Context, project: string, slot: number) =>
  */
 export async function claimSlot(ctx: Context, request: ClaimRequest): Promise<SlotEntry> {
   const skipped: string[] = [];
+  const udpOnly = Object.entries(request.protocols ?? {}).filter(([, p]) => !p.includes("tcp")).map(([k]) =>
+    k
+  );
   const entry = await updateRegistry(ctx.home, async (registry) => {
     // One worktree has at most one slot, whatever the timing (three concurrent `up`s).
     const held = Object.values(registry.slots).find((s) => s.worktree_path === request.worktreePath);
@@ -63,6 +66,7 @@ export async function claimSlot(ctx: Context, request: ClaimRequest): Promise<Sl
       compose_file_copy: join(dir, "docker-compose.yml"),
       ports,
       ...(rangeWidths(request.bases) && { widths: rangeWidths(request.bases) }),
+      ...(udpOnly.length && { udp: udpOnly }),
       claimed_at: ctx.now().toISOString(),
       status: "claiming",
       pid: Deno.pid,

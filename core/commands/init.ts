@@ -81,6 +81,7 @@ export async function init(ctx: Context, options: InitOptions): Promise<CommandO
   const config = parseInfraConfig(plan.infraToml, configPath, global.slots.max);
 
   for (const w of [...plan.warnings, ...plan.problems]) ctx.log.warn(w);
+  for (const note of plan.notes) ctx.log.info(note);
   warnCloseBases(ctx, plan.ports, global.slots.max);
   for (const file of plan.files) {
     ctx.log.info(`Changes to ${file.path}:\n${file.diff.map((l) => "  " + l).join("\n")}`);

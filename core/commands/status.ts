@@ -17,7 +17,11 @@ export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig): string[
     `  slot ${slot.slot_id} · compose project ${composeProject(slot.project, slot.slot_id)} · ${slot.status}`,
   ];
   for (const [name, port] of Object.entries(slot.ports)) {
-    lines.push(`  ${name}=${port}  http://127.0.0.1:${port}/`);
+    const width = slot.widths?.[name];
+    if (slot.widths?.[name.replace(/_END$/, "")] && name.endsWith("_END")) continue;
+    if (width) lines.push(`  ${name}=${port}…${port + width - 1}`);
+    else if (slot.udp?.includes(name)) lines.push(`  ${name}=${port}/udp`);
+    else lines.push(`  ${name}=${port}  http://127.0.0.1:${port}/`);
   }
   if (sandbox?.health) {
     lines.push(`  health http://127.0.0.1:${slot.ports[sandbox.health.port_var]}${sandbox.health.endpoint}`);
