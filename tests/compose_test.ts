@@ -265,6 +265,18 @@ dockerTest("impl --dry-run prints the override and the exact compose command", a
   assert.match(run.stdout, /backend: null/, "services keep the networks they got through <<");
   assert.equal(await pathExists(join(sb.dir, `${project}-impl-a-m1`)), false);
 
+  // Listed in [sandbox.networks] include, the fixed-name network is shared on purpose: not renamed.
+  const toml = join(repo, ".devops-ai/infra.toml");
+  await Deno.writeTextFile(
+    toml,
+    (await Deno.readTextFile(toml)) + '\n[sandbox.networks]\ninclude = ["backend"]\n',
+  );
+  await git(repo, "commit", "-qam", "share backend");
+  const shared = await sb.kinfra(["impl", "a/m1", "--dry-run"], { cwd: repo });
+  assert.equal(shared.code, 0, shared.stderr);
+  assert.doesNotMatch(shared.stdout, /_backend/);
+  assert.match(shared.stdout, new RegExp(`container_name: ${project}-slot-1-worker`));
+
   // A project that publishes nothing fixed says so instead of an empty claim line.
   const quiet = await fixtureRepo(sb, stem, "hostnet", {
     "docker-compose.yml":
@@ -275,6 +287,21 @@ dockerTest("impl --dry-run prints the override and the exact compose command", a
   assert.equal(plan.code, 0, plan.stderr);
   assert.match(plan.stdout, /claim slot 1 \(no port variables: every published port is one Docker picks\)/);
 });
+
+dockerTest(
+  "a port variable with no default anywhere is refused at init, saying where to add one",
+  async (sb, stem) => {
+    const repo = await fixtureRepo(sb, stem, "hostnet", {
+      "docker-compose.yml":
+        'services:\n  web:\n    image: kinfra-test/busybox\n    ports:\n      - "${HTTP_PORT}:8000"\n',
+    });
+    const run = await sb.kinfra(["init", "--yes"], { cwd: repo });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /\$\{HTTP_PORT\} \(docker-compose\.yml:5\) has no default/);
+    assert.match(run.stderr, /set HTTP_PORT in the \.env beside the compose file/);
+    assert.equal(await pathExists(join(repo, ".devops-ai")), false);
+  },
+);
 
 dockerTest(
   "many aliases parse; a billion-laughs document is refused before Compose reads it",

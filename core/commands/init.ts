@@ -16,7 +16,7 @@ import { parseInfraConfig } from "../config/load.ts";
 import { parseMount } from "../config/mounts.ts";
 import { PROJECT_NAME } from "../config/schema.ts";
 import type { Context } from "../context.ts";
-import { blockedError, environmentError, usageError } from "../errors.ts";
+import { blockedError, environmentError, KinfraError, usageError } from "../errors.ts";
 import { analyzePorts, type InitAnswers, planInit } from "../init_plan.ts";
 import type { CommandOutput } from "../output.ts";
 import { exists } from "../paths.ts";
@@ -142,6 +142,17 @@ async function readProject(ctx: Context, root: string, composeFile: string) {
     dir: join(root, dirname(composeFile)),
     file: basename(composeFile),
     unset,
+  }).catch((e) => {
+    const bare = sources.ports.find((p) =>
+      typeof p.host === "object" && !("port" in p.host.start) && !p.host.start.fallback
+    );
+    if (!(e instanceof KinfraError) || !bare) throw e;
+    const name = (bare.host as { start: { variable: string } }).start.variable;
+    throw usageError(
+      e.message,
+      `\${${name}} (${bare.file}:${bare.line}) has no default: write "\${${name}:-<port>}" there, or set ${name} in the .env beside the compose file.`,
+      e.details,
+    );
   });
   return { sources, model, analysis: analyzePorts(sources, model) };
 }

@@ -143,8 +143,11 @@ function knownKeys(schema: z.ZodType, path: string[]): string[] {
   // deno-lint-ignore no-explicit-any
   let def: any = schema._zod.def;
   const unwrap = () => {
-    while (["optional", "default", "prefault", "nullable", "pipe"].includes(def.type)) {
-      def = (def.innerType ?? def.in)._zod.def;
+    while (["optional", "default", "prefault", "nullable", "pipe", "union"].includes(def.type)) {
+      // deno-lint-ignore no-explicit-any
+      def = def.type === "union"
+        ? (def.options.find((o: any) => o._zod.def.type === "object") ?? def.options[0])._zod.def
+        : (def.innerType ?? def.in)._zod.def;
     }
   };
   for (const key of path) {
