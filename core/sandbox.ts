@@ -94,11 +94,11 @@ export async function startSandbox(
       sources,
     });
     input.model = model.doc;
-    collect(await hooks.setup("slot.claimed", input, rollback));
     await Deno.mkdir(slot.slot_dir, { recursive: true });
     // The resolved model: self-contained (no .env, extends or include needed), so teardown works
     // from it alone, and plugins reading it see every service as Compose does.
     await writeFileAtomic(slot.compose_file_copy, renderResolved(model.doc, entry.path));
+    collect(await hooks.setup("slot.claimed", input, rollback));
 
     checkpoint();
     const override = await prepareOverride(hooks, input, rollback, collect);
