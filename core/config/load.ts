@@ -144,9 +144,8 @@ function knownKeys(schema: z.ZodType, path: string[]): string[] {
   let def: any = schema._zod.def;
   const unwrap = () => {
     while (["optional", "default", "prefault", "nullable", "pipe", "union"].includes(def.type)) {
-      // deno-lint-ignore no-explicit-any
       def = def.type === "union"
-        ? (def.options.find((o: any) => o._zod.def.type === "object") ?? def.options[0])._zod.def
+        ? (def.options.find((o: z.ZodType) => o._zod.def.type === "object") ?? def.options[0])._zod.def
         : (def.innerType ?? def.in)._zod.def;
     }
   };
