@@ -45,6 +45,14 @@ export interface ComposeSources {
   outside: string[];
 }
 
+/** The variables an entry's host part is written with (`${P:-9090}-${P_END:-9091}` → P, P_END). */
+export function hostVariables(source: PortSource): string[] {
+  if (typeof source.host !== "object") return [];
+  return [source.host.start, source.host.end].flatMap((end) =>
+    end && "variable" in end ? [end.variable] : []
+  );
+}
+
 /** Finds the compose file in `dir` by Compose's own file names. */
 export async function findComposeFile(dir: string): Promise<string | undefined> {
   for (const name of COMPOSE_NAMES) if (await exists(join(dir, name))) return name;

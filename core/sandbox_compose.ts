@@ -5,7 +5,7 @@
  * where it is written, because every sandbox would publish it.
  */
 import { basename, dirname, join } from "node:path";
-import { type ComposeSources, scanCompose } from "./compose_file.ts";
+import { type ComposeSources, hostVariables, scanCompose } from "./compose_file.ts";
 import { type ComposeModel, describeFixed, fixedPorts, resolveCompose } from "./compose_model.ts";
 import type { Context } from "./context.ts";
 import { usageError } from "./errors.ts";
@@ -121,11 +121,8 @@ function checkServices(project: Project, model: ComposeModel, file: string): voi
 export function portProtocols(sources: ComposeSources): Record<string, Protocol[]> {
   const protocols: Record<string, Protocol[]> = {};
   for (const source of sources.ports) {
-    if (typeof source.host !== "object") continue;
-    for (const end of [source.host.start, source.host.end]) {
-      if (!end || !("variable" in end)) continue;
-      const name = end.variable.replace(/_END$/, "");
-      const list = protocols[name] ??= [];
+    for (const variable of hostVariables(source)) {
+      const list = protocols[variable.replace(/_END$/, "")] ??= [];
       const protocol = source.protocol === "udp" ? "udp" : "tcp";
       if (!list.includes(protocol)) list.push(protocol);
     }

@@ -7,7 +7,7 @@ import { basename, dirname, join } from "node:path";
 import { warnCloseBases } from "../slots.ts";
 import { writeFileAtomic } from "../atomic.ts";
 import { dockerEngineVersion } from "../compose.ts";
-import { findComposeFile, scanCompose } from "../compose_file.ts";
+import { findComposeFile, hostVariables, scanCompose } from "../compose_file.ts";
 import { resolveCompose } from "../compose_model.ts";
 import { resolveSlot } from "../sandbox_compose.ts";
 import type { SandboxConfig } from "../config/schema.ts";
@@ -133,11 +133,7 @@ async function readProject(ctx: Context, root: string, composeFile: string) {
   await requireDocker(ctx);
   // The project's own port variables must resolve to their defaults (file or .env), not to a value
   // some earlier `eval "$(kinfra env)"` left in this shell.
-  const unset = sources.ports.flatMap((p) =>
-    typeof p.host === "object"
-      ? [p.host.start, p.host.end].flatMap((e) => e && "variable" in e ? [e.variable] : [])
-      : []
-  );
+  const unset = sources.ports.flatMap(hostVariables);
   const model = await resolveCompose(ctx.exec, await ctx.compose(), {
     dir: join(root, dirname(composeFile)),
     file: basename(composeFile),
