@@ -2,10 +2,10 @@
  * kinfra's entry point: run the CLI, and turn any error into its message and exit code.
  * Ctrl-C aborts the running command (which rolls back) and exits 130; a second Ctrl-C exits at once.
  */
-import { runCli } from "./core/cli.ts";
-import { Exit, KinfraError } from "./core/errors.ts";
-import { colorEnabled, makeStyle } from "./core/output.ts";
-import { interrupted, reportError } from "./core/report.ts";
+import { runCli } from "./core/cli/cli.ts";
+import { Exit, interrupted, KinfraError } from "./core/errors.ts";
+import { colorEnabled, makeStyle } from "./core/io/output.ts";
+import { reportError } from "./core/cli/report.ts";
 
 const controller = new AbortController();
 Deno.addSignalListener("SIGINT", () => controller.signal.aborted ? Deno.exit(130) : controller.abort());

@@ -2,18 +2,18 @@
  * The context every command runs with. Side effects come in through it (subprocesses, logger,
  * state paths, clock, abort signal), so commands can be driven from tests without global state.
  */
-import type { GlobalConfig } from "./config/schema.ts";
+import type { GlobalConfig } from "./project/config/schema.ts";
 import { join } from "node:path";
-import { type ComposeTool, detectCompose } from "./compose.ts";
-import { type Exec, exec as realExec } from "./exec.ts";
-import { Git } from "./git.ts";
-import { Hooks } from "./hooks.ts";
-import { withLock } from "./lock.ts";
-import { type Logger, makeLogger, makeStyle, type Style } from "./output.ts";
-import { exists, homeId, type HomePaths, homePaths } from "./paths.ts";
-import type { Plugin } from "./plugin_api.ts";
-import { findProject, type Project } from "./project.ts";
-import { GLOBAL_DEFAULTS } from "./config/defaults.ts";
+import { type ComposeTool, detectCompose } from "./sandbox/compose.ts";
+import { type Exec, exec as realExec } from "./io/exec.ts";
+import { Git } from "./project/git.ts";
+import { Hooks } from "./hooks/dispatch.ts";
+import { withLock } from "./io/lock.ts";
+import { type Logger, makeLogger, makeStyle, type Style } from "./io/output.ts";
+import { exists, homeId, type HomePaths, homePaths } from "./io/paths.ts";
+import type { Plugin } from "./hooks/plugin_api.ts";
+import { findProject, type Project } from "./project/project.ts";
+import { GLOBAL_DEFAULTS } from "./project/config/defaults.ts";
 
 export interface Context {
   cwd: string;
@@ -45,7 +45,7 @@ async function loadGlobalConfig(home: HomePaths): Promise<GlobalConfig> {
   if (!await exists(home.config)) {
     return structuredClone(GLOBAL_DEFAULTS);
   }
-  return (await import("./config/load.ts")).loadGlobalConfig(home);
+  return (await import("./project/config/load.ts")).loadGlobalConfig(home);
 }
 
 export interface ContextOptions {
@@ -118,7 +118,7 @@ export function makeContext(options: ContextOptions = {}): Context {
     },
     builtins: options.builtins ?? (() => Promise.resolve([])),
     hooks: async (project) =>
-      new Hooks(await (await import("./plugins/load.ts")).activePlugins(ctx, project, await ctx.builtins()), {
+      new Hooks(await (await import("./hooks/load.ts")).activePlugins(ctx, project, await ctx.builtins()), {
         log: ctx.log,
         exec: run,
         signal: ctx.signal,

@@ -62,3 +62,6 @@ export function environmentError(message: string, hint?: string): KinfraError {
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The error a command ends with when Ctrl-C stopped it (exit 130). */
+export const interrupted = () => new KinfraError("Interrupted.", { code: Exit.interrupted });

@@ -1,8 +1,8 @@
 /**
- * The built-in plugins. Each one is a `Plugin` built with the public API in core/plugin_api.ts,
+ * The built-in plugins. Each one is a `Plugin` built with the public API in core/hooks/plugin_api.ts,
  * exactly as a third-party plugin would be.
  */
-import type { Plugin } from "../core/plugin_api.ts";
+import type { Plugin } from "../core/hooks/plugin_api.ts";
 import { agentDeckPlugin } from "./agent-deck/mod.ts";
 import { dockerPlugin } from "./docker/mod.ts";
 import { networksPlugin } from "./networks/mod.ts";

@@ -1,11 +1,11 @@
 /** The dispatcher: order, rollback on setup failure, teardown that goes on, vetoes. */
 import assert from "node:assert/strict";
-import { GLOBAL_DEFAULTS } from "../core/config/defaults.ts";
-import { Hooks } from "../core/hooks.ts";
-import { exec } from "../core/exec.ts";
-import { silentLogger } from "../core/output.ts";
-import { definePlugin, type EventName, type HookInput, type Plugin } from "../core/plugin_api.ts";
-import { Rollback } from "../core/rollback.ts";
+import { GLOBAL_DEFAULTS } from "../core/project/config/defaults.ts";
+import { Hooks } from "../core/hooks/dispatch.ts";
+import { exec } from "../core/io/exec.ts";
+import { silentLogger } from "../core/io/output.ts";
+import { definePlugin, type EventName, type HookInput, type Plugin } from "../core/hooks/plugin_api.ts";
+import { Rollback } from "../core/sandbox/rollback.ts";
 
 const input = (): HookInput => ({
   project: { name: "p", prefix: "p", root: "/p" },

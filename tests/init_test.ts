@@ -1,7 +1,7 @@
 /** `kinfra init`: scripted with --yes, comment-preserving compose edits, refusing to overwrite. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseInfraConfig } from "../core/config/load.ts";
+import { parseInfraConfig } from "../core/project/config/load.ts";
 import { assertDocker, inCI, makeSandbox, needsDocker, withSandbox } from "./helpers.ts";
 
 const COMPOSE = `# Shop stack: this comment must survive

@@ -1,8 +1,8 @@
 /** The registry: locked read-modify-write across processes, atomic writes, and corruption handling. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { homePaths } from "../core/paths.ts";
-import { readRegistry, updateRegistry } from "../core/registry.ts";
+import { homePaths } from "../core/io/paths.ts";
+import { readRegistry, updateRegistry } from "../core/slots/registry.ts";
 import { runCommand, withSandbox } from "./helpers.ts";
 
 const WRITER = new URL("./fixtures/registry_writer.ts", import.meta.url).pathname;

@@ -3,20 +3,20 @@
  * plugins add through the `doctor` event. Exits 4 when an essential check fails.
  */
 import type { Context } from "../context.ts";
-import { dockerEngineVersion, probeCompose } from "../compose.ts";
+import { dockerEngineVersion, probeCompose } from "../sandbox/compose.ts";
 import { Exit, messageOf } from "../errors.ts";
-import type { CommandOutput } from "../output.ts";
-import { exists } from "../paths.ts";
-import type { Check } from "../plugin_api.ts";
-import { readRegistry } from "../registry.ts";
-import { dockerProjects } from "../containers.ts";
-import { composeProject } from "../slots.ts";
-import { findStale } from "../stale.ts";
-import { projectInput } from "../worktrees.ts";
-import type { Project } from "../project.ts";
-import { BUILTIN_NAMES, discoverPlugins } from "../plugins/discover.ts";
-import { enabledNames } from "../plugins/load.ts";
-import { trustState } from "../plugins/trust.ts";
+import type { CommandOutput } from "../io/output.ts";
+import { exists } from "../io/paths.ts";
+import type { Check } from "../hooks/plugin_api.ts";
+import { readRegistry } from "../slots/registry.ts";
+import { dockerProjects } from "../sandbox/containers.ts";
+import { composeProject } from "../slots/slots.ts";
+import { findStale } from "../slots/stale.ts";
+import { projectInput } from "../project/worktrees.ts";
+import type { Project } from "../project/project.ts";
+import { BUILTIN_NAMES, discoverPlugins } from "../hooks/discover.ts";
+import { enabledNames } from "../hooks/load.ts";
+import { trustState } from "../hooks/trust.ts";
 
 export async function doctor(ctx: Context): Promise<CommandOutput> {
   const checks: Check[] = [await gitCheck(ctx), ...await dockerChecks(ctx), await registryCheck(ctx)];

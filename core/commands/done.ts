@@ -9,16 +9,16 @@
  */
 import { basename, join } from "node:path";
 import type { Context } from "../context.ts";
-import { isUneditedCopy } from "../copy_files.ts";
+import { isUneditedCopy } from "../project/copy_files.ts";
 import { blockedError, Exit, KinfraError } from "../errors.ts";
-import { findWorktree } from "../find_worktree.ts";
-import { type Failure, messagesOf } from "../hooks.ts";
-import type { CommandOutput } from "../output.ts";
-import { exists } from "../paths.ts";
-import type { Project } from "../project.ts";
-import { updateRegistry, type WorktreeEntry } from "../registry.ts";
-import { stopSandbox } from "../sandbox.ts";
-import { slotOf } from "../slots.ts";
+import { findWorktree } from "../project/find_worktree.ts";
+import { type Failure, messagesOf } from "../hooks/dispatch.ts";
+import type { CommandOutput } from "../io/output.ts";
+import { exists } from "../io/paths.ts";
+import type { Project } from "../project/project.ts";
+import { updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
+import { stopSandbox } from "../sandbox/sandbox.ts";
+import { slotOf } from "../slots/slots.ts";
 import {
   assertNotMainWorktree,
   dirtyFiles,
@@ -26,7 +26,7 @@ import {
   forceRemoveWorktree,
   hookInput,
   ownerBusy,
-} from "../worktrees.ts";
+} from "../project/worktrees.ts";
 
 export interface DoneOptions {
   name?: string;

@@ -7,14 +7,14 @@
  */
 import { basename, join } from "node:path";
 import type { Context } from "../context.ts";
-import { dockerProjects, removeByLabel } from "../containers.ts";
+import { dockerProjects, removeByLabel } from "../sandbox/containers.ts";
 import { messageOf } from "../errors.ts";
-import type { CommandOutput } from "../output.ts";
-import { exists } from "../paths.ts";
-import { readRegistry, type Registry, updateRegistry } from "../registry.ts";
-import { composeProject } from "../slots.ts";
-import { cleanStale } from "../stale.ts";
-import { finishInterrupted, ownerBusy } from "../worktrees.ts";
+import type { CommandOutput } from "../io/output.ts";
+import { exists } from "../io/paths.ts";
+import { readRegistry, type Registry, updateRegistry } from "../slots/registry.ts";
+import { composeProject } from "../slots/slots.ts";
+import { cleanStale } from "../slots/stale.ts";
+import { finishInterrupted, ownerBusy } from "../project/worktrees.ts";
 
 const SLOT_DIR = /^(.+)-([0-9]+)$/;
 

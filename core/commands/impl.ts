@@ -5,18 +5,18 @@
  */
 import { join, relative } from "node:path";
 import type { Context } from "../context.ts";
-import { messagesOf } from "../hooks.ts";
+import { messagesOf } from "../hooks/dispatch.ts";
 import { usageError } from "../errors.ts";
-import type { Project } from "../project.ts";
-import { parseImplTarget } from "../names.ts";
-import type { CommandOutput } from "../output.ts";
-import { readRegistry } from "../registry.ts";
-import { Rollback } from "../rollback.ts";
-import { renderOverride } from "../override.ts";
-import { rangeWidths, slotPorts } from "../ports.ts";
-import { prepareOverride, type SandboxResult, startSandbox } from "../sandbox.ts";
-import { portProtocols, type SlotCompose, slotCompose } from "../sandbox_compose.ts";
-import { composeProject, firstUsableSlot } from "../slots.ts";
+import type { Project } from "../project/project.ts";
+import { parseImplTarget } from "../project/names.ts";
+import type { CommandOutput } from "../io/output.ts";
+import { readRegistry } from "../slots/registry.ts";
+import { Rollback } from "../sandbox/rollback.ts";
+import { renderOverride } from "../sandbox/override.ts";
+import { rangeWidths, slotPorts } from "../slots/ports.ts";
+import { prepareOverride, type SandboxResult, startSandbox } from "../sandbox/sandbox.ts";
+import { portProtocols, type SlotCompose, slotCompose } from "../sandbox/slot_compose.ts";
+import { composeProject, firstUsableSlot } from "../slots/slots.ts";
 import {
   createWorktree,
   discardWorktree,
@@ -24,7 +24,7 @@ import {
   resolveBase,
   saveState,
   worktreeLayout,
-} from "../worktrees.ts";
+} from "../project/worktrees.ts";
 import { renderSandbox } from "./status.ts";
 
 export interface ImplOptions {

@@ -1,8 +1,8 @@
 /** `kinfra observability up|down|status`: the shared Jaeger + Prometheus + Grafana stack. */
-import { listContainers } from "../containers.ts";
+import { listContainers } from "../sandbox/containers.ts";
 import type { Context } from "../context.ts";
-import { endpoints, networkUsers, stackDown, stackNames, stackUp } from "../observability.ts";
-import type { CommandOutput } from "../output.ts";
+import { endpoints, networkUsers, stackDown, stackNames, stackUp } from "../sandbox/observability.ts";
+import type { CommandOutput } from "../io/output.ts";
 
 export async function up(ctx: Context): Promise<CommandOutput> {
   ctx.log.step("Starting the shared observability stack");

@@ -3,16 +3,16 @@
  * skeletons plugin authors start from.
  */
 import { join } from "node:path";
-import { PLUGIN_NAME } from "../config/schema.ts";
+import { PLUGIN_NAME } from "../project/config/schema.ts";
 import type { Context } from "../context.ts";
 import { blockedError, usageError } from "../errors.ts";
-import { type CommandOutput, table } from "../output.ts";
-import { exists } from "../paths.ts";
-import type { Plugin } from "../plugin_api.ts";
-import type { Project } from "../project.ts";
-import { BUILTIN_NAMES, discoverPlugins, type FoundPlugin } from "../plugins/discover.ts";
-import { enabledNames } from "../plugins/load.ts";
-import { setTrust, trustState } from "../plugins/trust.ts";
+import { type CommandOutput, table } from "../io/output.ts";
+import { exists } from "../io/paths.ts";
+import type { Plugin } from "../hooks/plugin_api.ts";
+import type { Project } from "../project/project.ts";
+import { BUILTIN_NAMES, discoverPlugins, type FoundPlugin } from "../hooks/discover.ts";
+import { enabledNames } from "../hooks/load.ts";
+import { setTrust, trustState } from "../hooks/trust.ts";
 import shHook from "../../templates/plugin/sh/hook.tmpl" with { type: "text" };
 import shManifest from "../../templates/plugin/sh/plugin.toml.tmpl" with { type: "text" };
 import tsHook from "../../templates/plugin/ts/hook.ts.tmpl" with { type: "text" };

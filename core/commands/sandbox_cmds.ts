@@ -4,15 +4,15 @@
  */
 import type { Context } from "../context.ts";
 import { usageError } from "../errors.ts";
-import { ENV_KEY } from "../hooks.ts";
-import type { CommandOutput } from "../output.ts";
-import { startSandbox, stopSandbox } from "../sandbox.ts";
-import { listContainers } from "../containers.ts";
-import type { Project } from "../project.ts";
-import type { SlotEntry, WorktreeEntry } from "../registry.ts";
-import { AlreadyClaimed, composeProject, slotOf } from "../slots.ts";
-import { findWorktree } from "../find_worktree.ts";
-import { hookInput } from "../worktrees.ts";
+import { ENV_KEY } from "../hooks/dispatch.ts";
+import type { CommandOutput } from "../io/output.ts";
+import { startSandbox, stopSandbox } from "../sandbox/sandbox.ts";
+import { listContainers } from "../sandbox/containers.ts";
+import type { Project } from "../project/project.ts";
+import type { SlotEntry, WorktreeEntry } from "../slots/registry.ts";
+import { AlreadyClaimed, composeProject, slotOf } from "../slots/slots.ts";
+import { findWorktree } from "../project/find_worktree.ts";
+import { hookInput } from "../project/worktrees.ts";
 import { renderSandbox } from "./status.ts";
 
 async function target(ctx: Context, name?: string) {

@@ -5,10 +5,10 @@
  */
 import { join } from "node:path";
 import skill from "../../templates/skill/kworktree/SKILL.md" with { type: "text" };
-import { writeFileAtomic } from "../atomic.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 import type { Context } from "../context.ts";
 import { blockedError, usageError } from "../errors.ts";
-import type { CommandOutput } from "../output.ts";
+import type { CommandOutput } from "../io/output.ts";
 
 export interface SkillOptions {
   user?: boolean;

@@ -1,10 +1,10 @@
 /** `kinfra spec <feature>`: a spec worktree on `spec/<feature>`, with `worktree.created` and `worktree.ready`. */
 import type { Context } from "../context.ts";
-import { messagesOf } from "../hooks.ts";
-import { validateName } from "../names.ts";
-import type { CommandOutput } from "../output.ts";
-import { Rollback } from "../rollback.ts";
-import { createWorktree, discardWorktree, hookInput, resolveBase, saveState } from "../worktrees.ts";
+import { messagesOf } from "../hooks/dispatch.ts";
+import { validateName } from "../project/names.ts";
+import type { CommandOutput } from "../io/output.ts";
+import { Rollback } from "../sandbox/rollback.ts";
+import { createWorktree, discardWorktree, hookInput, resolveBase, saveState } from "../project/worktrees.ts";
 
 export interface SpecOptions {
   feature: string;

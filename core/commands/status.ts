@@ -2,14 +2,14 @@
  * `kinfra status [name]`: the sandbox of a worktree — slot, ports, compose project, containers,
  * health, and what plugins add through the `status` event. Repairs stale slots first.
  */
-import type { SandboxConfig } from "../config/schema.ts";
+import type { SandboxConfig } from "../project/config/schema.ts";
 import type { Context } from "../context.ts";
-import type { CommandOutput } from "../output.ts";
-import type { SlotEntry } from "../registry.ts";
-import { composeProject, slotOf } from "../slots.ts";
-import { cleanStale } from "../stale.ts";
-import { findWorktree } from "../find_worktree.ts";
-import { hookInput } from "../worktrees.ts";
+import type { CommandOutput } from "../io/output.ts";
+import type { SlotEntry } from "../slots/registry.ts";
+import { composeProject, slotOf } from "../slots/slots.ts";
+import { cleanStale } from "../slots/stale.ts";
+import { findWorktree } from "../project/find_worktree.ts";
+import { hookInput } from "../project/worktrees.ts";
 
 /** Text lines describing a slot: ports and URLs. */
 export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig): string[] {

@@ -1,10 +1,10 @@
 /** `kinfra worktrees`: every kinfra worktree of every project, from the registry (GAP-10). */
 import { basename } from "node:path";
 import type { Context } from "../context.ts";
-import { type CommandOutput, table } from "../output.ts";
-import { exists } from "../paths.ts";
-import { readRegistry } from "../registry.ts";
-import { cleanStale } from "../stale.ts";
+import { type CommandOutput, table } from "../io/output.ts";
+import { exists } from "../io/paths.ts";
+import { readRegistry } from "../slots/registry.ts";
+import { cleanStale } from "../slots/stale.ts";
 
 export interface WorktreeRow {
   kind: "spec" | "impl";

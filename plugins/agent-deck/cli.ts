@@ -3,7 +3,7 @@
  * stop|remove`. Never `agent-deck remove`, which deletes worktrees itself. Exit code 2 means the
  * session id is unknown.
  */
-import type { Exec, ExecResult } from "../../core/plugin_api.ts";
+import type { Exec, ExecResult } from "../../core/hooks/plugin_api.ts";
 
 export const UNKNOWN_SESSION = 2;
 

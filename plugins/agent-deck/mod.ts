@@ -6,7 +6,7 @@
  * removal (GAP-21) unless `--force`; then `session stop` and `session remove`. Without agent-deck,
  * or when it fails, one warning — the worktree and sandbox are never affected.
  */
-import { definePlugin, type HookContext, onPath } from "../../core/plugin_api.ts";
+import { definePlugin, type HookContext, onPath } from "../../core/hooks/plugin_api.ts";
 import { AgentDeck } from "./cli.ts";
 import { findMilestoneFile, renderMessage } from "./message.ts";
 

@@ -18,7 +18,7 @@ import {
   type SlotFiles,
   stopSlotContainers,
   tail,
-} from "../../core/plugin_api.ts";
+} from "../../core/hooks/plugin_api.ts";
 import { probe, waitHealthy } from "./health.ts";
 
 /**

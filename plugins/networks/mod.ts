@@ -5,7 +5,7 @@
  * membership out explicitly, and `[sandbox.networks] include` adds networks to join: ones the base
  * file defines stay as they are; others are declared external and joined by the code targets.
  */
-import { definePlugin, readSlotCompose } from "../../core/plugin_api.ts";
+import { definePlugin, readSlotCompose } from "../../core/hooks/plugin_api.ts";
 
 type Mapping = Record<string, unknown>;
 

@@ -4,7 +4,7 @@
  * by `service.namespace=<project>-slot-<n>`. A resource-attribute value the base compose file
  * already sets is extended, never replaced. `status` links to Jaeger filtered to the namespace.
  */
-import { definePlugin, observabilityNames, readSlotCompose } from "../../core/plugin_api.ts";
+import { definePlugin, observabilityNames, readSlotCompose } from "../../core/hooks/plugin_api.ts";
 
 type Mapping = Record<string, unknown>;
 

@@ -1,0 +1,99 @@
+/**
+ * Shell completion scripts generated from the command table itself, so they never drift from the
+ * real commands and flags.
+ */
+import { type CommandSpec, type OptionSpec, parseFlags } from "./args.ts";
+import type { CommandOutput } from "../io/output.ts";
+
+interface Node {
+  path: string[];
+  words: { word: string; description: string }[];
+}
+
+function walk(command: CommandSpec, globals: OptionSpec[], path: string[] = []): Node[] {
+  const words = [
+    ...(command.subcommands ?? []).map((c) => ({ word: c.name, description: c.description })),
+    ...(command.args ?? []).flatMap((a) =>
+      (a.choices ?? []).map((c) => ({ word: c, description: a.description }))
+    ),
+    ...[...command.options ?? [], ...globals].map((o) => ({
+      word: `--${parseFlags(o.flags).long}`,
+      description: o.description,
+    })),
+  ];
+  return [
+    { path, words },
+    ...(command.subcommands ?? []).flatMap((c) => walk(c, globals, [...path, c.name])),
+  ];
+}
+
+const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+
+function bash(nodes: Node[]): string {
+  const cases = nodes.map((n) =>
+    `    ${quote(n.path.join(" "))}) words=${quote(n.words.map((w) => w.word).join(" "))} ;;`
+  );
+  return `# kinfra bash completion: eval "$(kinfra completions bash)"
+_kinfra() {
+  local cur=\${COMP_WORDS[COMP_CWORD]} path="" w words
+  for w in "\${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
+    case "$w" in -*) ;; *) [ -n "$path" ] && path="$path $w" || path="$w" ;; esac
+  done
+  case "$path" in
+${cases.join("\n")}
+    *) words="" ;;
+  esac
+  COMPREPLY=( $(compgen -W "$words" -- "$cur") )
+}
+complete -o default -F _kinfra kinfra
+`;
+}
+
+function zsh(nodes: Node[]): string {
+  const cases = nodes.map((n) => {
+    const items = n.words.map((w) => quote(`${w.word.replaceAll(":", "\\:")}:${w.description}`));
+    return `    ${quote(n.path.join(" "))}) items=(${items.join(" ")}) ;;`;
+  });
+  return `#compdef kinfra
+# kinfra zsh completion: kinfra completions zsh > "\${fpath[1]}/_kinfra"
+_kinfra() {
+  local path_="" w
+  local -a items
+  for w in \${words[2,CURRENT-1]}; do
+    [[ $w == -* ]] || path_="\${path_:+$path_ }$w"
+  done
+  case "$path_" in
+${cases.join("\n")}
+    *) items=() ;;
+  esac
+  _describe 'kinfra' items
+}
+compdef _kinfra kinfra
+`;
+}
+
+function fish(nodes: Node[]): string {
+  const lines = [
+    "# kinfra fish completion: kinfra completions fish > ~/.config/fish/completions/kinfra.fish",
+  ];
+  for (const n of nodes) {
+    const cond = n.path.length === 0
+      ? "__fish_use_subcommand"
+      : `__fish_seen_subcommand_from ${n.path.at(-1)}`;
+    for (const w of n.words) {
+      const what = w.word.startsWith("--") ? `-l ${w.word.slice(2)}` : `-f -a ${w.word}`;
+      lines.push(`complete -c kinfra -n ${quote(cond)} ${what} -d ${quote(w.description)}`);
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** The completion script for `shell`. */
+export function completions(
+  program: CommandSpec,
+  globals: OptionSpec[],
+  shell: "bash" | "zsh" | "fish",
+): Promise<CommandOutput> {
+  const script = { bash, zsh, fish }[shell](walk(program, globals));
+  return Promise.resolve({ data: { shell, script }, text: script });
+}

@@ -1,0 +1,218 @@
+/**
+ * `kinfra init`: writes `.devops-ai/infra.toml` and parameterizes the compose file's published ports
+ * in place. Interactive on a terminal; scriptable with flags and `--yes`. Shows every change before
+ * writing it and never replaces an existing infra.toml without confirmation or `--force` (GAP-16).
+ */
+import { basename, dirname, join } from "node:path";
+import { warnCloseBases } from "../../slots/slots.ts";
+import { writeFileAtomic } from "../../io/atomic.ts";
+import { dockerEngineVersion } from "../../sandbox/compose.ts";
+import { findComposeFile, hostVariables, scanCompose } from "../../sandbox/compose_file.ts";
+import { resolveCompose } from "../../sandbox/compose_model.ts";
+import { resolveSlot } from "../../sandbox/slot_compose.ts";
+import type { SandboxConfig } from "../../project/config/schema.ts";
+import { rangeWidths, slotPorts } from "../../slots/ports.ts";
+import { parseInfraConfig } from "../../project/config/load.ts";
+import { parseMount } from "../../project/config/mounts.ts";
+import { PROJECT_NAME } from "../../project/config/schema.ts";
+import type { Context } from "../../context.ts";
+import { blockedError, environmentError, KinfraError, usageError } from "../../errors.ts";
+import { analyzePorts, type InitAnswers, planInit } from "./plan.ts";
+import type { CommandOutput } from "../../io/output.ts";
+import { exists } from "../../io/paths.ts";
+import { CONFIG_DIR, CONFIG_FILE } from "../../project/project.ts";
+
+export interface InitOptions {
+  yes?: boolean;
+  force?: boolean;
+  name?: string;
+  prefix?: string;
+  composeFile?: string;
+  /** false with `--no-sandbox`. */
+  sandbox?: boolean;
+  healthEndpoint?: string;
+  healthPortVar?: string;
+  codeTarget?: string[];
+  mount?: string[];
+}
+
+export async function init(ctx: Context, options: InitOptions): Promise<CommandOutput> {
+  const root = (await ctx.git.locate(ctx.cwd).catch(() => undefined))?.top ?? ctx.cwd;
+  const configPath = join(root, CONFIG_DIR, CONFIG_FILE);
+  const interactive = ctx.interactive && !options.yes;
+  if (!interactive && !options.yes && options.name === undefined) {
+    throw usageError(
+      "kinfra init needs answers, and there is no terminal to ask them on.",
+      "Pass --yes to accept every default, or give them as flags: --name, --prefix, --compose-file, " +
+        "--health-endpoint, --health-port-var, --mount, --code-target (or --no-sandbox).",
+    );
+  }
+
+  const existing = await exists(configPath) ? await Deno.readTextFile(configPath) : undefined;
+  if (existing !== undefined && !options.force) {
+    if (!interactive) {
+      throw blockedError(
+        `${configPath} already exists; nothing was changed.`,
+        "Pass --force to replace it.",
+        existing.trimEnd().split("\n"),
+      );
+    }
+    const prompts = await import("./prompts.ts");
+    if (!await prompts.confirmUpdate(existing)) return unchanged(configPath);
+  }
+
+  const composeFile = options.sandbox === false
+    ? undefined
+    : options.composeFile ?? await findComposeFile(root);
+  if (options.composeFile && !await exists(join(root, options.composeFile))) {
+    throw usageError(`--compose-file: "${options.composeFile}" does not exist in ${root}.`);
+  }
+  const compose = composeFile ? await readProject(ctx, root, composeFile) : undefined;
+  const services = compose?.model.services ?? [];
+
+  const defaults = defaultAnswers(root, options, composeFile);
+  const answers = interactive
+    ? await (await import("./prompts.ts")).ask(defaults, compose?.analysis)
+    : defaults;
+  checkAnswers(answers, services);
+  const plan = planInit(answers, compose);
+  // Validate what would be written with the real loader before anything touches the disk.
+  const global = await ctx.globalConfig();
+  const config = parseInfraConfig(plan.infraToml, configPath, global.slots.max);
+
+  for (const w of [...plan.warnings, ...plan.problems]) ctx.log.warn(w);
+  for (const note of plan.notes) ctx.log.info(note);
+  warnCloseBases(ctx, plan.ports, global.slots.max);
+  for (const file of plan.files) {
+    ctx.log.info(`Changes to ${file.path}:\n${file.diff.map((l) => "  " + l).join("\n")}`);
+  }
+  ctx.log.info(
+    `${existing ? "New" : ""} ${CONFIG_DIR}/${CONFIG_FILE}:\n${plan.infraToml.replace(/^/gm, "  ")}`.trim(),
+  );
+  if (interactive && !await (await import("./prompts.ts")).confirmWrite()) return unchanged(configPath);
+
+  const written: string[] = [];
+  for (const file of plan.files) {
+    await writeFileAtomic(join(root, file.path), file.after);
+    written.push(file.path);
+  }
+  await writeFileAtomic(configPath, plan.infraToml);
+  written.push(`${CONFIG_DIR}/${CONFIG_FILE}`);
+  // What impl will check, checked now on what was written: Compose's model with slot 1's values.
+  const remaining = composeFile && config.sandbox ? await stillFixed(ctx, root, config.sandbox) : [];
+  for (const line of remaining) ctx.log.warn(`Still the same in every sandbox: ${line}`);
+  return {
+    data: {
+      root,
+      config: configPath,
+      written,
+      ports: plan.ports,
+      compose_file: composeFile ?? null,
+      warnings: plan.warnings,
+      problems: [...plan.problems, ...remaining],
+    },
+    text: [
+      `${ctx.style.green("✓")} Wrote ${written.join(" and ")} in ${root}`,
+      ...Object.entries(plan.ports).map(([v, p]) =>
+        typeof p === "number"
+          ? `  ${v} = ${p} (slot n gets ${p} + n)`
+          : `  ${v} = ${p.base}…${
+            p.base + p.width - 1
+          } (slot n gets ${v}…${v}_END from ${p.base} + n·${p.width})`
+      ),
+      `Commit ${written.length > 1 ? "them" : "it"}: git add ${
+        written.join(" ")
+      } && git commit -m "Add kinfra config"`,
+    ].join("\n"),
+  };
+}
+
+/** The compose file with what it reaches, and Compose's own model of it (GAP-5: Docker must run). */
+async function readProject(ctx: Context, root: string, composeFile: string) {
+  const sources = await scanCompose(root, composeFile);
+  await requireDocker(ctx);
+  // The project's own port variables must resolve to their defaults (file or .env), not to a value
+  // some earlier `eval "$(kinfra env)"` left in this shell.
+  const unset = sources.ports.flatMap(hostVariables);
+  const model = await resolveCompose(ctx.exec, await ctx.compose(), {
+    dir: join(root, dirname(composeFile)),
+    file: basename(composeFile),
+    unset,
+  }).catch((e) => {
+    const bare = sources.ports.find((p) =>
+      typeof p.host === "object" && !("port" in p.host.start) && !p.host.start.fallback
+    );
+    if (!(e instanceof KinfraError) || !bare) throw e;
+    const name = (bare.host as { start: { variable: string } }).start.variable;
+    throw usageError(
+      e.message,
+      `\${${name}} (${bare.file}:${bare.line}) has no default: write "\${${name}:-<port>}" there, or set ${name} in the .env beside the compose file.`,
+      e.details,
+    );
+  });
+  return { sources, model, analysis: analyzePorts(sources, model) };
+}
+
+/** Fixed host ports left in what was written, described as impl would refuse them. */
+async function stillFixed(ctx: Context, root: string, sandbox: SandboxConfig): Promise<string[]> {
+  const vars = slotPorts(sandbox.ports, 1);
+  const widths = rangeWidths(sandbox.ports);
+  return (await resolveSlot(ctx, { dir: root, file: sandbox.compose_file, vars, widths })).fixed;
+}
+
+function unchanged(configPath: string): CommandOutput {
+  return { data: { config: configPath, written: [] }, text: `Kept ${configPath} as it is.` };
+}
+
+/** The answers `--yes` (and the prompts' starting values) use: flags first, then defaults. */
+function defaultAnswers(root: string, options: InitOptions, composeFile?: string): InitAnswers {
+  const name = options.name ??
+    basename(root).toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^[-_]+/, "").slice(0, 40);
+  return {
+    name,
+    prefix: options.prefix ?? name,
+    composeFile,
+    healthEndpoint: options.healthEndpoint,
+    healthPortVar: options.healthPortVar,
+    mounts: options.mount ?? [],
+    codeTargets: options.codeTarget,
+  };
+}
+
+function checkAnswers(answers: InitAnswers, services: string[]): void {
+  for (const [flag, value] of [["--name", answers.name], ["--prefix", answers.prefix]] as const) {
+    if (!PROJECT_NAME.test(value)) {
+      throw usageError(
+        `${flag} "${value}" is not a valid project name.`,
+        "Use 1–40 characters of a–z, 0–9, '_' or '-', starting with a letter or digit.",
+      );
+    }
+  }
+  if (answers.healthEndpoint !== undefined && !answers.healthEndpoint.startsWith("/")) {
+    throw usageError(`--health-endpoint "${answers.healthEndpoint}" must start with "/".`);
+  }
+  for (const mount of answers.mounts) {
+    const parsed = parseMount(mount);
+    if (typeof parsed === "string") {
+      throw usageError(`--mount "${mount}": ${parsed}.`, "Format: host:container[:ro], e.g. src/:/app/src");
+    }
+  }
+  for (const target of answers.codeTargets ?? []) {
+    if (!services.includes(target)) {
+      throw usageError(
+        `--code-target "${target}" is not a service of the compose file.`,
+        `Services: ${services.join(", ") || "none"}.`,
+      );
+    }
+  }
+}
+
+/** GAP-5: a sandbox needs a running engine; say so before writing anything. */
+async function requireDocker(ctx: Context): Promise<void> {
+  if (!await dockerEngineVersion(ctx.exec)) {
+    throw environmentError(
+      "Docker is not running.",
+      "Start the Docker engine (or Docker Desktop) and run kinfra init again; use --no-sandbox for worktrees only.",
+    );
+  }
+}

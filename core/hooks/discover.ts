@@ -1,0 +1,72 @@
+/**
+ * Finding third-party plugins (SPEC §7): `KINFRA_PLUGIN_PATH` directories, then the project's
+ * `.devops-ai/plugins/`, then the home's `plugins/`. The first plugin of a name wins; later copies
+ * are reported as shadowed. Invalid plugins are listed with their reason and never throw.
+ */
+import { join } from "node:path";
+import type { GlobalConfig } from "../project/config/schema.ts";
+import type { Logger } from "../io/output.ts";
+import type { HomePaths } from "../io/paths.ts";
+import { exists } from "../io/paths.ts";
+import type { Project } from "../project/project.ts";
+import { type Manifest, parseManifest } from "./manifest.ts";
+
+export type PluginSource = "path" | "project" | "user";
+
+export interface FoundPlugin {
+  name: string;
+  dir: string;
+  source: PluginSource;
+  manifest?: Manifest;
+  /** Why the plugin cannot be used. */
+  error?: string;
+  /** Set on a later copy hidden by an earlier plugin of the same name. */
+  shadowedBy?: string;
+}
+
+/** What finding and loading plugins needs of the running command (the Context provides it). */
+export interface PluginHost {
+  env: { get(key: string): string | undefined };
+  home: HomePaths;
+  log: Logger;
+  globalConfig(): Promise<GlobalConfig>;
+}
+
+/** Names that belong to built-in plugins. */
+export const BUILTIN_NAMES = ["docker", "networks", "otel", "agent-deck"];
+
+export function pluginDirs(ctx: PluginHost, project?: Project): { dir: string; source: PluginSource }[] {
+  const fromEnv = (ctx.env.get("KINFRA_PLUGIN_PATH") ?? "").split(":").filter(Boolean);
+  return [
+    ...fromEnv.map((dir) => ({ dir, source: "path" as const })),
+    ...(project ? [{ dir: join(project.root, ".devops-ai", "plugins"), source: "project" as const }] : []),
+    { dir: ctx.home.plugins, source: "user" as const },
+  ];
+}
+
+/** Every plugin found, in discovery order, shadowed copies included. */
+export async function discoverPlugins(ctx: PluginHost, project?: Project): Promise<FoundPlugin[]> {
+  const found: FoundPlugin[] = [];
+  const winners = new Map<string, FoundPlugin>();
+  for (const { dir, source } of pluginDirs(ctx, project)) {
+    if (!await exists(dir)) continue;
+    const entries = (await Array.fromAsync(Deno.readDir(dir))).filter((e) => e.isDirectory || e.isSymlink);
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const pluginDir = join(dir, entry.name);
+      const manifestPath = join(pluginDir, "plugin.toml");
+      if (!await exists(manifestPath)) continue;
+      const plugin: FoundPlugin = { name: entry.name, dir: pluginDir, source };
+      const manifest = parseManifest(await Deno.readTextFile(manifestPath), entry.name);
+      if (typeof manifest === "string") plugin.error = manifest;
+      else plugin.manifest = manifest;
+      if (BUILTIN_NAMES.includes(entry.name)) {
+        plugin.error = `"${entry.name}" is reserved for a built-in plugin`;
+      }
+      const winner = winners.get(entry.name);
+      if (winner) plugin.shadowedBy = winner.dir;
+      else winners.set(entry.name, plugin);
+      found.push(plugin);
+    }
+  }
+  return found;
+}

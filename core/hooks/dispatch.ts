@@ -1,0 +1,182 @@
+/**
+ * The hook dispatcher (SPEC §7). Setup events run plugins in ascending order and stop at the first
+ * error; teardown events run in descending order, report errors and go on; observation events
+ * collect from everyone. Rollback pairs each setup event with the teardown event that undoes it.
+ */
+import { Exit, KinfraError, messageOf } from "../errors.ts";
+import type { ComposeTool } from "../sandbox/compose.ts";
+import type { GlobalConfig } from "../project/config/schema.ts";
+import type { Exec } from "../io/exec.ts";
+import type { Logger } from "../io/output.ts";
+import type { Rollback } from "../sandbox/rollback.ts";
+import type {
+  EventMap,
+  EventName,
+  HookContext,
+  HookInput,
+  Plugin,
+  SetupEvent,
+  TeardownEvent,
+} from "./plugin_api.ts";
+
+/** The teardown event that undoes each setup event, for rollback. */
+export const UNDO: Partial<Record<SetupEvent, TeardownEvent>> = {
+  "worktree.created": "worktree.removed",
+  "slot.claimed": "slot.released",
+  "sandbox.start": "sandbox.stop",
+};
+
+export interface Reply<E extends EventName> {
+  plugin: string;
+  result: EventMap[E];
+}
+
+export interface Failure {
+  plugin: string;
+  event: EventName;
+  message: string;
+}
+
+export interface HookEnvironment {
+  log: Logger;
+  exec: Exec;
+  signal: AbortSignal;
+  home: string;
+  homeId: string;
+  compose: () => Promise<ComposeTool>;
+  global: GlobalConfig;
+}
+
+/** A variable name, as `.env.sandbox` and POSIX shells accept it. */
+export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// Control characters other than tab would end a line of .env.sandbox (and an `export` line).
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/**
+ * A plugin's `env` is data for `.env.sandbox` and `kinfra env`: names must be variable names,
+ * values one line of text, and the slot's own variables (its ports, its compose project) are the
+ * core's — no plugin may change them.
+ */
+function checkEnv(plugin: string, event: string, env: Record<string, string>, input: HookInput): void {
+  const refuse = (why: string) =>
+    new KinfraError(`Plugin "${plugin}" failed during ${event}: ${why}`, {
+      hint: "Fix the plugin's reply: env keys match ^[A-Za-z_][A-Za-z0-9_]*$ and values are one line.",
+    });
+  for (const [key, value] of Object.entries(env)) {
+    if (!ENV_KEY.test(key)) throw refuse(`env key ${JSON.stringify(key)} is not a variable name.`);
+    if (typeof value !== "string" || CONTROL.test(value)) {
+      throw refuse(`env ${key} has a control character (such as a newline) in its value.`);
+    }
+    if (key === "COMPOSE_PROJECT_NAME" || key in input.ports) {
+      throw refuse(`env ${key} is the slot's own variable; plugins cannot change it.`);
+    }
+  }
+}
+
+/** The `messages` of every reply, in order. */
+export function messagesOf(replies: { result: { messages?: string[] } }[]): string[] {
+  return replies.flatMap((r) => r.result.messages ?? []);
+}
+
+export class Hooks {
+  readonly plugins: Plugin[];
+
+  constructor(plugins: Plugin[], private readonly environment: HookEnvironment) {
+    this.plugins = plugins.toSorted((a, b) =>
+      (a.order ?? 50) - (b.order ?? 50) || a.name.localeCompare(b.name)
+    );
+  }
+
+  /** The same dispatcher over the plugins `keep` accepts (say, the built-in ones for a dry run). */
+  only(keep: (plugin: Plugin) => boolean): Hooks {
+    return new Hooks(this.plugins.filter(keep), this.environment);
+  }
+
+  /**
+   * Runs a setup event in ascending order. Each plugin sees the env collected so far; the first
+   * error is thrown as a KinfraError naming the plugin. With a rollback, the event's undo (see
+   * UNDO) is registered first, so plugins that succeeded before a failing one are undone too.
+   */
+  async setup<E extends SetupEvent>(event: E, input: HookInput, rollback?: Rollback): Promise<Reply<E>[]> {
+    const undo = UNDO[event];
+    if (rollback && undo) rollback.add(undo, () => this.teardown(undo, input));
+    const replies: Reply<E>[] = [];
+    for (const plugin of this.handling(event)) {
+      let result: EventMap[E] | void;
+      try {
+        result = await this.call(plugin, event, input);
+      } catch (e) {
+        throw new KinfraError(`Plugin "${plugin.name}" failed during ${event}: ${messageOf(e)}`, {
+          code: e instanceof KinfraError ? e.code : Exit.failed,
+          hint: e instanceof KinfraError ? e.hint : undefined,
+          details: e instanceof KinfraError ? e.details : [],
+          cause: e,
+        });
+      }
+      if (result) {
+        if (result.env) checkEnv(plugin.name, event, result.env, input);
+        Object.assign(input.env, result.env ?? {});
+        if (result.state) input.state[plugin.name] = { ...input.state[plugin.name], ...result.state };
+        replies.push({ plugin: plugin.name, result });
+      }
+    }
+    return replies;
+  }
+
+  /** Runs a teardown event in descending order; every plugin runs, failures are logged and returned. */
+  async teardown<E extends TeardownEvent>(
+    event: E,
+    input: HookInput,
+  ): Promise<{ replies: Reply<E>[]; failures: Failure[] }> {
+    return await this.each(event, input, this.handling(event).toReversed(), true);
+  }
+
+  /** Runs an observation event (`status`, `doctor`) on every plugin, collecting failures. */
+  async observe<E extends "status" | "doctor">(
+    event: E,
+    input: HookInput,
+  ): Promise<{ replies: Reply<E>[]; failures: Failure[] }> {
+    return await this.each(event, input, this.handling(event), false);
+  }
+
+  private async each<E extends EventName>(event: E, input: HookInput, plugins: Plugin[], warn: boolean) {
+    const replies: Reply<E>[] = [];
+    const failures: Failure[] = [];
+    for (const plugin of plugins) {
+      try {
+        const result = await this.call(plugin, event, input);
+        if (result) replies.push({ plugin: plugin.name, result });
+      } catch (e) {
+        failures.push({ plugin: plugin.name, event, message: messageOf(e) });
+        if (warn) {
+          this.environment.log.warn(`Plugin "${plugin.name}" failed during ${event}: ${messageOf(e)}`);
+        }
+      }
+    }
+    return { replies, failures };
+  }
+
+  private handling(event: EventName): Plugin[] {
+    return this.plugins.filter((p) => p.hooks[event]);
+  }
+
+  private async call<E extends EventName>(plugin: Plugin, event: E, input: HookInput) {
+    const { log, exec, signal, home, homeId, compose, global } = this.environment;
+    const config = input.config?.plugins[plugin.name];
+    const ctx: HookContext<E> = {
+      ...input,
+      state: input.state[plugin.name] ?? {},
+      event,
+      pluginConfig: (config ?? {}) as Record<string, unknown>,
+      signal,
+      log: log.child(plugin.name),
+      exec,
+      home,
+      homeId,
+      compose,
+      global,
+    };
+    return await plugin.hooks[event]!(ctx);
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The public plugin API. Built-in plugins (plugins/<name>/) import only this module, and the adapter
+ * for out-of-process plugins implements the same `Plugin` interface, so the dispatcher cannot tell
+ * them apart.
+ *
+ * @example
+ * export default definePlugin({
+ *   name: "hello",
+ *   order: 50,
+ *   hooks: { "worktree.ready": (ctx) => ({ messages: [`Hello from ${ctx.worktree.path}`] }) },
+ * });
+ */
+import type { ComposeTool } from "../sandbox/compose.ts";
+import { KinfraError } from "../errors.ts";
+import type { GlobalConfig, InfraConfig } from "../project/config/schema.ts";
+import type { Exec } from "../io/exec.ts";
+import type { Logger } from "../io/output.ts";
+
+export type { Exec, ExecOptions, ExecResult } from "../io/exec.ts";
+export type { Logger } from "../io/output.ts";
+export { KinfraError } from "../errors.ts";
+export type { ComposeTool } from "../sandbox/compose.ts";
+export { onPath, tail } from "../io/exec.ts";
+export {
+  composeArgv,
+  HOME_LABEL,
+  listContainers,
+  removeByLabel,
+  SLOT_LABEL,
+  slotCopies,
+  type SlotFiles,
+  stopSlotContainers,
+} from "../sandbox/containers.ts";
+
+/**
+ * The slot's resolved compose model — what Compose makes of the project's file with `.env`, merge
+ * keys, `extends` and `include` applied and the slot's variables set — with its service names.
+ * From the event's input while a sandbox starts, else from the slot directory's copy.
+ */
+export async function readSlotCompose(
+  ctx: HookContext,
+): Promise<{ doc: Record<string, unknown>; services: string[] }> {
+  let doc = ctx.model;
+  if (!doc) {
+    if (!ctx.slot) throw new KinfraError(`${ctx.event} has no slot to read a compose file from.`);
+    const [{ parse }, { MAX_ALIASES }] = await Promise.all([
+      import("yaml"),
+      import("../sandbox/compose_file.ts"),
+    ]);
+    doc =
+      parse(await Deno.readTextFile(`${ctx.slot.dir}/docker-compose.yml`), { maxAliasCount: MAX_ALIASES }) ??
+        {};
+  }
+  return { doc: doc!, services: Object.keys((doc!.services ?? {}) as Record<string, unknown>) };
+}
+export type { GlobalConfig, InfraConfig, SandboxConfig } from "../project/config/schema.ts";
+export { parseMount } from "../project/config/mounts.ts";
+export { observabilityNames } from "../project/config/defaults.ts";
+
+/** A compose document fragment; the core merges all fragments into one override file. */
+export type ComposeFragment = Record<string, unknown>;
+
+export interface SetupResult {
+  /** Variables for `.env.sandbox` and the services. */
+  env?: Record<string, string>;
+  compose?: ComposeFragment;
+  messages?: string[];
+  /** Kept in the registry with the worktree and handed back as `state` in later events. */
+  state?: Record<string, unknown>;
+}
+
+export interface TeardownResult {
+  messages?: string[];
+}
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** How to fix it, shown when `ok` is false. */
+  hint?: string;
+  /** A warning is reported but does not fail `doctor`. */
+  severity?: "error" | "warning";
+}
+
+/** Every lifecycle event with the result its handlers may return (SPEC §7). */
+export interface EventMap {
+  "worktree.created": SetupResult;
+  "slot.claimed": SetupResult;
+  "sandbox.prepare": SetupResult;
+  "sandbox.start": SetupResult;
+  "sandbox.ready": SetupResult;
+  "worktree.ready": SetupResult;
+  "worktree.removing": TeardownResult & { veto?: string };
+  "sandbox.stop": TeardownResult;
+  "slot.released": TeardownResult;
+  "worktree.removed": TeardownResult;
+  status: { status?: Record<string, unknown>; messages?: string[] };
+  doctor: { checks?: Check[] };
+}
+export type EventName = keyof EventMap;
+
+export const SETUP_EVENTS = [
+  "worktree.created",
+  "slot.claimed",
+  "sandbox.prepare",
+  "sandbox.start",
+  "sandbox.ready",
+  "worktree.ready",
+] as const satisfies readonly EventName[];
+export const TEARDOWN_EVENTS = [
+  "worktree.removing",
+  "sandbox.stop",
+  "slot.released",
+  "worktree.removed",
+] as const satisfies readonly EventName[];
+export const OBSERVATION_EVENTS = ["status", "doctor"] as const satisfies readonly EventName[];
+export type SetupEvent = typeof SETUP_EVENTS[number];
+export type TeardownEvent = typeof TEARDOWN_EVENTS[number];
+
+/** The data every handler receives; external plugins get exactly this as JSON on stdin. */
+export interface HookInput {
+  project: { name: string; prefix: string; root: string };
+  worktree: {
+    path: string;
+    branch: string;
+    kind: "spec" | "impl";
+    feature: string;
+    milestone?: string;
+  } | null;
+  slot: { id: number; dir: string; compose_project: string } | null;
+  ports: Record<string, number>;
+  /** Variables collected so far from core and earlier plugins. */
+  env: Record<string, string>;
+  flags: Record<string, boolean | string | undefined>;
+  /** What each plugin kept with this worktree (setup replies' `state`), by plugin name. */
+  state: Record<string, Record<string, unknown>>;
+  /** The whole validated infra.toml, or null without one. */
+  config: InfraConfig | null;
+  /** The slot's resolved compose document (`compose config`), from `slot.claimed` on while it starts. */
+  model?: Record<string, unknown>;
+}
+
+/** What a handler gets: the input plus its own config table and the side-effect channels. */
+export interface HookContext<E extends EventName = EventName> extends Omit<HookInput, "state"> {
+  event: E;
+  /** What this plugin kept with the worktree in earlier events. */
+  state: Record<string, unknown>;
+  /** This plugin's `[plugins.<name>]` table from infra.toml (empty when absent). */
+  pluginConfig: Record<string, unknown>;
+  signal: AbortSignal;
+  log: Logger;
+  exec: Exec;
+  /** The state home (`$KINFRA_HOME`). */
+  home: string;
+  /** The state home's id: label every Docker object you create with `dev.kinfra.home=<homeId>`. */
+  homeId: string;
+  /** The compose command kinfra uses (v2 plugin or v1), resolved once. */
+  compose: () => Promise<ComposeTool>;
+  /** kinfra's global config (`<home>/config.toml`, with defaults). */
+  global: GlobalConfig;
+}
+
+export type Handler<E extends EventName> = (
+  ctx: HookContext<E>,
+) => EventMap[E] | void | Promise<EventMap[E] | void>;
+
+export interface Plugin {
+  name: string;
+  /** 0–100; setup runs ascending, teardown descending. Default 50. */
+  order?: number;
+  version?: string;
+  description?: string;
+  hooks: { [E in EventName]?: Handler<E> };
+}
+
+/** Identity helper that gives a plugin object its type. */
+export function definePlugin(plugin: Plugin): Plugin {
+  return plugin;
+}

@@ -1,0 +1,96 @@
+/**
+ * Where kinfra keeps its state (SPEC §2). The home is `$KINFRA_HOME` or `~/.devops-ai/`, created
+ * lazily by the first command that needs it (GAP-2). Each home has a stable random id, carried as a
+ * label by every Docker object it creates, so one home never touches another's (or anyone's) objects.
+ */
+import { join } from "node:path";
+import { environmentError } from "../errors.ts";
+import { hex } from "./hash.ts";
+
+export interface HomePaths {
+  root: string;
+  registry: string;
+  registryLock: string;
+  slots: string;
+  observability: string;
+  config: string;
+  plugins: string;
+  trust: string;
+  /** The file holding this home's id. */
+  id: string;
+}
+
+/** Resolves the state home from the environment. */
+export function homePaths(env: { get(key: string): string | undefined } = Deno.env): HomePaths {
+  const root = env.get("KINFRA_HOME") || join(env.get("HOME") ?? Deno.cwd(), ".devops-ai");
+  return {
+    root,
+    registry: join(root, "registry.json"),
+    registryLock: join(root, "registry.lock"),
+    slots: join(root, "slots"),
+    observability: join(root, "observability"),
+    config: join(root, "config.toml"),
+    plugins: join(root, "plugins"),
+    trust: join(root, "trust.json"),
+    id: join(root, "home-id"),
+  };
+}
+
+/** Creates the home directory if it is missing; a home that cannot be written is an environment error. */
+export async function ensureHome(home: HomePaths): Promise<void> {
+  try {
+    await Deno.mkdir(home.root, { recursive: true });
+  } catch (e) {
+    throw environmentError(
+      `Cannot create the kinfra home "${home.root}": ${e instanceof Error ? e.message : e}.`,
+      "Make it writable, or point KINFRA_HOME at a writable directory.",
+    );
+  }
+}
+
+const ID = /^[0-9a-f]{16}$/;
+
+/**
+ * This home's id: 16 hex digits, made once and never changed. Created with a hard link so two
+ * processes starting at once agree on one id.
+ */
+export async function homeId(home: HomePaths): Promise<string> {
+  const read = async () => {
+    const text = (await Deno.readTextFile(home.id)).trim();
+    if (!ID.test(text)) {
+      throw environmentError(
+        `The home id file "${home.id}" is corrupt (expected 16 hex digits).`,
+        "Restore it; kinfra recognises its Docker objects by this id (they carry the label dev.kinfra.home).",
+      );
+    }
+    return text;
+  };
+  try {
+    return await read();
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  await ensureHome(home);
+  const id = hex(crypto.getRandomValues(new Uint8Array(8)));
+  const temp = `${home.id}.${Deno.pid}.tmp`;
+  try {
+    await Deno.writeTextFile(temp, id + "\n");
+    await Deno.link(temp, home.id);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+  } finally {
+    await Deno.remove(temp).catch(() => {});
+  }
+  return await read();
+}
+
+/** True when a path exists (file, directory or symlink). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The git operations kinfra needs, each one argv call. Branch and path values have been validated
+ * before they get here, and they are passed after `--` wherever git allows it.
+ */
+import { KinfraError, usageError } from "../errors.ts";
+import { type Exec, execOk, tail } from "../io/exec.ts";
+
+export interface GitWorktree {
+  path: string;
+  branch?: string;
+  head?: string;
+  bare: boolean;
+  detached: boolean;
+  /** The lock reason ("" when locked without one); undefined when not locked. */
+  locked?: string;
+}
+
+/** Runs `fn` holding a lock for one repository. */
+export type RepoLock = <T>(repo: string, fn: () => Promise<T>) => Promise<T>;
+
+/**
+ * Git, as kinfra uses it. Commands that change `.git/worktrees` or refs run under a per-repository
+ * lock: concurrent `git worktree add`s in one repository race ("failed to read …/commondir").
+ */
+export class Git {
+  constructor(private readonly run: Exec, private readonly lock: RepoLock = (_, fn) => fn()) {}
+
+  /** Output of a git command in `cwd`, trimmed; throws with git's message on failure. */
+  async text(cwd: string, args: string[]): Promise<string> {
+    return (await execOk(this.run, "git", ["-C", cwd, ...args])).trim();
+  }
+
+  /** The main worktree's top level and this checkout's top level, or a usage error outside git. */
+  async locate(cwd: string): Promise<{ top: string; mainTop: string }> {
+    const result = await this.run("git", [
+      "-C",
+      cwd,
+      "rev-parse",
+      "--path-format=absolute",
+      "--show-toplevel",
+      "--git-common-dir",
+    ]);
+    if (!result.success) {
+      throw usageError(
+        `"${cwd}" is not inside a git repository.`,
+        "Run kinfra inside your project's git repository, or point at it with -C <dir>.",
+      );
+    }
+    const [top, commonDir] = result.stdout.trim().split("\n");
+    const mainTop = commonDir.endsWith("/.git") ? commonDir.slice(0, -"/.git".length) : top;
+    return { top, mainTop };
+  }
+
+  async branchExists(repo: string, branch: string): Promise<boolean> {
+    const r = await this.run("git", ["-C", repo, "show-ref", "--verify", "--quiet", `refs/heads/${branch}`]);
+    return r.success;
+  }
+
+  async resolveRef(repo: string, ref: string): Promise<string | undefined> {
+    const r = await this.run("git", ["-C", repo, "rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
+    return r.success ? r.stdout.trim() : undefined;
+  }
+
+  /** The current branch name, or undefined when HEAD is detached or unborn. */
+  async currentBranch(repo: string): Promise<string | undefined> {
+    const r = await this.run("git", ["-C", repo, "symbolic-ref", "--quiet", "--short", "HEAD"]);
+    return r.success ? r.stdout.trim() : undefined;
+  }
+
+  async addWorktree(repo: string, path: string, branch: string, base: string): Promise<void> {
+    const r = await this.lock(
+      repo,
+      () => this.run("git", ["-C", repo, "worktree", "add", "-b", branch, "--", path, base]),
+    );
+    if (!r.success) {
+      throw new KinfraError(`git worktree add failed for "${path}".`, { details: tail(r.stderr, 10) });
+    }
+  }
+
+  async removeWorktree(repo: string, path: string, force: boolean): Promise<void> {
+    const args = ["-C", repo, "worktree", "remove", ...(force ? ["--force", "--force"] : []), "--", path];
+    const r = await this.lock(repo, () => this.run("git", args));
+    if (!r.success) {
+      throw new KinfraError(`git worktree remove failed for "${path}".`, { details: tail(r.stderr, 10) });
+    }
+  }
+
+  /** Lifts a worktree's lock (git's own "initializing" lock of an interrupted `worktree add`, say). */
+  async unlockWorktree(repo: string, path: string): Promise<void> {
+    await this.lock(repo, () => this.run("git", ["-C", repo, "worktree", "unlock", "--", path]));
+  }
+
+  async pruneWorktrees(repo: string): Promise<void> {
+    await this.lock(repo, () => this.run("git", ["-C", repo, "worktree", "prune"]));
+  }
+
+  async listWorktrees(repo: string): Promise<GitWorktree[]> {
+    const out = await this.text(repo, ["worktree", "list", "--porcelain"]);
+    return out.split("\n\n").filter((b) => b.trim()).map((block) => {
+      const lines = block.split("\n");
+      const field = (name: string) => lines.find((l) => l.startsWith(name + " "))?.slice(name.length + 1);
+      return {
+        path: field("worktree")!,
+        head: field("HEAD"),
+        branch: field("branch")?.replace(/^refs\/heads\//, ""),
+        bare: lines.includes("bare"),
+        detached: lines.includes("detached"),
+        locked: lines.includes("locked") ? "" : field("locked"),
+      };
+    });
+  }
+
+  /** Files with uncommitted changes or untracked (not ignored) files, as `git status` shows them. */
+  async dirtyFiles(path: string): Promise<string[]> {
+    const out = await execOk(this.run, "git", ["-C", path, "status", "--porcelain", "--untracked-files=all"]);
+    return out.split("\n").filter((l) => l.trim() !== "");
+  }
+
+  /** True when every commit of `branch` is reachable from `base`. */
+  async isMerged(repo: string, branch: string, base: string): Promise<boolean> {
+    const r = await this.run("git", [
+      "-C",
+      repo,
+      "merge-base",
+      "--is-ancestor",
+      `refs/heads/${branch}`,
+      base,
+    ]);
+    return r.code === 0;
+  }
+
+  async deleteBranch(repo: string, branch: string): Promise<void> {
+    await this.lock(repo, () => execOk(this.run, "git", ["-C", repo, "branch", "-D", "--", branch]));
+  }
+}

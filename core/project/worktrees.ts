@@ -1,0 +1,230 @@
+/**
+ * Worktree lifecycle on the git side: naming (SPEC §2), creation with `[worktree].copy`, the
+ * registry record, the dirty check, and finishing what a killed process left half-done.
+ */
+import { basename, join } from "node:path";
+import type { Context } from "../context.ts";
+import { copyInto, editedCopies, plannedCopies } from "./copy_files.ts";
+import { KinfraError, messageOf, usageError } from "../errors.ts";
+import { exists } from "../io/paths.ts";
+import type { HookInput } from "../hooks/plugin_api.ts";
+import type { Project } from "./project.ts";
+import { updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
+import { ownerAlive } from "../slots/stale.ts";
+
+export interface WorktreeTarget {
+  kind: "spec" | "impl";
+  feature: string;
+  milestone?: string;
+}
+
+/** Directory and branch names for a target: `<prefix>-spec-<f>` on `spec/<f>`, `<prefix>-impl-<f>-<m>` on `impl/<f>-<m>`. */
+export function worktreeLayout(project: Project, target: WorktreeTarget): { path: string; branch: string } {
+  const name = target.kind === "spec" ? target.feature : `${target.feature}-${target.milestone}`;
+  return {
+    path: join(project.worktreeRoot, `${project.prefix}-${target.kind}-${name}`),
+    branch: `${target.kind}/${name}`,
+  };
+}
+
+/** The ref new branches start from: `--base`, then `[worktree] base`, then the current branch or commit. */
+export async function resolveBase(ctx: Context, project: Project, requested?: string): Promise<string> {
+  const base = requested ?? project.config?.worktree.base ?? await ctx.git.currentBranch(project.gitRoot) ??
+    "HEAD";
+  if (!await ctx.git.resolveRef(project.gitRoot, base)) {
+    throw usageError(
+      `Base ref "${base}" does not name a commit in ${project.gitRoot}.`,
+      base === "HEAD"
+        ? "Make a first commit before creating worktrees."
+        : "Pass an existing branch with --base.",
+    );
+  }
+  return base;
+}
+
+/**
+ * Creates the worktree and its branch, copies `[worktree].copy` files and records it in the registry.
+ * Refuses (exit 2) when the directory or branch already exists, before touching anything. The entry is
+ * written first, marked `creating`, so a process killed half-way leaves something `done`/`gc` finish;
+ * any failure after that undoes the worktree, the branch and the entry.
+ */
+export async function createWorktree(
+  ctx: Context,
+  project: Project,
+  target: WorktreeTarget,
+  base: string,
+): Promise<WorktreeEntry> {
+  const { path, branch } = worktreeLayout(project, target);
+  if (await exists(path)) {
+    throw usageError(
+      `"${path}" already exists.`,
+      `Finish it with \`kinfra done ${basename(path)}\` or pick another name.`,
+    );
+  }
+  if (await ctx.git.branchExists(project.gitRoot, branch)) {
+    throw usageError(
+      `Branch "${branch}" already exists.`,
+      `Delete it (git branch -d ${branch}) or pick another name.`,
+    );
+  }
+  const copies = await plannedCopies(project.root, project.config?.worktree.copy ?? [], ctx.log);
+  const entry: WorktreeEntry = {
+    path,
+    kind: target.kind,
+    project: project.name,
+    project_root: project.root,
+    feature: target.feature,
+    ...(target.milestone ? { milestone: target.milestone } : {}),
+    branch,
+    base,
+    base_commit: await ctx.git.resolveRef(project.gitRoot, base),
+    created_at: ctx.now().toISOString(),
+  };
+  await updateRegistry(ctx.home, (reg) => {
+    reg.worktrees[path] = { ...entry, state: "creating", pid: Deno.pid, host: Deno.hostname() };
+  });
+  try {
+    ctx.log.step(`Creating worktree ${path} on ${branch} (from ${base})`);
+    await ctx.git.addWorktree(project.gitRoot, path, branch, base);
+    entry.copied = await copyInto(project.root, path, copies, ctx.log);
+    await updateRegistry(ctx.home, (reg) => {
+      reg.worktrees[path] = entry;
+    });
+  } catch (e) {
+    await discardWorktree(ctx, project.gitRoot, entry).catch((undo) =>
+      ctx.log.warn(`Could not undo the half-made worktree ${path}: ${messageOf(undo)}`)
+    );
+    throw e;
+  }
+  return entry;
+}
+
+/**
+ * Undoes `createWorktree` for a worktree nobody has worked in yet: the worktree (even a half
+ * checkout, locked by git), the branch while it still points where it was created, the entry.
+ */
+export async function discardWorktree(ctx: Context, gitRoot: string, entry: WorktreeEntry): Promise<void> {
+  await forceRemoveWorktree(ctx, gitRoot, entry.path);
+  const tip = await ctx.git.resolveRef(gitRoot, `refs/heads/${entry.branch}`);
+  if (tip && (!entry.base_commit || tip === entry.base_commit)) {
+    await ctx.git.deleteBranch(gitRoot, entry.branch);
+  } else if (tip) ctx.log.warn(`Branch ${entry.branch} has commits of its own; it was kept.`);
+  await updateRegistry(ctx.home, (reg) => void delete reg.worktrees[entry.path]);
+}
+
+/**
+ * Removes a worktree git may only half know: unlocks it, lets git remove it, and where git cannot
+ * (a directory whose `.git` is already gone), deletes what is left and prunes git's record.
+ * Callers decide first that nothing in it is work.
+ */
+export async function forceRemoveWorktree(ctx: Context, gitRoot: string, path: string): Promise<void> {
+  await ctx.git.unlockWorktree(gitRoot, path);
+  if (await exists(join(path, ".git"))) {
+    try {
+      await ctx.git.removeWorktree(gitRoot, path, true);
+      return;
+    } catch { /* a half checkout git cannot remove: delete it below */ }
+  }
+  await Deno.remove(path, { recursive: true }).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+  await ctx.git.pruneWorktrees(gitRoot);
+}
+
+/** True while the process that set an entry's `state` is still working on it. */
+export function ownerBusy(entry: WorktreeEntry): boolean {
+  return entry.state !== undefined && ownerAlive(entry);
+}
+
+/**
+ * Finishes what a killed kinfra left: a `creating` worktree is discarded (nobody was told its path
+ * yet); a `removing` one is removed if it is half-removed or still clean — a healthy worktree with
+ * changes made since is kept (unless `force`) and goes back to normal. Returns what was done.
+ */
+export async function finishInterrupted(
+  ctx: Context,
+  entry: WorktreeEntry,
+  force = false,
+): Promise<"discarded" | "removed" | "kept"> {
+  const gitRoot = (await ctx.git.locate(entry.project_root)).mainTop;
+  if (entry.state === "creating") {
+    ctx.log.warn(`Finishing an interrupted creation of ${entry.path}: removing the half-made worktree.`);
+    await discardWorktree(ctx, gitRoot, entry);
+    return "discarded";
+  }
+  const healthy = await exists(join(entry.path, ".git"));
+  if (healthy && !force && (await dirtyFiles(ctx, entry)).length) {
+    ctx.log.warn(`${entry.path} was being removed when kinfra stopped, but has changes now; it is kept.`);
+    await updateRegistry(ctx.home, (reg) => {
+      const current = reg.worktrees[entry.path];
+      if (current) delete current.state, delete current.pid, delete current.host;
+    });
+    return "kept";
+  }
+  ctx.log.warn(`Finishing an interrupted removal of ${entry.path}.`);
+  await forceRemoveWorktree(ctx, gitRoot, entry.path);
+  await updateRegistry(ctx.home, (reg) => void delete reg.worktrees[entry.path]);
+  return "removed";
+}
+
+/**
+ * Uncommitted or untracked files of a worktree, leaving out files kinfra copied in and nobody
+ * changed since — and including copies that were edited, even when git ignores them.
+ */
+export async function dirtyFiles(ctx: Context, entry: { path: string; copied?: unknown }): Promise<string[]> {
+  const copied = (entry.copied ?? {}) as Record<string, string>;
+  const dirty: string[] = [];
+  for (const line of await ctx.git.dirtyFiles(entry.path)) {
+    const file = line.slice(3);
+    if (!(line.startsWith("??") && file in copied)) dirty.push(line);
+  }
+  return [...dirty, ...await editedCopies(entry.path, copied)];
+}
+
+/** The hook input for a project with no worktree (e.g. `doctor`). */
+export function projectInput(project: Project, flags: HookInput["flags"] = {}): HookInput {
+  return {
+    project: { name: project.name, prefix: project.prefix, root: project.root },
+    worktree: null,
+    slot: null,
+    ports: {},
+    env: {},
+    flags,
+    state: {},
+    config: project.config ?? null,
+  };
+}
+
+/** The hook input for a worktree, without a slot yet. */
+export function hookInput(project: Project, entry: WorktreeEntry, flags: HookInput["flags"]): HookInput {
+  return {
+    ...projectInput(project, flags),
+    worktree: {
+      path: entry.path,
+      branch: entry.branch,
+      kind: entry.kind,
+      feature: entry.feature,
+      ...(entry.milestone ? { milestone: entry.milestone } : {}),
+    },
+    state: structuredClone(entry.plugin_state ?? {}),
+  };
+}
+
+/** Keeps what plugins returned as `state` with the worktree's registry entry. */
+export async function saveState(ctx: Context, path: string, input: HookInput): Promise<void> {
+  if (Object.keys(input.state).length === 0) return;
+  await updateRegistry(ctx.home, (reg) => {
+    const entry = reg.worktrees[path];
+    if (entry) entry.plugin_state = input.state;
+  });
+}
+
+/** Guards against ever treating a project's main worktree as disposable. */
+export function assertNotMainWorktree(project: Project, path: string): void {
+  if (path === project.gitRoot) {
+    throw new KinfraError(`"${path}" is the project's main worktree; kinfra never removes it.`, {
+      code: 2,
+      hint: "Name a spec or impl worktree instead (`kinfra worktrees` lists them).",
+    });
+  }
+}

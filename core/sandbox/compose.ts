@@ -1,0 +1,73 @@
+/**
+ * Which Docker Compose to call: the v2 plugin (`docker compose`) or v1 (`docker-compose`).
+ * `KINFRA_COMPOSE` or `[compose] command` in the global config picks one explicitly.
+ */
+import { environmentError } from "../errors.ts";
+import { type Exec, onPath } from "../io/exec.ts";
+
+export interface ComposeTool {
+  /** The argv prefix: ["docker", "compose"] or ["docker-compose"]. */
+  argv: string[];
+  flavour: "v2" | "v1";
+  version: string;
+}
+
+const CANDIDATES: Record<string, string[]> = {
+  "docker compose": ["docker", "compose"],
+  "docker-compose": ["docker-compose"],
+};
+
+/** Asks one compose flavour for its version; undefined when it is not there. */
+export async function probeCompose(exec: Exec, command: string): Promise<ComposeTool | undefined> {
+  const argv = CANDIDATES[command];
+  const result = await exec(argv[0], [...argv.slice(1), "version", "--short"]).catch(() => undefined);
+  if (!result?.success) return undefined;
+  const version = result.stdout.trim().replace(/^v/, "");
+  return { argv, version, flavour: version.startsWith("1.") ? "v1" : "v2" };
+}
+
+/**
+ * Finds the compose command to use: the explicit choice, else v2, else v1.
+ *
+ * @example
+ * const compose = await detectCompose(exec, Deno.env.get("KINFRA_COMPOSE"));
+ * // compose.argv → ["docker-compose"] on a machine with only Compose v1
+ */
+export async function detectCompose(exec: Exec, preferred?: string): Promise<ComposeTool> {
+  // v1 is a Python program that takes ~0.3 s just to print its version, so on this hot path it is
+  // found on PATH instead; `doctor` asks it for its version.
+  const v1: ComposeTool = { argv: ["docker-compose"], flavour: "v1", version: "1.x" };
+  if (preferred === "docker-compose" && await onPath("docker-compose")) return v1;
+  if (preferred) {
+    if (!CANDIDATES[preferred]) {
+      throw environmentError(
+        `Unknown compose command "${preferred}".`,
+        `Set KINFRA_COMPOSE or [compose] command to "docker compose" or "docker-compose".`,
+      );
+    }
+    const tool = await probeCompose(exec, preferred);
+    if (!tool) {
+      throw environmentError(
+        `"${preferred}" was requested but does not work here.`,
+        "Install it, or unset KINFRA_COMPOSE.",
+      );
+    }
+    return tool;
+  }
+  const tool = await probeCompose(exec, "docker compose") ??
+    (await onPath("docker-compose") ? v1 : undefined);
+  if (!tool) {
+    throw environmentError(
+      "Docker Compose is not installed (neither `docker compose` nor `docker-compose` works).",
+      "Install the Compose v2 plugin (docker-compose-plugin) or Compose v1 (docker-compose).",
+    );
+  }
+  return tool;
+}
+
+/** The Docker engine's version, or undefined when the engine does not answer. */
+export async function dockerEngineVersion(exec: Exec): Promise<string | undefined> {
+  const result = await exec("docker", ["info", "--format", "{{.ServerVersion}}"]).catch(() => undefined);
+  const version = result?.stdout.trim();
+  return result?.success && version ? version : undefined;
+}

@@ -1,0 +1,222 @@
+/**
+ * Where a project's published ports are written: every `ports` entry of the compose file and of the
+ * files it reaches through `extends` and `include`, wherever it sits — a service, an `x-` anchor
+ * merged with `<<`, a list shared with `ports: *p`. Each entry keeps its source offsets, so a
+ * rewrite changes that scalar's text and nothing else: comments, blank lines and key order stay.
+ */
+import { dirname, join, relative } from "node:path";
+import { isAlias, isMap, isScalar, isSeq, type Node, parseDocument, type Scalar, type YAMLMap } from "yaml";
+import { isContainedPath } from "../project/config/mounts.ts";
+import { usageError } from "../errors.ts";
+import { exists } from "../io/paths.ts";
+import { type HostPorts, parseHostPorts, parseShortPort } from "./port_spec.ts";
+
+export const COMPOSE_NAMES = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
+
+/** Aliases a document may expand to: far above real files, far below a billion laughs. */
+export const MAX_ALIASES = 10_000;
+
+export interface PortSource {
+  /** The file, relative to the project root. */
+  file: string;
+  line: number;
+  /** The key path to the entry: `services.web.ports[0]`, `x-common.ports[1]`. */
+  where: string;
+  /** The service when the entry is written directly in one. */
+  service?: string;
+  /** The entry as written. */
+  text: string;
+  /** Undefined when Docker picks the host port; a reason string when kinfra cannot read it. */
+  host?: HostPorts | string;
+  /** Container port(s) as written, without the protocol. */
+  container: string;
+  protocol: string;
+  /** Source offsets of the scalar a rewrite replaces. */
+  range: [number, number];
+  /** The replacement scalar for a new host part. */
+  render(host: string): string;
+}
+
+export interface ComposeSources {
+  /** Every file read, relative to the project root, with its text. */
+  files: Record<string, string>;
+  ports: PortSource[];
+  /** Files the compose file reaches that lie outside the project (read, never rewritten). */
+  outside: string[];
+}
+
+/** The variables an entry's host part is written with (`${P:-9090}-${P_END:-9091}` → P, P_END). */
+export function hostVariables(source: PortSource): string[] {
+  if (typeof source.host !== "object") return [];
+  return [source.host.start, source.host.end].flatMap((end) =>
+    end && "variable" in end ? [end.variable] : []
+  );
+}
+
+/** Finds the compose file in `dir` by Compose's own file names. */
+export async function findComposeFile(dir: string): Promise<string | undefined> {
+  for (const name of COMPOSE_NAMES) if (await exists(join(dir, name))) return name;
+  return undefined;
+}
+
+/** Parses compose YAML into its AST, with syntax errors as usage errors naming line and column. */
+export function parseComposeText(text: string, path: string) {
+  const doc = parseDocument(text, { keepSourceTokens: true });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    throw usageError(
+      `${path}:${e.linePos?.[0].line}:${e.linePos?.[0].col}: YAML syntax error: ${e.message.split("\n")[0]}`,
+    );
+  }
+  try {
+    doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    throw usageError(
+      `${path}: its YAML aliases expand to more than ${MAX_ALIASES} nodes, which is how a "billion laughs" ` +
+        "document exhausts memory; kinfra does not read it.",
+      "Real compose files stay far below this; check the anchors (&name) and aliases (*name) in the file.",
+    );
+  }
+  if (!isMap(doc.get("services")) && !doc.has("include")) {
+    throw usageError(`${path} has no "services" mapping.`, "Is this a Docker Compose file?");
+  }
+  return doc;
+}
+
+/**
+ * Reads `file` (relative to `root`) and every file it reaches, listing each published port entry.
+ *
+ * @example
+ * const { ports } = await scanCompose("/src/shop", "docker-compose.yml");
+ * // ports[0] → { file: "docker-compose.yml", where: "services.api.ports[0]", text: "8080:80", … }
+ */
+export async function scanCompose(root: string, file: string, firstText?: string): Promise<ComposeSources> {
+  const sources: ComposeSources = { files: {}, ports: [], outside: [] };
+  const queue = [file];
+  while (queue.length) {
+    const current = queue.shift()!;
+    if (current in sources.files) continue;
+    const text = current === file && firstText !== undefined
+      ? firstText
+      : await Deno.readTextFile(join(root, current)).catch(() => undefined);
+    if (text === undefined) continue; // Compose itself reports a missing file.
+    sources.files[current] = text;
+    const doc = parseComposeText(text, current);
+    sources.ports.push(...portsIn(doc, current, text));
+    for (const ref of referencedFiles(doc)) {
+      const path = relative(root, join(root, dirname(current), ref));
+      if (isContainedPath(path)) queue.push(path);
+      else if (!sources.outside.includes(path)) sources.outside.push(path);
+    }
+  }
+  return sources;
+}
+
+type Doc = ReturnType<typeof parseDocument>;
+
+/** Files named by `extends: { file }` and `include` (string, `path:` string or list). */
+function referencedFiles(doc: Doc): string[] {
+  const refs: string[] = [];
+  const services = doc.get("services");
+  for (const pair of isMap(services) ? services.items : []) {
+    const ext = isMap(pair.value) ? (pair.value as YAMLMap).get("extends") : undefined;
+    const ref = isMap(ext) ? ext.get("file") : undefined;
+    if (typeof ref === "string") refs.push(ref);
+  }
+  const include = doc.toJS({ maxAliasCount: MAX_ALIASES })?.include;
+  for (const item of Array.isArray(include) ? include : []) {
+    const paths = typeof item === "string" ? [item] : item?.path;
+    refs.push(...[paths].flat().filter((p): p is string => typeof p === "string"));
+  }
+  return refs;
+}
+
+/** Every entry of every `ports` list in the document, following aliases to the lists they share. */
+function portsIn(doc: Doc, file: string, text: string): PortSource[] {
+  const found: PortSource[] = [];
+  const seen = new Set<Node>();
+  const lineOf = (offset: number) => text.slice(0, offset).split("\n").length;
+  const resolve = (node: unknown) => (isAlias(node) ? node.resolve(doc) : node) as Node | undefined;
+
+  const visit = (node: Node | undefined, path: string[]): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = String((pair.key as Scalar)?.value);
+        const value = pair.value as Node | undefined;
+        if (key === "ports") {
+          const list = resolve(value);
+          const via = isAlias(value) ? ` (*${value.source})` : "";
+          if (isSeq(list) && !seen.has(list)) {
+            seen.add(list);
+            list.items.forEach((item, i) => {
+              const entry = readEntry(resolve(item), [...path, `ports${via}[${i}]`]);
+              if (entry) found.push({ ...entry, file, line: lineOf(entry.range[0]) });
+            });
+          }
+        } else if (!isAlias(value)) visit(value, [...path, key]);
+      }
+    } else if (isSeq(node)) node.items.forEach((item, i) => visit(item as Node, [...path, `[${i}]`]));
+  };
+
+  const readEntry = (node: Node | undefined, path: string[]) => {
+    const at = (
+      scalar: Scalar,
+      fields: Pick<PortSource, "text" | "host" | "container" | "protocol" | "render">,
+    ) => ({
+      ...fields,
+      where: path.join(".").replaceAll(".[", "["),
+      service: path[0] === "services" && path.length === 3 ? path[1] : undefined,
+      range: [scalar.range![0], scalar.range![1]] as [number, number],
+    });
+    if (isScalar(node) && node.range) {
+      const text = String(node.value);
+      const parsed = parseShortPort(text);
+      if (typeof parsed === "string") {
+        return at(node, { text, host: parsed, container: "", protocol: "tcp", render: () => text });
+      }
+      const prefix = parsed.ip !== undefined ? parsed.ip + ":" : "";
+      return at(node, {
+        text,
+        host: parsed.host,
+        container: parsed.container.split("/")[0],
+        protocol: parsed.protocol,
+        render: (host) => JSON.stringify(`${prefix}${host}:${parsed.container}`),
+      });
+    }
+    const published = isMap(node) ? node.get("published", true) as Scalar | undefined : undefined;
+    if (!published?.range) return undefined;
+    const text = String(published.value);
+    return at(published, {
+      text,
+      host: text === "" ? undefined : parseHostPorts(text),
+      container: String((node as YAMLMap).get("target")),
+      protocol: String((node as YAMLMap).get("protocol") ?? "tcp"),
+      render: JSON.stringify,
+    });
+  };
+  visit(doc.contents as Node, []);
+  return found;
+}
+
+/** Applies replacements (source offsets → new scalar text) to one file's text, last first. */
+export function applyEdits(text: string, edits: { range: [number, number]; text: string }[]): string {
+  let out = text;
+  for (const edit of edits.toSorted((a, b) => b.range[0] - a.range[0])) {
+    out = out.slice(0, edit.range[0]) + edit.text + out.slice(edit.range[1]);
+  }
+  return out;
+}
+
+/** A minimal line diff (changed lines only) for showing an edit before it is written. */
+export function lineDiff(before: string, after: string): string[] {
+  const a = before.split("\n");
+  const b = after.split("\n");
+  const lines: string[] = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] === b[i]) continue;
+    if (a[i] !== undefined) lines.push(`${i + 1} - ${a[i]}`);
+    if (b[i] !== undefined) lines.push(`${i + 1} + ${b[i]}`);
+  }
+  return lines;
+}

@@ -1,0 +1,172 @@
+/**
+ * The resolved compose model: what Compose itself makes of a project once merge keys, aliases,
+ * `extends`, `include`, `.env` and interpolation are applied — asked of `compose config` (JSON
+ * from v2, YAML from v1), never re-implemented. It is the source of truth for which host ports a
+ * sandbox publishes, and what plugins shaping the override see.
+ */
+import { join } from "node:path";
+import { parse } from "yaml";
+import type { ComposeTool } from "./compose.ts";
+import { MAX_ALIASES, type PortSource } from "./compose_file.ts";
+import { usageError } from "../errors.ts";
+import { type Exec, tail } from "../io/exec.ts";
+import { parseHostPorts, parseShortPort } from "./port_spec.ts";
+
+/** One host port a service publishes (a range appears as one entry per port, as v1 prints it). */
+export interface ModelPort {
+  service: string;
+  published: number;
+  /** The container port, or the container range as written. */
+  target: string;
+  protocol: string;
+}
+
+export interface ComposeModel {
+  /** The resolved document, as Compose printed it. */
+  doc: Record<string, unknown>;
+  services: string[];
+  /** Every fixed host port published (ports Docker picks itself are not listed). */
+  ports: ModelPort[];
+  /** Services with `network_mode: host`: their ports are the host's and cannot move per slot. */
+  hostNetwork: string[];
+}
+
+export interface ConfigRequest {
+  /** The directory the compose file lives in (its project directory). */
+  dir: string;
+  file: string;
+  /** The file's text, when it is not (or not yet) what is on disk: piped to `-f -`. */
+  text?: string;
+  /** Variables that win over `.env` and the caller's environment. */
+  env?: Record<string, string>;
+  /** Variables of the caller's environment Compose must not see. */
+  unset?: string[];
+  /** How to name the file in an error. */
+  label?: string;
+  /** The compose project name (`-p`): v2 derives network and volume names from it. */
+  project?: string;
+}
+
+/**
+ * Runs `compose config` and reads the model from its output.
+ *
+ * @example
+ * const model = await resolveCompose(exec, tool, { dir: worktree, file: "docker-compose.yml", env: { WEB_PORT: "8081" } });
+ * model.ports; // [{ service: "web", published: 8081, target: "8080", protocol: "tcp" }]
+ */
+export async function resolveCompose(
+  exec: Exec,
+  tool: ComposeTool,
+  request: ConfigRequest,
+): Promise<ComposeModel> {
+  const files = request.text === undefined
+    ? ["-f", join(request.dir, request.file)]
+    : ["-f", "-", "--project-directory", request.dir];
+  const format = tool.flavour === "v2" ? ["--format", "json"] : [];
+  const project = request.project ? ["-p", request.project] : [];
+  const result = await exec(
+    tool.argv[0],
+    [...tool.argv.slice(1), ...files, ...project, "config", ...format],
+    {
+      cwd: request.dir,
+      env: request.env,
+      unset: request.unset,
+      stdin: request.text,
+    },
+  );
+  if (!result.success) {
+    const lines = tail(result.stderr, 12);
+    throw usageError(
+      `Compose cannot read ${request.label ?? request.file}: ${lines.at(-1) ?? `exit ${result.code}`}`,
+      `See the whole message with: ${tool.argv.join(" ")} -f ${request.file} config`,
+      lines.slice(0, -1),
+    );
+  }
+  const doc = tool.flavour === "v2"
+    ? JSON.parse(result.stdout)
+    : parse(result.stdout, { maxAliasCount: MAX_ALIASES });
+  return modelOf(doc ?? {});
+}
+
+/** Reads services, published host ports and host-network services from a resolved document. */
+export function modelOf(doc: Record<string, unknown>): ComposeModel {
+  const services = (doc.services ?? {}) as Record<string, Record<string, unknown> | null>;
+  const model: ComposeModel = { doc, services: Object.keys(services), ports: [], hostNetwork: [] };
+  for (const [service, body] of Object.entries(services)) {
+    if (body?.network_mode === "host") model.hostNetwork.push(service);
+    for (const entry of Array.isArray(body?.ports) ? body.ports : []) {
+      model.ports.push(...published(service, entry));
+    }
+  }
+  return model;
+}
+
+function published(service: string, entry: unknown): ModelPort[] {
+  let host, target: string, protocol: string;
+  if (typeof entry === "string") {
+    const short = parseShortPort(entry);
+    if (typeof short === "string") return [];
+    [host, target, protocol] = [short.host, short.container.split("/")[0], short.protocol];
+  } else if (entry && typeof entry === "object") {
+    const long = entry as Record<string, unknown>;
+    if (long.published === undefined || long.published === "") return [];
+    host = parseHostPorts(String(long.published));
+    [target, protocol] = [String(long.target), String(long.protocol ?? "tcp")];
+  } else return [];
+  if (!host || typeof host === "string" || !("port" in host.start)) return [];
+  const first = host.start.port;
+  const last = host.end && "port" in host.end ? host.end.port : first;
+  return Array.from(
+    { length: last - first + 1 },
+    (_, i) => ({ service, published: first + i, target, protocol }),
+  );
+}
+
+/** The published ports that are not among `ports` (a slot's own): the same in every slot. */
+export function fixedPorts(model: ComposeModel, ports: Set<number>): ModelPort[] {
+  return model.ports.filter((p) => !model.hostNetwork.includes(p.service) && !ports.has(p.published));
+}
+
+/**
+ * The entry a published port comes from: same protocol, a container port it covers and a host part
+ * that can give it — preferring one written in the service itself, then a fixed number.
+ */
+export function sourceOf(port: ModelPort, sources: PortSource[]): PortSource | undefined {
+  const fits = sources.filter((s) =>
+    typeof s.host === "object" && s.protocol === port.protocol && covers(s.container, port.target) &&
+    hostFits(s, port.published)
+  );
+  const rank = (s: PortSource) =>
+    (s.service === port.service ? 0 : 2) + ("port" in (s.host as object) ? 0 : 1);
+  return fits.toSorted((a, b) => rank(a) - rank(b))[0];
+}
+
+function covers(container: string, target: string): boolean {
+  const [a, b = a] = container.split("-").map(Number);
+  const [t, u = t] = target.split("-").map(Number);
+  return a <= t && u <= b;
+}
+
+function hostFits(source: PortSource, port: number): boolean {
+  const host = source.host as { start: { port?: number }; end?: { port?: number } };
+  if (host.start.port === undefined) return true;
+  return host.start.port <= port && port <= (host.end?.port ?? host.start.port);
+}
+
+/** One line per fixed port: service, port, and where it is written. */
+export function describeFixed(
+  ports: ModelPort[],
+  sources: { ports: PortSource[]; files: Record<string, string> },
+) {
+  return ports.map((port) => {
+    const source = sourceOf(port, sources.ports);
+    const what = `${port.service} publishes host port ${port.published} (→ ${port.target}/${port.protocol})`;
+    if (!source) {
+      return `${what}, written in none of the files kinfra read (${Object.keys(sources.files).join(", ")})`;
+    }
+    const variable = typeof source.host === "object" && "variable" in source.host.start
+      ? ` through \${${source.host.start.variable}}, which is not in [sandbox.ports]`
+      : "";
+    return `${what}${variable}: ${source.file}:${source.line} (${source.where}: "${source.text}")`;
+  });
+}

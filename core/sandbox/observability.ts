@@ -1,0 +1,147 @@
+/**
+ * The shared observability stack (SPEC §8): Jaeger, Prometheus and Grafana as compose project
+ * `devops-ai-observability`, rendered from templates/observability/ into `<home>/observability/`,
+ * on the external network `devops-ai-observability`, which kinfra creates first. Every name derives
+ * from `[observability] name` in the global config (observabilityNames), so a second stack — a test
+ * suite's — never touches the user's.
+ */
+import { join } from "node:path";
+import composeTemplate from "../../templates/observability/docker-compose.yml.tmpl" with { type: "text" };
+import datasourcesTemplate from "../../templates/observability/datasources.yml.tmpl" with { type: "text" };
+import prometheusTemplate from "../../templates/observability/prometheus.yml.tmpl" with { type: "text" };
+import { writeFileAtomic } from "../io/atomic.ts";
+import { observabilityNames } from "../project/config/defaults.ts";
+import type { GlobalConfig } from "../project/config/schema.ts";
+import { listContainers } from "./containers.ts";
+import type { Context } from "../context.ts";
+import { KinfraError } from "../errors.ts";
+import { tail } from "../io/exec.ts";
+
+const SERVICES = ["grafana", "jaeger", "prometheus"];
+
+type ObservabilityConfig = GlobalConfig["observability"];
+
+/** The stack's names for this context's global config. */
+export async function stackNames(ctx: Context) {
+  return observabilityNames((await ctx.globalConfig()).observability);
+}
+
+/** Creates the shared network unless it exists; returns true when it was created. */
+export async function ensureNetwork(ctx: Context): Promise<boolean> {
+  const { network } = await stackNames(ctx);
+  if ((await ctx.exec("docker", ["network", "inspect", network])).success) return false;
+  const created = await ctx.exec("docker", [
+    "network",
+    "create",
+    "--label",
+    "dev.kinfra.network=observability",
+    network,
+  ]);
+  if (!created.success && !(await ctx.exec("docker", ["network", "inspect", network])).success) {
+    throw new KinfraError(`Could not create the Docker network ${network}.`, {
+      details: tail(created.stderr, 5),
+    });
+  }
+  return created.success;
+}
+
+/** Writes the stack's compose file and configs into `<home>/observability/`; returns the compose file. */
+export async function renderStack(ctx: Context, config: ObservabilityConfig): Promise<string> {
+  const fill = (t: string) =>
+    t.replace(/\{\{(\w+)\}\}/g, (_, key: keyof ObservabilityConfig) => String(config[key]));
+  const dir = ctx.home.observability;
+  await writeFileAtomic(join(dir, "docker-compose.yml"), fill(composeTemplate));
+  await writeFileAtomic(join(dir, "prometheus.yml"), fill(prometheusTemplate));
+  await writeFileAtomic(join(dir, "grafana", "datasources.yml"), fill(datasourcesTemplate));
+  return join(dir, "docker-compose.yml");
+}
+
+async function compose(ctx: Context, file: string, args: string[]) {
+  const tool = await ctx.compose();
+  const { project } = await stackNames(ctx);
+  return await ctx.exec(tool.argv[0], [...tool.argv.slice(1), "-f", file, "-p", project, ...args], {
+    cwd: ctx.home.observability,
+  });
+}
+
+/** Brings the stack up (network first). Throws with compose's reason when it cannot start. */
+export async function stackUp(ctx: Context): Promise<void> {
+  await ensureNetwork(ctx);
+  const file = await renderStack(ctx, (await ctx.globalConfig()).observability);
+  const result = await compose(ctx, file, ["up", "-d"]);
+  if (!result.success) {
+    throw new KinfraError("The observability stack did not start.", { details: tail(result.stderr, 8) });
+  }
+}
+
+/** Stops the stack's containers; removes the network only when no container uses it any more. */
+export async function stackDown(ctx: Context): Promise<{ networkRemoved: boolean; networkUsers: string[] }> {
+  const file = await renderStack(ctx, (await ctx.globalConfig()).observability);
+  const result = await compose(ctx, file, ["down"]);
+  if (!result.success) {
+    throw new KinfraError("Stopping the observability stack failed.", { details: tail(result.stderr, 8) });
+  }
+  const users = await networkUsers(ctx);
+  const networkRemoved = users.length === 0 &&
+    (await ctx.exec("docker", ["network", "rm", (await stackNames(ctx)).network])).success;
+  return { networkRemoved, networkUsers: users };
+}
+
+/** Names of containers attached to the shared network. */
+export async function networkUsers(ctx: Context): Promise<string[]> {
+  const r = await ctx.exec("docker", [
+    "network",
+    "inspect",
+    (await stackNames(ctx)).network,
+    "--format",
+    "{{range .Containers}}{{.Name}} {{end}}",
+  ]);
+  return r.success ? r.stdout.trim().split(/\s+/).filter(Boolean) : [];
+}
+
+/** True when all three services run. */
+export async function stackRunning(ctx: Context): Promise<boolean> {
+  const containers = await listContainers(ctx.exec, (await stackNames(ctx)).project);
+  return SERVICES.every((s) => containers.some((c) => c.service === s && c.state === "running"));
+}
+
+/**
+ * `impl`'s auto-start: make sure the stack runs. If it cannot start (no image, busy port), warn
+ * with the reason and go on — the network is still created, so the sandbox can start.
+ */
+export async function ensureObservability(ctx: Context): Promise<void> {
+  try {
+    if (await stackRunning(ctx)) return;
+    ctx.log.step("Starting the shared observability stack");
+    await stackUp(ctx);
+  } catch (e) {
+    const reason = e instanceof KinfraError ? [e.message, ...e.details].join(" ") : String(e);
+    ctx.log.warn(`Observability is not available; the sandbox starts without it. ${reason}`);
+    await ensureNetwork(ctx);
+  }
+}
+
+export interface Endpoint {
+  name: string;
+  url: string;
+  answers: boolean;
+}
+
+/** The stack's URLs, and whether each one answers HTTP at all. */
+export async function endpoints(config: ObservabilityConfig): Promise<Endpoint[]> {
+  const list = [
+    { name: "Jaeger UI", url: `http://127.0.0.1:${config.jaeger_ui_port}/` },
+    { name: "OTLP HTTP", url: `http://127.0.0.1:${config.otlp_http_port}/v1/traces` },
+    { name: "Prometheus", url: `http://127.0.0.1:${config.prometheus_port}/-/ready` },
+    { name: "Grafana", url: `http://127.0.0.1:${config.grafana_port}/api/health` },
+  ];
+  return await Promise.all(list.map(async (e) => {
+    try {
+      const r = await fetch(e.url, { signal: AbortSignal.timeout(2000) });
+      await r.body?.cancel();
+      return { ...e, answers: true };
+    } catch {
+      return { ...e, answers: false };
+    }
+  }));
+}

@@ -1,0 +1,204 @@
+/**
+ * Starting and stopping a worktree's sandbox (SPEC §6). Start is all-or-nothing: every step after
+ * the claim registers its undo, and any failure — a compose error, the health gate, a plugin,
+ * Ctrl-C — stops what started, releases the slot and removes the slot dir. The worktree is kept.
+ */
+import { join } from "node:path";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { stringify } from "yaml";
+import { scanCompose } from "./compose_file.ts";
+import { mergeFragments, renderOverride } from "./override.ts";
+import { portProtocols, slotCompose } from "./slot_compose.ts";
+import type { Context } from "../context.ts";
+import { Exit, interrupted, KinfraError, messageOf, usageError } from "../errors.ts";
+import { type Failure, type Hooks, messagesOf } from "../hooks/dispatch.ts";
+import { exists } from "../io/paths.ts";
+import type { HookInput } from "../hooks/plugin_api.ts";
+import type { Project } from "../project/project.ts";
+import type { SlotEntry, WorktreeEntry } from "../slots/registry.ts";
+import { Rollback } from "./rollback.ts";
+import { dockerProjects } from "./containers.ts";
+import { claimSlot, composeProject, releaseSlot, setSlotStatus, warnCloseBases } from "../slots/slots.ts";
+import { cleanStale } from "../slots/stale.ts";
+
+export interface SandboxResult {
+  slot: SlotEntry;
+  messages: string[];
+}
+
+/** The worktree's compose file must exist (it is committed; a user may have deleted it since). */
+async function requireComposeFile(project: Project, worktree: string): Promise<void> {
+  const path = join(worktree, project.config!.sandbox!.compose_file);
+  if (!await exists(path)) {
+    throw usageError(
+      `The compose file ${path} does not exist.`,
+      "Check [sandbox] compose_file in infra.toml.",
+    );
+  }
+}
+
+/**
+ * Claims a slot and brings the sandbox up, health-gated. On failure everything is rolled back and
+ * the error says how to retry (`kinfra up`) or finish (`kinfra done`).
+ */
+export async function startSandbox(
+  ctx: Context,
+  project: Project,
+  hooks: Hooks,
+  entry: WorktreeEntry,
+  input: HookInput,
+): Promise<SandboxResult> {
+  const sandbox = project.config!.sandbox!;
+  await requireComposeFile(project, entry.path);
+  const sources = await scanCompose(entry.path, sandbox.compose_file);
+  await cleanStale(ctx);
+  const [{ foreign }] = await Promise.all([
+    dockerProjects(ctx.exec, await ctx.homeId()).catch(() => ({ foreign: new Set<string>() })),
+    sandbox.otel.enabled && (await import("./observability.ts")).ensureObservability(ctx),
+  ]);
+  warnCloseBases(ctx, sandbox.ports, (await ctx.globalConfig()).slots.max);
+  const rollback = new Rollback(ctx.log);
+  const messages: string[] = [];
+  const collect = (replies: { result: { messages?: string[] } }[]) => messages.push(...messagesOf(replies));
+  const checkpoint = () => {
+    if (ctx.signal.aborted) throw interrupted();
+  };
+
+  const slot = await claimSlot(ctx, {
+    project: project.name,
+    worktreePath: entry.path,
+    bases: sandbox.ports,
+    maxSlots: (await ctx.globalConfig()).slots.max,
+    foreignProjects: foreign,
+    protocols: portProtocols(sources),
+  });
+  rollback.add(`release slot ${slot.slot_id}`, () => releaseSlot(ctx, slot));
+  const name = composeProject(project.name, slot.slot_id);
+  ctx.log.step(
+    `Claimed slot ${slot.slot_id}: ${Object.entries(slot.ports).map(([k, v]) => `${k}=${v}`).join(" ")}`,
+  );
+  Object.assign(input, {
+    slot: { id: slot.slot_id, dir: slot.slot_dir, compose_project: name },
+    ports: slot.ports,
+  });
+  Object.assign(input.env, { COMPOSE_PROJECT_NAME: name, ...mapValues(slot.ports, String) });
+
+  try {
+    checkpoint();
+    const { model } = await slotCompose(ctx, project, {
+      dir: entry.path,
+      project: name,
+      vars: slot.ports,
+      widths: slot.widths,
+      sources,
+    });
+    input.model = model.doc;
+    await Deno.mkdir(slot.slot_dir, { recursive: true });
+    // The resolved model: self-contained (no .env, extends or include needed), so teardown works
+    // from it alone, and plugins reading it see every service as Compose does.
+    await writeFileAtomic(slot.compose_file_copy, renderResolved(model.doc, entry.path));
+    collect(await hooks.setup("slot.claimed", input, rollback));
+
+    checkpoint();
+    const override = await prepareOverride(hooks, input, rollback, collect);
+    await writeFileAtomic(
+      join(slot.slot_dir, "docker-compose.override.yml"),
+      renderOverride(override, {
+        worktree: entry.path,
+        slot: `${project.name}-${slot.slot_id}`,
+        generatedAt: ctx.now().toISOString(),
+      }),
+    );
+    await writeFileAtomic(join(slot.slot_dir, ".env.sandbox"), renderEnv(input.env));
+
+    checkpoint();
+    await setSlotStatus(ctx, slot, "starting");
+    ctx.log.step(`Starting sandbox ${name}`);
+    collect(await hooks.setup("sandbox.start", input, rollback));
+    checkpoint();
+    collect(await hooks.setup("sandbox.ready", input, rollback));
+    checkpoint();
+    await setSlotStatus(ctx, slot, "running");
+  } catch (e) {
+    const failure = ctx.signal.aborted ? interrupted() : e;
+    ctx.log.warn(`Sandbox start failed: ${messageOf(failure)}`);
+    await rollback.run();
+    const hint =
+      `The worktree is kept at ${entry.path}. Retry with \`kinfra up ${entry.feature}-${entry.milestone}\`, ` +
+      `or remove it with \`kinfra done ${entry.feature}-${entry.milestone}\`.`;
+    if (failure instanceof KinfraError) {
+      throw new KinfraError(failure.message, {
+        code: failure.code === Exit.usage ? Exit.failed : failure.code,
+        hint,
+        details: failure.details,
+      });
+    }
+    throw new KinfraError(messageOf(failure), { hint });
+  }
+  return { slot, messages };
+}
+
+/**
+ * Stops the sandbox of a worktree: `sandbox.stop` (compose down with the slot dir's copies; a
+ * missing slot dir is a warning, GAP-17), `slot.released`, then frees the slot. Teardown goes on
+ * past plugin failures, which are returned.
+ */
+export async function stopSandbox(
+  ctx: Context,
+  hooks: Hooks,
+  input: HookInput,
+  slot: SlotEntry,
+  messages: string[],
+): Promise<Failure[]> {
+  const name = composeProject(slot.project, slot.slot_id);
+  Object.assign(input, {
+    slot: { id: slot.slot_id, dir: slot.slot_dir, compose_project: name },
+    ports: slot.ports,
+  });
+  await setSlotStatus(ctx, slot, "stopping");
+  const failures: Failure[] = [];
+  for (const event of ["sandbox.stop", "slot.released"] as const) {
+    const { replies, failures: failed } = await hooks.teardown(event, input);
+    messages.push(...messagesOf(replies));
+    failures.push(...failed);
+  }
+  await releaseSlot(ctx, slot);
+  return failures;
+}
+
+/**
+ * Runs `sandbox.prepare` and merges the plugins' fragments into the override document. A service
+ * on the implicit `default` network (no `networks`, no `network_mode`) keeps it.
+ */
+export async function prepareOverride(
+  hooks: Hooks,
+  input: HookInput,
+  rollback?: Rollback,
+  collect: (replies: { result: { messages?: string[] } }[]) => void = () => {},
+): Promise<Record<string, unknown>> {
+  const prepared = await hooks.setup("sandbox.prepare", input, rollback);
+  collect(prepared);
+  const services = (input.model?.services ?? {}) as Record<string, Record<string, unknown> | null>;
+  const implicit = new Set(
+    Object.entries(services).filter(([, body]) => !body?.networks && !body?.network_mode).map(([name]) =>
+      name
+    ),
+  );
+  return mergeFragments(prepared.flatMap((r) => r.result.compose ? [r.result.compose] : []), implicit);
+}
+
+/** The slot's copy of the resolved model, with a header saying what it is. */
+function renderResolved(doc: Record<string, unknown>, worktree: string): string {
+  return `# Resolved by \`compose config\` from ${worktree} for this slot (kinfra); teardown uses it.\n` +
+    stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/** `.env.sandbox`: one `KEY=value` per line, COMPOSE_PROJECT_NAME first (seed format). */
+export function renderEnv(env: Record<string, string>): string {
+  // Values were checked by the dispatcher; this is the last line of defence against a line break.
+  return Object.entries(env).map(([k, v]) => `${k}=${v.replace(/[\r\n]/g, " ")}`).join("\n") + "\n";
+}
+
+function mapValues<T, U>(record: Record<string, T>, fn: (v: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, fn(v)]));
+}

@@ -1,0 +1,167 @@
+/**
+ * The slot registry (SPEC §2, seed schema v1) plus a `worktrees` section recording every worktree
+ * kinfra creates. Reads are lock-free (writes are atomic); every change happens under the exclusive
+ * lock on `registry.lock`.
+ */
+import { writeFileAtomic } from "../io/atomic.ts";
+import { KinfraError } from "../errors.ts";
+import { withLock } from "../io/lock.ts";
+import { ensureHome, type HomePaths } from "../io/paths.ts";
+
+export type SlotStatus = "claiming" | "starting" | "running" | "stopping" | "stopped" | "failed";
+
+export interface SlotEntry {
+  slot_id: number;
+  project: string;
+  worktree_path: string;
+  slot_dir: string;
+  compose_file_copy: string;
+  ports: Record<string, number>;
+  /** Widths of the port ranges among `ports` (a range covers `ports[VAR]` … `ports[VAR_END]`). */
+  widths?: Record<string, number>;
+  /** Variables published over UDP only. */
+  udp?: string[];
+  claimed_at: string;
+  status: SlotStatus;
+  pid?: number;
+  host?: string;
+}
+
+export interface WorktreeEntry {
+  path: string;
+  kind: "spec" | "impl";
+  project: string;
+  project_root: string;
+  feature: string;
+  milestone?: string;
+  branch: string;
+  base: string;
+  created_at: string;
+  /** Files copied in by `[worktree] copy`, with their sha256, so `done` does not count them as work. */
+  copied?: Record<string, string>;
+  /**
+   * Set while kinfra creates or removes the worktree (with the pid and host doing it), cleared when
+   * that finishes; left behind by a killed process, it tells `done` and `gc` to finish the job.
+   */
+  state?: "creating" | "removing";
+  pid?: number;
+  host?: string;
+  /** The commit the branch was created at: an interrupted creation deletes the branch only if it is still there. */
+  base_commit?: string;
+  slot?: number;
+  /** Plugins' `state`, by plugin name (e.g. the agent-deck session id). */
+  plugin_state?: Record<string, Record<string, unknown>>;
+  [extra: string]: unknown;
+}
+
+export interface Registry {
+  version: 1;
+  slots: Record<string, SlotEntry>;
+  worktrees: Record<string, WorktreeEntry>;
+}
+
+// The shape check is written out by hand: it runs on every command, and zod would double start-up time.
+const SLOT_FIELDS = {
+  slot_id: "number",
+  project: "string",
+  worktree_path: "string",
+  slot_dir: "string",
+  compose_file_copy: "string",
+  ports: "object",
+  claimed_at: "string",
+  status: "string",
+};
+const WORKTREE_FIELDS = {
+  path: "string",
+  kind: "string",
+  project: "string",
+  project_root: "string",
+  feature: "string",
+  branch: "string",
+  base: "string",
+  created_at: "string",
+};
+
+/** The first problem with a parsed registry document, as "key.path: problem", or undefined. */
+function shapeProblem(data: unknown): string | undefined {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(data)) return "(top level): expected an object";
+  if (data.version !== 1) return `version: expected 1, got ${JSON.stringify(data.version)}`;
+  for (const [section, fields] of [["slots", SLOT_FIELDS], ["worktrees", WORKTREE_FIELDS]] as const) {
+    const entries = data[section] ?? {};
+    if (!isObject(entries)) return `${section}: expected an object`;
+    for (const [key, entry] of Object.entries(entries)) {
+      if (!isObject(entry)) return `${section}.${key}: expected an object`;
+      for (const [field, type] of Object.entries(fields)) {
+        const actual = typeof entry[field];
+        if (actual !== type) {
+          return `${section}.${key}.${field}: expected a ${type}, got ${JSON.stringify(entry[field])}`;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+const empty = (): Registry => ({ version: 1, slots: {}, worktrees: {} });
+
+/** Parses registry text; a corrupt file is an error, never silently replaced. */
+export function parseRegistry(text: string, path: string): Registry {
+  const corrupt = (why: string) =>
+    new KinfraError(`The registry "${path}" is corrupt: ${why}`, {
+      hint: `kinfra will not overwrite it. Repair it by hand, or move it aside ` +
+        `(mv "${path}" "${path}.bak") and run \`kinfra gc\` to clean up what it described.`,
+    });
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw corrupt(e instanceof Error ? e.message : String(e));
+  }
+  const problem = shapeProblem(data);
+  if (problem) throw corrupt(problem);
+  const registry = data as Registry;
+  registry.slots ??= {};
+  registry.worktrees ??= {};
+  return registry;
+}
+
+/** Reads the registry without locking; a missing file is an empty registry. */
+export async function readRegistry(home: HomePaths): Promise<Registry> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(home.registry);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return empty();
+    if (e instanceof Deno.errors.IsADirectory) {
+      throw new KinfraError(`The registry "${home.registry}" is a directory, not a file.`, {
+        hint: `kinfra will not touch it. Move it aside (mv "${home.registry}" "${home.registry}.bak").`,
+      });
+    }
+    throw e;
+  }
+  return parseRegistry(text, home.registry);
+}
+
+/**
+ * Reads, changes and writes the registry under the exclusive lock. `change` mutates the registry
+ * in place and may return a value; the file is written only if something changed.
+ *
+ * @example
+ * await updateRegistry(home, (reg) => { reg.worktrees[path] = entry; });
+ */
+export async function updateRegistry<T>(
+  home: HomePaths,
+  change: (registry: Registry) => T | Promise<T>,
+): Promise<T> {
+  await ensureHome(home);
+  return await withLock(home.registryLock, async () => {
+    const registry = await readRegistry(home);
+    const before = JSON.stringify(registry);
+    const result = await change(registry);
+    const after = JSON.stringify(registry, null, 2);
+    if (JSON.stringify(registry) !== before) await writeFileAtomic(home.registry, after + "\n");
+    return result;
+  });
+}

@@ -1,0 +1,232 @@
+/**
+ * Slot allocation (SPEC §6). Under the registry lock: take the lowest free slot id whose every port
+ * passes the bind test, log why each skipped slot was skipped, write the claim (status `claiming`,
+ * pid, host) and release the lock before any slow work.
+ */
+import { join } from "node:path";
+import type { Context } from "../context.ts";
+import { KinfraError } from "../errors.ts";
+import {
+  expandPorts,
+  isPortFree,
+  lastPort,
+  type PortSetting,
+  portSpans,
+  type Protocol,
+  rangeWidths,
+  slotPorts,
+} from "./ports.ts";
+import { readRegistry, type Registry, type SlotEntry, type SlotStatus, updateRegistry } from "./registry.ts";
+
+export interface ClaimRequest {
+  project: string;
+  worktreePath: string;
+  bases: Record<string, PortSetting>;
+  maxSlots: number;
+  /** The protocols each variable is published with (default tcp), for the bind test. */
+  protocols?: Record<string, Protocol[]>;
+  /** Compose projects on the engine that belong to someone else (another home, or nobody's). */
+  foreignProjects?: Set<string>;
+}
+
+/** The compose project name of a slot: `<project>-slot-<n>`. */
+export const composeProject = (project: string, slot: number) => `${project}-slot-${slot}`;
+
+/** The slot directory: `<home>/slots/<project>-<n>`. */
+export const slotDir = (ctx: Context, project: string, slot: number) =>
+  join(ctx.home.slots, `${project}-${slot}`);
+
+/**
+ * Claims the lowest usable slot and records it; throws when every slot is taken or blocked.
+ *
+ * @example
+ * const slot = await claimSlot(ctx, { project: "shop", worktreePath, bases: { SHOP_WEB_PORT: 8080 }, maxSlots: 20 });
+ */
+export async function claimSlot(ctx: Context, request: ClaimRequest): Promise<SlotEntry> {
+  const skipped: string[] = [];
+  const udpOnly = Object.entries(request.protocols ?? {}).filter(([, p]) => !p.includes("tcp")).map(([k]) =>
+    k
+  );
+  const entry = await updateRegistry(ctx.home, async (registry) => {
+    // One worktree has at most one slot, whatever the timing (three concurrent `up`s).
+    const held = Object.values(registry.slots).find((s) => s.worktree_path === request.worktreePath);
+    if (held) throw new AlreadyClaimed(held);
+    const found = await firstUsableSlot(registry, request, (line) => {
+      ctx.log.info(line);
+      skipped.push(line);
+    });
+    if (!found) return undefined;
+    const { id, ports } = found;
+    const dir = slotDir(ctx, request.project, id);
+    const claim: SlotEntry = {
+      slot_id: id,
+      project: request.project,
+      worktree_path: request.worktreePath,
+      slot_dir: dir,
+      compose_file_copy: join(dir, "docker-compose.yml"),
+      ports,
+      ...(rangeWidths(request.bases) && { widths: rangeWidths(request.bases) }),
+      ...(udpOnly.length && { udp: udpOnly }),
+      claimed_at: ctx.now().toISOString(),
+      status: "claiming",
+      pid: Deno.pid,
+      host: Deno.hostname(),
+    };
+    registry.slots[String(id)] = claim;
+    const worktree = registry.worktrees[request.worktreePath];
+    if (worktree) worktree.slot = id;
+    return claim;
+  });
+  if (!entry) {
+    throw new KinfraError(
+      `No free slot: all ${request.maxSlots} slots are taken or their ports are in use.`,
+      {
+        hint:
+          "Finish a sandbox (`kinfra done`/`kinfra down`), run `kinfra gc`, or raise [slots] max in the global config.",
+        details: skipped,
+      },
+    );
+  }
+  return entry;
+}
+
+/**
+ * Warns when two port variables' bases are closer than the slot range: slot n of one would be slot
+ * n+k of the other. Allocation never hands out such a port twice (it skips the slot), but slots
+ * are then used up faster than they need to be.
+ */
+export function warnCloseBases(ctx: Context, ports: Record<string, PortSetting>, maxSlots: number): void {
+  const sorted = Object.entries(portSpans(ports)).sort((a, b) => a[1].base - b[1].base);
+  for (let i = 1; i < sorted.length; i++) {
+    const [[a, sa], [b, sb]] = [sorted[i - 1], sorted[i]];
+    if (sb.base <= lastPort(sa, maxSlots)) {
+      ctx.log.warn(
+        `${a} (${sa.base}) and ${b} (${sb.base}) are closer than the ${maxSlots}-slot range, so some slots ` +
+          `would share a port; kinfra skips those. Start ${b} above ${
+            lastPort(sa, maxSlots)
+          } in [sandbox.ports].`,
+      );
+    }
+  }
+}
+
+/**
+ * The lowest slot id usable for `request` in `registry`, with its ports; each skipped slot is told
+ * to `skip` with the reason ("Slot 1 skipped: port 8081 (…) in use by another process."). Used by
+ * the claim (under the lock) and by `impl --dry-run` (a prediction).
+ */
+export async function firstUsableSlot(
+  registry: Registry,
+  request: Pick<ClaimRequest, "project" | "bases" | "maxSlots" | "foreignProjects" | "protocols">,
+  skip: (line: string) => void = () => {},
+): Promise<{ id: number; ports: Record<string, number> } | undefined> {
+  const taken = takenPorts(registry);
+  const widths = rangeWidths(request.bases);
+  for (let id = 1; id <= request.maxSlots; id++) {
+    if (registry.slots[String(id)]) continue;
+    const ports = slotPorts(request.bases, id);
+    const reason = await whyUnusable(
+      expandPorts(ports, widths),
+      taken,
+      request.protocols ?? {},
+      request.foreignProjects?.has(composeProject(request.project, id)),
+    );
+    if (!reason) return { id, ports };
+    skip(`Slot ${id} skipped: ${reason}.`);
+  }
+  return undefined;
+}
+
+/** Thrown when the worktree already has a slot (a concurrent `up`, or one already running). */
+export class AlreadyClaimed extends KinfraError {
+  constructor(readonly slot: SlotEntry) {
+    super(
+      `${slot.worktree_path} already has slot ${slot.slot_id} (${slot.status}${
+        slot.status === "running" ? "" : `, pid ${slot.pid}`
+      }).`,
+      { hint: "One worktree has one sandbox: see `kinfra status`, or `kinfra down` it first." },
+    );
+  }
+}
+
+/** Every port recorded for a slot, with who has it: "slot 3 (shop, SHOP_WEB_PORT)". */
+function takenPorts(registry: Registry): Map<number, string> {
+  const taken = new Map<number, string>();
+  for (const slot of Object.values(registry.slots)) {
+    for (const { name, port } of expandPorts(slot.ports, slot.widths)) {
+      taken.set(port, `slot ${slot.slot_id} (${slot.project}, ${name})`);
+    }
+  }
+  return taken;
+}
+
+/**
+ * Why a slot cannot be used, or undefined: a port another slot has, a port two of its own
+ * variables share, a port something else holds (tested with each variable's own protocols).
+ */
+async function whyUnusable(
+  ports: { name: string; port: number }[],
+  taken: Map<number, string>,
+  protocols: Record<string, Protocol[]>,
+  foreign?: boolean,
+): Promise<string | undefined> {
+  const own = new Map<number, string>();
+  for (const { name, port } of ports) {
+    const owner = taken.get(port);
+    if (owner) return `port ${port} (${name}) belongs to ${owner}`;
+    // VAR_END lies inside VAR's own range; any other coincidence is two variables on one port.
+    const other = own.get(port);
+    if (other && other !== name && other !== name.replace(/_END$/, "")) {
+      return `port ${port} is both ${other} and ${name}`;
+    }
+    own.set(port, name);
+  }
+  for (const { name, port } of ports) {
+    for (const protocol of protocols[name.replace(/_END$/, "")] ?? ["tcp"]) {
+      if (!await isPortFree(port, protocol)) {
+        return `port ${port}${protocol === "udp" ? "/udp" : ""} (${name}) in use by another process`;
+      }
+    }
+  }
+  if (foreign) return "its compose project already exists on the Docker engine and is not this home's";
+  return undefined;
+}
+
+/** Moves a slot to a new status (only if it is still the claim we made). */
+export async function setSlotStatus(ctx: Context, slot: SlotEntry, status: SlotStatus): Promise<void> {
+  await updateRegistry(ctx.home, (registry) => {
+    const current = registry.slots[String(slot.slot_id)];
+    if (current && current.claimed_at === slot.claimed_at) current.status = status;
+  });
+  slot.status = status;
+}
+
+/**
+ * Removes a slot from the registry and its directory from disk — both under the registry lock, and
+ * only while the entry is still this claim (same `claimed_at`): a slot released and claimed again
+ * by someone else in between keeps its new entry and its new directory. Returns whether it did.
+ */
+export async function releaseSlot(
+  ctx: Context,
+  slot: Pick<SlotEntry, "slot_id" | "slot_dir" | "worktree_path" | "claimed_at">,
+  stillStale?: (current: SlotEntry) => boolean | Promise<boolean>,
+): Promise<boolean> {
+  return await updateRegistry(ctx.home, async (registry) => {
+    const current = registry.slots[String(slot.slot_id)];
+    if (current?.claimed_at !== slot.claimed_at) return false;
+    if (stillStale && !await stillStale(current)) return false;
+    delete registry.slots[String(slot.slot_id)];
+    const worktree = registry.worktrees[slot.worktree_path];
+    if (worktree?.slot === slot.slot_id) delete worktree.slot;
+    await Deno.remove(slot.slot_dir, { recursive: true }).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+    return true;
+  });
+}
+
+/** The registry's slot for a worktree, if it has one. */
+export async function slotOf(ctx: Context, worktreePath: string): Promise<SlotEntry | undefined> {
+  const registry = await readRegistry(ctx.home);
+  return Object.values(registry.slots).find((s) => s.worktree_path === worktreePath);
+}

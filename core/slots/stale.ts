@@ -1,0 +1,77 @@
+/**
+ * Stale slot detection and repair (SPEC §6, GAP-14). A slot is stale when its worktree or slot
+ * directory is gone (and nobody is still setting it up), or when it is mid-transition
+ * (`claiming`, `starting`, `stopping`) and the process that owns it is dead. Repair stops its
+ * containers (by compose project and this home's label), removes the slot dir and frees the registry entry.
+ */
+import type { Context } from "../context.ts";
+import { removeByLabel } from "../sandbox/containers.ts";
+import { messageOf } from "../errors.ts";
+import { exists } from "../io/paths.ts";
+import { readRegistry, type SlotEntry } from "./registry.ts";
+import { composeProject, releaseSlot } from "./slots.ts";
+
+export interface StaleSlot {
+  slot: SlotEntry;
+  reason: string;
+}
+
+const TRANSIENT = new Set(["claiming", "starting", "stopping"]);
+
+/** True when the owner's pid runs on this host (an owner on another host is never judged by pid). */
+export function ownerAlive(owner: { pid?: number; host?: string }): boolean {
+  if (owner.pid === undefined || (owner.host && owner.host !== Deno.hostname())) return true;
+  try {
+    Deno.statSync(`/proc/${owner.pid}`);
+    return true;
+  } catch {
+    return Deno.build.os !== "linux"; // without /proc we cannot tell; assume alive
+  }
+}
+
+/** Why a slot is stale, or undefined when it is not. */
+export async function staleReason(slot: SlotEntry): Promise<string | undefined> {
+  const busy = TRANSIENT.has(slot.status) && ownerAlive(slot);
+  if (TRANSIENT.has(slot.status) && !ownerAlive(slot)) {
+    return `its kinfra process (pid ${slot.pid}) died while ${slot.status}`;
+  }
+  if (busy) return undefined;
+  if (!await exists(slot.worktree_path)) return `its worktree ${slot.worktree_path} is gone`;
+  if (!await exists(slot.slot_dir)) return `its slot directory ${slot.slot_dir} is gone`;
+  return undefined;
+}
+
+export async function findStale(ctx: Context): Promise<StaleSlot[]> {
+  const registry = await readRegistry(ctx.home);
+  const stale: StaleSlot[] = [];
+  for (const slot of Object.values(registry.slots)) {
+    const reason = await staleReason(slot);
+    if (reason) stale.push({ slot, reason });
+  }
+  return stale;
+}
+
+/**
+ * Finds and repairs stale slots; returns what was repaired. Containers are stopped before the
+ * registry entry goes, so nobody can claim the slot while its old containers still run; only
+ * objects carrying this home's label are removed. The entry is dropped under the lock, and only if
+ * it is still the same claim and still stale then (another process may have repaired or retaken it).
+ */
+export async function cleanStale(ctx: Context, options: { dryRun?: boolean } = {}): Promise<StaleSlot[]> {
+  const stale = await findStale(ctx);
+  for (const { slot, reason } of stale) {
+    ctx.log.warn(
+      `Slot ${slot.slot_id} (${slot.project}) is stale: ${reason}.${
+        options.dryRun ? "" : " Cleaning it up."
+      }`,
+    );
+    if (options.dryRun) continue;
+    try {
+      await removeByLabel(ctx.exec, composeProject(slot.project, slot.slot_id), true, await ctx.homeId());
+    } catch (e) {
+      ctx.log.warn(`Could not stop the containers of slot ${slot.slot_id}: ${messageOf(e)}`);
+    }
+    await releaseSlot(ctx, slot, async (current) => await staleReason(current) !== undefined);
+  }
+  return stale;
+}
