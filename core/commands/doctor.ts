@@ -10,13 +10,11 @@ import { exists } from "../io/paths.ts";
 import type { Check } from "../hooks/plugin_api.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { dockerProjects } from "../sandbox/containers.ts";
-import { composeProject } from "../slots/slots.ts";
+import { composeProject, isSlotProject } from "../slots/slots.ts";
 import { findStale } from "../slots/stale.ts";
 import { projectInput } from "../project/worktrees.ts";
 import type { Project } from "../project/project.ts";
-import { BUILTIN_NAMES, discoverPlugins } from "../hooks/discover.ts";
-import { enabledNames } from "../hooks/load.ts";
-import { trustState } from "../hooks/trust.ts";
+import { enabledNames, pluginStandings } from "../hooks/load.ts";
 
 export async function doctor(ctx: Context): Promise<CommandOutput> {
   const checks: Check[] = [await gitCheck(ctx), ...await dockerChecks(ctx), await registryCheck(ctx)];
@@ -140,7 +138,7 @@ async function slotChecks(ctx: Context): Promise<Check[]> {
     const active = new Set(Object.values(registry.slots).map((s) => composeProject(s.project, s.slot_id)));
     const { ours, foreign } = await dockerProjects(ctx.exec, await ctx.homeId());
     const orphans = [...ours].filter((p) => !active.has(p));
-    const lookalikes = [...foreign].filter((p) => /-slot-[0-9]+$/.test(p) && !ours.has(p));
+    const lookalikes = [...foreign].filter((p) => isSlotProject(p) && !ours.has(p));
     checks.push(
       orphans.length
         ? {
@@ -169,20 +167,13 @@ async function slotChecks(ctx: Context): Promise<Check[]> {
 
 /** Third-party plugins: invalid ones, and enabled ones that will not run (missing, untrusted, changed). */
 async function pluginCheck(ctx: Context, project: Project): Promise<Check> {
-  const found = await discoverPlugins(ctx, project);
+  const standings = await pluginStandings(ctx, project);
+  const found = standings.filter((s) => s.plugin);
+  const problems = [
+    ...found.filter((s) => s.plugin!.error).map((s) => `${s.name} (${s.plugin!.dir}): ${s.plugin!.error}`),
+    ...standings.filter((s) => s.problem && !s.plugin?.error).map((s) => `${s.name} ${s.problem}`),
+  ];
   const enabled = await enabledNames(ctx, project);
-  const problems = found.filter((p) => p.error).map((p) => `${p.name} (${p.dir}): ${p.error}`);
-  for (const name of enabled) {
-    if (BUILTIN_NAMES.includes(name)) continue;
-    const plugin = found.find((p) => p.name === name && !p.shadowedBy);
-    if (!plugin) problems.push(`${name}: enabled but not installed`);
-    else if (plugin.source === "project" && !plugin.error) {
-      const trust = await trustState(ctx.home, plugin.dir);
-      if (trust !== "trusted") {
-        problems.push(`${name}: ${trust === "changed" ? "changed since it was trusted" : "not trusted"}`);
-      }
-    }
-  }
   return problems.length
     ? {
       name: "plugins",

@@ -12,11 +12,9 @@ import { messageOf } from "../errors.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { exists } from "../io/paths.ts";
 import { readRegistry, type Registry, updateRegistry } from "../slots/registry.ts";
-import { composeProject } from "../slots/slots.ts";
+import { composeProject, parseSlotDir } from "../slots/slots.ts";
 import { cleanStale } from "../slots/stale.ts";
 import { finishInterrupted, ownerBusy } from "../project/worktrees.ts";
-
-const SLOT_DIR = /^(.+)-([0-9]+)$/;
 
 const activeProjects = (registry: Registry) =>
   new Set(Object.values(registry.slots).map((s) => composeProject(s.project, s.slot_id)));
@@ -53,12 +51,12 @@ export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<C
   const slotDirs = await exists(ctx.home.slots) ? await Array.fromAsync(Deno.readDir(ctx.home.slots)) : [];
   for (const dir of slotDirs) {
     const path = join(ctx.home.slots, dir.name);
-    const m = SLOT_DIR.exec(dir.name);
-    if (!dir.isDirectory || !m) continue;
+    const slot = parseSlotDir(dir.name);
+    if (!dir.isDirectory || !slot) continue;
     const orphan = await updateRegistry(ctx.home, async (reg) => {
       if (Object.values(reg.slots).some((s) => s.slot_dir === path)) return false;
       if (!dryRun) {
-        await removeByLabel(ctx.exec, composeProject(m[1], Number(m[2])), true, homeId).catch(() => {});
+        await removeByLabel(ctx.exec, composeProject(slot.project, slot.id), true, homeId).catch(() => {});
         await Deno.remove(path, { recursive: true });
       }
       return true;

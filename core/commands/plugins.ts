@@ -10,9 +10,9 @@ import { type CommandOutput, table } from "../io/output.ts";
 import { exists } from "../io/paths.ts";
 import type { Plugin } from "../hooks/plugin_api.ts";
 import type { Project } from "../project/project.ts";
-import { BUILTIN_NAMES, discoverPlugins, type FoundPlugin } from "../hooks/discover.ts";
-import { enabledNames } from "../hooks/load.ts";
-import { setTrust, trustState } from "../hooks/trust.ts";
+import { BUILTIN_NAMES, type FoundPlugin } from "../hooks/discover.ts";
+import { pluginStandings } from "../hooks/load.ts";
+import { setTrust } from "../hooks/trust.ts";
 import shHook from "../../templates/plugin/sh/hook.tmpl" with { type: "text" };
 import shManifest from "../../templates/plugin/sh/plugin.toml.tmpl" with { type: "text" };
 import tsHook from "../../templates/plugin/ts/hook.ts.tmpl" with { type: "text" };
@@ -36,7 +36,6 @@ export interface PluginRow {
 
 async function rows(ctx: Context, builtins: Plugin[]): Promise<{ rows: PluginRow[]; project?: Project }> {
   const project = await ctx.project().catch(() => undefined);
-  const enabled = await enabledNames(ctx, project);
   const result: PluginRow[] = builtins.map((p) => ({
     name: p.name,
     source: "builtin",
@@ -50,7 +49,8 @@ async function rows(ctx: Context, builtins: Plugin[]): Promise<{ rows: PluginRow
     shadowed_by: null,
     error: null,
   }));
-  for (const p of await discoverPlugins(ctx, project)) {
+  for (const { plugin: p, enabled, trust } of await pluginStandings(ctx, project)) {
+    if (!p) continue;
     result.push({
       name: p.name,
       source: p.source,
@@ -59,8 +59,8 @@ async function rows(ctx: Context, builtins: Plugin[]): Promise<{ rows: PluginRow
       description: p.manifest?.description ?? "",
       events: p.manifest?.events ?? [],
       order: p.manifest?.order ?? null,
-      enabled: enabled.has(p.name) && !p.shadowedBy && !p.error,
-      trust: p.source === "project" ? await trustState(ctx.home, p.dir) : "not required",
+      enabled,
+      trust,
       shadowed_by: p.shadowedBy ?? null,
       error: p.error ?? null,
     });

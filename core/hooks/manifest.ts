@@ -4,18 +4,11 @@
  */
 import { parse as parseToml, TomlError } from "smol-toml";
 import { z } from "zod";
+import { parseDuration } from "../io/duration.ts";
 import { PLUGIN_NAME } from "../project/config/schema.ts";
 import { type EventName, OBSERVATION_EVENTS, SETUP_EVENTS, TEARDOWN_EVENTS } from "./plugin_api.ts";
 
 export const EVENTS: EventName[] = [...SETUP_EVENTS, ...TEARDOWN_EVENTS, ...OBSERVATION_EVENTS];
-
-/** Milliseconds from a number of seconds or a "500ms" / "30s" / "2m" string. */
-export function parseDuration(value: number | string): number | undefined {
-  if (typeof value === "number") return value > 0 ? value * 1000 : undefined;
-  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)$/.exec(value.trim());
-  if (!m) return undefined;
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as "ms" | "s" | "m"];
-}
 
 const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const ms = parseDuration(v);

@@ -55,6 +55,7 @@ export async function readSlotCompose(
 }
 export type { GlobalConfig, InfraConfig, SandboxConfig } from "../project/config/schema.ts";
 export { parseMount } from "../project/config/mounts.ts";
+export { parseDuration } from "../io/duration.ts";
 export { observabilityNames } from "../project/config/defaults.ts";
 
 /** A compose document fragment; the core merges all fragments into one override file. */

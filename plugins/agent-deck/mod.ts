@@ -6,7 +6,7 @@
  * removal (GAP-21) unless `--force`; then `session stop` and `session remove`. Without agent-deck,
  * or when it fails, one warning — the worktree and sandbox are never affected.
  */
-import { definePlugin, type HookContext, onPath } from "../../core/hooks/plugin_api.ts";
+import { definePlugin, type HookContext, onPath, parseDuration } from "../../core/hooks/plugin_api.ts";
 import { AgentDeck } from "./cli.ts";
 import { findMilestoneFile, renderMessage } from "./message.ts";
 
@@ -23,10 +23,9 @@ interface Settings {
 
 function settings(ctx: HookContext): Settings {
   const c = ctx.pluginConfig as Record<string, unknown>;
-  const ms = (v: unknown, fallback: number) => {
-    const m = /^([0-9.]+)(ms|s)?$/.exec(String(v ?? ""));
-    return m ? Number(m[1]) * (m[2] === "ms" ? 1 : 1000) : fallback;
-  };
+  // A bare number is seconds, a string "500ms" / "3s" / "1m" (the manifest's rule); anything else the default.
+  const ms = (v: unknown, fallback: number) =>
+    typeof v === "number" || typeof v === "string" ? parseDuration(v) ?? fallback : fallback;
   return {
     tool: typeof c.tool === "string" ? c.tool : "claude",
     group: typeof c.group === "string" ? c.group : ctx.project.name,
