@@ -100,6 +100,12 @@ export function parseArgv(program: CommandSpec, globals: OptionSpec[], argv: str
       help = true;
       continue;
     }
+    // `-qv`: a group of flags that take no value, as if given one by one.
+    const group = /^-([A-Za-z]{2,})$/.exec(token)?.[1].split("");
+    if (group?.every((c) => specs().some(({ parsed }) => parsed.short === c && !parsed.value))) {
+      argv = [...argv.slice(0, i + 1), ...group.map((c) => `-${c}`), ...argv.slice(i + 1)];
+      continue;
+    }
     const [name, inline] = token.startsWith("--")
       ? splitOnce(token.slice(2), "=")
       : [token.slice(1), undefined];
