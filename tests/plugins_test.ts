@@ -213,3 +213,24 @@ Deno.test("plugins new writes working sh and ts skeletons", () =>
     assert.equal(again.code, 3);
     assert.equal((await sb.kinfra(["plugins", "new", "docker"], { cwd: repo })).code, 2);
   }));
+
+Deno.test("a plugin can call kinfra itself through $KINFRA_BIN, and gets the typed flags", () =>
+  withSandbox(async (sb) => {
+    const caller: TestPlugin = {
+      name: "caller",
+      events: ["worktree.ready"],
+      cases: `  worktree.ready) { "$KINFRA_BIN" --version || echo "exit $?"; echo "$input"; } > ${
+        marker(sb)
+      } ;;`,
+    };
+    const { repo } = await projectWith(sb, [caller]);
+    assert.equal((await sb.kinfra(["plugins", "trust", "caller"], { cwd: repo })).code, 0);
+    const run = await sb.kinfra(["spec", "one", "--session"], { cwd: repo });
+    assert.equal(run.code, 0, run.stderr);
+    const [version, json] = (await Deno.readTextFile(marker(sb))).split("\n");
+    assert.equal(
+      version,
+      JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url))).version,
+    );
+    assert.deepEqual(JSON.parse(json).flags, { session: true });
+  }));

@@ -9,10 +9,11 @@
  * still carries the run's id — a background child, one that called `setsid` — is killed too
  * (sweep.ts), so a run is bounded by its timeout plus the grace period, with or without `setsid`.
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { KinfraError } from "../errors.ts";
 import { onPath } from "../io/exec.ts";
-import type { EventMap, EventName, HookContext, Plugin } from "./plugin_api.ts";
+import type { EventMap, EventName, ExternalInput, HookContext, Plugin } from "./plugin_api.ts";
 import { resolveCommand } from "./argv.ts";
 import type { Manifest } from "./manifest.ts";
 import { killRun } from "./sweep.ts";
@@ -71,7 +72,7 @@ async function invoke<E extends EventName>(
       hint: `Check "command" in ${join(plugin.dir, "plugin.toml")} and that the file is executable.`,
     });
   }
-  const input = {
+  const input: ExternalInput = {
     api: 1,
     event,
     project: ctx.project,
@@ -151,8 +152,27 @@ function pluginEnv(plugin: ExternalPlugin, event: string, ctx: HookContext): Rec
     KINFRA_PROJECT: ctx.project.name,
     KINFRA_WORKTREE: ctx.worktree?.path ?? "",
     KINFRA_SLOT: ctx.slot ? String(ctx.slot.id) : "",
-    KINFRA_BIN: Deno.execPath(),
+    KINFRA_BIN: kinfraBin(ctx.home),
   };
+}
+
+/**
+ * A path that runs this very kinfra: the compiled binary itself, or — under `deno run` — a small
+ * shim in `<home>/bin/kinfra` that runs the same main module, so a plugin can call `$KINFRA_BIN`.
+ */
+function kinfraBin(home: string): string {
+  const exe = Deno.execPath();
+  if (!/^deno(\.exe)?$/.test(basename(exe)) || !Deno.mainModule.startsWith("file:")) return exe;
+  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  const shim = join(home, "bin", "kinfra");
+  const text = `#!/bin/sh\nexec ${quote(exe)} run -A --quiet ${quote(fileURLToPath(Deno.mainModule))} "$@"\n`;
+  try {
+    if (Deno.readTextFileSync(shim) === text) return shim;
+  } catch { /* not written yet */ }
+  Deno.mkdirSync(join(home, "bin"), { recursive: true });
+  Deno.writeTextFileSync(`${shim}.${Deno.pid}.tmp`, text, { mode: 0o755 });
+  Deno.renameSync(`${shim}.${Deno.pid}.tmp`, shim);
+  return shim;
 }
 
 /** Checks a reply's shape: stdout is data, and a plugin that sends nonsense gets told what is wrong. */

@@ -119,6 +119,20 @@ export const OBSERVATION_EVENTS = ["status", "doctor"] as const satisfies readon
 export type SetupEvent = typeof SETUP_EVENTS[number];
 export type TeardownEvent = typeof TEARDOWN_EVENTS[number];
 
+/** The command-line choices that reach plugins (external ones too, in the stdin document). */
+export interface HookFlags {
+  /** `spec`/`impl --session`: start an agent-deck session for the worktree. */
+  session?: boolean;
+  /** `impl`: false with `--no-sandbox`. */
+  sandbox?: boolean;
+  /** `done --force`: uncommitted work and vetoes are overridden. */
+  force?: boolean;
+  /** `done --delete-branch`: the branch goes even when unmerged. */
+  deleteBranch?: boolean;
+  /** `down` (and `up` restarting vanished containers): named volumes are kept. */
+  keepVolumes?: boolean;
+}
+
 /** The data every handler receives; external plugins get exactly this as JSON on stdin. */
 export interface HookInput {
   project: { name: string; prefix: string; root: string };
@@ -133,13 +147,24 @@ export interface HookInput {
   ports: Record<string, number>;
   /** Variables collected so far from core and earlier plugins. */
   env: Record<string, string>;
-  flags: Record<string, boolean | string | undefined>;
+  flags: HookFlags;
   /** What each plugin kept with this worktree (setup replies' `state`), by plugin name. */
   state: Record<string, Record<string, unknown>>;
   /** The whole validated infra.toml, or null without one. */
   config: InfraConfig | null;
   /** The slot's resolved compose document (`compose config`), from `slot.claimed` on while it starts. */
   model?: Record<string, unknown>;
+}
+
+/**
+ * The JSON document an out-of-process plugin reads on stdin (protocol 1): the input, with the event,
+ * its own `[plugins.<name>]` table as `config` and its own `state`.
+ */
+export interface ExternalInput extends Omit<HookInput, "config" | "state" | "model"> {
+  api: 1;
+  event: EventName;
+  config: Record<string, unknown>;
+  state: Record<string, unknown>;
 }
 
 /** What a handler gets: the input plus its own config table and the side-effect channels. */
