@@ -9,14 +9,17 @@ import type { GlobalConfig } from "../project/config/schema.ts";
 import type { Exec } from "../io/exec.ts";
 import type { Logger } from "../io/output.ts";
 import type { Rollback } from "../sandbox/rollback.ts";
-import type {
-  EventMap,
-  EventName,
-  HookContext,
-  HookInput,
-  Plugin,
-  SetupEvent,
-  TeardownEvent,
+import {
+  ENV_EVENTS,
+  type EventMap,
+  type EventName,
+  type HookContext,
+  type HookInput,
+  type Plugin,
+  type PrepareResult,
+  type SetupEvent,
+  SLOT_EVENTS,
+  type TeardownEvent,
 } from "./plugin_api.ts";
 
 /** The teardown event that undoes each setup event, for rollback. */
@@ -79,6 +82,24 @@ export function messagesOf(replies: { result: { messages?: string[] } }[]): stri
   return replies.flatMap((r) => r.result.messages ?? []);
 }
 
+/**
+ * `env` after `sandbox.prepare` can no longer reach `.env.sandbox` or compose, and `compose` is
+ * merged only from `sandbox.prepare`: either anywhere else is a plugin's mistake, said as one.
+ */
+function checkPlacement(plugin: string, event: EventName, reply: PrepareResult): void {
+  const misplaced = reply.env && !(ENV_EVENTS as readonly string[]).includes(event)
+    ? ["env", "sandbox.prepare or earlier (worktree.created, slot.claimed)"]
+    : reply.compose && event !== "sandbox.prepare"
+    ? ["compose", "sandbox.prepare"]
+    : undefined;
+  if (misplaced) {
+    throw new KinfraError(
+      `Plugin "${plugin}" returned "${misplaced[0]}" during ${event}, where it would be lost.`,
+      { hint: `Return "${misplaced[0]}" from ${misplaced[1]}.` },
+    );
+  }
+}
+
 export class Hooks {
   readonly plugins: Plugin[];
 
@@ -115,8 +136,10 @@ export class Hooks {
         });
       }
       if (result) {
-        if (result.env) checkEnv(plugin.name, event, result.env, input);
-        Object.assign(input.env, result.env ?? {});
+        const { env, compose } = result as PrepareResult;
+        checkPlacement(plugin.name, event, { env, compose });
+        if (env) checkEnv(plugin.name, event, env, input);
+        Object.assign(input.env, env ?? {});
         if (result.state) input.state[plugin.name] = { ...input.state[plugin.name], ...result.state };
         replies.push({ plugin: plugin.name, result });
       }
@@ -164,7 +187,10 @@ export class Hooks {
   private async call<E extends EventName>(plugin: Plugin, event: E, input: HookInput) {
     const { log, exec, signal, home, homeId, compose, global } = this.environment;
     const config = input.config?.plugins[plugin.name];
-    const ctx: HookContext<E> = {
+    if ((SLOT_EVENTS as readonly string[]).includes(event) && (!input.slot || !input.worktree)) {
+      throw new Error(`${event} was dispatched without a slot and a worktree.`);
+    }
+    const ctx = {
       ...input,
       state: input.state[plugin.name] ?? {},
       event,
@@ -176,7 +202,7 @@ export class Hooks {
       homeId,
       compose,
       global,
-    };
+    } as HookContext<E>;
     return await plugin.hooks[event]!(ctx);
   }
 }

@@ -62,12 +62,19 @@ export { observabilityNames } from "../project/config/defaults.ts";
 export type ComposeFragment = Record<string, unknown>;
 
 export interface SetupResult {
-  /** Variables for `.env.sandbox` and the services. */
-  env?: Record<string, string>;
-  compose?: ComposeFragment;
   messages?: string[];
   /** Kept in the registry with the worktree and handed back as `state` in later events. */
   state?: Record<string, unknown>;
+}
+
+/** Setup events up to `sandbox.prepare` may add variables: they still reach `.env.sandbox` and compose. */
+export interface EnvResult extends SetupResult {
+  env?: Record<string, string>;
+}
+
+/** Only `sandbox.prepare` adds to the override file. */
+export interface PrepareResult extends EnvResult {
+  compose?: ComposeFragment;
 }
 
 export interface TeardownResult {
@@ -86,9 +93,9 @@ export interface Check {
 
 /** Every lifecycle event with the result its handlers may return (SPEC §7). */
 export interface EventMap {
-  "worktree.created": SetupResult;
-  "slot.claimed": SetupResult;
-  "sandbox.prepare": SetupResult;
+  "worktree.created": EnvResult;
+  "slot.claimed": EnvResult;
+  "sandbox.prepare": PrepareResult;
   "sandbox.start": SetupResult;
   "sandbox.ready": SetupResult;
   "worktree.ready": SetupResult;
@@ -167,8 +174,35 @@ export interface ExternalInput extends Omit<HookInput, "config" | "state" | "mod
   state: Record<string, unknown>;
 }
 
+/** Events that always concern one slot of an impl worktree: their `slot` and `worktree` are set. */
+export const SLOT_EVENTS = [
+  "slot.claimed",
+  "sandbox.prepare",
+  "sandbox.start",
+  "sandbox.ready",
+  "sandbox.stop",
+  "slot.released",
+] as const satisfies readonly EventName[];
+export type SlotEvent = typeof SLOT_EVENTS[number];
+
+/** The events whose `env` still reaches `.env.sandbox` (it is written after `sandbox.prepare`). */
+export const ENV_EVENTS = [
+  "worktree.created",
+  "slot.claimed",
+  "sandbox.prepare",
+] as const satisfies readonly EventName[];
+
+/** What an event's payload guarantees beyond HookInput. */
+export type EventInput<E extends EventName> = E extends SlotEvent ? {
+    slot: NonNullable<HookInput["slot"]>;
+    worktree: NonNullable<HookInput["worktree"]>;
+  }
+  : unknown;
+
 /** What a handler gets: the input plus its own config table and the side-effect channels. */
-export interface HookContext<E extends EventName = EventName> extends Omit<HookInput, "state"> {
+export type HookContext<E extends EventName = EventName> = BaseContext<E> & EventInput<E>;
+
+interface BaseContext<E extends EventName> extends Omit<HookInput, "state"> {
   event: E;
   /** What this plugin kept with the worktree in earlier events. */
   state: Record<string, unknown>;

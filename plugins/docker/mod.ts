@@ -15,6 +15,7 @@ import {
   readSlotCompose,
   SLOT_LABEL,
   slotCopies,
+  type SlotEvent,
   type SlotFiles,
   stopSlotContainers,
   tail,
@@ -26,12 +27,12 @@ import { probe, waitHealthy } from "./health.ts";
  * reads the project's own `.env` beside it, exactly as `docker compose up` in the worktree would;
  * kinfra's variables come in the environment (`ctx.env`), which wins over `.env`.
  */
-function upFiles(ctx: HookContext): SlotFiles {
-  const { override, project } = slotCopies(ctx.slot!.dir, ctx.slot!.compose_project);
-  return { override, project, composeFile: join(ctx.worktree!.path, ctx.config!.sandbox!.compose_file) };
+function upFiles(ctx: HookContext<SlotEvent>): SlotFiles {
+  const { override, project } = slotCopies(ctx.slot.dir, ctx.slot.compose_project);
+  return { override, project, composeFile: join(ctx.worktree.path, ctx.config!.sandbox!.compose_file) };
 }
 
-async function composeLogs(ctx: HookContext): Promise<string[]> {
+async function composeLogs(ctx: HookContext<SlotEvent>): Promise<string[]> {
   const [cmd, args] = composeArgv(await ctx.compose(), upFiles(ctx), ["logs", "--no-color", "--tail", "20"]);
   const result = await ctx.exec(cmd, args, { env: ctx.env }).catch(() => undefined);
   return result ? tail(result.stdout + result.stderr, 30) : [];
@@ -64,8 +65,8 @@ function ownedObjectLabels(doc: Record<string, unknown>, labels: Record<string, 
  * (`<project>-slot-<n>-<service>`) and every network `name:` that is not external and not shared on
  * purpose through `[sandbox.networks] include` (`<project>-slot-<n>_<network>`). Says what it renamed.
  */
-function slotNames(ctx: HookContext, doc: Record<string, unknown>) {
-  const project = ctx.slot!.compose_project;
+function slotNames(ctx: HookContext<"sandbox.prepare">, doc: Record<string, unknown>) {
+  const project = ctx.slot.compose_project;
   const include = ctx.config?.sandbox?.networks.include ?? [];
   const services: Record<string, Mapping> = {};
   const networks: Record<string, Mapping> = {};
@@ -94,7 +95,7 @@ export const dockerPlugin = definePlugin({
   hooks: {
     "sandbox.prepare": async (ctx) => {
       const sandbox = ctx.config?.sandbox;
-      if (!sandbox || !ctx.slot || !ctx.worktree) return;
+      if (!sandbox) return;
       const { doc, services: names } = await readSlotCompose(ctx);
       const labels = {
         [HOME_LABEL]: ctx.homeId,
@@ -128,11 +129,11 @@ export const dockerPlugin = definePlugin({
     },
 
     "sandbox.start": async (ctx) => {
-      if (!ctx.slot || !ctx.config?.sandbox) return;
+      if (!ctx.config?.sandbox) return;
       const [cmd, args] = composeArgv(await ctx.compose(), upFiles(ctx), ["up", "-d"]);
       // ctx.env wins over the caller's environment (say, an earlier `eval "$(kinfra env)"` of another
       // slot) and over the project's .env, which Compose reads from the compose file's directory.
-      const cwd = join(ctx.worktree!.path, ctx.config.sandbox.compose_file, "..");
+      const cwd = join(ctx.worktree.path, ctx.config.sandbox.compose_file, "..");
       const result = await ctx.exec(cmd, args, { signal: ctx.signal, cwd, env: ctx.env });
       if (!result.success) {
         throw new KinfraError(`docker compose up failed (exit ${result.code}).`, {
@@ -143,7 +144,7 @@ export const dockerPlugin = definePlugin({
 
     "sandbox.ready": async (ctx) => {
       const health = ctx.config?.sandbox?.health;
-      if (!health || !ctx.slot) return;
+      if (!health) return;
       const url = `http://127.0.0.1:${ctx.ports[health.port_var]}${health.endpoint}`;
       ctx.log.step(`Waiting for ${url} (up to ${health.timeout}s)`);
       const outcome = await waitHealthy(url, health.timeout * 1000, ctx.signal);
@@ -156,7 +157,6 @@ export const dockerPlugin = definePlugin({
     },
 
     "sandbox.stop": async (ctx) => {
-      if (!ctx.slot) return;
       let missing = false;
       try {
         await Deno.stat(ctx.slot.dir);

@@ -15,7 +15,7 @@ export const networksPlugin = definePlugin({
   description: "Keeps sandbox services on their networks",
   hooks: {
     "sandbox.prepare": async (ctx) => {
-      if (!ctx.slot || !ctx.config?.sandbox) return;
+      if (!ctx.config?.sandbox) return;
       const base = (await readSlotCompose(ctx)).doc;
       const defined = Object.keys((base.networks ?? {}) as Mapping);
       const services: Record<string, Mapping> = {};

@@ -26,7 +26,7 @@ export const otelPlugin = definePlugin({
   hooks: {
     "sandbox.prepare": async (ctx) => {
       const sandbox = ctx.config?.sandbox;
-      if (!sandbox?.otel.enabled || !ctx.slot) return;
+      if (!sandbox?.otel.enabled) return;
       const { otel } = sandbox;
       const names = observabilityNames(ctx.global.observability);
       const base = (await readSlotCompose(ctx)).doc;

@@ -1,16 +1,16 @@
 /** The dispatcher: order, rollback on setup failure, teardown that goes on, vetoes. */
 import assert from "node:assert/strict";
-import { GLOBAL_DEFAULTS } from "../core/project/config/defaults.ts";
-import { Hooks } from "../core/hooks/dispatch.ts";
-import { exec } from "../core/io/exec.ts";
-import { silentLogger } from "../core/io/output.ts";
-import { definePlugin, type EventName, type HookInput, type Plugin } from "../core/hooks/plugin_api.ts";
-import { Rollback } from "../core/sandbox/rollback.ts";
+import { GLOBAL_DEFAULTS } from "../../core/project/config/defaults.ts";
+import { Hooks } from "../../core/hooks/dispatch.ts";
+import { exec } from "../../core/io/exec.ts";
+import { silentLogger } from "../../core/io/output.ts";
+import { definePlugin, type EventName, type HookInput, type Plugin } from "../../core/hooks/plugin_api.ts";
+import { Rollback } from "../../core/sandbox/rollback.ts";
 
 const input = (): HookInput => ({
   project: { name: "p", prefix: "p", root: "/p" },
-  worktree: null,
-  slot: null,
+  worktree: { path: "/w", branch: "impl/a-m", kind: "impl", feature: "a", milestone: "m" },
+  slot: { id: 1, dir: "/s/p-1", compose_project: "p-slot-1" },
   ports: {},
   env: {},
   flags: {},
@@ -23,7 +23,7 @@ function recorder(name: string, order: number, calls: string[], failOn?: EventNa
   const hook = (event: EventName) => () => {
     calls.push(`${name}:${event}`);
     if (event === failOn) throw new Error(`${name} broke`);
-    return { env: { [`${name.toUpperCase()}_SEEN`]: "1" } };
+    return event === "worktree.created" ? { env: { [`${name.toUpperCase()}_SEEN`]: "1" } } : {};
   };
   const events: EventName[] = [
     "worktree.created",
@@ -103,4 +103,34 @@ Deno.test("rollback runs every undo even when one fails", async () => {
   rollback.add("three", () => Promise.resolve(void done.push("three")));
   assert.deepEqual(await rollback.run(), ["two"]);
   assert.deepEqual(done, ["three", "one"]);
+});
+
+Deno.test("env after sandbox.prepare and compose outside it are refused, naming the plugin and where to move it", async () => {
+  const late = definePlugin({
+    name: "late",
+    hooks: { "sandbox.start": () => ({ env: { X: "1" } }) as never },
+  });
+  const hooks = new Hooks([late], env);
+  await assert.rejects(
+    () => hooks.setup("sandbox.start", input()),
+    (e: Error & { hint?: string }) =>
+      /Plugin "late" returned "env" during sandbox\.start, where it would be lost/.test(e.message) &&
+      /sandbox\.prepare or earlier/.test(e.hint ?? ""),
+  );
+  const early = definePlugin({ name: "early", hooks: { "slot.claimed": () => ({ compose: {} }) as never } });
+  await assert.rejects(
+    () => new Hooks([early], env).setup("slot.claimed", input()),
+    /Plugin "early" returned "compose" during slot\.claimed/,
+  );
+});
+
+Deno.test("a slot event is never dispatched without its slot", async () => {
+  const plugin = definePlugin({
+    name: "p",
+    hooks: { "sandbox.ready": (ctx) => ({ messages: [ctx.slot.dir] }) },
+  });
+  await assert.rejects(
+    () => new Hooks([plugin], env).setup("sandbox.ready", { ...input(), slot: null }),
+    /sandbox\.ready was dispatched without a slot and a worktree/,
+  );
 });
