@@ -59,6 +59,10 @@ dockerTest(
     assert.equal(s.status, "running");
     assert.deepEqual(s.plugins.docker.containers.map((c) => c.state), ["running"]);
     assert.equal(s.plugins.docker.health.state, "healthy");
+    // The text shows the docker plugin's own lines for its section.
+    const text = await sb.kinfra(["status", "shop-M1"], { cwd: repo });
+    assert.match(text.stdout, /^ {2}container web: running \(Up .*\)$/m);
+    assert.match(text.stdout, /^ {2}health: healthy$/m);
 
     const env = await sb.kinfra(["env", "shop-M1"], { cwd: repo });
     assert.ok(env.stdout.includes(`export ${stem.toUpperCase()}_WEB_PORT='${base + 1}'`), env.stdout);

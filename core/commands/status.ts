@@ -60,10 +60,6 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
     plugins,
     plugin_failures: failures,
   };
-  const docker = plugins.docker as {
-    containers?: { service: string; state: string; status: string }[];
-    health?: { url: string; state: string } | null;
-  } | undefined;
   return {
     data,
     text: [
@@ -72,14 +68,19 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
       ...(slot
         ? renderSandbox(slot, project.config?.sandbox)
         : ["  no sandbox (start one with `kinfra up`)"]),
-      ...(docker?.containers ?? []).map((c) => `  container ${c.service}: ${c.state} (${c.status})`),
-      ...(docker?.health ? [`  health: ${docker.health.state}`] : []),
-      ...replies.filter((r) => r.plugin !== "docker" && r.result.status).map((r) =>
-        `  ${r.plugin}: ${
-          Object.entries(r.result.status!).map(([k, v]) =>
-            `${k} ${typeof v === "string" ? v : JSON.stringify(v)}`
-          ).join(", ")
-        }`
+      // Each plugin renders its own section; a plugin that gives no lines is shown as key value pairs.
+      ...replies.flatMap(({ plugin, result }) =>
+        result.lines?.map((l) => `  ${l}`) ??
+          (result.status
+            ? [
+              `  ${plugin}: ${
+                Object.entries(result.status).map(([k, v]) =>
+                  `${k} ${typeof v === "string" ? v : JSON.stringify(v)}`
+                )
+                  .join(", ")
+              }`,
+            ]
+            : [])
       ),
       ...failures.map((f) => `  ${ctx.style.yellow("!")} plugin ${f.plugin}: ${f.message}`),
     ].join("\n"),

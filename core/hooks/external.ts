@@ -203,10 +203,11 @@ function parseReply<E extends EventName>(stdout: string, event: E): EventMap[E] 
   if (r.compose !== undefined && !isMap(r.compose)) throw bad('"compose" must be an object');
   if (r.status !== undefined && !isMap(r.status)) throw bad('"status" must be an object');
   if (r.state !== undefined && !isMap(r.state)) throw bad('"state" must be an object');
-  if (
-    r.messages !== undefined && (!Array.isArray(r.messages) || r.messages.some((m) => typeof m !== "string"))
-  ) {
-    throw bad('"messages" must be an array of strings');
+  for (const key of ["messages", "lines"]) {
+    const list = r[key];
+    if (list !== undefined && (!Array.isArray(list) || list.some((m) => typeof m !== "string"))) {
+      throw bad(`"${key}" must be an array of strings`);
+    }
   }
   if (r.veto !== undefined && typeof r.veto !== "string") throw bad('"veto" must be a string');
   if (r.checks !== undefined && !Array.isArray(r.checks)) throw bad('"checks" must be an array');

@@ -103,7 +103,8 @@ export interface EventMap {
   "sandbox.stop": TeardownResult;
   "slot.released": TeardownResult;
   "worktree.removed": TeardownResult;
-  status: { status?: Record<string, unknown>; messages?: string[] };
+  /** `status` is data for `--json`; `lines` is how it reads in `kinfra status` (default: key value pairs). */
+  status: { status?: Record<string, unknown>; lines?: string[]; messages?: string[] };
   doctor: { checks?: Check[] };
 }
 export type EventName = keyof EventMap;

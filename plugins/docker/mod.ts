@@ -187,7 +187,13 @@ export const dockerPlugin = definePlugin({
         listContainers(ctx.exec, ctx.slot.compose_project),
         url && probe(url),
       ]);
-      return { status: { containers, health: url ? { url, state } : null } };
+      return {
+        status: { containers, health: url ? { url, state } : null },
+        lines: [
+          ...containers.map((c) => `container ${c.service}: ${c.state} (${c.status})`),
+          ...(url ? [`health: ${state}`] : []),
+        ],
+      };
     },
   },
 });
