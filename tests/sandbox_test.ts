@@ -160,12 +160,14 @@ dockerTest("a bad image rolls back the same way", async (sb, stem) => {
   assert.deepEqual(await slotDirs(sb), []);
 });
 
-dockerTest("kill -9 during compose up is repaired by the next status", async (sb, stem) => {
-  // `web` waits for a dependency that turns healthy only after a while, so `compose up` is slow.
-  const repo = await makeProject(sb, stem, {
-    base: randomBase(),
-    webExtra: "    depends_on:\n      slow:\n        condition: service_healthy\n",
-    extraServices: `  slow:
+dockerTest(
+  "kill -9 during compose up: the next status releases the slot, gc removes what compose still made",
+  async (sb, stem) => {
+    // `web` waits for a dependency that turns healthy only after a while, so `compose up` is slow.
+    const repo = await makeProject(sb, stem, {
+      base: randomBase(),
+      webExtra: "    depends_on:\n      slow:\n        condition: service_healthy\n",
+      extraServices: `  slow:
     image: kinfra-test/busybox:latest
     init: true
     command: ["sh", "-c", "sleep 6; touch /tmp/ready; sleep 600"]
@@ -173,27 +175,30 @@ dockerTest("kill -9 during compose up is repaired by the next status", async (sb
       test: ["CMD", "test", "-f", "/tmp/ready"]
       interval: 1s
 `,
-  });
-  const child = sb.spawnKinfra(["impl", "killed/M1"], repo);
-  for (let i = 0; i < 200 && (await registryOf(sb)).slots["1"]?.status !== "starting"; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.equal((await registryOf(sb)).slots["1"]?.status, "starting");
-  await new Promise((r) => setTimeout(r, 1000)); // compose up is now running
-  child.kill("SIGKILL");
-  await child.output();
-  const status = await sb.kinfra(["status", "killed-M1"], { cwd: repo });
-  assert.match(status.stderr, /stale: its kinfra process \(pid \d+\) died while starting/);
-  // compose up (orphaned by the kill) may still be finishing; the repair must win in the end.
-  for (let i = 0; i < 30 && (await containersOf(`${stem}-slot-1`)).length; i++) {
-    await new Promise((r) => setTimeout(r, 500));
-    await sb.kinfra(["gc"], { cwd: repo });
-  }
-  assert.deepEqual(await containersOf(`${stem}-slot-1`), []);
-  assert.deepEqual((await registryOf(sb)).slots, {});
-  assert.deepEqual(await slotDirs(sb), []);
-  assert.equal((await sb.kinfra(["done", "killed-M1"], { cwd: repo })).code, 0);
-});
+    });
+    const child = sb.spawnKinfra(["impl", "killed/M1"], repo);
+    for (let i = 0; i < 200 && (await registryOf(sb)).slots["1"]?.status !== "starting"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal((await registryOf(sb)).slots["1"]?.status, "starting");
+    await new Promise((r) => setTimeout(r, 1000)); // compose up is now running
+    child.kill("SIGKILL");
+    await child.output();
+    const status = await sb.kinfra(["status", "killed-M1"], { cwd: repo });
+    assert.match(status.stderr, /stale: its kinfra process \(pid \d+\) died while starting/);
+    assert.deepEqual((await registryOf(sb)).slots, {}, "status alone released the slot");
+    assert.deepEqual(await slotDirs(sb), [], "and removed its directory");
+    // compose up (orphaned by the kill) may still be creating containers; gc removes them once it is done.
+    for (let i = 0; i < 30 && (await containersOf(`${stem}-slot-1`)).length; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      await sb.kinfra(["gc"], { cwd: repo });
+    }
+    assert.deepEqual(await containersOf(`${stem}-slot-1`), []);
+    assert.deepEqual((await registryOf(sb)).slots, {});
+    assert.deepEqual(await slotDirs(sb), []);
+    assert.equal((await sb.kinfra(["done", "killed-M1"], { cwd: repo })).code, 0);
+  },
+);
 
 dockerTest("done with the slot dir deleted warns and still removes everything", async (sb, stem) => {
   const repo = await makeProject(sb, stem, { base: randomBase() });
@@ -290,17 +295,25 @@ dockerTest(
   },
 );
 
-dockerTest("Ctrl-C during impl rolls back and exits 130", async (sb, stem) => {
+dockerTest("Ctrl-C during impl's health wait rolls back and exits 130", async (sb, stem) => {
   const repo = await makeProject(sb, stem, { base: randomBase(), health: "/missing", healthTimeout: 120 });
   const child = sb.spawnKinfra(["impl", "stop/M1"], repo);
-  for (let i = 0; i < 200 && !(await containersOf(`${stem}-slot-1`)).length; i++) {
-    await new Promise((r) => setTimeout(r, 100));
+  // Read stderr until kinfra says it is waiting for health: only then is Ctrl-C sent.
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let stderr = "";
+  while (!/Waiting for http:\/\/127\.0\.0\.1:\d+\/missing/.test(stderr)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stderr += value;
   }
-  await new Promise((r) => setTimeout(r, 500)); // now in the health wait
+  assert.match(stderr, /Waiting for http/, "impl reached the health wait");
+  assert.notDeepEqual(await containersOf(`${stem}-slot-1`), [], "the sandbox is up when Ctrl-C comes");
   child.kill("SIGINT");
-  const out = await child.output();
-  assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));
-  assert.match(new TextDecoder().decode(out.stderr), /Interrupted/);
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) stderr += chunk.value;
+  const { code } = await child.status;
+  await child.stdout.cancel();
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /Interrupted/);
   assert.deepEqual(await containersOf(`${stem}-slot-1`), []);
   assert.deepEqual((await registryOf(sb)).slots, {});
   assert.deepEqual(await slotDirs(sb), []);
