@@ -9,7 +9,7 @@ import { isAlias, isMap, isScalar, isSeq, type Node, parseDocument, type Scalar,
 import { isContainedPath } from "../project/config/mounts.ts";
 import { usageError } from "../errors.ts";
 import { exists } from "../io/paths.ts";
-import { type HostPorts, parseHostPorts, parseShortPort } from "./port_spec.ts";
+import { type HostPorts, parseHostPorts, parseShortPort, renderShort } from "./port_spec.ts";
 
 export const COMPOSE_NAMES = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
 
@@ -175,13 +175,12 @@ function portsIn(doc: Doc, file: string, text: string): PortSource[] {
       if (typeof parsed === "string") {
         return at(node, { text, host: parsed, container: "", protocol: "tcp", render: () => text });
       }
-      const prefix = parsed.ip !== undefined ? parsed.ip + ":" : "";
       return at(node, {
         text,
         host: parsed.host,
         container: parsed.container.split("/")[0],
         protocol: parsed.protocol,
-        render: (host) => JSON.stringify(`${prefix}${host}:${parsed.container}`),
+        render: (host) => JSON.stringify(renderShort(parsed, host)),
       });
     }
     const published = isMap(node) ? node.get("published", true) as Scalar | undefined : undefined;
