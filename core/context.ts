@@ -36,8 +36,11 @@ export interface Context {
   project(dir?: string): Promise<Project>;
   /** The built-in plugins. */
   builtins(): Promise<Plugin[]>;
-  /** The dispatcher with the plugins active for `project`: built-ins plus enabled third-party ones. */
-  hooks(project: Project): Promise<Hooks>;
+  /**
+   * The dispatcher with the plugins active for `project`: built-ins plus enabled third-party ones
+   * (without a project, those enabled in the global config).
+   */
+  hooks(project?: Project): Promise<Hooks>;
 }
 
 /** The global config; without a config.toml, its defaults, without loading the validator. */

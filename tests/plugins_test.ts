@@ -234,3 +234,53 @@ Deno.test("a plugin can call kinfra itself through $KINFRA_BIN, and gets the typ
     );
     assert.deepEqual(JSON.parse(json).flags, { session: true });
   }));
+
+Deno.test("another runtime slots in: gc finds sandboxes through runtime.scan and removes them through sandbox.purge", () =>
+  withSandbox(async (sb) => {
+    // A user-level plugin for a made-up runtime, enabled globally: no project, no Docker involved.
+    await writePlugin(join(sb.home, "plugins"), {
+      name: "fleet",
+      events: ["runtime.scan", "sandbox.purge"],
+      cases: [
+        `  runtime.scan) echo '{"ours": ["ghost-slot-4", "not-a-slot"], "foreign": ["theirs-slot-1"]}' ;;`,
+        `  sandbox.purge) echo "$KINFRA_PROJECT|$PWD|$input" >> ${marker(sb)} ;;`,
+      ].join("\n"),
+    });
+    await writeFiles(sb.home, {
+      "config.toml": '[plugins]\nenable = ["fleet"]\n',
+      "slots/ghost-7/docker-compose.yml": "services: {}\n",
+    });
+
+    const dry = (await sb.kinfra(["--json", "gc", "--dry-run"])).json<{ compose_projects: string[] }>();
+    assert.deepEqual(dry.compose_projects, ["ghost-slot-4"]);
+    assert.equal(await pathExists(marker(sb)), false, "a dry run purges nothing");
+
+    const run = await sb.kinfra(["--json", "gc"]);
+    assert.equal(run.code, 0, run.stderr);
+    const removed = run.json<{ compose_projects: string[]; slot_dirs: string[] }>();
+    assert.deepEqual(removed.compose_projects, ["ghost-slot-4"]);
+    assert.deepEqual(removed.slot_dirs, [join(sb.home, "slots", "ghost-7")]);
+    const purged = (await Deno.readTextFile(marker(sb))).trim().split("\n").map((line) => {
+      const [project, cwd, json] = line.split("|");
+      const input = JSON.parse(json);
+      return { project, cwd, event: input.event, slot: input.slot, worktree: input.worktree, p: input.project };
+    });
+    assert.deepEqual(purged, [
+      {
+        project: "",
+        cwd: sb.home,
+        event: "sandbox.purge",
+        slot: { id: 7, dir: join(sb.home, "slots", "ghost-7"), compose_project: "ghost-slot-7" },
+        worktree: null,
+        p: null,
+      },
+      {
+        project: "",
+        cwd: sb.home,
+        event: "sandbox.purge",
+        slot: { id: 4, dir: join(sb.home, "slots", "ghost-4"), compose_project: "ghost-slot-4" },
+        worktree: null,
+        p: null,
+      },
+    ]);
+  }));

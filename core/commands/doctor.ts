@@ -9,8 +9,8 @@ import type { CommandOutput } from "../io/output.ts";
 import { exists } from "../io/paths.ts";
 import type { Check } from "../hooks/plugin_api.ts";
 import { readRegistry } from "../slots/registry.ts";
-import { dockerProjects } from "../sandbox/containers.ts";
-import { composeProject, isSlotProject } from "../slots/slots.ts";
+import { scanRuntime } from "../sandbox/runtime.ts";
+import { composeProject, parseComposeProject } from "../slots/slots.ts";
 import { findStale } from "../slots/stale.ts";
 import { projectInput } from "../project/worktrees.ts";
 import type { Project } from "../project/project.ts";
@@ -136,11 +136,18 @@ async function slotChecks(ctx: Context): Promise<Check[]> {
     );
     const registry = await readRegistry(ctx.home);
     const active = new Set(Object.values(registry.slots).map((s) => composeProject(s.project, s.slot_id)));
-    const { ours, foreign } = await dockerProjects(ctx.exec, await ctx.homeId());
-    const orphans = [...ours].filter((p) => !active.has(p));
-    const lookalikes = [...foreign].filter((p) => isSlotProject(p) && !ours.has(p));
+    const { ours, foreign, failures } = await scanRuntime(ctx);
+    const orphans = [...ours].filter((p) => !active.has(p) && parseComposeProject(p));
+    const lookalikes = [...foreign].filter((p) => parseComposeProject(p) && !ours.has(p));
     checks.push(
-      orphans.length
+      failures.length
+        ? {
+          name: "orphans",
+          ok: false,
+          severity: "warning",
+          detail: `could not look for orphaned sandboxes: ${failures.join("; ")}`,
+        }
+        : orphans.length
         ? {
           name: "orphans",
           ok: false,

@@ -1,18 +1,17 @@
 /**
  * `kinfra gc [--dry-run]`: repairs stale slots, drops registry entries of worktrees that no longer
  * exist, finishes interrupted worktree creations and removals, and removes this home's orphans —
- * slot directories no slot owns, and Docker objects labelled with this home's id whose slot the
- * registry does not know. Every removal is decided under the registry lock, so a slot claimed while
+ * slot directories no slot owns, and sandboxes labelled with this home's id whose slot the
+ * registry does not know (found and removed by the plugins: `runtime.scan`, `sandbox.purge`). Every removal is decided under the registry lock, so a slot claimed while
  * gc runs is never touched; objects of other homes or other tools are never touched at all.
  */
 import { basename, join } from "node:path";
 import type { Context } from "../context.ts";
-import { dockerProjects, removeByLabel } from "../sandbox/containers.ts";
-import { messageOf } from "../errors.ts";
+import { purgeSandbox, scanRuntime } from "../sandbox/runtime.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { exists } from "../io/paths.ts";
 import { readRegistry, type Registry, updateRegistry } from "../slots/registry.ts";
-import { composeProject, parseSlotDir } from "../slots/slots.ts";
+import { composeProject, parseComposeProject, parseSlotDir } from "../slots/slots.ts";
 import { cleanStale } from "../slots/stale.ts";
 import { finishInterrupted, ownerBusy } from "../project/worktrees.ts";
 
@@ -28,7 +27,6 @@ export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<C
     slot_dirs: [] as string[],
     compose_projects: [] as string[],
   };
-  const homeId = await ctx.homeId();
 
   for (const entry of Object.values((await readRegistry(ctx.home)).worktrees)) {
     if (ownerBusy(entry)) continue; // being created or removed right now
@@ -56,7 +54,7 @@ export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<C
     const orphan = await updateRegistry(ctx.home, async (reg) => {
       if (Object.values(reg.slots).some((s) => s.slot_dir === path)) return false;
       if (!dryRun) {
-        await removeByLabel(ctx.exec, composeProject(slot.project, slot.id), true, homeId).catch(() => {});
+        await purgeSandbox(ctx, slot.project, slot.id);
         await Deno.remove(path, { recursive: true });
       }
       return true;
@@ -64,18 +62,17 @@ export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<C
     if (orphan) removed.slot_dirs.push(path);
   }
 
-  try {
-    const { ours } = await dockerProjects(ctx.exec, homeId);
-    for (const project of ours) {
-      const orphan = await updateRegistry(ctx.home, async (reg) => {
-        if (activeProjects(reg).has(project)) return false;
-        if (!dryRun) await removeByLabel(ctx.exec, project, true, homeId);
-        return true;
-      });
-      if (orphan) removed.compose_projects.push(project);
-    }
-  } catch (e) {
-    ctx.log.warn(`Skipped the Docker orphan scan: ${messageOf(e)}`);
+  const { ours, failures } = await scanRuntime(ctx);
+  for (const failure of failures) ctx.log.warn(`The orphan scan is incomplete: ${failure}`);
+  for (const project of ours) {
+    const slot = parseComposeProject(project);
+    if (!slot) continue; // not shaped like a slot's sandbox: not one kinfra made
+    const orphan = await updateRegistry(ctx.home, async (reg) => {
+      if (activeProjects(reg).has(project)) return false;
+      if (!dryRun) await purgeSandbox(ctx, slot.project, slot.id);
+      return true;
+    });
+    if (orphan) removed.compose_projects.push(project);
   }
 
   const total = Object.values(removed).reduce((n, list) => n + list.length, 0);

@@ -1,7 +1,13 @@
 /** `kinfra observability up|down|status`: the shared Jaeger + Prometheus + Grafana stack. */
-import { listContainers } from "../sandbox/containers.ts";
 import type { Context } from "../context.ts";
-import { endpoints, networkUsers, stackDown, stackNames, stackUp } from "../sandbox/observability.ts";
+import {
+  endpoints,
+  networkUsers,
+  stackContainers,
+  stackDown,
+  stackNames,
+  stackUp,
+} from "../sandbox/observability.ts";
 import type { CommandOutput } from "../io/output.ts";
 
 export async function up(ctx: Context): Promise<CommandOutput> {
@@ -28,7 +34,7 @@ export async function status(ctx: Context, title = "Observability stack"): Promi
   const config = (await ctx.globalConfig()).observability;
   const names = await stackNames(ctx);
   const [containers, urls, users, network] = await Promise.all([
-    listContainers(ctx.exec, names.project),
+    stackContainers(ctx),
     endpoints(config),
     networkUsers(ctx),
     ctx.exec("docker", ["network", "inspect", names.network]).then((r) => r.success),

@@ -7,12 +7,13 @@ import { usageError } from "../errors.ts";
 import { ENV_KEY } from "../hooks/dispatch.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { startSandbox, stopSandbox } from "../sandbox/sandbox.ts";
-import { listContainers } from "../sandbox/containers.ts";
 import type { Project } from "../project/project.ts";
 import type { SlotEntry, WorktreeEntry } from "../slots/registry.ts";
 import { AlreadyClaimed, composeProject, slotOf } from "../slots/slots.ts";
 import { findWorktree } from "../project/find_worktree.ts";
-import { hookInput } from "../project/worktrees.ts";
+import { hookInput, withSlot } from "../project/worktrees.ts";
+import type { Hooks } from "../hooks/dispatch.ts";
+import type { HookInput } from "../hooks/plugin_api.ts";
 import { renderSandbox } from "./status.ts";
 
 async function target(ctx: Context, name?: string) {
@@ -29,10 +30,10 @@ async function target(ctx: Context, name?: string) {
   return { entry, project, slot: await slotOf(ctx, entry.path) };
 }
 
-/** True when every container of the slot's compose project exists and runs. */
-async function containersRunning(ctx: Context, slot: SlotEntry): Promise<boolean> {
-  const containers = await listContainers(ctx.exec, composeProject(slot.project, slot.slot_id));
-  return containers.length > 0 && containers.every((c) => c.state === "running");
+/** False when a plugin says its part of the sandbox is gone or stopped (`status` → `running: false`). */
+async function sandboxRunning(hooks: Hooks, input: HookInput, slot: SlotEntry): Promise<boolean> {
+  const { replies } = await hooks.observe("status", withSlot(structuredClone(input), slot));
+  return replies.every((r) => r.result.running !== false);
 }
 
 const alreadyUp = (entry: WorktreeEntry, slot: SlotEntry, project: Project): CommandOutput => ({
@@ -45,13 +46,15 @@ const alreadyUp = (entry: WorktreeEntry, slot: SlotEntry, project: Project): Com
 
 export async function up(ctx: Context, options: { name?: string }): Promise<CommandOutput> {
   const { entry, project, slot } = await target(ctx, options.name);
-  if (slot && (slot.status !== "running" || await containersRunning(ctx, slot))) {
+  const hooks = await ctx.hooks(project);
+  if (
+    slot && (slot.status !== "running" || await sandboxRunning(hooks, hookInput(project, entry, {}), slot))
+  ) {
     return alreadyUp(entry, slot, project);
   }
-  const hooks = await ctx.hooks(project);
   if (slot) {
     // Containers removed or stopped behind kinfra's back: take the slot down cleanly, start afresh.
-    ctx.log.warn(`The containers of slot ${slot.slot_id} are gone or stopped; starting the sandbox again.`);
+    ctx.log.warn(`The sandbox of slot ${slot.slot_id} is gone or stopped; starting the sandbox again.`);
     await stopSandbox(ctx, hooks, hookInput(project, entry, { keepVolumes: true }), slot, []);
   }
   let started;

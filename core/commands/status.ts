@@ -9,7 +9,7 @@ import type { SlotEntry } from "../slots/registry.ts";
 import { composeProject, slotOf } from "../slots/slots.ts";
 import { cleanStale } from "../slots/stale.ts";
 import { findWorktree } from "../project/find_worktree.ts";
-import { hookInput } from "../project/worktrees.ts";
+import { hookInput, withSlot } from "../project/worktrees.ts";
 
 /** Text lines describing a slot: ports and URLs. */
 export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig): string[] {
@@ -35,16 +35,7 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
   const project = await ctx.project(entry.project_root);
   const slot = await slotOf(ctx, entry.path);
   const input = hookInput(project, entry, {});
-  if (slot) {
-    Object.assign(input, {
-      slot: {
-        id: slot.slot_id,
-        dir: slot.slot_dir,
-        compose_project: composeProject(slot.project, slot.slot_id),
-      },
-      ports: slot.ports,
-    });
-  }
+  if (slot) withSlot(input, slot);
   const { replies, failures } = await (await ctx.hooks(project)).observe("status", input);
   const plugins = Object.fromEntries(replies.map((r) => [r.plugin, r.result.status ?? {}]));
   const data = {

@@ -15,8 +15,10 @@ import {
   type EventName,
   type HookContext,
   type HookInput,
+  type ObservationEvent,
   type Plugin,
   type PrepareResult,
+  RUNTIME_EVENTS,
   type SetupEvent,
   SLOT_EVENTS,
   type TeardownEvent,
@@ -155,8 +157,8 @@ export class Hooks {
     return await this.each(event, input, this.handling(event).toReversed(), true);
   }
 
-  /** Runs an observation event (`status`, `doctor`) on every plugin, collecting failures. */
-  async observe<E extends "status" | "doctor">(
+  /** Runs an observation event (`status`, `doctor`, `runtime.scan`) on every plugin, collecting failures. */
+  async observe<E extends ObservationEvent>(
     event: E,
     input: HookInput,
   ): Promise<{ replies: Reply<E>[]; failures: Failure[] }> {
@@ -189,6 +191,13 @@ export class Hooks {
     const config = input.config?.plugins[plugin.name];
     if ((SLOT_EVENTS as readonly string[]).includes(event) && (!input.slot || !input.worktree)) {
       throw new Error(`${event} was dispatched without a slot and a worktree.`);
+    }
+    if (
+      event === "sandbox.purge" ? !input.slot : !input.project && !RUNTIME_EVENTS.includes(event as never)
+    ) {
+      throw new Error(
+        `${event} was dispatched without ${event === "sandbox.purge" ? "a slot" : "a project"}.`,
+      );
     }
     const ctx = {
       ...input,

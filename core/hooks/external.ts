@@ -50,7 +50,9 @@ async function invoke<E extends EventName>(
   event: E,
   ctx: HookContext<E>,
 ): Promise<EventMap[E] | undefined> {
-  const cwd = ctx.worktree?.path && await isDir(ctx.worktree.path) ? ctx.worktree.path : ctx.project.root;
+  const cwd = ctx.worktree?.path && await isDir(ctx.worktree.path)
+    ? ctx.worktree.path
+    : ctx.project?.root ?? ctx.home;
   // Paths in the argv come from the plugin directory, never from the worktree (see argv.ts).
   const [command, ...rest] = await resolveCommand(plugin.dir, plugin.manifest.command, cwd);
   // In its own process group (setsid) so a timeout can kill the children a script started too.
@@ -149,7 +151,7 @@ function pluginEnv(plugin: ExternalPlugin, event: string, ctx: HookContext): Rec
     KINFRA_EVENT: event,
     KINFRA_PLUGIN_NAME: plugin.name,
     KINFRA_PLUGIN_DIR: plugin.dir,
-    KINFRA_PROJECT: ctx.project.name,
+    KINFRA_PROJECT: ctx.project?.name ?? "",
     KINFRA_WORKTREE: ctx.worktree?.path ?? "",
     KINFRA_SLOT: ctx.slot ? String(ctx.slot.id) : "",
     KINFRA_BIN: kinfraBin(ctx.home),

@@ -68,7 +68,7 @@ export async function pluginStandings(ctx: PluginHost, project?: Project): Promi
 
 export async function activePlugins(
   ctx: PluginHost,
-  project: Project,
+  project: Project | undefined,
   builtins: Plugin[],
 ): Promise<Plugin[]> {
   const enabled = [...await enabledNames(ctx, project)].filter((n) => !BUILTIN_NAMES.includes(n));

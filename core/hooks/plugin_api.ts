@@ -21,16 +21,11 @@ export type { Logger } from "../io/output.ts";
 export { KinfraError } from "../errors.ts";
 export type { ComposeTool } from "../sandbox/compose.ts";
 export { onPath, tail } from "../io/exec.ts";
-export {
-  composeArgv,
-  HOME_LABEL,
-  listContainers,
-  removeByLabel,
-  SLOT_LABEL,
-  slotCopies,
-  type SlotFiles,
-  stopSlotContainers,
-} from "../sandbox/containers.ts";
+
+/** The label every container, network and volume a plugin creates carries: this home's id (`homeId`). */
+export const HOME_LABEL = "dev.kinfra.home";
+/** The label naming the slot (`<project>-<n>`) an object belongs to. */
+export const SLOT_LABEL = "dev.kinfra.slot";
 
 /**
  * The slot's resolved compose model — what Compose makes of the project's file with `.env`, merge
@@ -103,9 +98,30 @@ export interface EventMap {
   "sandbox.stop": TeardownResult;
   "slot.released": TeardownResult;
   "worktree.removed": TeardownResult;
-  /** `status` is data for `--json`; `lines` is how it reads in `kinfra status` (default: key value pairs). */
-  status: { status?: Record<string, unknown>; lines?: string[]; messages?: string[] };
+  /**
+   * `status` is data for `--json`; `lines` is how it reads in `kinfra status` (default: key value
+   * pairs); `running: false` says this plugin's part of the sandbox is gone or stopped, and `kinfra
+   * up` then starts the sandbox again.
+   */
+  status: { status?: Record<string, unknown>; lines?: string[]; messages?: string[]; running?: boolean };
   doctor: { checks?: Check[] };
+  /**
+   * Which sandboxes (compose projects) the plugin's runtime holds: `ours` carry this home's label,
+   * `foreign` do not (another kinfra home's, or not kinfra's at all). Slot claims avoid foreign
+   * names; `gc` removes ours that no slot owns. Not tied to a project: `project` is null.
+   */
+  "runtime.scan": RuntimeScan;
+  /**
+   * Remove everything of the slot's sandbox that carries this home's label, volumes included — for
+   * a stale slot or an orphan, whose worktree, slot directory and project may all be gone
+   * (`worktree` and `project` are null). Never touch what lacks the label.
+   */
+  "sandbox.purge": TeardownResult;
+}
+
+export interface RuntimeScan {
+  ours?: string[];
+  foreign?: string[];
 }
 export type EventName = keyof EventMap;
 
@@ -122,10 +138,19 @@ export const TEARDOWN_EVENTS = [
   "sandbox.stop",
   "slot.released",
   "worktree.removed",
+  "sandbox.purge",
 ] as const satisfies readonly EventName[];
-export const OBSERVATION_EVENTS = ["status", "doctor"] as const satisfies readonly EventName[];
+export const OBSERVATION_EVENTS = [
+  "status",
+  "doctor",
+  "runtime.scan",
+] as const satisfies readonly EventName[];
 export type SetupEvent = typeof SETUP_EVENTS[number];
 export type TeardownEvent = typeof TEARDOWN_EVENTS[number];
+export type ObservationEvent = typeof OBSERVATION_EVENTS[number];
+/** Events about the runtime as a whole, or a slot whose project may be gone: `project` is null. */
+export const RUNTIME_EVENTS = ["runtime.scan", "sandbox.purge"] as const satisfies readonly EventName[];
+export type RuntimeEvent = typeof RUNTIME_EVENTS[number];
 
 /** The command-line choices that reach plugins (external ones too, in the stdin document). */
 export interface HookFlags {
@@ -143,7 +168,8 @@ export interface HookFlags {
 
 /** The data every handler receives; external plugins get exactly this as JSON on stdin. */
 export interface HookInput {
-  project: { name: string; prefix: string; root: string };
+  /** Set for every event but the runtime ones (RUNTIME_EVENTS). */
+  project: { name: string; prefix: string; root: string } | null;
   worktree: {
     path: string;
     branch: string;
@@ -194,11 +220,14 @@ export const ENV_EVENTS = [
 ] as const satisfies readonly EventName[];
 
 /** What an event's payload guarantees beyond HookInput. */
-export type EventInput<E extends EventName> = E extends SlotEvent ? {
-    slot: NonNullable<HookInput["slot"]>;
-    worktree: NonNullable<HookInput["worktree"]>;
-  }
-  : unknown;
+export type EventInput<E extends EventName> =
+  & (E extends RuntimeEvent ? unknown : { project: NonNullable<HookInput["project"]> })
+  & (E extends SlotEvent ? {
+      slot: NonNullable<HookInput["slot"]>;
+      worktree: NonNullable<HookInput["worktree"]>;
+    }
+    : E extends "sandbox.purge" ? { slot: NonNullable<HookInput["slot"]> }
+    : unknown);
 
 /** What a handler gets: the input plus its own config table and the side-effect channels. */
 export type HookContext<E extends EventName = EventName> = BaseContext<E> & EventInput<E>;

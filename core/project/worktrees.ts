@@ -9,8 +9,9 @@ import { KinfraError, messageOf, usageError } from "../errors.ts";
 import { exists } from "../io/paths.ts";
 import type { HookInput } from "../hooks/plugin_api.ts";
 import type { Project } from "./project.ts";
-import { updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
+import { type SlotEntry, updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
 import { ownerAlive } from "../slots/stale.ts";
+import { composeProject } from "../slots/slots.ts";
 
 export interface WorktreeTarget {
   kind: "spec" | "impl";
@@ -208,6 +209,18 @@ export function hookInput(project: Project, entry: WorktreeEntry, flags: HookInp
     },
     state: structuredClone(entry.plugin_state ?? {}),
   };
+}
+
+/** Puts a slot (its id, directory, compose project and ports) into the hook input; returns the input. */
+export function withSlot(input: HookInput, slot: SlotEntry): HookInput {
+  return Object.assign(input, {
+    slot: {
+      id: slot.slot_id,
+      dir: slot.slot_dir,
+      compose_project: composeProject(slot.project, slot.slot_id),
+    },
+    ports: slot.ports,
+  });
 }
 
 /** Keeps what plugins returned as `state` with the worktree's registry entry. */

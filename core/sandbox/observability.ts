@@ -12,7 +12,6 @@ import prometheusTemplate from "../../templates/observability/prometheus.yml.tmp
 import { writeFileAtomic } from "../io/atomic.ts";
 import { observabilityNames } from "../project/config/defaults.ts";
 import type { GlobalConfig } from "../project/config/schema.ts";
-import { listContainers } from "./containers.ts";
 import type { Context } from "../context.ts";
 import { KinfraError } from "../errors.ts";
 import { tail } from "../io/exec.ts";
@@ -99,9 +98,36 @@ export async function networkUsers(ctx: Context): Promise<string[]> {
   return r.success ? r.stdout.trim().split(/\s+/).filter(Boolean) : [];
 }
 
+export interface StackContainer {
+  name: string;
+  service: string;
+  state: string;
+  status: string;
+  ports: string;
+}
+
+/** The stack's containers, by service. */
+export async function stackContainers(ctx: Context): Promise<StackContainer[]> {
+  const { project } = await stackNames(ctx);
+  const format = '{{.Names}}\t{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}\t{{.Ports}}';
+  const r = await ctx.exec("docker", [
+    "ps",
+    "-a",
+    "--filter",
+    `label=com.docker.compose.project=${project}`,
+    "--format",
+    format,
+  ]);
+  if (!r.success) throw new KinfraError("docker ps failed.", { details: tail(r.stderr, 5) });
+  return r.stdout.split("\n").filter(Boolean).map((line) => {
+    const [name, service, state, status, ports] = line.split("\t");
+    return { name, service, state, status, ports };
+  }).sort((a, b) => a.service.localeCompare(b.service));
+}
+
 /** True when all three services run. */
 export async function stackRunning(ctx: Context): Promise<boolean> {
-  const containers = await listContainers(ctx.exec, (await stackNames(ctx)).project);
+  const containers = await stackContainers(ctx);
   return SERVICES.every((s) => containers.some((c) => c.service === s && c.state === "running"));
 }
 

@@ -15,9 +15,10 @@ import { type Failure, type Hooks, messagesOf } from "../hooks/dispatch.ts";
 import { exists } from "../io/paths.ts";
 import type { HookInput } from "../hooks/plugin_api.ts";
 import type { Project } from "../project/project.ts";
+import { withSlot } from "../project/worktrees.ts";
 import type { SlotEntry, WorktreeEntry } from "../slots/registry.ts";
 import { Rollback } from "./rollback.ts";
-import { dockerProjects } from "./containers.ts";
+import { scanRuntime } from "./runtime.ts";
 import { claimSlot, composeProject, releaseSlot, setSlotStatus, warnCloseBases } from "../slots/slots.ts";
 import { cleanStale } from "../slots/stale.ts";
 
@@ -53,7 +54,7 @@ export async function startSandbox(
   const sources = await scanCompose(entry.path, sandbox.compose_file);
   await cleanStale(ctx);
   const [{ foreign }] = await Promise.all([
-    dockerProjects(ctx.exec, await ctx.homeId()).catch(() => ({ foreign: new Set<string>() })),
+    scanRuntime(ctx),
     sandbox.otel.enabled && (await import("./observability.ts")).ensureObservability(ctx),
   ]);
   warnCloseBases(ctx, sandbox.ports, (await ctx.globalConfig()).slots.max);
@@ -77,10 +78,7 @@ export async function startSandbox(
   ctx.log.step(
     `Claimed slot ${slot.slot_id}: ${Object.entries(slot.ports).map(([k, v]) => `${k}=${v}`).join(" ")}`,
   );
-  Object.assign(input, {
-    slot: { id: slot.slot_id, dir: slot.slot_dir, compose_project: name },
-    ports: slot.ports,
-  });
+  withSlot(input, slot);
   Object.assign(input.env, { COMPOSE_PROJECT_NAME: name, ...mapValues(slot.ports, String) });
 
   try {
@@ -150,11 +148,7 @@ export async function stopSandbox(
   slot: SlotEntry,
   messages: string[],
 ): Promise<Failure[]> {
-  const name = composeProject(slot.project, slot.slot_id);
-  Object.assign(input, {
-    slot: { id: slot.slot_id, dir: slot.slot_dir, compose_project: name },
-    ports: slot.ports,
-  });
+  withSlot(input, slot);
   await setSlotStatus(ctx, slot, "stopping");
   const failures: Failure[] = [];
   for (const event of ["sandbox.stop", "slot.released"] as const) {

@@ -32,8 +32,11 @@ export interface ClaimRequest {
 /** The compose project name of a slot: `<project>-slot-<n>`. */
 export const composeProject = (project: string, slot: number) => `${project}-slot-${slot}`;
 
-/** True for a name shaped like a slot's compose project (whoever made it). */
-export const isSlotProject = (name: string) => /-slot-[0-9]+$/.test(name);
+/** A slot's compose project name read back (whoever made it), or undefined for anything else. */
+export function parseComposeProject(name: string): { project: string; id: number } | undefined {
+  const m = /^(.+)-slot-([0-9]+)$/.exec(name);
+  return m ? { project: m[1], id: Number(m[2]) } : undefined;
+}
 
 /** A slot directory's name (`<project>-<n>`) read back, or undefined for anything else. */
 export function parseSlotDir(name: string): { project: string; id: number } | undefined {

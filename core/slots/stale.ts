@@ -1,15 +1,15 @@
 /**
  * Stale slot detection and repair (SPEC §6, GAP-14). A slot is stale when its worktree or slot
  * directory is gone (and nobody is still setting it up), or when it is mid-transition
- * (`claiming`, `starting`, `stopping`) and the process that owns it is dead. Repair stops its
- * containers (by compose project and this home's label), removes the slot dir and frees the registry entry.
+ * (`claiming`, `starting`, `stopping`) and the process that owns it is dead. Repair has the
+ * plugins purge its sandbox (`sandbox.purge`: whatever carries this home's label), removes the slot
+ * dir and frees the registry entry.
  */
 import type { Context } from "../context.ts";
-import { removeByLabel } from "../sandbox/containers.ts";
-import { messageOf } from "../errors.ts";
+import { purgeSandbox } from "../sandbox/runtime.ts";
 import { exists } from "../io/paths.ts";
 import { readRegistry, type SlotEntry } from "./registry.ts";
-import { composeProject, releaseSlot } from "./slots.ts";
+import { releaseSlot } from "./slots.ts";
 
 export interface StaleSlot {
   slot: SlotEntry;
@@ -66,11 +66,7 @@ export async function cleanStale(ctx: Context, options: { dryRun?: boolean } = {
       }`,
     );
     if (options.dryRun) continue;
-    try {
-      await removeByLabel(ctx.exec, composeProject(slot.project, slot.slot_id), true, await ctx.homeId());
-    } catch (e) {
-      ctx.log.warn(`Could not stop the containers of slot ${slot.slot_id}: ${messageOf(e)}`);
-    }
+    await purgeSandbox(ctx, slot.project, slot.slot_id);
     await releaseSlot(ctx, slot, async (current) => await staleReason(current) !== undefined);
   }
   return stale;

@@ -32,7 +32,11 @@ export async function findMilestoneFile(
 }
 
 /** Fills `{project}`, `{feature}`, `{milestone}`, `{worktree}`, `{branch}`, `{milestone_file}`, `{/milestone}`. */
-export function renderMessage(template: string, ctx: HookContext, milestoneFile?: string): string {
+export function renderMessage(
+  template: string,
+  ctx: HookContext<"worktree.ready">,
+  milestoneFile?: string,
+): string {
   const w = ctx.worktree!;
   const values: Record<string, string> = {
     project: ctx.project.name,

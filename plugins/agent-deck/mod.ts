@@ -21,7 +21,7 @@ interface Settings {
   readyTimeoutMs: number;
 }
 
-function settings(ctx: HookContext): Settings {
+function settings(ctx: HookContext<"worktree.ready">): Settings {
   const c = ctx.pluginConfig as Record<string, unknown>;
   // A bare number is seconds, a string "500ms" / "3s" / "1m" (the manifest's rule); anything else the default.
   const ms = (v: unknown, fallback: number) =>

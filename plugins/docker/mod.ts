@@ -1,25 +1,30 @@
 /**
  * The docker plugin (order 20): code mounts and labels in `sandbox.prepare`, `compose up -d` in
- * `sandbox.start`, the health gate in `sandbox.ready`, `compose down` in `sandbox.stop`, and the
- * container list in `status`. Uses only the public plugin API.
+ * `sandbox.start`, the health gate in `sandbox.ready`, `compose down` in `sandbox.stop`, the
+ * container list in `status`, removal by label in `sandbox.purge` and the engine's compose projects
+ * in `runtime.scan`. Uses only the public plugin API; every Docker call of kinfra's sandboxes is here.
  */
 import { join } from "node:path";
 import {
-  composeArgv,
   definePlugin,
   HOME_LABEL,
   type HookContext,
   KinfraError,
-  listContainers,
   parseMount,
   readSlotCompose,
   SLOT_LABEL,
-  slotCopies,
   type SlotEvent,
-  type SlotFiles,
-  stopSlotContainers,
   tail,
 } from "../../core/hooks/plugin_api.ts";
+import {
+  composeArgv,
+  dockerProjects,
+  listContainers,
+  removeByLabel,
+  slotCopies,
+  type SlotFiles,
+  stopSlotContainers,
+} from "./containers.ts";
 import { probe, waitHealthy } from "./health.ts";
 
 /**
@@ -179,6 +184,15 @@ export const dockerPlugin = definePlugin({
       };
     },
 
+    "sandbox.purge": async (ctx) => {
+      await removeByLabel(ctx.exec, ctx.slot.compose_project, true, ctx.homeId);
+    },
+
+    "runtime.scan": async (ctx) => {
+      const { ours, foreign } = await dockerProjects(ctx.exec, ctx.homeId);
+      return { ours: [...ours], foreign: [...foreign] };
+    },
+
     status: async (ctx) => {
       if (!ctx.slot) return;
       const health = ctx.config?.sandbox?.health;
@@ -188,6 +202,7 @@ export const dockerPlugin = definePlugin({
         url && probe(url),
       ]);
       return {
+        running: containers.length > 0 && containers.every((c) => c.state === "running"),
         status: { containers, health: url ? { url, state } : null },
         lines: [
           ...containers.map((c) => `container ${c.service}: ${c.state} (${c.status})`),

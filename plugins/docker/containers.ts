@@ -1,14 +1,13 @@
 /**
- * Compose and Docker calls for one slot's containers, shared by the docker plugin (through the
- * plugin API) and by the core's stale cleanup and `gc`. Always absolute paths (GAP-8); teardown
- * uses the slot directory's copies (GAP-15) and falls back to labels when they are gone. Whatever
- * is removed by label must carry this home's id (HOME_LABEL): nothing else is ever touched.
+ * The docker plugin's Compose and Docker calls: one slot's containers (up, down, list), removal by
+ * label, and the engine-wide scan of compose projects. Always absolute paths (GAP-8); teardown uses
+ * the slot directory's copies (GAP-15) and falls back to labels when they are gone. Whatever is
+ * removed by label must carry this home's id (HOME_LABEL): nothing else is ever touched.
  */
 import { join } from "node:path";
-import type { ComposeTool } from "./compose.ts";
-import { KinfraError } from "../errors.ts";
-import { type Exec, tail } from "../io/exec.ts";
-import { exists } from "../io/paths.ts";
+import { type ComposeTool, type Exec, HOME_LABEL, KinfraError, tail } from "../../core/hooks/plugin_api.ts";
+
+const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
 
 export interface SlotFiles {
   /** The compose file `up` uses (the worktree's) or `down` uses (the slot dir's copy). */
@@ -41,11 +40,6 @@ export function composeArgv(tool: ComposeTool, files: SlotFiles, args: string[])
     ...["-p", files.project, ...args],
   ]];
 }
-
-/** The label every container, network and volume kinfra creates carries: this home's id. */
-export const HOME_LABEL = "dev.kinfra.home";
-/** The label naming the slot (`<project>-<n>`) an object belongs to. */
-export const SLOT_LABEL = "dev.kinfra.slot";
 
 export interface DownOptions {
   /** Also remove the slot's named volumes (on `done`; `kinfra down` keeps them). */
