@@ -12,21 +12,43 @@ export interface OptionSpec {
   description: string;
   /** May be given several times; the value is an array. */
   repeatable?: boolean;
+  /** The only values the option accepts (completions offer them). */
+  choices?: readonly string[];
 }
 
 export interface ArgSpec {
   name: string;
   description: string;
   required?: boolean;
-  choices?: string[];
+  choices?: readonly string[];
 }
+
+// The types a command's action receives, derived from its specs (declared with `const` type
+// parameters, so flags and choices are literal types): "--no-sandbox" → `sandbox?: boolean`,
+// "--code-target <service>" repeatable → `codeTarget?: string[]`, choices → their union.
+type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+type Long<F extends string> = F extends `${string}--${infer L}` ? (L extends `${infer N} <${string}` ? N : L)
+  : never;
+/** The key an option's value is stored under, as parseFlags computes it. */
+export type OptionKey<F extends string> = Long<F> extends `no-${infer K}` ? Camel<K> : Camel<Long<F>>;
+type OptionValue<O extends OptionSpec> = O["flags"] extends `${string}<${string}>`
+  ? O extends { choices: readonly (infer C)[] } ? C : O extends { repeatable: true } ? string[] : string
+  : boolean;
+/** The options object of a list of option specs. */
+export type OptionsOf<Os extends readonly OptionSpec[]> = {
+  [O in Os[number] as OptionKey<O["flags"]>]?: OptionValue<O>;
+};
+type ArgValue<A> = (A extends { choices: readonly (infer C)[] } ? C : string) | (A extends { required: true } ? never
+  : undefined);
+/** The positional values of a list of argument specs: required ones are always there. */
+export type ArgsOf<As extends readonly ArgSpec[]> = { -readonly [I in keyof As]: ArgValue<As[I]> };
 
 export interface CommandSpec {
   name: string;
   description: string;
-  args?: ArgSpec[];
-  options?: OptionSpec[];
-  subcommands?: CommandSpec[];
+  args?: readonly ArgSpec[];
+  options?: readonly OptionSpec[];
+  subcommands?: readonly CommandSpec[];
 }
 
 export interface ParsedOption {
@@ -62,7 +84,7 @@ export interface Invocation {
  * parseArgv(program, globals, ["--json", "done", "x", "--force"]);
  * // { path: ["done"], args: ["x"], options: { json: true, force: true }, … }
  */
-export function parseArgv(program: CommandSpec, globals: OptionSpec[], argv: string[]): Invocation {
+export function parseArgv(program: CommandSpec, globals: readonly OptionSpec[], argv: string[]): Invocation {
   let command = program;
   const path: string[] = [];
   const positionals: string[] = [];
@@ -127,6 +149,11 @@ export function parseArgv(program: CommandSpec, globals: OptionSpec[], argv: str
       value = inline ?? argv[++i];
       if (value === undefined) throw usageError(`Option --${parsed.long} needs a value <${parsed.value}>.`);
     } else if (inline !== undefined) throw usageError(`Option --${parsed.long} takes no value.`);
+    if (spec.choices && !spec.choices.includes(value as string)) {
+      throw usageError(
+        `--${parsed.long} must be one of ${spec.choices.join(", ")}, not ${JSON.stringify(value)}.`,
+      );
+    }
     options[parsed.key] = spec.repeatable ? [...(options[parsed.key] as string[] ?? []), value] : value;
   }
 
@@ -174,7 +201,7 @@ function usage(path: string[], command: CommandSpec): string {
 }
 
 /** The help text of a command. */
-export function helpText(path: string[], command: CommandSpec, globals: OptionSpec[]): string {
+export function helpText(path: string[], command: CommandSpec, globals: readonly OptionSpec[]): string {
   const rows = (items: [string, string][]) => {
     const width = Math.max(...items.map(([l]) => l.length));
     return items.map(([l, d]) => `  ${l.padEnd(width)}  ${d}`).join("\n");

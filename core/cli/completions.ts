@@ -7,10 +7,16 @@ import type { CommandOutput } from "../io/output.ts";
 
 interface Node {
   path: string[];
-  words: { word: string; description: string }[];
+  words: { word: string; description: string; choices?: readonly string[] }[];
 }
 
-function walk(command: CommandSpec, globals: OptionSpec[], path: string[] = []): Node[] {
+/** Every option that takes one of fixed values, with them (`--lang` → sh ts), over the whole program. */
+function optionChoices(nodes: Node[]): [string, readonly string[]][] {
+  const all = nodes.flatMap((n) => n.words.filter((w) => w.choices).map((w) => [w.word, w.choices!] as const));
+  return [...new Map(all).entries()];
+}
+
+function walk(command: CommandSpec, globals: readonly OptionSpec[], path: string[] = []): Node[] {
   const words = [
     ...(command.subcommands ?? []).map((c) => ({ word: c.name, description: c.description })),
     ...(command.args ?? []).flatMap((a) =>
@@ -19,6 +25,7 @@ function walk(command: CommandSpec, globals: OptionSpec[], path: string[] = []):
     ...[...command.options ?? [], ...globals].map((o) => ({
       word: `--${parseFlags(o.flags).long}`,
       description: o.description,
+      choices: o.choices,
     })),
   ];
   return [
@@ -33,9 +40,14 @@ function bash(nodes: Node[]): string {
   const cases = nodes.map((n) =>
     `    ${quote(n.path.join(" "))}) words=${quote(n.words.map((w) => w.word).join(" "))} ;;`
   );
+  const values = optionChoices(nodes).map(([o, c]) => `    ${o}) words=${quote(c.join(" "))} ;;`);
   return `# kinfra bash completion: eval "$(kinfra completions bash)"
 _kinfra() {
-  local cur=\${COMP_WORDS[COMP_CWORD]} path="" w words
+  local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]} path="" w words=""
+  case "$prev" in
+${values.join("\n")}
+  esac
+  if [ -n "$words" ]; then COMPREPLY=( $(compgen -W "$words" -- "$cur") ); return; fi
   for w in "\${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
     case "$w" in -*) ;; *) [ -n "$path" ] && path="$path $w" || path="$w" ;; esac
   done
@@ -54,11 +66,16 @@ function zsh(nodes: Node[]): string {
     const items = n.words.map((w) => quote(`${w.word.replaceAll(":", "\\:")}:${w.description}`));
     return `    ${quote(n.path.join(" "))}) items=(${items.join(" ")}) ;;`;
   });
+  const values = optionChoices(nodes).map(([o, c]) => `    ${o}) items=(${c.map(quote).join(" ")}) ;;`);
   return `#compdef kinfra
 # kinfra zsh completion: kinfra completions zsh > "\${fpath[1]}/_kinfra"
 _kinfra() {
   local path_="" w
   local -a items
+  case "\${words[CURRENT-1]}" in
+${values.join("\n")}
+  esac
+  if (( \${#items} )); then _describe 'value' items; return; fi
   for w in \${words[2,CURRENT-1]}; do
     [[ $w == -* ]] || path_="\${path_:+$path_ }$w"
   done
@@ -81,7 +98,9 @@ function fish(nodes: Node[]): string {
       ? "__fish_use_subcommand"
       : `__fish_seen_subcommand_from ${n.path.at(-1)}`;
     for (const w of n.words) {
-      const what = w.word.startsWith("--") ? `-l ${w.word.slice(2)}` : `-f -a ${w.word}`;
+      const what = w.word.startsWith("--")
+        ? `-l ${w.word.slice(2)}${w.choices ? ` -xa ${quote(w.choices.join(" "))}` : ""}`
+        : `-f -a ${w.word}`;
       lines.push(`complete -c kinfra -n ${quote(cond)} ${what} -d ${quote(w.description)}`);
     }
   }
@@ -91,7 +110,7 @@ function fish(nodes: Node[]): string {
 /** The completion script for `shell`. */
 export function completions(
   program: CommandSpec,
-  globals: OptionSpec[],
+  globals: readonly OptionSpec[],
   shell: "bash" | "zsh" | "fish",
 ): Promise<CommandOutput> {
   const script = { bash, zsh, fish }[shell](walk(program, globals));

@@ -138,14 +138,13 @@ export async function trust(
 }
 
 export interface NewOptions {
-  lang?: string;
+  lang?: "sh" | "ts";
   user?: boolean;
 }
 
 /** Writes a working skeleton into the project's (or with --user, the home's) plugin directory. */
 export async function create(ctx: Context, name: string, options: NewOptions): Promise<CommandOutput> {
   const lang = options.lang ?? "sh";
-  if (lang !== "sh" && lang !== "ts") throw usageError(`--lang must be "sh" or "ts", not "${lang}".`);
   if (!PLUGIN_NAME.test(name)) {
     throw usageError(`Invalid plugin name "${name}".`, "Use ^[a-z][a-z0-9-]*$, e.g. seed-db.");
   }
