@@ -263,7 +263,14 @@ Deno.test("another runtime slots in: gc finds sandboxes through runtime.scan and
     const purged = (await Deno.readTextFile(marker(sb))).trim().split("\n").map((line) => {
       const [project, cwd, json] = line.split("|");
       const input = JSON.parse(json);
-      return { project, cwd, event: input.event, slot: input.slot, worktree: input.worktree, p: input.project };
+      return {
+        project,
+        cwd,
+        event: input.event,
+        slot: input.slot,
+        worktree: input.worktree,
+        p: input.project,
+      };
     });
     assert.deepEqual(purged, [
       {

@@ -38,8 +38,10 @@ type OptionValue<O extends OptionSpec> = O["flags"] extends `${string}<${string}
 export type OptionsOf<Os extends readonly OptionSpec[]> = {
   [O in Os[number] as OptionKey<O["flags"]>]?: OptionValue<O>;
 };
-type ArgValue<A> = (A extends { choices: readonly (infer C)[] } ? C : string) | (A extends { required: true } ? never
-  : undefined);
+type ArgValue<A> =
+  | (A extends { choices: readonly (infer C)[] } ? C : string)
+  | (A extends { required: true } ? never
+    : undefined);
 /** The positional values of a list of argument specs: required ones are always there. */
 export type ArgsOf<As extends readonly ArgSpec[]> = { -readonly [I in keyof As]: ArgValue<As[I]> };
 

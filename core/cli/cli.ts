@@ -109,8 +109,7 @@ export const PROGRAM: Command = {
         { flags: "--base <ref>", description: "branch or commit to start from" },
         { flags: "--session", description: "start an agent-deck session in it" },
       ],
-      run: async (ctx, [feature], o) =>
-        (await import("../commands/spec.ts")).spec(ctx, { feature: feature, ...o }),
+      run: async (ctx, [feature], o) => (await import("../commands/spec.ts")).spec(ctx, { feature, ...o }),
     }),
     command({
       name: "impl",
@@ -122,8 +121,7 @@ export const PROGRAM: Command = {
         { flags: "--no-sandbox", description: "create the worktree only" },
         { flags: "--dry-run", description: "print the plan and change nothing" },
       ],
-      run: async (ctx, [target], o) =>
-        (await import("../commands/impl.ts")).impl(ctx, { target: target, ...o }),
+      run: async (ctx, [target], o) => (await import("../commands/impl.ts")).impl(ctx, { target, ...o }),
     }),
     command({
       name: "done",
@@ -212,7 +210,11 @@ export const PROGRAM: Command = {
           description: "write a working plugin skeleton",
           args: [{ name: "name", description: "plugin name, e.g. seed-db", required: true }],
           options: [
-            { flags: "--lang <lang>", description: "sh (default) or ts (run with deno)", choices: ["sh", "ts"] },
+            {
+              flags: "--lang <lang>",
+              description: "sh (default) or ts (run with deno)",
+              choices: ["sh", "ts"],
+            },
             { flags: "--user", description: "create it in the home's plugins/ instead of the project's" },
           ],
           run: async (ctx, [name], o) => (await import("../commands/plugins.ts")).create(ctx, name, o),
@@ -263,7 +265,8 @@ export const PROGRAM: Command = {
         required: true,
         choices: ["bash", "zsh", "fish"],
       }],
-      run: async (_, [shell]) => (await import("./completions.ts")).completions(PROGRAM, GLOBAL_OPTIONS, shell),
+      run: async (_, [shell]) =>
+        (await import("./completions.ts")).completions(PROGRAM, GLOBAL_OPTIONS, shell),
     }),
     command({
       name: "version",

@@ -12,7 +12,9 @@ interface Node {
 
 /** Every option that takes one of fixed values, with them (`--lang` → sh ts), over the whole program. */
 function optionChoices(nodes: Node[]): [string, readonly string[]][] {
-  const all = nodes.flatMap((n) => n.words.filter((w) => w.choices).map((w) => [w.word, w.choices!] as const));
+  const all = nodes.flatMap((n) =>
+    n.words.filter((w) => w.choices).map((w) => [w.word, w.choices!] as const)
+  );
   return [...new Map(all).entries()];
 }
 

@@ -60,6 +60,33 @@ Deno.test("args: mistakes name what was wrong and how to fix it", () => {
   );
 });
 
+Deno.test("args: an option with choices takes only those", () => {
+  assert.deepEqual(parse("plugins", "new", "x", "--lang", "ts").options, { lang: "ts" });
+  assert.equal(
+    usage(() => parse("plugins", "new", "x", "--lang=rust")),
+    '--lang must be one of sh, ts, not "rust". | ',
+  );
+});
+
+Deno.test("completions: bash completes commands, subcommands and an option's choices", async () => {
+  const script = (await completions(PROGRAM, GLOBAL_OPTIONS, "bash")).text!;
+  const complete = async (...words: string[]) => {
+    const out = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${
+          words.length - 1
+        }; _kinfra; echo "\${COMPREPLY[*]}"`,
+      ],
+      stdout: "piped",
+    }).output();
+    return new TextDecoder().decode(out.stdout).trim();
+  };
+  assert.equal(await complete("kinfra", "plugins", "new", "x", "--lang", ""), "sh ts");
+  assert.equal(await complete("kinfra", "observability", "s"), "status");
+  assert.equal(await complete("kinfra", "completions", "z"), "zsh");
+});
+
 Deno.test("args: after --, everything is an argument", () => {
   assert.deepEqual(parse("done", "--", "--weird").args, ["--weird"]);
 });
