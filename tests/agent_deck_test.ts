@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeSandbox, pathExists, type Sandbox, withSandbox } from "./helpers.ts";
-import { PROGRAM } from "../core/cli/cli.ts";
+import { PROGRAM } from "../core/cli/program.ts";
 
 const FAKE_BIN = new URL("./fixtures/bin", import.meta.url).pathname;
 

@@ -1,7 +1,7 @@
 /** The pure parts of the CLI and the kernel, without a process, git or Docker. */
 import assert from "node:assert/strict";
 import { parseArgv } from "../../core/cli/args.ts";
-import { GLOBAL_OPTIONS, PROGRAM } from "../../core/cli/cli.ts";
+import { GLOBAL_OPTIONS, PROGRAM } from "../../core/cli/program.ts";
 import { completions } from "../../core/cli/completions.ts";
 import { KinfraError } from "../../core/errors.ts";
 import { parseInfraConfig } from "../../core/project/config/load.ts";

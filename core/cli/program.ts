@@ -1,0 +1,261 @@
+/**
+ * The command table: every command, argument and flag as data, each command's implementation
+ * loaded lazily, so `kinfra --version` loads almost nothing. Actions only turn flags into typed
+ * options; command modules do the work and return a CommandOutput.
+ */
+import meta from "../../deno.json" with { type: "json" };
+import type { ArgsOf, ArgSpec, CommandSpec, OptionsOf, OptionSpec } from "./args.ts";
+import type { Context } from "../context.ts";
+import type { CommandOutput } from "../io/output.ts";
+
+export const VERSION = meta.version;
+
+type Action = (ctx: Context, args: (string | undefined)[], options: Record<string, unknown>) => Promise<
+  CommandOutput
+>;
+export interface Command extends CommandSpec {
+  run?: Action;
+  subcommands?: Command[];
+}
+
+export const GLOBAL_OPTIONS = [
+  { flags: "--json", description: "print exactly one JSON document on stdout" },
+  { flags: "-q, --quiet", description: "print only errors and the result" },
+  { flags: "-v, --verbose", description: "print debug output" },
+  { flags: "--no-color", description: "disable colour (also NO_COLOR)" },
+  { flags: "-C, --directory <dir>", description: "run as if started in <dir>" },
+  { flags: "-V, --version", description: "print the version" },
+] as const satisfies readonly OptionSpec[];
+export type Globals = OptionsOf<typeof GLOBAL_OPTIONS>;
+
+/**
+ * A command whose action gets typed values: its arguments (required ones are strings) and its
+ * options plus the global ones, derived from the specs (`--no-sandbox` → `sandbox?: boolean`,
+ * `--lang <lang>` with choices → `"sh" | "ts"`), so a flag renamed in the table fails type checking.
+ */
+function command<const As extends readonly ArgSpec[] = [], const Os extends readonly OptionSpec[] = []>(
+  spec: CommandSpec & {
+    args?: As;
+    options?: Os;
+    run: (ctx: Context, args: ArgsOf<As>, options: OptionsOf<Os> & Globals) => Promise<CommandOutput>;
+  },
+): Command {
+  return spec as unknown as Command; // the parser checked argv against these very specs
+}
+
+const NAME_ARG = {
+  name: "name",
+  description: "feature, feature-M1, feature/M1, directory name or path (default: current)",
+} as const;
+
+/** Every command. Options are the command's own; globals are accepted everywhere. */
+export const PROGRAM: Command = {
+  name: "kinfra",
+  description: "Parallel development worktrees, each with its own Docker Compose sandbox.",
+  subcommands: [
+    command({
+      name: "init",
+      description: "set up .devops-ai/infra.toml and parameterize the compose file's ports",
+      options: [
+        { flags: "-y, --yes", description: "accept every default without prompting" },
+        { flags: "--force", description: "replace an existing infra.toml without asking" },
+        { flags: "--name <name>", description: "project name (default: directory name)" },
+        { flags: "--prefix <prefix>", description: "worktree prefix (default: the name)" },
+        { flags: "--compose-file <path>", description: "compose file (default: detected)" },
+        { flags: "--no-sandbox", description: "configure worktrees only, no sandbox" },
+        {
+          flags: "--health-endpoint <path>",
+          description: "HTTP path answering 2xx when the sandbox is healthy",
+        },
+        {
+          flags: "--health-port-var <var>",
+          description: "port variable the health check uses (default: the first)",
+        },
+        {
+          flags: "--code-target <service>",
+          description: "a service that receives the code mounts (repeatable)",
+          repeatable: true,
+        },
+        {
+          flags: "--mount <spec>",
+          description: "a code mount, host:container[:ro] (repeatable)",
+          repeatable: true,
+        },
+      ],
+      run: async (ctx, _, o) => (await import("../commands/init/init.ts")).init(ctx, o),
+    }),
+    command({
+      name: "spec",
+      description: "create a spec worktree on branch spec/<feature>",
+      args: [{ name: "feature", description: "feature name", required: true }],
+      options: [
+        { flags: "--base <ref>", description: "branch or commit to start from" },
+        { flags: "--session", description: "start an agent-deck session in it" },
+      ],
+      run: async (ctx, [feature], o) => (await import("../commands/spec.ts")).spec(ctx, { feature, ...o }),
+    }),
+    command({
+      name: "impl",
+      description: "create an impl worktree with its own running sandbox",
+      args: [{ name: "feature/milestone", description: "e.g. checkout/M1", required: true }],
+      options: [
+        { flags: "--base <ref>", description: "branch or commit to start from" },
+        { flags: "--session", description: "start an agent-deck session in it" },
+        { flags: "--no-sandbox", description: "create the worktree only" },
+        { flags: "--dry-run", description: "print the plan and change nothing" },
+      ],
+      run: async (ctx, [target], o) => (await import("../commands/impl.ts")).impl(ctx, { target, ...o }),
+    }),
+    command({
+      name: "done",
+      description: "remove a worktree and its sandbox without losing work",
+      args: [NAME_ARG],
+      options: [
+        { flags: "--force", description: "remove even with uncommitted changes or a veto" },
+        { flags: "--delete-branch", description: "delete the branch even when it is not merged" },
+      ],
+      run: async (ctx, [name], o) => (await import("../commands/done.ts")).done(ctx, { name, ...o }),
+    }),
+    command({
+      name: "worktrees",
+      description: "list kinfra worktrees of all projects",
+      run: async (ctx) => (await import("../commands/worktrees.ts")).worktrees(ctx),
+    }),
+    command({
+      name: "status",
+      description: "show a worktree's sandbox: slot, ports, containers, health",
+      args: [NAME_ARG],
+      run: async (ctx, [name]) => (await import("../commands/status.ts")).status(ctx, { name }),
+    }),
+    command({
+      name: "up",
+      description: "start the sandbox of an existing impl worktree",
+      args: [NAME_ARG],
+      run: async (ctx, [name]) => (await import("../commands/sandbox_cmds.ts")).up(ctx, { name }),
+    }),
+    command({
+      name: "down",
+      description: "stop the sandbox of an impl worktree and release its slot",
+      args: [NAME_ARG],
+      run: async (ctx, [name]) => (await import("../commands/sandbox_cmds.ts")).down(ctx, { name }),
+    }),
+    command({
+      name: "env",
+      description: 'print the sandbox variables as export lines: eval "$(kinfra env)"',
+      args: [NAME_ARG],
+      run: async (ctx, [name]) => (await import("../commands/sandbox_cmds.ts")).env(ctx, { name }),
+    }),
+    command({
+      name: "gc",
+      description: "remove stale slots, entries of missing worktrees, orphaned containers",
+      options: [{ flags: "--dry-run", description: "list what would be removed" }],
+      run: async (ctx, _, o) => (await import("../commands/gc.ts")).gc(ctx, o),
+    }),
+    {
+      name: "observability",
+      description: "the shared Jaeger + Prometheus + Grafana stack",
+      subcommands: [
+        command({
+          name: "up",
+          description: "start it (creates the devops-ai-observability network first)",
+          run: async (ctx) => (await import("../commands/observability.ts")).up(ctx),
+        }),
+        command({
+          name: "down",
+          description: "stop it; the network stays while sandboxes use it",
+          run: async (ctx) => (await import("../commands/observability.ts")).down(ctx),
+        }),
+        command({
+          name: "status",
+          description: "containers, URLs, and whether each endpoint answers",
+          run: async (ctx) => (await import("../commands/observability.ts")).status(ctx),
+        }),
+      ],
+    },
+    {
+      name: "plugins",
+      description: "list, inspect, create and trust third-party plugins",
+      subcommands: [
+        command({
+          name: "list",
+          description: "every plugin: source, version, events, enabled, trust, shadowed, errors",
+          run: async (ctx) => (await import("../commands/plugins.ts")).list(ctx, await ctx.builtins()),
+        }),
+        command({
+          name: "info",
+          description: "one plugin in detail",
+          args: [{ name: "name", description: "plugin name", required: true }],
+          run: async (ctx, [name]) =>
+            (await import("../commands/plugins.ts")).info(ctx, await ctx.builtins(), name),
+        }),
+        command({
+          name: "new",
+          description: "write a working plugin skeleton",
+          args: [{ name: "name", description: "plugin name, e.g. seed-db", required: true }],
+          options: [
+            {
+              flags: "--lang <lang>",
+              description: "sh (default) or ts (run with deno)",
+              choices: ["sh", "ts"],
+            },
+            { flags: "--user", description: "create it in the home's plugins/ instead of the project's" },
+          ],
+          run: async (ctx, [name], o) => (await import("../commands/plugins.ts")).create(ctx, name, o),
+        }),
+        command({
+          name: "trust",
+          description: "allow a project plugin to run, as its files are now",
+          args: [{ name: "name", description: "plugin name", required: true }],
+          run: async (ctx, [name]) =>
+            (await import("../commands/plugins.ts")).trust(ctx, await ctx.builtins(), name, true),
+        }),
+        command({
+          name: "untrust",
+          description: "stop a project plugin from running",
+          args: [{ name: "name", description: "plugin name", required: true }],
+          run: async (ctx, [name]) =>
+            (await import("../commands/plugins.ts")).trust(ctx, await ctx.builtins(), name, false),
+        }),
+      ],
+    },
+    {
+      name: "skill",
+      description: "the kworktree skill that teaches coding agents to use kinfra",
+      subcommands: [
+        command({
+          name: "install",
+          description: "install it for Claude Code (default --user)",
+          options: [
+            { flags: "--user", description: "into ~/.claude/skills/kworktree/" },
+            { flags: "--project", description: "into <project>/.claude/skills/kworktree/" },
+            { flags: "--force", description: "replace a different existing SKILL.md" },
+          ],
+          run: async (ctx, _, o) => (await import("../commands/skill.ts")).install(ctx, o),
+        }),
+      ],
+    },
+    command({
+      name: "doctor",
+      description: "check git, Docker, compose, the registry and plugins",
+      run: async (ctx) => (await import("../commands/doctor.ts")).doctor(ctx),
+    }),
+    command({
+      name: "completions",
+      description: "print a shell completion script",
+      args: [{
+        name: "shell",
+        description: "bash, zsh or fish",
+        required: true,
+        choices: ["bash", "zsh", "fish"],
+      }],
+      run: async (_, [shell]) =>
+        (await import("./completions.ts")).completions(PROGRAM, GLOBAL_OPTIONS, shell),
+    }),
+    command({
+      name: "version",
+      description: "print the version",
+      run: () =>
+        Promise.resolve({ data: { version: VERSION, deno: Deno.version.deno }, text: `kinfra ${VERSION}` }),
+    }),
+  ],
+};
