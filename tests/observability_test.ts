@@ -91,7 +91,7 @@ obsTest(
       "jaeger",
       "running",
     ], ["prometheus", "running"]]);
-    assert.ok(data.endpoints.every((e) => e.answers));
+    assert.ok(data.endpoints.every((e) => e.answers), JSON.stringify(data.endpoints));
     for (const name of ["one-M1", "two-M1"]) {
       assert.equal((await sb.kinfra(["done", name], { cwd: repo })).code, 0);
     }
