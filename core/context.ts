@@ -3,7 +3,7 @@
  * state paths, clock, abort signal), so commands can be driven from tests without global state.
  */
 import type { GlobalConfig } from "./project/config/schema.ts";
-import { join } from "node:path";
+import { join } from "./io/path.ts";
 import { type ComposeTool, detectCompose } from "./sandbox/compose.ts";
 import { type Exec, exec as realExec } from "./io/exec.ts";
 import { Git } from "./project/git.ts";
@@ -85,6 +85,7 @@ export function makeContext(options: ContextOptions = {}): Context {
   let global: Promise<GlobalConfig> | undefined;
   let compose: Promise<ComposeTool> | undefined;
   let id: Promise<string> | undefined;
+  const projects = new Map<string, Promise<Project>>();
   const ctx: Context = {
     cwd: options.cwd ?? Deno.cwd(),
     env: options.env ?? Deno.env,
@@ -109,15 +110,15 @@ export function makeContext(options: ContextOptions = {}): Context {
       compose ??= ctx.globalConfig().then((g) =>
         detectCompose(run, ctx.env.get("KINFRA_COMPOSE") || g.compose.command)
       ),
-    project: async (dir) => {
-      const global = await ctx.globalConfig();
-      return await findProject(
-        ctx.git,
-        dir ?? ctx.cwd,
-        global.slots.max,
-        join(ctx.home.root, "cache"),
-        global.worktree.root,
-      );
+    // Once per directory and command: status and done look the project up from the cwd and again
+    // from the registry entry, usually the same place.
+    project: (dir = ctx.cwd) => {
+      const found = projects.get(dir) ??
+        ctx.globalConfig().then((global) =>
+          findProject(ctx.git, dir, global.slots.max, join(ctx.home.root, "cache"), global.worktree.root)
+        );
+      projects.set(dir, found);
+      return found;
     },
     builtins: options.builtins ?? (() => Promise.resolve([])),
     hooks: async (project) =>

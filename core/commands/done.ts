@@ -7,7 +7,7 @@
  * - Ctrl-C stops before the next destructive step, and the exit code says how far it got;
  * - an unmerged branch is kept unless `--delete-branch`.
  */
-import { basename, join } from "node:path";
+import { basename, join } from "../io/path.ts";
 import type { Context } from "../context.ts";
 import { isUneditedCopy } from "../project/copy_files.ts";
 import { blockedError, Exit, KinfraError } from "../errors.ts";

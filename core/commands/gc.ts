@@ -5,7 +5,7 @@
  * registry does not know (found and removed by the plugins: `runtime.scan`, `sandbox.purge`). Every removal is decided under the registry lock, so a slot claimed while
  * gc runs is never touched; objects of other homes or other tools are never touched at all.
  */
-import { basename, join } from "node:path";
+import { basename, join } from "../io/path.ts";
 import type { Context } from "../context.ts";
 import { purgeSandbox, scanRuntime } from "../sandbox/runtime.ts";
 import type { CommandOutput } from "../io/output.ts";

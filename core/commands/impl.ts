@@ -3,7 +3,7 @@
  * `[sandbox]`, its running sandbox on a slot of its own. `--dry-run` prints the plan and changes
  * nothing.
  */
-import { join, relative } from "node:path";
+import { join, relative } from "../io/path.ts";
 import type { Context } from "../context.ts";
 import { messagesOf } from "../hooks/dispatch.ts";
 import { usageError } from "../errors.ts";

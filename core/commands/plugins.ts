@@ -2,7 +2,7 @@
  * `kinfra plugins list|info|new|trust|untrust`: what is installed where, what runs, and the
  * skeletons plugin authors start from.
  */
-import { join } from "node:path";
+import { join } from "../io/path.ts";
 import { PLUGIN_NAME } from "../project/config/schema.ts";
 import type { Context } from "../context.ts";
 import { blockedError, usageError } from "../errors.ts";
@@ -10,7 +10,8 @@ import { type CommandOutput, table } from "../io/output.ts";
 import { exists } from "../io/paths.ts";
 import type { Plugin } from "../hooks/plugin_api.ts";
 import type { Project } from "../project/project.ts";
-import { BUILTIN_NAMES, type FoundPlugin } from "../hooks/discover.ts";
+import type { FoundPlugin } from "../hooks/discover.ts";
+import { BUILTIN_NAMES } from "../hooks/host.ts";
 import { pluginStandings } from "../hooks/load.ts";
 import { setTrust } from "../hooks/trust.ts";
 import shHook from "../../templates/plugin/sh/hook.tmpl" with { type: "text" };

@@ -6,7 +6,8 @@ import type { Context } from "../context.ts";
 import { usageError } from "../errors.ts";
 import { ENV_KEY } from "../hooks/dispatch.ts";
 import type { CommandOutput } from "../io/output.ts";
-import { startSandbox, stopSandbox } from "../sandbox/sandbox.ts";
+// Starting and stopping load the compose machinery (YAML and all); `env` must stay quick.
+const sandbox = () => import("../sandbox/sandbox.ts");
 import type { Project } from "../project/project.ts";
 import type { SlotEntry, WorktreeEntry } from "../slots/registry.ts";
 import { AlreadyClaimed, composeProject, slotOf } from "../slots/slots.ts";
@@ -55,11 +56,17 @@ export async function up(ctx: Context, options: { name?: string }): Promise<Comm
   if (slot) {
     // Containers removed or stopped behind kinfra's back: take the slot down cleanly, start afresh.
     ctx.log.warn(`The sandbox of slot ${slot.slot_id} is gone or stopped; starting the sandbox again.`);
-    await stopSandbox(ctx, hooks, hookInput(project, entry, { keepVolumes: true }), slot, []);
+    await (await sandbox()).stopSandbox(
+      ctx,
+      hooks,
+      hookInput(project, entry, { keepVolumes: true }),
+      slot,
+      [],
+    );
   }
   let started;
   try {
-    started = await startSandbox(ctx, project, hooks, entry, hookInput(project, entry, {}));
+    started = await (await sandbox()).startSandbox(ctx, project, hooks, entry, hookInput(project, entry, {}));
   } catch (e) {
     // Another `up` of this worktree got the slot first: one sandbox, already on its way.
     if (e instanceof AlreadyClaimed) return alreadyUp(entry, e.slot, project);
@@ -90,7 +97,7 @@ export async function down(ctx: Context, options: { name?: string }): Promise<Co
   }
   const messages: string[] = [];
   // `down` keeps named volumes so the next `up` finds its data; `done` removes them.
-  const failures = await stopSandbox(
+  const failures = await (await sandbox()).stopSandbox(
     ctx,
     await ctx.hooks(project),
     hookInput(project, entry, { keepVolumes: true }),

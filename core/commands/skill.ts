@@ -3,7 +3,7 @@
  * `~/.claude/skills/kworktree/` or `<project>/.claude/skills/kworktree/`. A different existing file
  * is not overwritten without `--force`.
  */
-import { join } from "node:path";
+import { join } from "../io/path.ts";
 import skill from "../../templates/skill/kworktree/SKILL.md" with { type: "text" };
 import { writeFileAtomic } from "../io/atomic.ts";
 import type { Context } from "../context.ts";

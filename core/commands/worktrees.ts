@@ -1,5 +1,5 @@
 /** `kinfra worktrees`: every kinfra worktree of every project, from the registry (GAP-10). */
-import { basename } from "node:path";
+import { basename } from "../io/path.ts";
 import type { Context } from "../context.ts";
 import { type CommandOutput, table } from "../io/output.ts";
 import { exists } from "../io/paths.ts";

@@ -4,7 +4,7 @@
  * branch could carry a script of the same name). A path that resolves outside the plugin directory
  * is refused; absolute paths and bare program names (looked up on PATH) are the system's.
  */
-import { isAbsolute, join, relative } from "node:path";
+import { isAbsolute, join, relative } from "../io/path.ts";
 import { KinfraError } from "../errors.ts";
 
 const isInside = (root: string, path: string) => {

@@ -3,10 +3,8 @@
  * `.devops-ai/plugins/`, then the home's `plugins/`. The first plugin of a name wins; later copies
  * are reported as shadowed. Invalid plugins are listed with their reason and never throw.
  */
-import { join } from "node:path";
-import type { GlobalConfig } from "../project/config/schema.ts";
-import type { Logger } from "../io/output.ts";
-import type { HomePaths } from "../io/paths.ts";
+import { join } from "../io/path.ts";
+import { BUILTIN_NAMES, type PluginHost } from "./host.ts";
 import { exists } from "../io/paths.ts";
 import type { Project } from "../project/project.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
@@ -24,16 +22,7 @@ export interface FoundPlugin {
   shadowedBy?: string;
 }
 
-/** What finding and loading plugins needs of the running command (the Context provides it). */
-export interface PluginHost {
-  env: { get(key: string): string | undefined };
-  home: HomePaths;
-  log: Logger;
-  globalConfig(): Promise<GlobalConfig>;
-}
-
-/** Names that belong to built-in plugins. */
-export const BUILTIN_NAMES = ["docker", "networks", "otel", "agent-deck"];
+export type { PluginHost } from "./host.ts";
 
 export function pluginDirs(ctx: PluginHost, project?: Project): { dir: string; source: PluginSource }[] {
   const fromEnv = (ctx.env.get("KINFRA_PLUGIN_PATH") ?? "").split(":").filter(Boolean);

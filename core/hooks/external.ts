@@ -9,7 +9,7 @@
  * still carries the run's id — a background child, one that called `setsid` — is killed too
  * (sweep.ts), so a run is bounded by its timeout plus the grace period, with or without `setsid`.
  */
-import { basename, join } from "node:path";
+import { basename, join } from "../io/path.ts";
 import { fileURLToPath } from "node:url";
 import { KinfraError } from "../errors.ts";
 import { onPath } from "../io/exec.ts";

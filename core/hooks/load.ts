@@ -5,9 +5,9 @@
  */
 import type { Plugin } from "./plugin_api.ts";
 import type { Project } from "../project/project.ts";
-import { BUILTIN_NAMES, discoverPlugins, type FoundPlugin, pluginDirs, type PluginHost } from "./discover.ts";
-import { externalPlugin } from "./external.ts";
-import { type TrustState, trustState } from "./trust.ts";
+import type { FoundPlugin } from "./discover.ts";
+import { BUILTIN_NAMES, type PluginHost } from "./host.ts";
+import type { TrustState } from "./trust.ts";
 
 /** The names enabled for a project, from infra.toml and the global config. */
 export async function enabledNames(ctx: PluginHost, project?: Project): Promise<Set<string>> {
@@ -34,6 +34,10 @@ export interface PluginStanding {
  */
 export async function pluginStandings(ctx: PluginHost, project?: Project): Promise<PluginStanding[]> {
   const names = await enabledNames(ctx, project);
+  const [{ discoverPlugins, pluginDirs }, { trustState }] = await Promise.all([
+    import("./discover.ts"),
+    import("./trust.ts"),
+  ]);
   const found = await discoverPlugins(ctx, project);
   const standings: PluginStanding[] = [];
   for (const plugin of found) {
@@ -74,6 +78,7 @@ export async function activePlugins(
   const enabled = [...await enabledNames(ctx, project)].filter((n) => !BUILTIN_NAMES.includes(n));
   if (enabled.length === 0) return builtins; // no discovery at all on the common path
   const active = [...builtins];
+  const { externalPlugin } = await import("./external.ts");
   for (const standing of await pluginStandings(ctx, project)) {
     if (standing.problem) ctx.log.warn(`Plugin "${standing.name}" ${standing.problem}.`);
     const { plugin } = standing;

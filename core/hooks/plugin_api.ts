@@ -21,6 +21,8 @@ export type { Logger } from "../io/output.ts";
 export { KinfraError } from "../errors.ts";
 export type { ComposeTool } from "../sandbox/compose.ts";
 export { onPath, tail } from "../io/exec.ts";
+/** POSIX path helpers with node:path's semantics, without Node's start-up cost. */
+export { basename, dirname, isAbsolute, join, normalize, relative, resolve } from "../io/path.ts";
 
 /** The label every container, network and volume a plugin creates carries: this home's id (`homeId`). */
 export const HOME_LABEL = "dev.kinfra.home";

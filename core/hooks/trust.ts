@@ -4,7 +4,7 @@
  * untrusted again (like `direnv allow`). Every file of the plugin directory is hashed, not only
  * the command: a script may source its neighbours.
  */
-import { join } from "node:path";
+import { join } from "../io/path.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { KinfraError } from "../errors.ts";
 import { sha256Hex } from "../io/hash.ts";

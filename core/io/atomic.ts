@@ -2,7 +2,7 @@
  * Atomic file writes: temp file in the same directory, fsync, rename. A reader sees the old file or
  * the new one, never half of either; a crash leaves at worst a stray temp file.
  */
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "./path.ts";
 
 /**
  * Replaces `path` with `content` atomically, creating the parent directory if needed.

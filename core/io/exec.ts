@@ -108,12 +108,17 @@ export function tail(text: string, n: number): string[] {
 
 /** True when `cmd` can be found on PATH. */
 export async function onPath(cmd: string): Promise<boolean> {
+  return (await whichPath(cmd)) !== undefined;
+}
+
+/** Where `cmd` is found on PATH (an executable file), with its stat; undefined when it is not. */
+export async function whichPath(cmd: string): Promise<{ path: string; info: Deno.FileInfo } | undefined> {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
     if (!dir) continue;
     try {
       const info = await Deno.stat(`${dir}/${cmd}`);
-      if (info.isFile && (info.mode ?? 0o111) & 0o111) return true;
+      if (info.isFile && (info.mode ?? 0o111) & 0o111) return { path: `${dir}/${cmd}`, info };
     } catch { /* not in this directory */ }
   }
-  return false;
+  return undefined;
 }

@@ -3,7 +3,7 @@
  * lazily by the first command that needs it (GAP-2). Each home has a stable random id, carried as a
  * label by every Docker object it creates, so one home never touches another's (or anyone's) objects.
  */
-import { join } from "node:path";
+import { join } from "./path.ts";
 import { environmentError } from "../errors.ts";
 import { hex } from "./hash.ts";
 

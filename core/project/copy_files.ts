@@ -3,7 +3,7 @@
  * worktree. Sources are checked before anything is created; the copy never writes through a symlink
  * and never outside the worktree; and a copy edited afterwards counts as work for `done`.
  */
-import { dirname, join, relative, sep } from "node:path";
+import { dirname, join, relative, sep } from "../io/path.ts";
 import { usageError } from "../errors.ts";
 import { sha256Hex } from "../io/hash.ts";
 import type { Logger } from "../io/output.ts";

@@ -4,7 +4,7 @@
  * resolved); without a name, the worktree around the working directory. Inside a project, that
  * project's worktrees are searched first; only outside one does a name search every project.
  */
-import { basename, isAbsolute, resolve } from "node:path";
+import { basename, isAbsolute, resolve } from "../io/path.ts";
 import type { Context } from "../context.ts";
 import { usageError } from "../errors.ts";
 import type { Project } from "./project.ts";

@@ -4,7 +4,7 @@
  * so an uncommitted infra.toml still applies. Without infra.toml the git top level is the project
  * and its directory name the prefix (GAP-13).
  */
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "../io/path.ts";
 import { usageError } from "../errors.ts";
 import { parseInfraConfigCached } from "./config/cache.ts";
 import type { InfraConfig } from "./config/schema.ts";

@@ -2,7 +2,7 @@
  * Worktree lifecycle on the git side: naming (SPEC §2), creation with `[worktree].copy`, the
  * registry record, the dirty check, and finishing what a killed process left half-done.
  */
-import { basename, join } from "node:path";
+import { basename, join } from "../io/path.ts";
 import type { Context } from "../context.ts";
 import { copyInto, editedCopies, plannedCopies } from "./copy_files.ts";
 import { KinfraError, messageOf, usageError } from "../errors.ts";

@@ -4,7 +4,7 @@
  * merged with `<<`, a list shared with `ports: *p`. Each entry keeps its source offsets, so a
  * rewrite changes that scalar's text and nothing else: comments, blank lines and key order stay.
  */
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative } from "../io/path.ts";
 import { isAlias, isMap, isScalar, isSeq, type Node, parseDocument, type Scalar, type YAMLMap } from "yaml";
 import { isContainedPath } from "../project/config/mounts.ts";
 import { usageError } from "../errors.ts";

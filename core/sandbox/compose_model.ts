@@ -4,7 +4,7 @@
  * from v2, YAML from v1), never re-implemented. It is the source of truth for which host ports a
  * sandbox publishes, and what plugins shaping the override see.
  */
-import { join } from "node:path";
+import { join } from "../io/path.ts";
 import { parse } from "yaml";
 import type { ComposeTool } from "./compose.ts";
 import { MAX_ALIASES, type PortSource } from "./compose_file.ts";

@@ -5,7 +5,7 @@
  * from `[observability] name` in the global config (observabilityNames), so a second stack — a test
  * suite's — never touches the user's.
  */
-import { join } from "node:path";
+import { join } from "../io/path.ts";
 import composeTemplate from "../../templates/observability/docker-compose.yml.tmpl" with { type: "text" };
 import datasourcesTemplate from "../../templates/observability/datasources.yml.tmpl" with { type: "text" };
 import prometheusTemplate from "../../templates/observability/prometheus.yml.tmpl" with { type: "text" };

@@ -3,7 +3,7 @@
  * the claim registers its undo, and any failure — a compose error, the health gate, a plugin,
  * Ctrl-C — stops what started, releases the slot and removes the slot dir. The worktree is kept.
  */
-import { join } from "node:path";
+import { join } from "../io/path.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { stringify } from "yaml";
 import { scanCompose } from "./compose_file.ts";

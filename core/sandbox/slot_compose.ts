@@ -4,10 +4,11 @@
  * extended file, or a variable kinfra does not set — is refused, naming the service, the port and
  * where it is written, because every sandbox would publish it.
  */
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../io/path.ts";
 import { type ComposeSources, hostVariables, scanCompose } from "./compose_file.ts";
 import { type ComposeModel, describeFixed, fixedPorts, resolveCompose } from "./compose_model.ts";
 import type { Context } from "../context.ts";
+import { cachedModel } from "./model_cache.ts";
 import { usageError } from "../errors.ts";
 import { expandPorts, type Protocol } from "../slots/ports.ts";
 import type { Project } from "../project/project.ts";
@@ -45,14 +46,21 @@ export async function resolveSlot(
   const env = Object.fromEntries(Object.entries(request.vars).map(([k, v]) => [k, String(v)]));
   // The scan first: it refuses a document whose aliases explode before Compose ever reads it.
   const sources = request.sources ?? await scanCompose(request.dir, request.file, request.text);
-  const model = await resolveCompose(ctx.exec, await ctx.compose(), {
-    dir: join(request.dir, dirname(request.file)),
-    file: basename(request.file),
-    text: request.text,
-    env,
-    label: request.label,
-    project: request.project,
-  });
+  const tool = await ctx.compose();
+  const model = await cachedModel(
+    join(ctx.home.root, "cache"),
+    tool,
+    { root: request.dir, file: request.file, sources, env, project: request.project, environment: ctx.env },
+    () =>
+      resolveCompose(ctx.exec, tool, {
+        dir: join(request.dir, dirname(request.file)),
+        file: basename(request.file),
+        text: request.text,
+        env,
+        label: request.label,
+        project: request.project,
+      }),
+  );
   const own = new Set(expandPorts(request.vars, request.widths).map((p) => p.port));
   return { sources, model, fixed: describeFixed(fixedPorts(model, own), sources) };
 }

@@ -3,7 +3,6 @@
  * of width w (`VAR = { base = 9090, width = 2 }`) moves by whole widths, `base + n·w` to
  * `base + n·w + w − 1`, exported as `VAR` and `VAR_END`, so no two slots' ranges overlap.
  */
-import dgram from "node:dgram";
 
 /** How infra.toml gives a port: a base, or a base with the width of its range. */
 export type PortSetting = number | { base: number; width: number };
@@ -80,8 +79,9 @@ function tcpFree(hostname: string, port: number): boolean {
   }
 }
 
-// node:dgram binds UDP without Deno's unstable flag.
-function udpFree(hostname: string, port: number): Promise<boolean> {
+// node:dgram binds UDP without Deno's unstable flag (loaded only for UDP: Node's start-up is ~10 ms).
+async function udpFree(hostname: string, port: number): Promise<boolean> {
+  const { default: dgram } = await import("node:dgram");
   const socket = dgram.createSocket("udp4");
   return new Promise((resolve, reject) => {
     socket.once("error", (e: Error & { code?: string }) => {

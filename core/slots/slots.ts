@@ -3,7 +3,7 @@
  * passes the bind test, log why each skipped slot was skipped, write the claim (status `claiming`,
  * pid, host) and release the lock before any slow work.
  */
-import { join } from "node:path";
+import { join } from "../io/path.ts";
 import type { Context } from "../context.ts";
 import { KinfraError } from "../errors.ts";
 import {

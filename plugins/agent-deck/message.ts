@@ -1,6 +1,5 @@
 /** The message sent to a new session: placeholders, and finding the milestone's file. */
-import { join, relative } from "node:path";
-import type { HookContext } from "../../core/hooks/plugin_api.ts";
+import { type HookContext, join, relative } from "../../core/hooks/plugin_api.ts";
 
 const SKIP = new Set([".git", "node_modules", "vendor", "dist", "build", ".venv"]);
 

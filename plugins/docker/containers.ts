@@ -4,8 +4,16 @@
  * the slot directory's copies (GAP-15) and falls back to labels when they are gone. Whatever is
  * removed by label must carry this home's id (HOME_LABEL): nothing else is ever touched.
  */
-import { join } from "node:path";
-import { type ComposeTool, type Exec, HOME_LABEL, KinfraError, tail } from "../../core/hooks/plugin_api.ts";
+import {
+  type ComposeTool,
+  type Exec,
+  HOME_LABEL,
+  join,
+  KinfraError,
+  tail,
+} from "../../core/hooks/plugin_api.ts";
+
+import { engineGet, filters } from "./engine.ts";
 
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
 
@@ -111,8 +119,34 @@ export interface ContainerState {
   ports: string;
 }
 
+interface ApiContainer {
+  Names: string[];
+  Labels: Record<string, string> | null;
+  State: string;
+  Status: string;
+  Ports: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[];
+}
+
+/** Ports as `docker ps` prints them: `0.0.0.0:8081->8080/tcp, 9000/tcp`. */
+const portsText = (ports: ApiContainer["Ports"]) =>
+  ports.map((p) =>
+    p.PublicPort ? `${p.IP ?? ""}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`
+  ).join(", ");
+
 /** The containers of a compose project, from Docker's labels (the same for Compose v1 and v2). */
 export async function listContainers(exec: Exec, project: string): Promise<ContainerState[]> {
+  const api = await engineGet<ApiContainer[]>(
+    `/containers/json?all=1&${filters({ label: [`com.docker.compose.project=${project}`] })}`,
+  );
+  if (api) {
+    return api.map((c) => ({
+      name: c.Names[0]?.replace(/^\//, "") ?? "",
+      service: c.Labels?.["com.docker.compose.service"] ?? "",
+      state: c.State,
+      status: c.Status,
+      ports: portsText(c.Ports),
+    })).sort((a, b) => a.service.localeCompare(b.service));
+  }
   const out = await dockerOk(exec, [
     "ps",
     "-a",
@@ -137,6 +171,21 @@ export interface DockerProjects {
 
 /** Every compose project with containers, networks or volumes, by whose they are (one call each). */
 export async function dockerProjects(exec: Exec, homeId: string): Promise<DockerProjects> {
+  const query = filters({ label: ["com.docker.compose.project"] });
+  type Labelled = { Labels: Record<string, string> | null };
+  const api = await Promise.all([
+    engineGet<Labelled[]>(`/containers/json?all=1&${query}`),
+    engineGet<Labelled[]>(`/networks?${query}`),
+    engineGet<{ Volumes: Labelled[] | null }>(`/volumes?${query}`).then((v) => v && (v.Volumes ?? [])),
+  ]);
+  if (api.every(Boolean)) {
+    const projects: DockerProjects = { ours: new Set(), foreign: new Set() };
+    for (const { Labels } of api.flat() as Labelled[]) {
+      const project = Labels?.["com.docker.compose.project"];
+      if (project) (Labels?.[HOME_LABEL] === homeId ? projects.ours : projects.foreign).add(project);
+    }
+    return projects;
+  }
   const format = ["--format", `{{.Label "com.docker.compose.project"}}\t{{.Label "${HOME_LABEL}"}}`];
   const filter = ["--filter", "label=com.docker.compose.project"];
   const lists = await Promise.all([

@@ -4,11 +4,11 @@
  * container list in `status`, removal by label in `sandbox.purge` and the engine's compose projects
  * in `runtime.scan`. Uses only the public plugin API; every Docker call of kinfra's sandboxes is here.
  */
-import { join } from "node:path";
 import {
   definePlugin,
   HOME_LABEL,
   type HookContext,
+  join,
   KinfraError,
   parseMount,
   readSlotCompose,

@@ -3,7 +3,7 @@
  * in place. Interactive on a terminal; scriptable with flags and `--yes`. Shows every change before
  * writing it and never replaces an existing infra.toml without confirmation or `--force` (GAP-16).
  */
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../../io/path.ts";
 import { warnCloseBases } from "../../slots/slots.ts";
 import { writeFileAtomic } from "../../io/atomic.ts";
 import { dockerEngineVersion } from "../../sandbox/compose.ts";

@@ -4,7 +4,7 @@
  * under the sha256 of everything it depends on; any edit is a different key. Invalid files are
  * never cached, so their errors are always reported.
  */
-import { join } from "node:path";
+import { join } from "../../io/path.ts";
 import meta from "../../../deno.json" with { type: "json" };
 import { writeFileAtomic } from "../../io/atomic.ts";
 import { sha256Hex } from "../../io/hash.ts";
