@@ -8,7 +8,9 @@ export interface HealthOutcome {
 }
 
 /**
- * Polls `url` every 250 ms, each attempt bounded to 2 s.
+ * Polls `url` until it answers 2xx: at once, then after 10, 20, 40 and from then on every 50 ms
+ * (a refused connection costs next to nothing), so a service is seen healthy within ~50 ms of
+ * answering. Each attempt is bounded to 2 s.
  *
  * @example
  * const { ok } = await waitHealthy("http://127.0.0.1:8081/health", 60_000, signal);
@@ -20,6 +22,7 @@ export async function waitHealthy(
 ): Promise<HealthOutcome> {
   const start = Date.now();
   let last = "did not answer";
+  let pause = 10;
   while (!signal.aborted) {
     const left = timeoutMs - (Date.now() - start);
     if (left <= 0) break;
@@ -33,7 +36,8 @@ export async function waitHealthy(
     } catch (e) {
       last = `did not answer (${e instanceof Error ? e.message.split("\n")[0] : e})`;
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, pause));
+    pause = Math.min(pause * 2, 50);
   }
   return { ok: false, last: signal.aborted ? "was interrupted" : last, elapsedMs: Date.now() - start };
 }
