@@ -2,7 +2,7 @@
 import { basename } from "../io/path.ts";
 import type { Context } from "../context.ts";
 import { type CommandOutput, table } from "../io/output.ts";
-import { exists } from "../io/paths.ts";
+import { existsSync } from "../io/paths.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { cleanStale } from "../slots/stale.ts";
 
@@ -31,7 +31,7 @@ export async function worktrees(ctx: Context): Promise<CommandOutput> {
       branch: entry.branch,
       slot: slot?.slot_id ?? null,
       ports: slot?.ports ?? {},
-      status: !await exists(entry.path)
+      status: !existsSync(entry.path)
         ? "missing"
         : slot
         ? slot.status
@@ -40,7 +40,8 @@ export async function worktrees(ctx: Context): Promise<CommandOutput> {
         : "ready",
     });
   }
-  rows.sort((a, b) => a.project.localeCompare(b.project) || a.name.localeCompare(b.name));
+  const order = (a: string, b: string) => a < b ? -1 : a > b ? 1 : 0; // localeCompare costs ms on 500 rows
+  rows.sort((a, b) => order(a.project, b.project) || order(a.name, b.name));
   return {
     data: { worktrees: rows },
     text: rows.length

@@ -7,7 +7,7 @@
  */
 import type { Context } from "../context.ts";
 import { purgeSandbox } from "../sandbox/runtime.ts";
-import { exists } from "../io/paths.ts";
+import { existsSync } from "../io/paths.ts";
 import { readRegistry, type SlotEntry } from "./registry.ts";
 import { releaseSlot } from "./slots.ts";
 
@@ -36,8 +36,8 @@ export async function staleReason(slot: SlotEntry): Promise<string | undefined> 
     return `its kinfra process (pid ${slot.pid}) died while ${slot.status}`;
   }
   if (busy) return undefined;
-  if (!await exists(slot.worktree_path)) return `its worktree ${slot.worktree_path} is gone`;
-  if (!await exists(slot.slot_dir)) return `its slot directory ${slot.slot_dir} is gone`;
+  if (!existsSync(slot.worktree_path)) return `its worktree ${slot.worktree_path} is gone`;
+  if (!existsSync(slot.slot_dir)) return `its slot directory ${slot.slot_dir} is gone`;
   return undefined;
 }
 
