@@ -240,5 +240,6 @@ export async function releaseSlot(
 /** The registry's slot for a worktree, if it has one. */
 export async function slotOf(ctx: Context, worktreePath: string): Promise<SlotEntry | undefined> {
   const registry = await readRegistry(ctx.home);
-  return Object.values(registry.slots).find((s) => s.worktree_path === worktreePath);
+  const slot = Object.values(registry.slots).find((s) => s.worktree_path === worktreePath);
+  return slot && structuredClone(slot); // the caller's own copy: the registry read is shared and frozen
 }
