@@ -4,7 +4,7 @@
  */
 import type { GlobalConfig } from "./project/config/schema.ts";
 import { join } from "./io/path.ts";
-import { type ComposeTool, detectCompose } from "./sandbox/compose.ts";
+import { type ComposeTool, detectComposeCached } from "./sandbox/compose.ts";
 import { type Exec, exec as realExec } from "./io/exec.ts";
 import { Git } from "./project/git.ts";
 import { Hooks } from "./hooks/dispatch.ts";
@@ -108,7 +108,11 @@ export function makeContext(options: ContextOptions = {}): Context {
     globalConfig: () => global ??= loadGlobalConfig(ctx.home),
     compose: () =>
       compose ??= ctx.globalConfig().then((g) =>
-        detectCompose(run, ctx.env.get("KINFRA_COMPOSE") || g.compose.command)
+        detectComposeCached(
+          run,
+          ctx.env.get("KINFRA_COMPOSE") || g.compose.command,
+          join(ctx.home.root, "cache"),
+        )
       ),
     // Once per directory and command: status and done look the project up from the cwd and again
     // from the registry entry, usually the same place.

@@ -3,7 +3,8 @@
  * `KINFRA_COMPOSE` or `[compose] command` in the global config picks one explicitly.
  */
 import { environmentError } from "../errors.ts";
-import { type Exec, onPath } from "../io/exec.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { type Exec, onPath, whichPath } from "../io/exec.ts";
 
 export interface ComposeTool {
   /** The argv prefix: ["docker", "compose"] or ["docker-compose"]. */
@@ -62,6 +63,46 @@ export async function detectCompose(exec: Exec, preferred?: string): Promise<Com
       "Install the Compose v2 plugin (docker-compose-plugin) or Compose v1 (docker-compose).",
     );
   }
+  return tool;
+}
+
+/** Where the docker CLI looks for its compose plugin (docs.docker.com, "Install the plugin manually"). */
+const PLUGIN_DIRS = [
+  "/usr/local/lib/docker/cli-plugins",
+  "/usr/local/libexec/docker/cli-plugins",
+  "/usr/lib/docker/cli-plugins",
+  "/usr/libexec/docker/cli-plugins",
+];
+
+/**
+ * detectCompose, remembered in `cacheDir` while nothing it depends on changes: PATH, the choice,
+ * and the `docker`, `docker-compose` and compose-plugin files (an upgrade changes their mtime).
+ * Saves the ~15 ms `docker compose version` on every impl and done.
+ */
+export async function detectComposeCached(exec: Exec, preferred: string | undefined, cacheDir: string) {
+  const stamp = (path?: string) => {
+    try {
+      const info = path && Deno.statSync(path);
+      return info ? [path, info.mtime?.getTime(), info.size] : null;
+    } catch {
+      return null;
+    }
+  };
+  const config = Deno.env.get("DOCKER_CONFIG") ?? `${Deno.env.get("HOME")}/.docker`;
+  const key = JSON.stringify([
+    Deno.env.get("PATH"),
+    preferred ?? null,
+    stamp((await whichPath("docker"))?.path),
+    stamp((await whichPath("docker-compose"))?.path),
+    ...[`${config}/cli-plugins`, ...PLUGIN_DIRS].map((d) => stamp(`${d}/docker-compose`)),
+  ]);
+  const file = `${cacheDir}/compose.json`;
+  try {
+    const cached = JSON.parse(await Deno.readTextFile(file));
+    if (cached.key === key) return cached.tool as ComposeTool;
+  } catch { /* not cached yet */ }
+  const tool = await detectCompose(exec, preferred);
+  await writeFileAtomic(file, JSON.stringify({ key, tool })).catch(() => {});
   return tool;
 }
 
