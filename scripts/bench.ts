@@ -202,9 +202,16 @@ async function concurrency(n: number) {
     i: number,
   ) => ["-f", join(work, `rawc${n}-${i}`, "docker-compose.yml"), "-p", `benchrawc${n}-slot-${i}`];
   const vars = (i: number) => ({ BENCH_WEB_PORT: String(BASE + 60 + i) });
+  // Concurrent `git worktree add`s in one repository race ("failed to read …/commondir"), so the raw
+  // side takes them one at a time, as kinfra does; the `up -d`s run side by side.
+  let gitTurn = Promise.resolve();
   const rawStart = performance.now();
   await Promise.all(Array.from({ length: n }, async (_, i) => {
-    await run("git", ["worktree", "add", "-q", "-b", `rawc${n}/${i}`, join(work, `rawc${n}-${i}`), "main"]);
+    const add = gitTurn.then(() =>
+      run("git", ["worktree", "add", "-q", "-b", `rawc${n}/${i}`, join(work, `rawc${n}-${i}`), "main"])
+    );
+    gitTurn = add.then(() => {}, () => {});
+    await add;
     await composeRun(files(i), ["up", "-d"], join(work, `rawc${n}-${i}`), vars(i));
   }));
   const rawWall = performance.now() - rawStart;
