@@ -101,7 +101,8 @@ function shapeProblem(data: unknown): string | undefined {
       if (!isObject(entry)) return `${section}.${key}: expected an object`;
       for (let i = 0; i < fields.length; i++) {
         const field = fields[i][0], type = fields[i][1]; // no destructuring: this runs cold, 4,000 times
-        if (typeof entry[field] !== type) {
+        const actual = typeof entry[field];
+        if (actual !== type) {
           return `${section}.${key}.${field}: expected a ${type}, got ${JSON.stringify(entry[field])}`;
         }
       }

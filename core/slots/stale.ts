@@ -30,7 +30,7 @@ export function ownerAlive(owner: { pid?: number; host?: string }): boolean {
 }
 
 /** Why a slot is stale, or undefined when it is not. */
-export async function staleReason(slot: SlotEntry): Promise<string | undefined> {
+export function staleReason(slot: SlotEntry): string | undefined {
   const busy = TRANSIENT.has(slot.status) && ownerAlive(slot);
   if (TRANSIENT.has(slot.status) && !ownerAlive(slot)) {
     return `its kinfra process (pid ${slot.pid}) died while ${slot.status}`;
@@ -45,7 +45,7 @@ export async function findStale(ctx: Context): Promise<StaleSlot[]> {
   const registry = await readRegistry(ctx.home);
   const stale: StaleSlot[] = [];
   for (const slot of Object.values(registry.slots)) {
-    const reason = await staleReason(slot);
+    const reason = staleReason(slot);
     if (reason) stale.push({ slot, reason });
   }
   return stale;
@@ -67,7 +67,7 @@ export async function cleanStale(ctx: Context, options: { dryRun?: boolean } = {
     );
     if (options.dryRun) continue;
     await purgeSandbox(ctx, slot.project, slot.slot_id);
-    await releaseSlot(ctx, slot, async (current) => await staleReason(current) !== undefined);
+    await releaseSlot(ctx, slot, (current) => staleReason(current) !== undefined);
   }
   return stale;
 }
