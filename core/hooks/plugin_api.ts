@@ -21,6 +21,7 @@ export type { Logger } from "../io/output.ts";
 export { KinfraError } from "../errors.ts";
 export type { ComposeTool } from "../sandbox/compose.ts";
 export { onPath, tail } from "../io/exec.ts";
+export { sha256Hex } from "../io/hash.ts";
 /** POSIX path helpers with node:path's semantics, without Node's start-up cost. */
 export { basename, dirname, isAbsolute, join, normalize, relative, resolve } from "../io/path.ts";
 

@@ -5,14 +5,9 @@
  * the config's current context, else the default socket. What this cannot speak (TLS, ssh://) or
  * reach gives undefined, and the caller runs the CLI instead, which reports any error properly.
  */
-import { join } from "../../core/hooks/plugin_api.ts";
+import { join, sha256Hex } from "../../core/hooks/plugin_api.ts";
 
 type Endpoint = { unix: string } | { http: string };
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 const readJson = async (path: string) => JSON.parse(await Deno.readTextFile(path).catch(() => "null"));
 
@@ -31,7 +26,7 @@ export async function engineEndpoint(): Promise<Endpoint | undefined> {
   const config = env("DOCKER_CONFIG") ?? join(env("HOME") ?? "/", ".docker");
   const context = env("DOCKER_CONTEXT") ?? (await readJson(join(config, "config.json")))?.currentContext;
   if (!context || context === "default") return { unix: "/var/run/docker.sock" };
-  const id = await sha256(context);
+  const id = await sha256Hex(context);
   const meta = await readJson(join(config, "contexts", "meta", id, "meta.json"));
   const contextHost = meta?.Endpoints?.docker?.Host;
   const tls = await Deno.stat(join(config, "contexts", "tls", id)).then(() => true, () => false);
