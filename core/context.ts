@@ -86,6 +86,7 @@ export function makeContext(options: ContextOptions = {}): Context {
   let compose: Promise<ComposeTool> | undefined;
   let id: Promise<string> | undefined;
   const projects = new Map<string, Promise<Project>>();
+  const dispatchers = new Map<string, Promise<Hooks>>();
   const ctx: Context = {
     cwd: options.cwd ?? Deno.cwd(),
     env: options.env ?? Deno.env,
@@ -125,16 +126,27 @@ export function makeContext(options: ContextOptions = {}): Context {
       return found;
     },
     builtins: options.builtins ?? (() => Promise.resolve([])),
-    hooks: async (project) =>
-      new Hooks(await (await import("./hooks/load.ts")).activePlugins(ctx, project, await ctx.builtins()), {
-        log: ctx.log,
-        exec: run,
-        signal: ctx.signal,
-        home: ctx.home.root,
-        homeId: await ctx.homeId(),
-        compose: ctx.compose,
-        global: await ctx.globalConfig(),
-      }),
+    // Once per project and command: gc and stale repair dispatch per slot, and discovering
+    // third-party plugins (with its warnings) should happen once.
+    hooks: (project) => {
+      const key = project?.root ?? "";
+      const made = dispatchers.get(key) ??
+        (async () =>
+          new Hooks(
+            await (await import("./hooks/load.ts")).activePlugins(ctx, project, await ctx.builtins()),
+            {
+              log: ctx.log,
+              exec: run,
+              signal: ctx.signal,
+              home: ctx.home.root,
+              homeId: await ctx.homeId(),
+              compose: ctx.compose,
+              global: await ctx.globalConfig(),
+            },
+          ))();
+      dispatchers.set(key, made);
+      return made;
+    },
   };
   return ctx;
 }
