@@ -99,3 +99,49 @@ Deno.test({
       assert.equal((env_ as Record<string, string>).FROM_DOTENV, "other");
     }),
 });
+
+Deno.test({
+  name: "a new slot's model is derived from the project's template once two slots proved it",
+  ...needsDocker(),
+  fn: () =>
+    withSandbox(async (sb) => {
+      assertDocker();
+      const env = new Map([["KINFRA_HOME", sb.home], ["PATH", Deno.env.get("PATH")!]]);
+      let configs = 0;
+      const counting: Exec = (cmd, args, options) => {
+        if (args.includes("config")) configs++;
+        return realExec(cmd, args, options);
+      };
+      const project = async (name: string, extra: string) => {
+        const root = join(sb.dir, name);
+        await writeFiles(root, { "docker-compose.yml": COMPOSE + extra, "app.env": "", ".env": "" });
+        return (slot: number) =>
+          resolveSlot(makeContext({ cwd: root, env, exec: counting }), {
+            dir: root,
+            file: "docker-compose.yml",
+            project: `${name}-slot-${slot}`,
+            vars: { MC_WEB_PORT: 8090 + slot },
+          });
+      };
+      const linear = await project("linear", "    container_name: linear-slot-${MC_WEB_PORT}\n");
+      await linear(1);
+      await linear(2);
+      assert.equal(configs, 2, "the first two slots ask Compose");
+      const derived = await linear(3);
+      assert.equal(configs, 2, "the third is derived from the proven template");
+      await Deno.remove(join(sb.home, "cache"), { recursive: true });
+      assert.deepEqual(derived.model.doc, (await linear(3)).model.doc, "and equals what Compose prints");
+      assert.deepEqual(derived.model.ports.map((p) => p.published), [8093]);
+
+      // A literal that happens to equal slot 1's port does not move with the slot: never derived.
+      const pinned = await project("pinned", "    labels:\n      pinned: '8091'\n");
+      const before = configs;
+      for (const slot of [1, 2, 3, 4]) await pinned(slot);
+      assert.equal(configs, before + 4, "a template that did not swap cleanly is never used");
+      const services = (await pinned(4)).model.doc.services as Record<
+        string,
+        { labels: Record<string, string> }
+      >;
+      assert.equal(services.web.labels.pinned, "8091");
+    }),
+});

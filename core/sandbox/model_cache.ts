@@ -5,7 +5,9 @@
  * `extends`/`include`, `.env` and each `env_file`, the values of every variable those files name
  * and of `COMPOSE_*`, the slot's variables and its project name. Paths inside the checkout are
  * stored relative to it (the same project in another worktree is the same model), so the key has
- * the checkout's parent instead: `../x` resolves the same only beside the same parent.
+ * the checkout's parent instead: `../x` resolves the same only beside the same parent. A slot seen
+ * for the first time is derived from the project's proven template (its values swapped in) once
+ * two slots showed that swapping them gives exactly what Compose prints.
  */
 import { dirname, join } from "../io/path.ts";
 import type { ComposeTool } from "./compose.ts";
@@ -33,8 +35,15 @@ const VARIABLE = /\$\{?([A-Za-z_][A-Za-z0-9_]*)/g;
 /** Keep the directory small: past this many models, the older half goes. */
 const MAX_ENTRIES = 256;
 
-/** The key of a model, or undefined when an input lies outside the checkout (then nothing is cached). */
-async function modelKey(tool: ComposeTool, inputs: ModelInputs): Promise<string | undefined> {
+/**
+ * The key of a model, or undefined when an input lies outside the checkout (then nothing is cached).
+ * With `anySlot`, the slot's values and project name are left out: the key of the project's template.
+ */
+async function modelKey(
+  tool: ComposeTool,
+  inputs: ModelInputs,
+  anySlot = false,
+): Promise<string | undefined> {
   if (inputs.sources.outside.length) return undefined;
   const texts: [string, string][] = Object.entries(inputs.sources.files).sort();
   for (const name of [join(dirname(inputs.file), ".env"), ...envFiles(inputs.sources)]) {
@@ -43,13 +52,17 @@ async function modelKey(tool: ComposeTool, inputs: ModelInputs): Promise<string 
   const names = new Set(texts.flatMap(([, t]) => [...t.matchAll(VARIABLE)].map((m) => m[1])));
   const all = inputs.environment.toObject?.() ?? {};
   for (const name of Object.keys(all)) if (name.startsWith("COMPOSE_")) names.add(name);
-  const variables = [...names].sort().map((n) => [n, inputs.env[n] ?? inputs.environment.get(n) ?? null]);
+  const slotValue = (n: string) => anySlot ? n in inputs.env ? "\0slot" : undefined : inputs.env[n];
+  const variables = [...names].sort().map((n) => [n, slotValue(n) ?? inputs.environment.get(n) ?? null]);
   const program = tool.flavour === "v2" ? undefined : await whichPath(tool.argv[0]);
   return await sha256Hex(JSON.stringify({
     tool: [tool.argv, tool.version, program?.path, program?.info.mtime?.getTime(), program?.info.size],
     parent: dirname(inputs.root),
     file: inputs.file,
-    project: inputs.project ?? dirname(join(inputs.root, inputs.file)),
+    project: anySlot && inputs.project !== undefined
+      ? "\0slot"
+      : inputs.project ?? dirname(join(inputs.root, inputs.file)),
+    slot: anySlot ? Object.keys(inputs.env).sort() : undefined,
     texts,
     variables,
   }));
@@ -85,7 +98,8 @@ const jsonString = (s: string) => JSON.stringify(s).slice(1, -1);
 
 /**
  * The model from the cache, or from `resolve` (then stored). Only what `resolve` returned
- * successfully is stored, so Compose's own errors are always reported.
+ * successfully is stored, so Compose's own errors are always reported. A slot not seen before is
+ * derived from the project's template when there is a proven one (see `Template`).
  */
 export async function cachedModel(
   cacheDir: string,
@@ -93,18 +107,75 @@ export async function cachedModel(
   inputs: ModelInputs,
   resolve: () => Promise<ComposeModel>,
 ): Promise<ComposeModel> {
-  const key = await modelKey(tool, inputs).catch(() => undefined);
-  if (!key) return await resolve();
-  const file = join(cacheDir, "models", `${key.slice(0, 40)}.json`);
+  const [key, templateKey] = await Promise.all([
+    modelKey(tool, inputs).catch(() => undefined),
+    modelKey(tool, inputs, true).catch(() => undefined),
+  ]);
+  if (!key || !templateKey) return await resolve();
+  const dir = join(cacheDir, "models");
+  const file = join(dir, `${key.slice(0, 40)}.json`);
   const root = jsonString(inputs.root);
+  const load = (text: string) => modelOf(JSON.parse(text.replaceAll(jsonString(PLACEHOLDER), root)));
   try {
-    const stored = await Deno.readTextFile(file);
-    return modelOf(JSON.parse(stored.replaceAll(jsonString(PLACEHOLDER), root)));
+    return load(await Deno.readTextFile(file));
   } catch { /* not cached yet */ }
-  const model = await resolve();
-  await writeFileAtomic(file, relocate(JSON.stringify(model.doc), root, jsonString(PLACEHOLDER)));
-  await prune(dirname(file)).catch(() => {});
-  return model;
+  const templateFile = join(dir, `t-${templateKey.slice(0, 40)}.json`);
+  const template = await readJson<Template>(templateFile);
+  const values = slotValues(inputs);
+  let text = template?.proven && values ? substitute(template.text, template.values, values) : undefined;
+  if (text === undefined) {
+    text = relocate(JSON.stringify((await resolve()).doc), root, jsonString(PLACEHOLDER));
+    const next = values && nextTemplate(template, values, text);
+    if (next) await writeFileAtomic(templateFile, JSON.stringify(next));
+  }
+  await writeFileAtomic(file, text);
+  await prune(dir).catch(() => {});
+  return load(text);
+}
+
+/**
+ * A project's model as one slot resolved it, and the slot's values (ports, project name). Once a
+ * second slot's model came out exactly as the first's with the values swapped, the template is
+ * `proven`, and further slots are derived from it without asking Compose.
+ */
+interface Template {
+  values: string[];
+  text: string;
+  proven: boolean;
+}
+
+/** The slot's values, in key order, or undefined when two are equal (a swap would be ambiguous). */
+function slotValues(inputs: ModelInputs): string[] | undefined {
+  const values = [
+    ...Object.keys(inputs.env).sort().map((k) => inputs.env[k]),
+    ...(inputs.project === undefined ? [] : [inputs.project]),
+  ];
+  return new Set(values).size === values.length && values.every((v) => v !== "") ? values : undefined;
+}
+
+/** The template after a resolve: the first model seen, then proven (or dropped) by the next slot's. */
+function nextTemplate(template: Template | undefined, values: string[], text: string): Template | undefined {
+  if (!template) return { values, text, proven: false };
+  if (template.proven || !template.values.length || template.values.some((v, i) => v === values[i])) {
+    return undefined;
+  }
+  const proven = substitute(template.text, template.values, values) === text;
+  return proven ? { values, text, proven } : { values: [], text: "", proven: false };
+}
+
+/** `text` with each of `from` (a whole word) replaced by the same position of `to`, in one pass. */
+function substitute(text: string, from: string[], to: string[]): string | undefined {
+  if (from.length !== to.length || !from.length) return undefined;
+  const words = new RegExp(`(?<![A-Za-z0-9])(${from.map(escapeRegExp).join("|")})(?![A-Za-z0-9])`, "g");
+  return text.replace(words, (word) => to[from.indexOf(word)]);
+}
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(file)) as T;
+  } catch {
+    return undefined;
+  }
 }
 
 async function prune(dir: string): Promise<void> {
