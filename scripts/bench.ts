@@ -18,7 +18,8 @@ const flag = (name: string) => Deno.args[Deno.args.indexOf(name) + 1];
 const ROUNDS = Number(flag("--rounds")) || 5;
 const ONLY = Deno.args.includes("--only") ? flag("--only").split(",") : undefined;
 const JSON_OUT = Deno.args.includes("--json");
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const ROOT = new URL("..", import.meta.url).pathname;
+const MAIN = join(ROOT, "main.ts");
 const work = await Deno.realPath(await Deno.makeTempDir({ prefix: "kinfra-bench-" }));
 const home = join(work, "home");
 const repo = join(work, "bench");
@@ -180,6 +181,24 @@ async function startup() {
       `kinfra ${args.join(" ")} vs deno hello-world`,
       await steady(() => kinfra(...args)),
       base,
+    );
+  }
+  // The artifact: the single-file bundle (scripts/build.ts --bundle) against `deno run main.ts`.
+  const built = await run(Deno.execPath(), [
+    "run",
+    "-A",
+    join(ROOT, "scripts/build.ts"),
+    "--bundle",
+    "--out",
+    work,
+  ]);
+  const bundle = (...args: string[]) =>
+    run(Deno.execPath(), ["run", "-A", "--quiet", built.stdout.trim(), ...args]).then((r) => r.ms);
+  for (const args of commands.slice(0, 3)) {
+    row(
+      `bundle ${args.join(" ")} vs deno run main.ts`,
+      await steady(() => bundle(...args)),
+      await steady(() => kinfra(...args)),
     );
   }
   const original = await growRegistry();

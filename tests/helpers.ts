@@ -4,7 +4,16 @@
  */
 import { join } from "node:path";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+/**
+ * The command line that runs kinfra: `$KINFRA_BIN` when set — a compiled binary, or the bundle
+ * (`.js`, run by this deno) that scripts/test.sh builds — else `deno run main.ts`.
+ */
+export const KINFRA: readonly string[] = (() => {
+  const bin = Deno.env.get("KINFRA_BIN");
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  if (!bin) return [Deno.execPath(), "run", "-A", "--quiet", main];
+  return bin.endsWith(".js") ? [Deno.execPath(), "run", "-A", "--quiet", bin] : [bin];
+})();
 
 export interface Run {
   code: number;
@@ -33,13 +42,13 @@ export async function makeSandbox(): Promise<Sandbox> {
     dir,
     home,
     kinfra: (args, options = {}) =>
-      runCommand(Deno.execPath(), ["run", "-A", "--quiet", MAIN, ...args], {
+      runCommand(KINFRA[0], [...KINFRA.slice(1), ...args], {
         cwd: options.cwd ?? dir,
         env: { KINFRA_HOME: home, NO_COLOR: "1", ...options.env },
       }),
     spawnKinfra: (args, cwd) =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--quiet", MAIN, ...args],
+      new Deno.Command(KINFRA[0], {
+        args: [...KINFRA.slice(1), ...args],
         cwd,
         env: { KINFRA_HOME: home, NO_COLOR: "1" },
         stdout: "piped",

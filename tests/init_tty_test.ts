@@ -1,9 +1,8 @@
 /** `kinfra init` on a real pseudo-terminal (util-linux `script`): prompts answered as they appear. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { assertDocker, inCI, makeSandbox, needsDocker, type Sandbox } from "./helpers.ts";
+import { assertDocker, inCI, KINFRA, makeSandbox, needsDocker, type Sandbox } from "./helpers.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const ENTER = "\r";
 // What `script` relays can arrive with escape sequences and words split across line breaks, so
 // prompts are matched on the text with escapes and all whitespace removed.
@@ -19,7 +18,7 @@ async function converse(
   script: [string, string][],
 ): Promise<{ code: number; screen: string }> {
   const child = new Deno.Command("script", {
-    args: ["-qfec", `${Deno.execPath()} run -A --quiet ${MAIN} init`, "/dev/null"],
+    args: ["-qfec", `${KINFRA.map((a) => `'${a}'`).join(" ")} init`, "/dev/null"],
     cwd,
     env: { KINFRA_HOME: sb.home, TERM: "xterm" },
     stdin: "piped",

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { git, pathExists, runCommand, type Sandbox, withSandbox, writeFiles } from "./helpers.ts";
+import { git, KINFRA, pathExists, runCommand, type Sandbox, withSandbox, writeFiles } from "./helpers.ts";
 import { enableToml, writePlugin } from "./plugin_helpers.ts";
 
 /** A repo with a plugin in a KINFRA_PLUGIN_PATH dir (no trust needed), enabled in infra.toml. */
@@ -61,16 +61,8 @@ Deno.test("Ctrl-C during done stops before removing anything: exit 130, one JSON
       `  worktree.removing) touch ${ready}; sleep 5 ;;`,
     );
     assert.equal((await sb.kinfra(["spec", "stop"], { cwd: repo, env })).code, 0);
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        new URL("../main.ts", import.meta.url).pathname,
-        "--json",
-        "done",
-        "stop",
-      ],
+    const child = new Deno.Command(KINFRA[0], {
+      args: [...KINFRA.slice(1), "--json", "done", "stop"],
       cwd: repo,
       env: { KINFRA_HOME: sb.home, NO_COLOR: "1", ...env },
       stdout: "piped",
@@ -107,7 +99,7 @@ exec ${real} "$@"
 /** Starts kinfra with `args`, waits until the fake git hangs, then SIGKILLs kinfra and its git. */
 async function killDuringGit(sb: Sandbox, repo: string, args: string[], path: string): Promise<void> {
   const child = new Deno.Command("setsid", {
-    args: [Deno.execPath(), "run", "-A", "--quiet", new URL("../main.ts", import.meta.url).pathname, ...args],
+    args: [...KINFRA, ...args],
     cwd: repo,
     env: { KINFRA_HOME: sb.home, NO_COLOR: "1", PATH: path },
     stdout: "null",
@@ -296,7 +288,6 @@ Deno.test("system errors are one line with the environment's exit code: read-onl
   if (unshare.code !== 0) throw new Error("needs `unshare -rm` (util-linux, user namespaces)");
   await withSandbox(async (sb) => {
     const repo = await sb.repo("shop");
-    const main = new URL("../main.ts", import.meta.url).pathname;
     // A private mount namespace: a read-only and a 64 KiB tmpfs, seen only by this kinfra.
     const inNamespace = (mount: string, args: string[]) =>
       runCommand("unshare", [
@@ -305,11 +296,7 @@ Deno.test("system errors are one line with the environment's exit code: read-onl
         "-c",
         `mkdir -p /tmp/kinfra-ns && mount -t tmpfs -o ${mount} tmpfs ${sb.home} && exec "$@"`,
         "sh",
-        Deno.execPath(),
-        "run",
-        "-A",
-        "--quiet",
-        main,
+        ...KINFRA,
         ...args,
       ], { cwd: repo, env: { KINFRA_HOME: join(sb.home, "h"), NO_COLOR: "1" } });
     await Deno.mkdir(sb.home, { recursive: true });
@@ -331,11 +318,7 @@ Deno.test("system errors are one line with the environment's exit code: read-onl
         "-c",
         `mount -t tmpfs -o size=64k tmpfs ${sb.home} && mkdir ${sb.home}/h && ${fill} "$@"${after}`,
         "sh",
-        Deno.execPath(),
-        "run",
-        "-A",
-        "--quiet",
-        main,
+        ...KINFRA,
         "spec",
         "full",
       ], { cwd: repo, env: { KINFRA_HOME: join(sb.home, "h"), NO_COLOR: "1" } });

@@ -3,12 +3,12 @@
  * loaded lazily, so `kinfra --version` loads almost nothing. Actions only turn flags into typed
  * options; command modules do the work and return a CommandOutput.
  */
-import meta from "../../deno.json" with { type: "json" };
+import { BUILD } from "#build";
 import type { ArgsOf, ArgSpec, CommandSpec, OptionsOf, OptionSpec } from "./args.ts";
 import type { Context } from "../context.ts";
 import type { CommandOutput } from "../io/output.ts";
 
-export const VERSION = meta.version;
+export const VERSION = BUILD.version;
 
 type Action = (ctx: Context, args: (string | undefined)[], options: Record<string, unknown>) => Promise<
   CommandOutput
@@ -253,9 +253,12 @@ export const PROGRAM: Command = {
     }),
     command({
       name: "version",
-      description: "print the version",
+      description: "print the version, the commit and the target it was built for",
       run: () =>
-        Promise.resolve({ data: { version: VERSION, deno: Deno.version.deno }, text: `kinfra ${VERSION}` }),
+        Promise.resolve({
+          data: { ...BUILD, deno: Deno.version.deno },
+          text: `kinfra ${BUILD.version} (${BUILD.commit}, ${BUILD.target}; deno ${Deno.version.deno})`,
+        }),
     }),
   ],
 };
