@@ -10,6 +10,7 @@ import type { Exec } from "../io/exec.ts";
 import type { Logger } from "../io/output.ts";
 import type { Rollback } from "../sandbox/rollback.ts";
 import {
+  type CommandEvent,
   ENV_EVENTS,
   type EventMap,
   type EventName,
@@ -102,6 +103,16 @@ function checkPlacement(plugin: string, event: EventName, reply: PrepareResult):
   }
 }
 
+/** A plugin's error as the step's: named, with its exit code, hint and details kept. */
+function pluginFailure(plugin: Plugin, event: EventName, e: unknown): KinfraError {
+  return new KinfraError(`Plugin "${plugin.name}" failed during ${event}: ${messageOf(e)}`, {
+    code: e instanceof KinfraError ? e.code : Exit.failed,
+    hint: e instanceof KinfraError ? e.hint : undefined,
+    details: e instanceof KinfraError ? e.details : [],
+    cause: e,
+  });
+}
+
 export class Hooks {
   readonly plugins: Plugin[];
 
@@ -130,12 +141,7 @@ export class Hooks {
       try {
         result = await this.call(plugin, event, input);
       } catch (e) {
-        throw new KinfraError(`Plugin "${plugin.name}" failed during ${event}: ${messageOf(e)}`, {
-          code: e instanceof KinfraError ? e.code : Exit.failed,
-          hint: e instanceof KinfraError ? e.hint : undefined,
-          details: e instanceof KinfraError ? e.details : [],
-          cause: e,
-        });
+        throw pluginFailure(plugin, event, e);
       }
       if (result) {
         const { env, compose } = result as PrepareResult;
@@ -155,6 +161,24 @@ export class Hooks {
     input: HookInput,
   ): Promise<{ replies: Reply<E>[]; failures: Failure[] }> {
     return await this.each(event, input, this.handling(event).toReversed(), true);
+  }
+
+  /**
+   * Runs a command's event (`kinfra snapshot …`) in ascending order; the first failure is thrown
+   * naming the plugin, as the command's own error.
+   */
+  async command<E extends CommandEvent>(event: E, input: HookInput): Promise<Reply<E>[]> {
+    const replies: Reply<E>[] = [];
+    for (const plugin of this.handling(event)) {
+      let result: EventMap[E] | void;
+      try {
+        result = await this.call(plugin, event, input);
+      } catch (e) {
+        throw pluginFailure(plugin, event, e);
+      }
+      if (result) replies.push({ plugin: plugin.name, result });
+    }
+    return replies;
   }
 
   /** Runs an observation event (`status`, `doctor`, `runtime.scan`) on every plugin, collecting failures. */

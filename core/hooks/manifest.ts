@@ -6,9 +6,20 @@ import { parse as parseToml, TomlError } from "smol-toml";
 import { z } from "zod";
 import { parseDuration } from "../io/duration.ts";
 import { PLUGIN_NAME } from "../project/config/schema.ts";
-import { type EventName, OBSERVATION_EVENTS, SETUP_EVENTS, TEARDOWN_EVENTS } from "./plugin_api.ts";
+import {
+  COMMAND_EVENTS,
+  type EventName,
+  OBSERVATION_EVENTS,
+  SETUP_EVENTS,
+  TEARDOWN_EVENTS,
+} from "./plugin_api.ts";
 
-export const EVENTS: EventName[] = [...SETUP_EVENTS, ...TEARDOWN_EVENTS, ...OBSERVATION_EVENTS];
+export const EVENTS: EventName[] = [
+  ...SETUP_EVENTS,
+  ...TEARDOWN_EVENTS,
+  ...OBSERVATION_EVENTS,
+  ...COMMAND_EVENTS,
+];
 
 const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const ms = parseDuration(v);

@@ -55,39 +55,16 @@ export type { GlobalConfig, InfraConfig, SandboxConfig } from "../project/config
 export { parseMount } from "../project/config/mounts.ts";
 export { parseDuration } from "../io/duration.ts";
 export { observabilityNames } from "../project/config/defaults.ts";
-
-/** A compose document fragment; the core merges all fragments into one override file. */
-export type ComposeFragment = Record<string, unknown>;
-
-export interface SetupResult {
-  messages?: string[];
-  /** Kept in the registry with the worktree and handed back as `state` in later events. */
-  state?: Record<string, unknown>;
-}
-
-/** Setup events up to `sandbox.prepare` may add variables: they still reach `.env.sandbox` and compose. */
-export interface EnvResult extends SetupResult {
-  env?: Record<string, string>;
-}
-
-/** Only `sandbox.prepare` adds to the override file. */
-export interface PrepareResult extends EnvResult {
-  compose?: ComposeFragment;
-}
-
-export interface TeardownResult {
-  messages?: string[];
-}
-
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-  /** How to fix it, shown when `ok` is false. */
-  hint?: string;
-  /** A warning is reported but does not fail `doctor`. */
-  severity?: "error" | "warning";
-}
+import type {
+  Check,
+  EnvResult,
+  PrepareResult,
+  RuntimeScan,
+  SetupResult,
+  Snapshot,
+  TeardownResult,
+} from "./results.ts";
+export type * from "./results.ts";
 
 /** Every lifecycle event with the result its handlers may return (SPEC §7). */
 export interface EventMap {
@@ -120,12 +97,17 @@ export interface EventMap {
    * (`worktree` and `project` are null). Never touch what lacks the label.
    */
   "sandbox.purge": TeardownResult;
+  /**
+   * `kinfra snapshot save`: copy the slot's data into the snapshot `flags.snapshot` (a slot event).
+   * The plugin that keeps the data replies with what it saved.
+   */
+  "snapshot.save": { snapshot?: Snapshot; messages?: string[] };
+  /** `kinfra snapshot list` (and `impl --seed`'s check): this home's snapshots. `project` is null. */
+  "snapshot.list": { snapshots?: Snapshot[] };
+  /** `kinfra snapshot rm`: remove the snapshot `flags.snapshot`; reply with what went. `project` is null. */
+  "snapshot.remove": { removed?: string[]; messages?: string[] };
 }
 
-export interface RuntimeScan {
-  ours?: string[];
-  foreign?: string[];
-}
 export type EventName = keyof EventMap;
 
 export const SETUP_EVENTS = [
@@ -148,11 +130,23 @@ export const OBSERVATION_EVENTS = [
   "doctor",
   "runtime.scan",
 ] as const satisfies readonly EventName[];
+/** Events a command runs for its own sake (`kinfra snapshot …`): the first failure is the command's. */
+export const COMMAND_EVENTS = [
+  "snapshot.save",
+  "snapshot.list",
+  "snapshot.remove",
+] as const satisfies readonly EventName[];
 export type SetupEvent = typeof SETUP_EVENTS[number];
 export type TeardownEvent = typeof TEARDOWN_EVENTS[number];
 export type ObservationEvent = typeof OBSERVATION_EVENTS[number];
+export type CommandEvent = typeof COMMAND_EVENTS[number];
 /** Events about the runtime as a whole, or a slot whose project may be gone: `project` is null. */
-export const RUNTIME_EVENTS = ["runtime.scan", "sandbox.purge"] as const satisfies readonly EventName[];
+export const RUNTIME_EVENTS = [
+  "runtime.scan",
+  "sandbox.purge",
+  "snapshot.list",
+  "snapshot.remove",
+] as const satisfies readonly EventName[];
 export type RuntimeEvent = typeof RUNTIME_EVENTS[number];
 
 /** The command-line choices that reach plugins (external ones too, in the stdin document). */
@@ -165,8 +159,14 @@ export interface HookFlags {
   force?: boolean;
   /** `done --delete-branch`: the branch goes even when unmerged. */
   deleteBranch?: boolean;
-  /** `down` (and `up` restarting vanished containers): named volumes are kept. */
+  /** `down`, `done --keep-volumes` (and `up` restarting vanished containers): named volumes are kept. */
   keepVolumes?: boolean;
+  /** `impl --seed` (or `[sandbox.data] seed`): the snapshot a new slot's volumes start from. */
+  seed?: string;
+  /** `impl --from <worktree>`: the slot whose current data a new slot's volumes start from. */
+  fork?: { worktree: string; compose_project: string };
+  /** `kinfra snapshot save|rm <name>`: the snapshot. */
+  snapshot?: string;
 }
 
 /** The data every handler receives; external plugins get exactly this as JSON on stdin. */
@@ -212,6 +212,7 @@ export const SLOT_EVENTS = [
   "sandbox.ready",
   "sandbox.stop",
   "slot.released",
+  "snapshot.save",
 ] as const satisfies readonly EventName[];
 export type SlotEvent = typeof SLOT_EVENTS[number];
 

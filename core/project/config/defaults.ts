@@ -20,6 +20,7 @@ export const GLOBAL_DEFAULTS = {
   compose: {} as { command?: "docker compose" | "docker-compose" },
   observability: OBSERVABILITY_DEFAULTS,
   plugins: { enable: [] as string[] },
+  data: { helper_image: "busybox:1.36" },
   worktree: {} as { root?: string },
 };
 

@@ -9,6 +9,8 @@ import { isContainedPath, parseMount } from "./mounts.ts";
 export const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 export const PORT_VAR = /^[A-Z_][A-Z0-9_]*$/;
 export const PLUGIN_NAME = /^[a-z][a-z0-9-]*$/;
+export const SNAPSHOT_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+export const SNAPSHOT_RULE = "snapshot names are 1–63 characters of a–z, 0–9, '_', '.' or '-', starting with a letter or digit";
 
 const projectName = z.string().regex(
   PROJECT_NAME,
@@ -62,6 +64,11 @@ const Sandbox = z.strictObject({
       .default("OTEL_RESOURCE_ATTRIBUTES"),
   }).prefault({}),
   networks: z.strictObject({ include: z.array(z.string().min(1)).default([]) }).prefault({}),
+  /** Per-slot data (the data plugin): the snapshot new slots start from, and which volumes count. */
+  data: z.strictObject({
+    seed: z.string().regex(SNAPSHOT_NAME, SNAPSHOT_RULE).optional(),
+    volumes: z.array(z.string().min(1, "must not be empty")).optional(),
+  }).prefault({}),
 });
 
 export const InfraConfig = z.strictObject({
@@ -116,6 +123,10 @@ export const GlobalConfig = z.strictObject({
     grafana_port: port.default(OBS.grafana_port),
   }).prefault({}),
   plugins: z.strictObject({ enable: z.array(z.string().regex(PLUGIN_NAME)).default([]) }).prefault({}),
+  data: z.strictObject({
+    /** The image of the helper container that copies volumes (needs `sh`, `cp -a`, `du`). */
+    helper_image: z.string().min(1).default(GLOBAL_DEFAULTS.data.helper_image),
+  }).prefault({}),
   worktree: z.strictObject({
     /** Where every project's worktrees go, as an absolute path (infra.toml's own root wins). */
     root: z.string().startsWith("/", "must be an absolute path").optional(),

@@ -1,0 +1,53 @@
+/** What plugin handlers return, event by event (see EventMap in plugin_api.ts). */
+
+/** A compose document fragment; the core merges all fragments into one override file. */
+export type ComposeFragment = Record<string, unknown>;
+
+export interface SetupResult {
+  messages?: string[];
+  /** Kept in the registry with the worktree and handed back as `state` in later events. */
+  state?: Record<string, unknown>;
+}
+
+/** Setup events up to `sandbox.prepare` may add variables: they still reach `.env.sandbox` and compose. */
+export interface EnvResult extends SetupResult {
+  env?: Record<string, string>;
+}
+
+/** Only `sandbox.prepare` adds to the override file. */
+export interface PrepareResult extends EnvResult {
+  compose?: ComposeFragment;
+}
+
+export interface TeardownResult {
+  messages?: string[];
+}
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** How to fix it, shown when `ok` is false. */
+  hint?: string;
+  /** A warning is reported but does not fail `doctor`. */
+  severity?: "error" | "warning";
+}
+
+/** A saved copy of a sandbox's named volumes. */
+export interface Snapshot {
+  name: string;
+  /** The compose volume keys it holds (`db`, `cache`). */
+  volumes: string[];
+  /** Bytes of data, as measured when it was saved. */
+  bytes: number;
+  /** Where it came from: the worktree path and its compose project. */
+  source: string;
+  project: string;
+  /** ISO 8601. */
+  created: string;
+}
+
+export interface RuntimeScan {
+  ours?: string[];
+  foreign?: string[];
+}
