@@ -4,8 +4,15 @@
  */
 import type { Plugin } from "../core/hooks/plugin_api.ts";
 import { agentDeckPlugin } from "./agent-deck/mod.ts";
+import { dataPlugin } from "./data/mod.ts";
 import { dockerPlugin } from "./docker/mod.ts";
 import { networksPlugin } from "./networks/mod.ts";
 import { otelPlugin } from "./otel/mod.ts";
 
-export const builtinPlugins: Plugin[] = [networksPlugin, dockerPlugin, otelPlugin, agentDeckPlugin];
+export const builtinPlugins: Plugin[] = [
+  networksPlugin,
+  dockerPlugin,
+  dataPlugin,
+  otelPlugin,
+  agentDeckPlugin,
+];

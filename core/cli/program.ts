@@ -102,6 +102,8 @@ export const PROGRAM: Command = {
         { flags: "--base <ref>", description: "branch or commit to start from" },
         { flags: "--session", description: "start an agent-deck session in it" },
         { flags: "--no-sandbox", description: "create the worktree only" },
+        { flags: "--seed <snapshot>", description: "start the sandbox's volumes from a snapshot" },
+        { flags: "--from <worktree>", description: "start the sandbox's volumes as a copy of another's" },
         { flags: "--dry-run", description: "print the plan and change nothing" },
       ],
       run: async (ctx, [target], o) => (await import("../commands/impl.ts")).impl(ctx, { target, ...o }),
@@ -113,6 +115,7 @@ export const PROGRAM: Command = {
       options: [
         { flags: "--force", description: "remove even with uncommitted changes or a veto" },
         { flags: "--delete-branch", description: "delete the branch even when it is not merged" },
+        { flags: "--keep-volumes", description: "keep the sandbox's named volumes (its data)" },
       ],
       run: async (ctx, [name], o) => (await import("../commands/done.ts")).done(ctx, { name, ...o }),
     }),
@@ -169,6 +172,30 @@ export const PROGRAM: Command = {
           name: "status",
           description: "containers, URLs, and whether each endpoint answers",
           run: async (ctx) => (await import("../commands/observability.ts")).status(ctx),
+        }),
+      ],
+    },
+    {
+      name: "snapshot",
+      description: "save, list and remove copies of a sandbox's data (its named volumes)",
+      subcommands: [
+        command({
+          name: "save",
+          description: "copy a sandbox's volumes into a snapshot (its services stopped meanwhile)",
+          args: [{ name: "name", description: "the snapshot's name", required: true }, NAME_ARG],
+          run: async (ctx, [name, worktree]) =>
+            (await import("../commands/snapshot.ts")).save(ctx, { name: name!, worktree }),
+        }),
+        command({
+          name: "list",
+          description: "this home's snapshots: volumes, size, source, created",
+          run: async (ctx) => (await import("../commands/snapshot.ts")).list(ctx),
+        }),
+        command({
+          name: "rm",
+          description: "remove a snapshot",
+          args: [{ name: "name", description: "the snapshot's name", required: true }],
+          run: async (ctx, [name]) => (await import("../commands/snapshot.ts")).remove(ctx, { name: name! }),
         }),
       ],
     },

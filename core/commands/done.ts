@@ -32,6 +32,8 @@ export interface DoneOptions {
   name?: string;
   force?: boolean;
   deleteBranch?: boolean;
+  /** `--keep-volumes`: the sandbox's named volumes stay (its data). */
+  keepVolumes?: boolean;
 }
 
 const dirtyError = (entry: WorktreeEntry, dirty: string[], after: string) =>
@@ -65,7 +67,11 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
   await checkClean("");
 
   const hooks = await ctx.hooks(project);
-  const input = hookInput(project, entry, { force: options.force, deleteBranch: options.deleteBranch });
+  const input = hookInput(project, entry, {
+    force: options.force,
+    deleteBranch: options.deleteBranch,
+    keepVolumes: options.keepVolumes,
+  });
   const messages: string[] = [];
   const collect = (replies: { result: { messages?: string[] } }[]) => messages.push(...messagesOf(replies));
   const stopIfInterrupted = (what: string) => {

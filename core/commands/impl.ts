@@ -16,7 +16,9 @@ import { renderOverride } from "../sandbox/override.ts";
 import { rangeWidths, slotPorts } from "../slots/ports.ts";
 import { prepareOverride, type SandboxResult, startSandbox } from "../sandbox/sandbox.ts";
 import { portProtocols, type SlotCompose, slotCompose } from "../sandbox/slot_compose.ts";
-import { composeProject, firstUsableSlot } from "../slots/slots.ts";
+import { composeProject, firstUsableSlot, slotOf } from "../slots/slots.ts";
+import { findWorktree } from "../project/find_worktree.ts";
+import type { HookFlags } from "../hooks/plugin_api.ts";
 import {
   createWorktree,
   discardWorktree,
@@ -33,6 +35,9 @@ export interface ImplOptions {
   session?: boolean;
   /** false with `--no-sandbox`. */
   sandbox?: boolean;
+  /** `--seed <snapshot>` / `--from <worktree>`: where the sandbox's volumes start from. */
+  seed?: string;
+  from?: string;
   dryRun?: boolean;
 }
 
@@ -42,11 +47,12 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   const base = await resolveBase(ctx, project, options.base);
   const withSandbox = options.sandbox !== false && Boolean(project.config?.sandbox);
   const compose = withSandbox ? await checkBaseCompose(ctx, project, base) : undefined;
+  const dataSource = await dataFlags(ctx, project, options, withSandbox);
   if (options.dryRun) return await plan(ctx, project, { feature, milestone }, base, compose);
 
   const hooks = await ctx.hooks(project);
   const entry = await createWorktree(ctx, project, { kind: "impl", feature, milestone }, base);
-  const input = hookInput(project, entry, { session: options.session, sandbox: withSandbox });
+  const input = hookInput(project, entry, { session: options.session, sandbox: withSandbox, ...dataSource });
 
   // A failure in worktree.created undoes the fresh worktree; later failures keep it (see startSandbox).
   const rollback = new Rollback(ctx.log);
@@ -88,6 +94,50 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
       `  cd ${JSON.stringify(entry.path)}`,
     ].join("\n"),
   };
+}
+
+/**
+ * `--seed` and `--from`, checked before anything is created: the snapshot exists (so does
+ * `[sandbox.data] seed`'s), the worktree to fork is this project's and has a sandbox.
+ */
+async function dataFlags(ctx: Context, project: Project, options: ImplOptions, withSandbox: boolean) {
+  if (!withSandbox && (options.seed || options.from)) {
+    throw usageError(
+      `--${options.seed ? "seed" : "from"} starts a sandbox's data, and this impl has no sandbox.`,
+    );
+  }
+  if (options.seed && options.from) {
+    throw usageError("--seed and --from both say where the data starts; pick one.");
+  }
+  const flags: HookFlags = {};
+  const seed = options.from ? undefined : options.seed ?? project.config?.sandbox?.data.seed;
+  if (seed) {
+    const { checkSnapshotName, snapshots } = await import("./snapshot.ts");
+    checkSnapshotName(seed);
+    if (!(await snapshots(ctx)).some((s) => s.name === seed)) {
+      throw usageError(
+        `No snapshot "${seed}"${
+          options.seed ? "" : " (infra.toml's [sandbox.data] seed)"
+        }; nothing was created.`,
+        "See `kinfra snapshot list`; save one with `kinfra snapshot save <name> <worktree>`.",
+      );
+    }
+    flags.seed = seed;
+  }
+  if (options.from) {
+    const source = await findWorktree(ctx, options.from);
+    const slot = source.project === project.name ? await slotOf(ctx, source.path) : undefined;
+    if (!slot) {
+      throw usageError(
+        `--from ${options.from}: ${source.path} ${
+          source.project === project.name ? "has no sandbox (no slot)" : `is a worktree of ${source.project}`
+        }, so there is no data of this project to copy.`,
+        "Name an impl worktree of this project whose sandbox is up (`kinfra worktrees`).",
+      );
+    }
+    flags.fork = { worktree: source.path, compose_project: composeProject(slot.project, slot.slot_id) };
+  }
+  return flags;
 }
 
 /**

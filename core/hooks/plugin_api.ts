@@ -22,6 +22,7 @@ export { KinfraError } from "../errors.ts";
 export type { ComposeTool } from "../sandbox/compose.ts";
 export { onPath, tail } from "../io/exec.ts";
 export { sha256Hex } from "../io/hash.ts";
+export { formatBytes } from "../io/bytes.ts";
 /** POSIX path helpers with node:path's semantics, without Node's start-up cost. */
 export { basename, dirname, isAbsolute, join, normalize, relative, resolve } from "../io/path.ts";
 

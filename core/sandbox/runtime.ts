@@ -7,8 +7,9 @@ import type { Context } from "../context.ts";
 import type { HookInput } from "../hooks/plugin_api.ts";
 import { composeProject, slotDir } from "../slots/slots.ts";
 
-function runtimeInput(slot: HookInput["slot"]): HookInput {
-  return { project: null, worktree: null, slot, ports: {}, env: {}, flags: {}, state: {}, config: null };
+/** The input of an event about the runtime as a whole (no project, no worktree). */
+export function runtimeInput(slot: HookInput["slot"], flags: HookInput["flags"] = {}): HookInput {
+  return { project: null, worktree: null, slot, ports: {}, env: {}, flags, state: {}, config: null };
 }
 
 export interface RuntimeSandboxes {

@@ -53,7 +53,7 @@ export async function startSandbox(
   await requireComposeFile(project, entry.path);
   const sources = await scanCompose(entry.path, sandbox.compose_file);
   await cleanStale(ctx);
-  const [{ foreign }] = await Promise.all([
+  const [{ foreign, ours }] = await Promise.all([
     scanRuntime(ctx),
     sandbox.otel.enabled && (await import("./observability.ts")).ensureObservability(ctx),
   ]);
@@ -71,6 +71,7 @@ export async function startSandbox(
     bases: sandbox.ports,
     maxSlots: (await ctx.globalConfig()).slots.max,
     foreignProjects: foreign,
+    leftoverProjects: ours,
     protocols: portProtocols(sources),
   });
   rollback.add(`release slot ${slot.slot_id}`, () => releaseSlot(ctx, slot));

@@ -49,6 +49,8 @@ export interface WorktreeEntry {
   /** The commit the branch was created at: an interrupted creation deletes the branch only if it is still there. */
   base_commit?: string;
   slot?: number;
+  /** The slot this worktree last had: its kept volumes (`kinfra down`) are that slot's, so `up` goes back to it. */
+  last_slot?: number;
   /** Plugins' `state`, by plugin name (e.g. the agent-deck session id). */
   plugin_state?: Record<string, Record<string, unknown>>;
   [extra: string]: unknown;

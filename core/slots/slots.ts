@@ -27,6 +27,14 @@ export interface ClaimRequest {
   protocols?: Record<string, Protocol[]>;
   /** Compose projects on the engine that belong to someone else (another home, or nobody's). */
   foreignProjects?: Set<string>;
+  /**
+   * This home's compose projects still on the engine: a slot whose project is among them and that
+   * no registry entry holds has leftover data (volumes kept by `down` or `done --keep-volumes`).
+   * Only the worktree that left it there (`preferred`) gets that slot again.
+   */
+  leftoverProjects?: Set<string>;
+  /** The slot tried first: the one this worktree had last. */
+  preferred?: number;
 }
 
 /** The compose project name of a slot: `<project>-slot-<n>`. */
@@ -63,7 +71,8 @@ export async function claimSlot(ctx: Context, request: ClaimRequest): Promise<Sl
     // One worktree has at most one slot, whatever the timing (three concurrent `up`s).
     const held = Object.values(registry.slots).find((s) => s.worktree_path === request.worktreePath);
     if (held) throw new AlreadyClaimed(held);
-    const found = await firstUsableSlot(registry, request, (line) => {
+    const preferred = registry.worktrees[request.worktreePath]?.last_slot;
+    const found = await firstUsableSlot(registry, { ...request, preferred }, (line) => {
       ctx.log.info(line);
       skipped.push(line);
     });
@@ -86,7 +95,7 @@ export async function claimSlot(ctx: Context, request: ClaimRequest): Promise<Sl
     };
     registry.slots[String(id)] = claim;
     const worktree = registry.worktrees[request.worktreePath];
-    if (worktree) worktree.slot = id;
+    if (worktree) Object.assign(worktree, { slot: id, last_slot: id });
     return claim;
   });
   if (!entry) {
@@ -129,20 +138,27 @@ export function warnCloseBases(ctx: Context, ports: Record<string, PortSetting>,
  */
 export async function firstUsableSlot(
   registry: Registry,
-  request: Pick<ClaimRequest, "project" | "bases" | "maxSlots" | "foreignProjects" | "protocols">,
+  request: Pick<
+    ClaimRequest,
+    "project" | "bases" | "maxSlots" | "foreignProjects" | "leftoverProjects" | "preferred" | "protocols"
+  >,
   skip: (line: string) => void = () => {},
 ): Promise<{ id: number; ports: Record<string, number> } | undefined> {
   const taken = takenPorts(registry);
   const widths = rangeWidths(request.bases);
-  for (let id = 1; id <= request.maxSlots; id++) {
+  const { preferred } = request;
+  const order = Array.from({ length: request.maxSlots }, (_, i) => i + 1);
+  if (preferred && preferred <= request.maxSlots) order.unshift(...order.splice(preferred - 1, 1));
+  for (const id of order) {
     if (registry.slots[String(id)]) continue;
     const ports = slotPorts(request.bases, id);
-    const reason = await whyUnusable(
-      expandPorts(ports, widths),
-      taken,
-      request.protocols ?? {},
-      request.foreignProjects?.has(composeProject(request.project, id)),
-    );
+    const name = composeProject(request.project, id);
+    const reason = await whyUnusable(expandPorts(ports, widths), taken, request.protocols ?? {}) ??
+      (request.foreignProjects?.has(name)
+        ? "its compose project already exists on the Docker engine and is not this home's"
+        : request.leftoverProjects?.has(name) && id !== preferred
+        ? `${name} is still on the Docker engine (kept volumes, or left over); \`kinfra gc\` removes it`
+        : undefined);
     if (!reason) return { id, ports };
     skip(`Slot ${id} skipped: ${reason}.`);
   }
@@ -180,7 +196,6 @@ async function whyUnusable(
   ports: { name: string; port: number }[],
   taken: Map<number, string>,
   protocols: Record<string, Protocol[]>,
-  foreign?: boolean,
 ): Promise<string | undefined> {
   const own = new Map<number, string>();
   for (const { name, port } of ports) {
@@ -200,7 +215,6 @@ async function whyUnusable(
       }
     }
   }
-  if (foreign) return "its compose project already exists on the Docker engine and is not this home's";
   return undefined;
 }
 

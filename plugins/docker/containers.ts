@@ -111,6 +111,20 @@ export async function removeByLabel(
   }
 }
 
+/** The named volumes of a compose project that carry this home's label. */
+export async function projectVolumes(exec: Exec, project: string, homeId: string): Promise<string[]> {
+  const out = await dockerOk(exec, [
+    "volume",
+    "ls",
+    "-q",
+    "--filter",
+    label(project),
+    "--filter",
+    homeFilter(homeId),
+  ]);
+  return out.split("\n").filter(Boolean).sort();
+}
+
 export interface ContainerState {
   name: string;
   service: string;

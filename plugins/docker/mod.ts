@@ -20,6 +20,7 @@ import {
   composeArgv,
   dockerProjects,
   listContainers,
+  projectVolumes,
   removeByLabel,
   slotCopies,
   type SlotFiles,
@@ -179,8 +180,18 @@ export const dockerPlugin = definePlugin({
         ctx.slot.compose_project,
         { volumes, homeId: ctx.homeId },
       );
+      const kept = volumes ? [] : await projectVolumes(ctx.exec, ctx.slot.compose_project, ctx.homeId);
       return {
-        messages: [`stopped ${ctx.slot.compose_project}${missing || how === "labels" ? " (by label)" : ""}`],
+        messages: [
+          `stopped ${ctx.slot.compose_project}${missing || how === "labels" ? " (by label)" : ""}`,
+          ...(kept.length
+            ? [
+              `kept volumes ${
+                kept.join(", ")
+              } (docker volume ls); \`kinfra gc\` removes them once no worktree has them`,
+            ]
+            : []),
+        ],
       };
     },
 

@@ -10,7 +10,8 @@ export const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 export const PORT_VAR = /^[A-Z_][A-Z0-9_]*$/;
 export const PLUGIN_NAME = /^[a-z][a-z0-9-]*$/;
 export const SNAPSHOT_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
-export const SNAPSHOT_RULE = "snapshot names are 1–63 characters of a–z, 0–9, '_', '.' or '-', starting with a letter or digit";
+export const SNAPSHOT_RULE =
+  "snapshot names are 1–63 characters of a–z, 0–9, '_', '.' or '-', starting with a letter or digit";
 
 const projectName = z.string().regex(
   PROJECT_NAME,
