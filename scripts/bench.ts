@@ -8,7 +8,8 @@
  *   concurrency  8 and 16 concurrent `impl`s vs as many concurrent raw `add + up -d`; distinct slots
  *   contention   1,000 claims on one registry from 10 processes: no slot held twice, p50/p99 latency
  *   health       how long after a service first answers 2xx the health gate notices
- * Usage: deno run -A scripts/bench.ts [--rounds 5] [--only startup,health] [--json]
+ *   data         seeding a slot from a 200 MB snapshot vs a raw `docker run … cp -a` between volumes
+ * Usage: deno run -A scripts/bench.ts [--rounds 5] [--only startup,health,data] [--json]
  * (needs a Docker engine and the test image; --json prints the rows as one JSON document)
  */
 import { join } from "../core/io/path.ts";
@@ -342,6 +343,74 @@ async function cleanUp() {
   }
 }
 
+/**
+ * A project with a named volume holding 200 MB (200 files of 1 MB), saved as a snapshot; then per
+ * round an `impl --seed` and a plain `impl` (the seed's cost is the difference), against the raw copy
+ * of the same snapshot volume into a fresh volume with the same helper image.
+ */
+async function data() {
+  const dir = join(work, "benchdata");
+  await Deno.mkdir(join(dir, ".devops-ai"), { recursive: true });
+  await Deno.mkdir(home, { recursive: true });
+  await Deno.writeTextFile(
+    join(dir, "docker-compose.yml"),
+    `services:\n  db:\n    image: kinfra-test/busybox:latest\n    init: true\n    command: ["sleep", "86400"]\n` +
+      `    ports:\n      - "\${BD_PORT:-${
+        BASE + 500
+      }}:8080"\n    volumes:\n      - db:/data\nvolumes:\n  db:\n`,
+  );
+  await Deno.writeTextFile(
+    join(dir, ".devops-ai/infra.toml"),
+    `[project]\nname = "benchdata"\n[sandbox.ports]\nBD_PORT = ${
+      BASE + 500
+    }\n[sandbox.otel]\nenabled = false\n`,
+  );
+  await Deno.writeTextFile(
+    join(home, "config.toml"),
+    `[data]\nhelper_image = "kinfra-test/busybox:latest"\n`,
+    {
+      append: true,
+    },
+  );
+  for (const args of [["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "data"]]) {
+    await run("git", args, dir);
+  }
+  const k = (...args: string[]) =>
+    run(Deno.execPath(), ["run", "-A", "--quiet", MAIN, ...args], dir).then((r) => r.ms);
+  await k("impl", "src/M1");
+  const fill = "for i in $(seq 1 200); do dd if=/dev/urandom of=/data/f$i bs=1M count=1 2>/dev/null; done";
+  await run("docker", ["exec", "benchdata-slot-1_db_1", "sh", "-c", fill], dir).catch(() =>
+    run("docker", ["exec", "benchdata-slot-1-db-1", "sh", "-c", fill], dir)
+  );
+  await k("snapshot", "save", "big", "src-M1");
+  const homeId = (await Deno.readTextFile(join(home, "home-id"))).trim();
+  const t = { seeded: [] as number[], plain: [] as number[], raw: [] as number[] };
+  for (let i = 0; i < ROUNDS; i++) {
+    t.seeded.push(await k("impl", `s${i}/M1`, "--seed", "big"));
+    await k("done", `s${i}-M1`);
+    t.plain.push(await k("impl", `p${i}/M1`));
+    await k("done", `p${i}-M1`);
+    const volume = `benchraw-data-${i}`;
+    const start = performance.now();
+    await run("docker", ["volume", "create", volume], dir);
+    await run("docker", [
+      ...["run", "--rm", "-v", `kinfra-snapshot-${homeId}-big-db:/from:ro`, "-v", `${volume}:/to`],
+      ...["kinfra-test/busybox:latest", "cp", "-a", "/from/.", "/to/"],
+    ], dir);
+    t.raw.push(performance.now() - start);
+    await run("docker", ["volume", "rm", volume], dir);
+  }
+  await k("done", "src-M1");
+  await k("snapshot", "rm", "big");
+  const cost = median(t.seeded) - median(t.plain);
+  row(
+    "seed 200 MB: impl --seed minus impl, vs raw volume create + docker run cp -a",
+    cost,
+    median(t.raw),
+    `impl --seed ${median(t.seeded).toFixed(0)} ms, impl ${median(t.plain).toFixed(0)} ms`,
+  );
+}
+
 try {
   await setUp();
   if (wanted("lifecycle")) await lifecycle();
@@ -349,6 +418,7 @@ try {
   if (wanted("concurrency")) { for (const n of [8, 16]) await concurrency(n); }
   if (wanted("contention")) await contention();
   if (wanted("health")) await health();
+  if (wanted("data")) await data();
 } finally {
   const header = {
     compose: compose.join(" "),
