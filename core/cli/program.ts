@@ -4,49 +4,11 @@
  * options; command modules do the work and return a CommandOutput.
  */
 import { BUILD } from "#build";
-import type { ArgsOf, ArgSpec, CommandSpec, OptionsOf, OptionSpec } from "./args.ts";
-import type { Context } from "../context.ts";
-import type { CommandOutput } from "../io/output.ts";
+import { type Command, command, GLOBAL_OPTIONS, NAME_ARG } from "./command.ts";
+import { GROUPS } from "./program_groups.ts";
+export { type Command, GLOBAL_OPTIONS, type Globals } from "./command.ts";
 
 export const VERSION = BUILD.version;
-
-type Action = (ctx: Context, args: (string | undefined)[], options: Record<string, unknown>) => Promise<
-  CommandOutput
->;
-export interface Command extends CommandSpec {
-  run?: Action;
-  subcommands?: Command[];
-}
-
-export const GLOBAL_OPTIONS = [
-  { flags: "--json", description: "print exactly one JSON document on stdout" },
-  { flags: "-q, --quiet", description: "print only errors and the result" },
-  { flags: "-v, --verbose", description: "print debug output" },
-  { flags: "--no-color", description: "disable colour (also NO_COLOR)" },
-  { flags: "-C, --directory <dir>", description: "run as if started in <dir>" },
-  { flags: "-V, --version", description: "print the version" },
-] as const satisfies readonly OptionSpec[];
-export type Globals = OptionsOf<typeof GLOBAL_OPTIONS>;
-
-/**
- * A command whose action gets typed values: its arguments (required ones are strings) and its
- * options plus the global ones, derived from the specs (`--no-sandbox` → `sandbox?: boolean`,
- * `--lang <lang>` with choices → `"sh" | "ts"`), so a flag renamed in the table fails type checking.
- */
-function command<const As extends readonly ArgSpec[] = [], const Os extends readonly OptionSpec[] = []>(
-  spec: CommandSpec & {
-    args?: As;
-    options?: Os;
-    run: (ctx: Context, args: ArgsOf<As>, options: OptionsOf<Os> & Globals) => Promise<CommandOutput>;
-  },
-): Command {
-  return spec as unknown as Command; // the parser checked argv against these very specs
-}
-
-const NAME_ARG = {
-  name: "name",
-  description: "feature, feature-M1, feature/M1, directory name or path (default: current)",
-} as const;
 
 /** Every command. Options are the command's own; globals are accepted everywhere. */
 export const PROGRAM: Command = {
@@ -175,30 +137,7 @@ export const PROGRAM: Command = {
         }),
       ],
     },
-    {
-      name: "snapshot",
-      description: "save, list and remove copies of a sandbox's data (its named volumes)",
-      subcommands: [
-        command({
-          name: "save",
-          description: "copy a sandbox's volumes into a snapshot (its services stopped meanwhile)",
-          args: [{ name: "name", description: "the snapshot's name", required: true }, NAME_ARG],
-          run: async (ctx, [name, worktree]) =>
-            (await import("../commands/snapshot.ts")).save(ctx, { name: name!, worktree }),
-        }),
-        command({
-          name: "list",
-          description: "this home's snapshots: volumes, size, source, created",
-          run: async (ctx) => (await import("../commands/snapshot.ts")).list(ctx),
-        }),
-        command({
-          name: "rm",
-          description: "remove a snapshot",
-          args: [{ name: "name", description: "the snapshot's name", required: true }],
-          run: async (ctx, [name]) => (await import("../commands/snapshot.ts")).remove(ctx, { name: name! }),
-        }),
-      ],
-    },
+    ...GROUPS,
     {
       name: "plugins",
       description: "list, inspect, create and trust third-party plugins",

@@ -162,7 +162,7 @@ function pluginEnv(plugin: ExternalPlugin, event: string, ctx: HookContext): Rec
  * A path that runs this very kinfra: the compiled binary itself, or — under `deno run` — a small
  * shim in `<home>/bin/kinfra` that runs the same main module, so a plugin can call `$KINFRA_BIN`.
  */
-function kinfraBin(home: string): string {
+export function kinfraBin(home: string): string {
   const exe = Deno.execPath();
   if (!/^deno(\.exe)?$/.test(basename(exe)) || !Deno.mainModule.startsWith("file:")) return exe;
   const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;

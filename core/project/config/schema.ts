@@ -84,6 +84,15 @@ export const InfraConfig = z.strictObject({
     copy: z.array(relativePath).default([]),
     base: z.string().min(1, "must not be empty").optional(),
   }).prefault({}),
+  /** `kinfra agent-hook`: what an agent host's worktree is. */
+  agents: z.strictObject({
+    /** impl (default with a [sandbox]) or spec. */
+    worktree: z.enum(["impl", "spec"], 'must be "impl" or "spec"').optional(),
+    milestone: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be a milestone name like M1")
+      .default("M1"),
+    /** What `remove` does with uncommitted work: refuse (exit 3, like `done`) or force. */
+    remove_dirty: z.enum(["refuse", "force"], 'must be "refuse" or "force"').default("refuse"),
+  }).prefault({}),
   plugins: z.object({
     enable: z.array(z.string().regex(PLUGIN_NAME, "plugin names match ^[a-z][a-z0-9-]*$")).default([]),
   }).catchall(z.record(z.string(), z.unknown(), "each [plugins.<name>] must be a table")).prefault({}),

@@ -1,0 +1,68 @@
+/** Command groups of the table (see program.ts): per-slot data and agent hosts. */
+import { type Command, command, NAME_ARG } from "./command.ts";
+
+export const GROUPS: Command[] = [
+  {
+    name: "agent-hook",
+    description: "be the worktree provider of a coding-agent host",
+    subcommands: [{
+      name: "claude-code",
+      description: "Claude Code's WorktreeCreate/WorktreeRemove hooks",
+      subcommands: [
+        command({
+          name: "create",
+          description: "read the hook's JSON on stdin, make the worktree, print only its path",
+          run: async (ctx) => (await import("../commands/agents/agent_hook.ts")).create(ctx),
+        }),
+        command({
+          name: "remove",
+          description: "read the hook's JSON on stdin and `done` its worktree_path",
+          run: async (ctx) => (await import("../commands/agents/agent_hook.ts")).remove(ctx),
+        }),
+        command({
+          name: "install",
+          description: "add both hooks to .claude/settings.json (or ~/.claude with --user)",
+          options: [
+            { flags: "--project", description: "the project's .claude/settings.json (the default)" },
+            { flags: "--user", description: "the user's ~/.claude/settings.json" },
+          ],
+          run: async (ctx, _, o) => (await import("../commands/agents/agent_hook.ts")).install(ctx, o),
+        }),
+        command({
+          name: "uninstall",
+          description: "take both hooks out again, leaving everything else as it was",
+          options: [
+            { flags: "--project", description: "the project's .claude/settings.json (the default)" },
+            { flags: "--user", description: "the user's ~/.claude/settings.json" },
+          ],
+          run: async (ctx, _, o) =>
+            (await import("../commands/agents/agent_hook.ts")).install(ctx, { ...o, uninstall: true }),
+        }),
+      ],
+    }],
+  },
+  {
+    name: "snapshot",
+    description: "save, list and remove copies of a sandbox's data (its named volumes)",
+    subcommands: [
+      command({
+        name: "save",
+        description: "copy a sandbox's volumes into a snapshot (its services stopped meanwhile)",
+        args: [{ name: "name", description: "the snapshot's name", required: true }, NAME_ARG],
+        run: async (ctx, [name, worktree]) =>
+          (await import("../commands/snapshot.ts")).save(ctx, { name: name!, worktree }),
+      }),
+      command({
+        name: "list",
+        description: "this home's snapshots: volumes, size, source, created",
+        run: async (ctx) => (await import("../commands/snapshot.ts")).list(ctx),
+      }),
+      command({
+        name: "rm",
+        description: "remove a snapshot",
+        args: [{ name: "name", description: "the snapshot's name", required: true }],
+        run: async (ctx, [name]) => (await import("../commands/snapshot.ts")).remove(ctx, { name: name! }),
+      }),
+    ],
+  },
+];

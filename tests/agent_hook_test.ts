@@ -1,0 +1,132 @@
+/**
+ * kinfra as Claude Code's worktree provider, through the real CLI: the WorktreeCreate payload is
+ * read without waiting for EOF and only the path is printed; a failed create leaves nothing; remove
+ * keeps `done`'s guarantees; install/uninstall leave every other byte of the settings file alone.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { KINFRA, pathExists, withSandbox, writeFiles } from "./helpers.ts";
+import { dockerTest, makeProject, randomBase, registryOf } from "./sandbox_helpers.ts";
+
+/** Runs the hook with `payload` written to stdin, which stays open (as a host may keep it). */
+async function hook(home: string, action: string, payload: unknown) {
+  const child = new Deno.Command(KINFRA[0], {
+    args: [...KINFRA.slice(1), "agent-hook", "claude-code", action],
+    env: { KINFRA_HOME: home, NO_COLOR: "1" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify(payload) + "\n"));
+  const timeout = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const out = await child.output().finally(() => clearTimeout(timeout));
+  await writer.close().catch(() => {});
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, signal: out.signal, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+dockerTest(
+  "claude-code create: one payload, stdin left open, only the path on stdout; remove is done",
+  async (sb, stem) => {
+    const repo = await makeProject(sb, stem, { base: randomBase() });
+    const created = await hook(sb.home, "create", {
+      session_id: "abc",
+      hook_event_name: "WorktreeCreate",
+      worktree_name: "agent-7f3a",
+      cwd: repo,
+      base_ref: "main",
+      extra: { nested: '} { " ignored' },
+    });
+    assert.equal(created.signal, null, "it answered before the 60 s kill: no wait for EOF");
+    assert.equal(created.code, 0, created.stderr);
+    const path = join(sb.dir, `${stem}-impl-agent-7f3a-M1`);
+    assert.equal(created.stdout, `${path}\n`, "stdout is the path and nothing else");
+    assert.match(created.stderr, /Starting sandbox/, "progress goes to stderr");
+    assert.equal(Object.values((await registryOf(sb)).slots)[0].status, "running");
+
+    await writeFiles(path, { "notes.txt": "agent's work\n" });
+    const dirty = await hook(sb.home, "remove", { worktree_path: path });
+    assert.equal(dirty.code, 3);
+    assert.equal(dirty.stdout, "");
+    assert.match(dirty.stderr, /^kinfra: .*uncommitted changes.*\n$/m);
+    assert.ok(await pathExists(join(path, "notes.txt")), "the agent's work is kept");
+
+    await Deno.remove(join(path, "notes.txt"));
+    const removed = await hook(sb.home, "remove", { worktree_path: path, session_id: "abc" });
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal(removed.stdout.trim(), "");
+    assert.equal(await pathExists(path), false);
+    assert.deepEqual((await registryOf(sb)).slots, {});
+  },
+);
+
+dockerTest(
+  "claude-code create that fails leaves nothing: one line, non-zero, no worktree, slot or branch",
+  async (sb, stem) => {
+    const repo = await makeProject(sb, stem, { base: randomBase(), health: "/missing", healthTimeout: 2 });
+    const failed = await hook(sb.home, "create", { name: "agent-9", cwd: repo, base_commit: "main" });
+    assert.equal(failed.code, 1);
+    assert.equal(failed.stdout.trim(), "");
+    const reason = failed.stderr.split("\n").filter((l) => l.startsWith("kinfra: "));
+    assert.equal(reason.length, 1, failed.stderr);
+    assert.match(reason[0], /health/i);
+    assert.equal(await pathExists(join(sb.dir, `${stem}-impl-agent-9-M1`)), false);
+    const registry = await registryOf(sb);
+    assert.deepEqual([registry.slots, registry.worktrees], [{}, {}]);
+    const branches = new Deno.Command("git", { args: ["-C", repo, "branch", "--list", "impl/*"] })
+      .outputSync();
+    assert.equal(new TextDecoder().decode(branches.stdout).trim(), "");
+
+    const bad = await hook(sb.home, "create", { cwd: repo });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^kinfra: The payload has no "name"/m);
+  },
+);
+
+Deno.test("claude-code install/uninstall: every other byte of the settings file stays; idempotent", () =>
+  withSandbox(async (sb) => {
+    const repo = await sb.repo("shop", { ".devops-ai/infra.toml": '[project]\nname = "shop"\n' });
+    const file = join(repo, ".claude", "settings.json");
+    // Four-space indent, a hook of the user's own, a WorktreeCreate of another tool, odd spacing.
+    const original =
+      `{\n    "model":"opus",\n    "hooks": {\n        "PreToolUse": [ { "matcher": "Bash", "hooks": [ { "type": "command", "command": "lint.sh" } ] } ],\n        "WorktreeRemove": [ { "hooks": [ { "type": "command", "command": "other-tool cleanup" } ] } ]\n    },\n    "permissions": {"allow": ["Bash(git:*)"]}\n}\n`;
+    await writeFiles(repo, { ".claude/settings.json": original });
+    const install = await sb.kinfra(["agent-hook", "claude-code", "install"], { cwd: repo });
+    assert.equal(install.code, 0, install.stderr);
+    const installed = await Deno.readTextFile(file);
+    const parsed = JSON.parse(installed);
+    const before = JSON.parse(original);
+    assert.deepEqual(parsed.permissions, before.permissions);
+    assert.deepEqual(parsed.hooks.PreToolUse, before.hooks.PreToolUse);
+    assert.equal(parsed.hooks.WorktreeRemove[0].hooks[0].command, "other-tool cleanup");
+    assert.match(parsed.hooks.WorktreeCreate[0].hooks[0].command, /\/kinfra agent-hook claude-code create$/);
+    assert.match(parsed.hooks.WorktreeRemove[1].hooks[0].command, /\/kinfra agent-hook claude-code remove$/);
+    // Only insertions: the original's lines are all still there, in order, untouched.
+    assert.ok(installed.startsWith(original.split('"WorktreeRemove"')[0]), installed);
+    assert.match(installed, /\n {8}"WorktreeCreate": \[\n {12}\{/, "in the file's own indent");
+
+    const again = await sb.kinfra(["agent-hook", "claude-code", "install"], { cwd: repo });
+    assert.match(again.stdout, /Nothing to do/);
+    assert.equal(await Deno.readTextFile(file), installed, "idempotent");
+
+    const uninstall = await sb.kinfra(["agent-hook", "claude-code", "uninstall"], { cwd: repo });
+    assert.equal(uninstall.code, 0, uninstall.stderr);
+    assert.equal(await Deno.readTextFile(file), original, "byte for byte what it was");
+
+    // --user writes ~/.claude/settings.json, creating it.
+    const user = await sb.kinfra(["agent-hook", "claude-code", "install", "--user"], {
+      cwd: repo,
+      env: { HOME: sb.dir },
+    });
+    assert.equal(user.code, 0, user.stderr);
+    assert.equal(
+      JSON.parse(await Deno.readTextFile(join(sb.dir, ".claude/settings.json"))).hooks.WorktreeCreate.length,
+      1,
+    );
+    await sb.kinfra(["agent-hook", "claude-code", "uninstall", "--user"], {
+      cwd: repo,
+      env: { HOME: sb.dir },
+    });
+    assert.equal(await Deno.readTextFile(join(sb.dir, ".claude/settings.json")), "{}\n");
+  }));
