@@ -91,7 +91,9 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
       `  branch ${entry.branch} (from ${base})`,
       ...(sandbox ? renderSandbox(sandbox.slot, project.config?.sandbox) : ["  no sandbox"]),
       ...messages.map((m) => `  ${m}`),
-      `  cd ${JSON.stringify(entry.path)}`,
+      `  next: cd ${
+        JSON.stringify(entry.path)
+      } · kinfra status ${feature}-${milestone} · kinfra done ${feature}-${milestone}`,
     ].join("\n"),
   };
 }

@@ -3,7 +3,7 @@
  * its variables for `eval`.
  */
 import type { Context } from "../context.ts";
-import { usageError } from "../errors.ts";
+import { Exit, KinfraError, usageError } from "../errors.ts";
 import { ENV_KEY } from "../hooks/dispatch.ts";
 import type { CommandOutput } from "../io/output.ts";
 // Starting and stopping load the compose machinery (YAML and all); `env` must stay quick.
@@ -118,7 +118,13 @@ const shellQuote = (v: string) => `'${v.replaceAll("'", "'\\''")}'`;
 
 export async function env(ctx: Context, options: { name?: string }): Promise<CommandOutput> {
   const { entry, slot } = await target(ctx, options.name);
-  if (!slot) throw usageError(`No sandbox is running for ${entry.path}.`, "Start it with `kinfra up`.");
+  if (!slot) {
+    // A stopped sandbox is a state, not a mistake: the contract's "blocked" (3), like a dirty `done`.
+    throw new KinfraError(`The sandbox of ${entry.path} is stopped: it has no slot, so no variables.`, {
+      code: Exit.blocked,
+      hint: `Start it with \`kinfra up ${entry.path.split("/").pop()}\`, then run this again.`,
+    });
+  }
   let vars: Record<string, string>;
   try {
     vars = Object.fromEntries(

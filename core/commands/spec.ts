@@ -39,7 +39,9 @@ export async function spec(ctx: Context, options: SpecOptions): Promise<CommandO
       `${ctx.style.green("✓")} Spec worktree ready: ${ctx.style.bold(entry.path)}`,
       `  branch ${entry.branch} (from ${base})`,
       ...messages.map((m) => `  ${m}`),
-      `  cd ${JSON.stringify(entry.path)}`,
+      `  next: cd ${
+        JSON.stringify(entry.path)
+      } · kinfra impl ${feature}/M1 when the spec is done · kinfra done ${feature}`,
     ].join("\n"),
   };
 }

@@ -10,6 +10,7 @@ import { composeProject, slotOf } from "../slots/slots.ts";
 import { cleanStale } from "../slots/stale.ts";
 import { findWorktree } from "../project/find_worktree.ts";
 import { hookInput, withSlot } from "../project/worktrees.ts";
+import { readRegistry } from "../slots/registry.ts";
 
 /** Text lines describing a slot: ports and URLs. */
 export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig): string[] {
@@ -31,6 +32,10 @@ export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig): string[
 
 export async function status(ctx: Context, options: { name?: string }): Promise<CommandOutput> {
   await cleanStale(ctx);
+  if (options.name === undefined) {
+    const overview = await projectOverview(ctx);
+    if (overview) return overview;
+  }
   const entry = await findWorktree(ctx, options.name);
   const project = await ctx.project(entry.project_root);
   const slot = await slotOf(ctx, entry.path);
@@ -75,5 +80,49 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
       ),
       ...failures.map((f) => `  ${ctx.style.yellow("!")} plugin ${f.plugin}: ${f.message}`),
     ].join("\n"),
+  };
+}
+
+/**
+ * `kinfra status` in a project's main checkout (no worktree there to show): the project's kinfra
+ * worktrees with their sandboxes, one line each. Undefined when the cwd is not a main checkout.
+ */
+async function projectOverview(ctx: Context): Promise<CommandOutput | undefined> {
+  const top = (await ctx.git.locate(ctx.cwd).catch(() => undefined))?.top;
+  const registry = await readRegistry(ctx.home);
+  if (!top || registry.worktrees[top]) return undefined;
+  const project = await ctx.project().catch(() => undefined);
+  if (!project || project.root !== top) return undefined;
+  const slots = Object.values(registry.slots);
+  const worktrees = Object.values(registry.worktrees).filter((w) => w.project_root === project.root)
+    .sort((a, b) => a.path < b.path ? -1 : 1)
+    .map((w) => {
+      const slot = slots.find((s) => s.worktree_path === w.path);
+      return {
+        name: w.path.split("/").pop()!,
+        kind: w.kind,
+        path: w.path,
+        branch: w.branch,
+        slot: slot?.slot_id ?? null,
+        status: slot?.status ?? "no sandbox",
+        ports: slot?.ports ?? {},
+      };
+    });
+  const lines = worktrees.map((w) =>
+    `  ${w.name}  ${w.kind}  ${
+      w.slot === null
+        ? "no sandbox"
+        : `slot ${w.slot} · ${w.status} · ${Object.entries(w.ports).map(([k, v]) => `${k}=${v}`).join(" ")}`
+    }`
+  );
+  return {
+    data: { project: project.name, root: project.root, worktrees },
+    text: worktrees.length
+      ? [
+        `${ctx.style.bold(project.name)}: ${worktrees.length} worktree(s)`,
+        ...lines,
+        "  `kinfra status <name>` for one in detail",
+      ].join("\n")
+      : `${project.name} has no kinfra worktrees. Start one with \`kinfra impl <feature>/M1\` or \`kinfra spec <feature>\`.`,
   };
 }
