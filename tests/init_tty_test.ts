@@ -88,3 +88,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "interactive init: Enter on an empty optional answer means none (it used to crash on Code mounts)",
+  ...needsDocker(),
+  fn: async () => {
+    if (inCI) assertDocker();
+    const sb = await makeSandbox();
+    try {
+      const repo = await sb.repo("shop", {
+        "compose.yml": `services:\n  web:\n    image: x\n    ports:\n      - "8080:8080"\n`,
+      });
+      const run = await converse(sb, repo, [
+        ["Project name", ENTER],
+        ["Worktree prefix", ENTER],
+        ["Published ports", ENTER],
+        ["Health endpoint", ENTER],
+        ["Code mounts", ENTER],
+        ["Write these changes?", ENTER],
+      ]);
+      assert.equal(run.code, 0, run.screen);
+      assert.doesNotMatch(run.screen, /undefined|TypeError|Internal error/);
+      const toml = await Deno.readTextFile(join(repo, ".devops-ai/infra.toml"));
+      assert.doesNotMatch(toml, /\[sandbox\.health\]|code = \[".+"\]/);
+    } finally {
+      await sb.cleanup();
+    }
+  },
+});

@@ -13,6 +13,9 @@ function answer<T>(value: T | symbol): T {
   return value as T;
 }
 
+/** A text answer; Enter on an empty prompt is "" (clack gives undefined), never a crash. */
+const text = (value: string | undefined | symbol) => (answer(value) ?? "").trim();
+
 const nameRule = (v: string | undefined) =>
   PROJECT_NAME.test(v ?? "")
     ? undefined
@@ -30,10 +33,10 @@ export async function confirmWrite(): Promise<boolean> {
 /** Asks every question, starting from `defaults`. */
 export async function ask(defaults: InitAnswers, compose?: PortAnalysis): Promise<InitAnswers> {
   p.intro("kinfra init");
-  const name = answer(
+  const name = text(
     await p.text({ message: "Project name", initialValue: defaults.name, validate: nameRule }),
   );
-  const prefix = answer(
+  const prefix = text(
     await p.text({
       message: "Worktree prefix",
       initialValue: defaults.prefix === defaults.name ? name : defaults.prefix,
@@ -59,14 +62,14 @@ export async function ask(defaults: InitAnswers, compose?: PortAnalysis): Promis
       }),
     )
     : [];
-  const healthEndpoint = answer(
+  const healthEndpoint = text(
     await p.text({
       message: "Health endpoint (HTTP path answering 2xx when ready; empty for none)",
       initialValue: defaults.healthEndpoint ?? "",
       validate: (v) => !v || v.startsWith("/") ? undefined : "must start with /",
     }),
   ) || undefined;
-  const mounts = answer(
+  const mounts = text(
     await p.text({
       message: "Code mounts, space separated (host:container[:ro], e.g. src/:/app/src)",
       initialValue: defaults.mounts.join(" "),
