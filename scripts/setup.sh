@@ -35,6 +35,7 @@ ensure_docker() {
     command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
     compose_present || missing+=(docker-compose)
     static_busybox || missing+=(busybox-static)
+    command -v fish >/dev/null 2>&1 || missing+=(fish) # the completion tests run fish for real
     if [ ${#missing[@]} -gt 0 ]; then
       say "installing Debian packages: ${missing[*]} (apt-get)"
       apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

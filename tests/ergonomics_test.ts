@@ -1,5 +1,7 @@
 /** The first hour, through the real CLI: what a new user trips over should not trip them. */
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { KINFRA, runCommand, withSandbox, writeFiles } from "./helpers.ts";
 import { dockerTest, makeProject, randomBase } from "./sandbox_helpers.ts";
 
 dockerTest(
@@ -39,3 +41,43 @@ dockerTest(
     assert.match(env.stderr, /is stopped: it has no slot.*\nhint: Start it with `kinfra up .*-impl-shop-M1`/);
   },
 );
+
+Deno.test("completions offer worktree names (bash, fish); fish's `observability up` is not the top-level `up`", () =>
+  withSandbox(async (sb) => {
+    const repo = await sb.repo("shop");
+    for (const feature of ["alpha", "beta"]) {
+      assert.equal((await sb.kinfra(["spec", feature], { cwd: repo })).code, 0);
+    }
+    // `kinfra` on PATH is this kinfra (the completion scripts call `kinfra worktrees --names`).
+    const bin = join(sb.dir, "bin");
+    await writeFiles(bin, { kinfra: `#!/bin/sh\nexec ${KINFRA.map((a) => `'${a}'`).join(" ")} "$@"\n` });
+    await Deno.chmod(join(bin, "kinfra"), 0o755);
+    const env = { PATH: `${bin}:${Deno.env.get("PATH")}`, KINFRA_HOME: sb.home };
+    const names = await sb.kinfra(["worktrees", "--names"], { cwd: repo });
+    assert.equal(names.stdout, "alpha\nbeta\n");
+
+    const bash = (await sb.kinfra(["completions", "bash"])).stdout;
+    const complete = async (line: string) =>
+      (await runCommand("bash", [
+        "-c",
+        `${bash}\nCOMP_WORDS=(${line}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _kinfra; echo "\${COMPREPLY[*]}"`,
+      ], { env }))
+        .stdout.trim();
+    assert.equal(
+      await complete(`kinfra done ''`).then((s) => s.split(" ").filter((w) => !w.startsWith("-")).join(" ")),
+      "alpha beta",
+    );
+    assert.equal(await complete("kinfra status b"), "beta");
+
+    const script = join(sb.dir, "kinfra.fish");
+    await Deno.writeTextFile(script, (await sb.kinfra(["completions", "fish"])).stdout);
+    const fish = async (line: string) =>
+      (await runCommand("fish", ["-c", `source ${script}; complete -C "${line}"`], { env })).stdout.split(
+        "\n",
+      )
+        .map((l) => l.split("\t")[0]).filter(Boolean);
+    assert.deepEqual(await fish("kinfra env "), ["alpha", "beta"]);
+    assert.deepEqual(await fish("kinfra observability "), ["down", "status", "up"]);
+    const afterUp = await fish("kinfra observability up ");
+    assert.ok(!afterUp.includes("alpha") && !afterUp.includes("beta"), `not kinfra up's names: ${afterUp}`);
+  }));

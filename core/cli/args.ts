@@ -21,6 +21,8 @@ export interface ArgSpec {
   description: string;
   required?: boolean;
   choices?: readonly string[];
+  /** Completions offer the names of kinfra's worktrees (`kinfra worktrees --names`). */
+  worktree?: boolean;
 }
 
 // The types a command's action receives, derived from its specs (declared with `const` type

@@ -41,5 +41,6 @@ export function command<
 
 export const NAME_ARG = {
   name: "name",
+  worktree: true,
   description: "feature, feature-M1, feature/M1, directory name or path (default: current)",
 } as const;

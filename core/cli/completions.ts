@@ -8,7 +8,11 @@ import type { CommandOutput } from "../io/output.ts";
 interface Node {
   path: string[];
   words: { word: string; description: string; choices?: readonly string[] }[];
+  /** The command takes a worktree name: offer the registry's (`kinfra worktrees --names`). */
+  worktrees: boolean;
 }
+
+const NAMES = "kinfra worktrees --names 2>/dev/null";
 
 /** Every option that takes one of fixed values, with them (`--lang` → sh ts), over the whole program. */
 function optionChoices(nodes: Node[]): [string, readonly string[]][] {
@@ -31,7 +35,7 @@ function walk(command: CommandSpec, globals: readonly OptionSpec[], path: string
     })),
   ];
   return [
-    { path, words },
+    { path, words, worktrees: (command.args ?? []).some((a) => a.worktree) },
     ...(command.subcommands ?? []).flatMap((c) => walk(c, globals, [...path, c.name])),
   ];
 }
@@ -40,7 +44,9 @@ const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 
 function bash(nodes: Node[]): string {
   const cases = nodes.map((n) =>
-    `    ${quote(n.path.join(" "))}) words=${quote(n.words.map((w) => w.word).join(" "))} ;;`
+    `    ${quote(n.path.join(" "))}) words=${quote(n.words.map((w) => w.word).join(" "))}${
+      n.worktrees ? `" $(${NAMES})"` : ""
+    } ;;`
   );
   const values = optionChoices(nodes).map(([o, c]) => `    ${o}) words=${quote(c.join(" "))} ;;`);
   return `# kinfra bash completion: eval "$(kinfra completions bash)"
@@ -66,7 +72,8 @@ complete -o default -F _kinfra kinfra
 function zsh(nodes: Node[]): string {
   const cases = nodes.map((n) => {
     const items = n.words.map((w) => quote(`${w.word.replaceAll(":", "\\:")}:${w.description}`));
-    return `    ${quote(n.path.join(" "))}) items=(${items.join(" ")}) ;;`;
+    const names = n.worktrees ? ` \${(f)"$(${NAMES})"}` : "";
+    return `    ${quote(n.path.join(" "))}) items=(${items.join(" ")}${names}) ;;`;
   });
   const values = optionChoices(nodes).map(([o, c]) => `    ${o}) items=(${c.map(quote).join(" ")}) ;;`);
   return `#compdef kinfra
@@ -92,18 +99,28 @@ compdef _kinfra kinfra
 }
 
 function fish(nodes: Node[]): string {
+  // The command path is the words so far that are not options, so `up` is offered under `kinfra`
+  // and not again under `kinfra observability` (fish's __fish_seen_subcommand_from cannot tell).
   const lines = [
     "# kinfra fish completion: kinfra completions fish > ~/.config/fish/completions/kinfra.fish",
+    "function __kinfra_at",
+    "    set -l path",
+    "    for w in (commandline -opc)[2..-1]",
+    "        string match -q -- '-*' $w; or set -a path $w",
+    "    end",
+    '    test "$path" = "$argv[1]"',
+    "end",
   ];
   for (const n of nodes) {
-    const cond = n.path.length === 0
-      ? "__fish_use_subcommand"
-      : `__fish_seen_subcommand_from ${n.path.at(-1)}`;
+    const cond = `__kinfra_at "${n.path.join(" ")}"`;
     for (const w of n.words) {
       const what = w.word.startsWith("--")
         ? `-l ${w.word.slice(2)}${w.choices ? ` -xa ${quote(w.choices.join(" "))}` : ""}`
         : `-f -a ${w.word}`;
       lines.push(`complete -c kinfra -n ${quote(cond)} ${what} -d ${quote(w.description)}`);
+    }
+    if (n.worktrees) {
+      lines.push(`complete -c kinfra -n ${quote(cond)} -f -a ${quote(`(${NAMES})`)} -d worktree`);
     }
   }
   return lines.join("\n") + "\n";

@@ -84,7 +84,8 @@ export const PROGRAM: Command = {
     command({
       name: "worktrees",
       description: "list kinfra worktrees of all projects",
-      run: async (ctx) => (await import("../commands/worktrees.ts")).worktrees(ctx),
+      options: [{ flags: "--names", description: "only their names, one per line (for completions)" }],
+      run: async (ctx, _, o) => (await import("../commands/worktrees.ts")).worktrees(ctx, o),
     }),
     command({
       name: "status",

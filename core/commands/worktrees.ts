@@ -17,7 +17,14 @@ export interface WorktreeRow {
   status: string;
 }
 
-export async function worktrees(ctx: Context): Promise<CommandOutput> {
+export async function worktrees(ctx: Context, options: { names?: boolean } = {}): Promise<CommandOutput> {
+  if (options.names) {
+    // For shell completions: the registry alone, no repair, no disk checks.
+    const names = Object.values((await readRegistry(ctx.home)).worktrees).map((w) =>
+      w.kind === "spec" ? w.feature : `${w.feature}-${w.milestone}`
+    ).sort();
+    return { data: { names }, text: names.join("\n") };
+  }
   await cleanStale(ctx);
   const registry = await readRegistry(ctx.home);
   const rows: WorktreeRow[] = [];
