@@ -1,7 +1,7 @@
 /** The first hour, through the real CLI: what a new user trips over should not trip them. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { KINFRA, runCommand, withSandbox, writeFiles } from "./helpers.ts";
+import { KINFRA, pathExists, runCommand, withSandbox, writeFiles } from "./helpers.ts";
 import { dockerTest, makeProject, randomBase } from "./sandbox_helpers.ts";
 
 dockerTest(
@@ -80,4 +80,33 @@ Deno.test("completions offer worktree names (bash, fish); fish's `observability 
     assert.deepEqual(await fish("kinfra observability "), ["down", "status", "up"]);
     const afterUp = await fish("kinfra observability up ");
     assert.ok(!afterUp.includes("alpha") && !afterUp.includes("beta"), `not kinfra up's names: ${afterUp}`);
+  }));
+
+Deno.test(".worktreeinclude: ignored files it matches are copied into new worktrees, beside [worktree] copy", () =>
+  withSandbox(async (sb) => {
+    const repo = await sb.repo("shop", {
+      ".gitignore": ".env\n.env.*\nsecrets/\nbuild/\n",
+      ".worktreeinclude": "# like .gitignore\n.env\n.env.local\nsecrets/\n",
+    });
+    await writeFiles(repo, {
+      ".env": "A=1\n",
+      ".env.local": "B=2\n",
+      ".env.prod": "not listed\n",
+      "secrets/key.pem": "k\n",
+      "build/out.js": "ignored, not listed\n",
+      "notes.txt": "untracked but not ignored\n",
+    });
+    const spec = await sb.kinfra(["spec", "inc"], { cwd: repo });
+    assert.equal(spec.code, 0, spec.stderr);
+    const path = join(sb.dir, "shop-spec-inc");
+    const has = (f: string) => pathExists(join(path, f));
+    assert.deepEqual(
+      await Promise.all(
+        [".env", ".env.local", "secrets/key.pem", ".env.prod", "build/out.js", "notes.txt"].map(has),
+      ),
+      [true, true, true, false, false, false],
+    );
+    assert.equal(await Deno.readTextFile(join(path, "secrets/key.pem")), "k\n");
+    // Copies are kinfra's (done does not count them as work) until edited.
+    assert.equal((await sb.kinfra(["done", "inc"], { cwd: repo })).code, 0);
   }));

@@ -6,7 +6,28 @@
 import { dirname, join, relative, sep } from "../io/path.ts";
 import { usageError } from "../errors.ts";
 import { sha256Hex } from "../io/hash.ts";
+import type { Exec } from "../io/exec.ts";
+import { existsSync } from "../io/paths.ts";
 import type { Logger } from "../io/output.ts";
+
+/**
+ * `.worktreeinclude` (gitignore syntax, read by other worktree tools too): the files it matches that
+ * git ignores and does not track — what a fresh checkout lacks — relative to `root`.
+ */
+export async function worktreeIncludes(exec: Exec, root: string): Promise<string[]> {
+  if (!existsSync(join(root, ".worktreeinclude"))) return [];
+  const list = async (...args: string[]) => {
+    const out = await exec("git", ["-C", root, "ls-files", "--others", "--ignored", "-z", ...args]);
+    if (!out.success) throw usageError(`.worktreeinclude: git ls-files failed: ${out.stderr.trim()}`);
+    return out.stdout.split("\0").filter(Boolean);
+  };
+  const [matched, ignored] = await Promise.all([
+    list("--exclude-from=.worktreeinclude"),
+    list("--exclude-standard"),
+  ]);
+  const gitIgnored = new Set(ignored);
+  return matched.filter((f) => gitIgnored.has(f) && Deno.lstatSync(join(root, f)).isFile);
+}
 
 /** The copy entries whose source exists, checked: a directory or special file is a usage error (exit 2). */
 export async function plannedCopies(root: string, files: string[], log: Logger): Promise<string[]> {

@@ -4,7 +4,7 @@
  */
 import { basename, join } from "../io/path.ts";
 import type { Context } from "../context.ts";
-import { copyInto, editedCopies, plannedCopies } from "./copy_files.ts";
+import { copyInto, editedCopies, plannedCopies, worktreeIncludes } from "./copy_files.ts";
 import { KinfraError, messageOf, usageError } from "../errors.ts";
 import { exists } from "../io/paths.ts";
 import type { HookInput } from "../hooks/plugin_api.ts";
@@ -68,7 +68,9 @@ export async function createWorktree(
       `Delete it (git branch -d ${branch}) or pick another name.`,
     );
   }
-  const copies = await plannedCopies(project.root, project.config?.worktree.copy ?? [], ctx.log);
+  const copies = await plannedCopies(project.root, [
+    ...new Set([...project.config?.worktree.copy ?? [], ...await worktreeIncludes(ctx.exec, project.root)]),
+  ], ctx.log);
   const entry: WorktreeEntry = {
     path,
     kind: target.kind,
