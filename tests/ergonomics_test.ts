@@ -110,3 +110,42 @@ Deno.test(".worktreeinclude: ignored files it matches are copied into new worktr
     // Copies are kinfra's (done does not count them as work) until edited.
     assert.equal((await sb.kinfra(["done", "inc"], { cwd: repo })).code, 0);
   }));
+
+dockerTest(
+  "init --port VAR=BASE sets a base; an unknown VAR or bad value is refused; a mount with no target warns",
+  async (sb) => {
+    const compose =
+      `services:\n  web:\n    build: .\n    image: x\n    ports:\n      - "8080:8080"\n  db:\n    image: y\n`;
+    const fresh = async (name: string) => await sb.repo(name, { "docker-compose.yml": compose });
+    const repo = await fresh("shop");
+    const run = await sb.kinfra(
+      ["init", "--yes", "--port", "SHOP_WEB_PORT=9100", "--mount", "src/:/app/src"],
+      {
+        cwd: repo,
+      },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const toml = await Deno.readTextFile(join(repo, ".devops-ai/infra.toml"));
+    assert.match(toml, /^SHOP_WEB_PORT = 9100$/m);
+    assert.match(
+      await Deno.readTextFile(join(repo, "docker-compose.yml")),
+      /"\$\{SHOP_WEB_PORT:-8080\}:8080"/,
+    );
+    assert.match(
+      run.stderr,
+      /No service receives the code mount \(src\/:\/app\/src\): add --code-target <service> \(built here: web\)/,
+    );
+
+    const other = await fresh("other");
+    const unknown = await sb.kinfra(["init", "--yes", "--port", "NOPE=9000"], { cwd: other });
+    assert.equal(unknown.code, 2);
+    assert.match(
+      unknown.stderr,
+      /--port NOPE: init makes no such port variable\.\nhint: Its variables: OTHER_WEB_PORT/,
+    );
+    const bad = await sb.kinfra(["init", "--yes", "--port", "OTHER_WEB_PORT=99999"], { cwd: other });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--port "OTHER_WEB_PORT=99999" is not VAR=BASE/);
+    assert.equal(await pathExists(join(other, ".devops-ai")), false, "nothing written");
+  },
+);

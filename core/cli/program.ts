@@ -43,6 +43,11 @@ export const PROGRAM: Command = {
           description: "a code mount, host:container[:ro] (repeatable)",
           repeatable: true,
         },
+        {
+          flags: "--port <var=base>",
+          description: "base port of a port variable, e.g. SHOP_WEB_PORT=9000 (repeatable)",
+          repeatable: true,
+        },
       ],
       run: async (ctx, _, o) => (await import("../commands/init/init.ts")).init(ctx, o),
     }),

@@ -34,6 +34,8 @@ export interface InitOptions {
   healthPortVar?: string;
   codeTarget?: string[];
   mount?: string[];
+  /** `--port VAR=BASE`: the base of a port variable init makes (or adopts). */
+  port?: string[];
 }
 
 export async function init(ctx: Context, options: InitOptions): Promise<CommandOutput> {
@@ -75,7 +77,24 @@ export async function init(ctx: Context, options: InitOptions): Promise<CommandO
     ? await (await import("./prompts.ts")).ask(defaults, compose?.analysis)
     : defaults;
   checkAnswers(answers, services);
+  if (answers.mounts.length && !answers.codeTargets?.length) {
+    ctx.log.warn(
+      `No service receives the code mount${answers.mounts.length > 1 ? "s" : ""} (${
+        answers.mounts.join(" ")
+      }): ` +
+        `add --code-target <service>${
+          compose?.analysis.built.length ? ` (built here: ${compose.analysis.built.join(", ")})` : ""
+        }.`,
+    );
+  }
   const plan = planInit(answers, compose);
+  const unknown = Object.keys(answers.bases ?? {}).filter((v) => !(v in plan.ports));
+  if (unknown.length) {
+    throw usageError(
+      `--port ${unknown.join(", ")}: init makes no such port variable.`,
+      `Its variables: ${Object.keys(plan.ports).join(", ") || "none (no published ports)"}.`,
+    );
+  }
   // Validate what would be written with the real loader before anything touches the disk.
   const global = await ctx.globalConfig();
   const config = parseInfraConfig(plan.infraToml, configPath, global.slots.max);
@@ -176,7 +195,25 @@ function defaultAnswers(root: string, options: InitOptions, composeFile?: string
     healthPortVar: options.healthPortVar,
     mounts: options.mount ?? [],
     codeTargets: options.codeTarget,
+    bases: portBases(options.port ?? []),
   };
+}
+
+/** `--port VAR=BASE` values, checked. */
+function portBases(values: string[]): Record<string, number> {
+  const bases: Record<string, number> = {};
+  for (const value of values) {
+    const m = /^([A-Z_][A-Z0-9_]*)=([0-9]+)$/.exec(value);
+    const port = m ? Number(m[2]) : 0;
+    if (!m || port < 1 || port > 65535) {
+      throw usageError(
+        `--port "${value}" is not VAR=BASE.`,
+        "For example --port SHOP_WEB_PORT=9000 (a port 1–65535).",
+      );
+    }
+    bases[m[1]] = port;
+  }
+  return bases;
 }
 
 function checkAnswers(answers: InitAnswers, services: string[]): void {

@@ -23,6 +23,8 @@ export interface InitAnswers {
   healthPortVar?: string;
   mounts: string[];
   codeTargets?: string[];
+  /** `--port VAR=BASE`: bases other than the published port (the compose default stays that port). */
+  bases?: Record<string, number>;
 }
 
 /** A published port init can give each slot its own value for. */
@@ -39,6 +41,8 @@ export interface PortChoice {
 export interface PortAnalysis {
   choices: PortChoice[];
   services: string[];
+  /** Services a code mount likely belongs in: the ones built from the project (`build:`). */
+  built: string[];
   warnings: string[];
   /** Published ports kinfra cannot make slot-specific: where they are and what to do. */
   problems: string[];
@@ -75,7 +79,9 @@ const at = (s: PortSource) => `${s.file}:${s.line} (${s.where}: "${s.text}")`;
  * analyzePorts(await scanCompose(root, "compose.yml"), model).choices[0]; // { source, services: ["api"], base: 8080, width: 1 }
  */
 export function analyzePorts(sources: ComposeSources, model: ComposeModel): PortAnalysis {
-  const analysis: PortAnalysis = { choices: [], services: model.services, warnings: [], problems: [] };
+  const bodies = (model.doc.services ?? {}) as Record<string, Record<string, unknown> | null>;
+  const built = model.services.filter((s) => bodies[s]?.build !== undefined);
+  const analysis: PortAnalysis = { choices: [], services: model.services, built, warnings: [], problems: [] };
   const groups = new Map<PortSource, ModelPort[]>();
   for (const service of model.hostNetwork) {
     analysis.warnings.push(
@@ -165,7 +171,8 @@ export function planInit(
       const { source, base, width } = choice;
       const variable = choice.adopt ??
         portVariable(answers.prefix, choice.services[0] ?? source.where, source.container, taken);
-      ports[variable] = width > 1 ? { base, width } : base;
+      const slotBase = answers.bases?.[variable] ?? base;
+      ports[variable] = width > 1 ? { base: slotBase, width } : slotBase;
       if (choice.adopt) {
         plan.notes.push(`Adopted the project's own \${${variable}} (${at(source)}) with base ${base}.`);
         return;

@@ -82,7 +82,8 @@ export async function ask(defaults: InitAnswers, compose?: PortAnalysis): Promis
       await p.multiselect({
         message: "Services that receive the code mounts",
         options: compose.services.map((s) => ({ value: s, label: s })),
-        initialValues: defaults.codeTargets ?? [],
+        // The services built from this project are where its code runs: preselected.
+        initialValues: defaults.codeTargets ?? compose.built,
         required: false,
       }),
     )
