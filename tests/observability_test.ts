@@ -144,6 +144,20 @@ obsTest(
     assert.equal((await httpGet(`http://127.0.0.1:${base + 1}/health`)).status, 200);
     const web = await webOf(`${stem}-slot-1`);
     assert.ok((await networksOfContainer(web)).includes(`${obs}-observability`));
+    assert.equal(run.stderr.match(/Observability is not available/g)?.length, 1, "one warning");
+
+    // Within a minute the next impl does not try again: one line saying when it failed.
+    const again = await sb.kinfra(["impl", "again/M1"], { cwd: repo });
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /Starting the shared observability stack/);
+    assert.match(again.stderr, /the stack failed \d+ s ago: .*retried after a minute/);
+    assert.equal(again.stderr.split("\n").filter((l) => /observability/i.test(l)).length, 1, again.stderr);
+
+    // status links no Jaeger that is not running.
+    const status = await sb.kinfra(["--json", "status", "degraded-M1"], { cwd: repo });
+    assert.equal(status.json<{ plugins: { otel: { jaeger: string | null } } }>().plugins.otel.jaeger, null);
+    assert.match((await sb.kinfra(["status", "degraded-M1"], { cwd: repo })).stdout, /Jaeger is not running/);
+    assert.equal((await sb.kinfra(["done", "again-M1"], { cwd: repo })).code, 0);
     assert.equal((await sb.kinfra(["done", "degraded-M1"], { cwd: repo })).code, 0);
   },
 );

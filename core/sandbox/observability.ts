@@ -63,6 +63,9 @@ async function compose(ctx: Context, file: string, args: string[]) {
   });
 }
 
+/** Where the last failed start is remembered (`stackUp` clears it). */
+const failureMarker = (ctx: Context) => join(ctx.home.root, "cache", "observability-failed.json");
+
 /** Brings the stack up (network first). Throws with compose's reason when it cannot start. */
 export async function stackUp(ctx: Context): Promise<void> {
   await ensureNetwork(ctx);
@@ -71,6 +74,7 @@ export async function stackUp(ctx: Context): Promise<void> {
   if (!result.success) {
     throw new KinfraError("The observability stack did not start.", { details: tail(result.stderr, 8) });
   }
+  await Deno.remove(failureMarker(ctx)).catch(() => {});
 }
 
 /** Stops the stack's containers; removes the network only when no container uses it any more. */
@@ -136,13 +140,35 @@ export async function stackRunning(ctx: Context): Promise<boolean> {
  * with the reason and go on — the network is still created, so the sandbox can start.
  */
 export async function ensureObservability(ctx: Context): Promise<void> {
+  // A stack that just failed to start (say an image that cannot be pulled) is not retried by every
+  // impl: for a minute each one says so in one line and starts without it.
+  const marker = failureMarker(ctx);
+  const failed = await Deno.readTextFile(marker).then(JSON.parse).catch(() => undefined) as
+    | { at: number; reason: string }
+    | undefined;
+  const ago = failed && (Date.now() - failed.at) / 1000;
   try {
+    if (ago !== undefined && ago >= 0 && ago < 60) {
+      ctx.log.warn(
+        `Observability is not available; the sandbox starts without it (the stack failed ${
+          Math.round(ago)
+        } s ago: ` +
+          `${failed!.reason}; retried after a minute, or \`kinfra observability up\` now).`,
+      );
+      await ensureNetwork(ctx);
+      return;
+    }
     if (await stackRunning(ctx)) return;
     ctx.log.step("Starting the shared observability stack");
     await stackUp(ctx);
   } catch (e) {
-    const reason = e instanceof KinfraError ? [e.message, ...e.details].join(" ") : String(e);
-    ctx.log.warn(`Observability is not available; the sandbox starts without it. ${reason}`);
+    const full = e instanceof KinfraError ? [e.message, ...e.details].join(" ") : String(e);
+    const reason = full.replace(/\s+/g, " ").slice(0, 160);
+    await writeFileAtomic(marker, JSON.stringify({ at: Date.now(), reason })).catch(() => {});
+    ctx.log.warn(
+      `Observability is not available; the sandbox starts without it. ${reason}` +
+        " (`kinfra observability status` for details)",
+    );
     await ensureNetwork(ctx);
   }
 }

@@ -48,15 +48,19 @@ export const otelPlugin = definePlugin({
       return { compose: { networks: { [names.network]: { external: true } }, services } };
     },
 
-    status: (ctx) => {
+    status: async (ctx) => {
       const sandbox = ctx.config?.sandbox;
       if (!sandbox?.otel.enabled || !ctx.slot) return;
+      const ui = `http://127.0.0.1:${ctx.global.observability.jaeger_ui_port}`;
+      // A link only to a Jaeger that answers; otherwise say how to start it.
+      const up = await fetch(`${ui}/`, { signal: AbortSignal.timeout(500) })
+        .then(async (r) => (await r.body?.cancel(), true), () => false);
       const tags = encodeURIComponent(JSON.stringify({ "service.namespace": ctx.slot.compose_project }));
       return {
-        status: {
-          namespace: ctx.slot.compose_project,
-          jaeger: `http://127.0.0.1:${ctx.global.observability.jaeger_ui_port}/search?tags=${tags}`,
-        },
+        status: { namespace: ctx.slot.compose_project, jaeger: up ? `${ui}/search?tags=${tags}` : null },
+        lines: up ? [`traces ${ui}/search?tags=${tags}`] : [
+          `traces: Jaeger is not running (kinfra observability up); namespace ${ctx.slot.compose_project}`,
+        ],
       };
     },
   },
