@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { KINFRA, pathExists, runCommand, withSandbox, writeFiles } from "./helpers.ts";
-import { dockerTest, makeProject, randomBase } from "./sandbox_helpers.ts";
+import { dockerTest, IMAGE, makeProject, randomBase } from "./sandbox_helpers.ts";
 
 dockerTest(
   "status in the main checkout lists the project's sandboxes; env of a stopped one is blocked (3)",
@@ -149,3 +149,27 @@ dockerTest(
     assert.equal(await pathExists(join(other, ".devops-ai")), false, "nothing written");
   },
 );
+
+dockerTest("status shows an http:// link only for ports that serve HTTP", async (sb, stem) => {
+  const base = randomBase();
+  const up = stem.toUpperCase();
+  const repo = await sb.repo(stem, {
+    "docker-compose.yml": `services:\n  web:\n    image: ${IMAGE}\n    init: true\n` +
+      `    command: ["httpd", "-f", "-p", "8080", "-h", "/"]\n    ports:\n` +
+      `      - "\${${up}_WEB_PORT:-${base}}:8080"\n      - "\${${up}_DB_PORT:-${base + 50}}:5432"\n`,
+    ".devops-ai/infra.toml": `[project]\nname = "${stem}"\n[sandbox.ports]\n${up}_WEB_PORT = ${base}\n` +
+      `${up}_DB_PORT = ${base + 50}\n[sandbox.otel]\nenabled = false\n` +
+      `[sandbox.health]\nendpoint = "/etc/passwd"\nport_var = "${up}_WEB_PORT"\ntimeout = 20\n`,
+  });
+  const impl = await sb.kinfra(["--json", "impl", "links/M1"], { cwd: repo });
+  assert.equal(impl.code, 0, impl.stderr);
+  // Every plugin line in one style: `<plugin>: <message>`.
+  const messages = impl.json<{ messages: string[] }>().messages;
+  assert.ok(
+    messages.length > 0 && messages.every((m) => /^(docker|networks|data|otel|agent-deck): /.test(m)),
+    messages.join("\n"),
+  );
+  const status = (await sb.kinfra(["status", "links-M1"], { cwd: repo })).stdout;
+  assert.match(status, new RegExp(`${up}_WEB_PORT=${base + 1}  http://127\\.0\\.0\\.1:${base + 1}/`));
+  assert.match(status, new RegExp(`${up}_DB_PORT=${base + 51}\\n`), "a database port is no link");
+});

@@ -73,7 +73,8 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
     keepVolumes: options.keepVolumes,
   });
   const messages: string[] = [];
-  const collect = (replies: { result: { messages?: string[] } }[]) => messages.push(...messagesOf(replies));
+  const collect = (replies: { plugin: string; result: { messages?: string[] } }[]) =>
+    messages.push(...messagesOf(replies));
   const stopIfInterrupted = (what: string) => {
     if (ctx.signal.aborted) {
       throw new KinfraError(`Interrupted: ${what}; the worktree was not removed.`, {

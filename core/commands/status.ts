@@ -22,7 +22,10 @@ export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig): string[
     if (slot.widths?.[name.replace(/_END$/, "")] && name.endsWith("_END")) continue;
     if (width) lines.push(`  ${name}=${port}…${port + width - 1}`);
     else if (slot.udp?.includes(name)) lines.push(`  ${name}=${port}/udp`);
-    else lines.push(`  ${name}=${port}  http://127.0.0.1:${port}/`);
+    // A link only where HTTP is served; slots from before kinfra recorded it keep theirs.
+    else if (!slot.http || slot.http.includes(name)) {
+      lines.push(`  ${name}=${port}  http://127.0.0.1:${port}/`);
+    } else lines.push(`  ${name}=${port}`);
   }
   if (sandbox?.health) {
     lines.push(`  health http://127.0.0.1:${slot.ports[sandbox.health.port_var]}${sandbox.health.endpoint}`);

@@ -81,8 +81,11 @@ function checkEnv(plugin: string, event: string, env: Record<string, string>, in
 }
 
 /** The `messages` of every reply, in order. */
-export function messagesOf(replies: { result: { messages?: string[] } }[]): string[] {
-  return replies.flatMap((r) => r.result.messages ?? []);
+/** Plugins' messages, each as `<plugin>: <message>` (one style, whoever wrote the plugin). */
+export function messagesOf(replies: { plugin: string; result: { messages?: string[] } }[]): string[] {
+  return replies.flatMap((r) =>
+    (r.result.messages ?? []).map((m) => m.startsWith(`${r.plugin}: `) ? m : `${r.plugin}: ${m}`)
+  );
 }
 
 /**

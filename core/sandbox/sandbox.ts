@@ -8,7 +8,7 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { stringify } from "yaml";
 import { scanCompose } from "./compose_file.ts";
 import { mergeFragments, renderOverride } from "./override.ts";
-import { portProtocols, slotCompose } from "./slot_compose.ts";
+import { httpVariables, portProtocols, slotCompose } from "./slot_compose.ts";
 import type { Context } from "../context.ts";
 import { Exit, interrupted, KinfraError, messageOf, usageError } from "../errors.ts";
 import { type Failure, type Hooks, messagesOf } from "../hooks/dispatch.ts";
@@ -60,7 +60,8 @@ export async function startSandbox(
   warnCloseBases(ctx, sandbox.ports, (await ctx.globalConfig()).slots.max);
   const rollback = new Rollback(ctx.log);
   const messages: string[] = [];
-  const collect = (replies: { result: { messages?: string[] } }[]) => messages.push(...messagesOf(replies));
+  const collect = (replies: { plugin: string; result: { messages?: string[] } }[]) =>
+    messages.push(...messagesOf(replies));
   const checkpoint = () => {
     if (ctx.signal.aborted) throw interrupted();
   };
@@ -73,6 +74,7 @@ export async function startSandbox(
     foreignProjects: foreign,
     leftoverProjects: ours,
     protocols: portProtocols(sources),
+    http: httpVariables(sources, sandbox.health?.port_var),
   });
   rollback.add(`release slot ${slot.slot_id}`, () => releaseSlot(ctx, slot));
   const name = composeProject(project.name, slot.slot_id);
@@ -169,7 +171,7 @@ export async function prepareOverride(
   hooks: Hooks,
   input: HookInput,
   rollback?: Rollback,
-  collect: (replies: { result: { messages?: string[] } }[]) => void = () => {},
+  collect: (replies: { plugin: string; result: { messages?: string[] } }[]) => void = () => {},
 ): Promise<Record<string, unknown>> {
   const prepared = await hooks.setup("sandbox.prepare", input, rollback);
   collect(prepared);

@@ -21,6 +21,8 @@ export interface SlotEntry {
   widths?: Record<string, number>;
   /** Variables published over UDP only. */
   udp?: string[];
+  /** Port variables that serve HTTP (status shows them as links). */
+  http?: string[];
   claimed_at: string;
   status: SlotStatus;
   pid?: number;

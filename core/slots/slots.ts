@@ -35,6 +35,8 @@ export interface ClaimRequest {
   leftoverProjects?: Set<string>;
   /** The slot tried first: the one this worktree had last. */
   preferred?: number;
+  /** Port variables that serve HTTP, kept with the slot for links. */
+  http?: string[];
 }
 
 /** The compose project name of a slot: `<project>-slot-<n>`. */
@@ -88,6 +90,7 @@ export async function claimSlot(ctx: Context, request: ClaimRequest): Promise<Sl
       ports,
       ...(rangeWidths(request.bases) && { widths: rangeWidths(request.bases) }),
       ...(udpOnly.length && { udp: udpOnly }),
+      ...(request.http?.length && { http: request.http }),
       claimed_at: ctx.now().toISOString(),
       status: "claiming",
       pid: Deno.pid,

@@ -95,7 +95,7 @@ export const agentDeckPlugin = definePlugin({
         if (!sent.success) throw new Error(`agent-deck session send failed: ${sent.stderr.trim()}`);
         return {
           state: { session_id: id },
-          messages: [`agent-deck session ${id} started (${readiness}); milestone message sent`],
+          messages: [`session ${id} started (${readiness}); milestone message sent`],
         };
       } catch (e) {
         ctx.log.warn(
@@ -128,7 +128,7 @@ export const agentDeckPlugin = definePlugin({
           throw new Error(`agent-deck session ${verb} ${id} failed: ${r.stderr.trim()}`);
         }
       }
-      return { messages: [`agent-deck session ${id} stopped and removed`] };
+      return { messages: [`session ${id} stopped and removed`] };
     },
 
     status: async (ctx) => {

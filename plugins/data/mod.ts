@@ -83,9 +83,9 @@ async function seedSlot(ctx: HookContext<"sandbox.prepare">) {
     const keys = pairs.map(([, t]) => volumes.find((v) => v.name === t)!.key);
     return {
       messages: [
-        ...(keys.length ? [`data: ${keys.join(", ")} from ${source.label}${pause(stopped)}`] : []),
-        ...empty.map((k) => `data: ${k} starts empty (not in ${source.label})`),
-        ...skipped.map((s) => `data: ${s}`),
+        ...(keys.length ? [`${keys.join(", ")} from ${source.label}${pause(stopped)}`] : []),
+        ...empty.map((k) => `${k} starts empty (not in ${source.label})`),
+        ...skipped.map((s) => s),
       ],
     };
   } catch (e) {
