@@ -1,6 +1,12 @@
 /** Command groups of the table (see program.ts): per-slot data and agent hosts. */
 import { type Command, command, NAME_ARG } from "./command.ts";
 
+/** Which Claude Code settings file `install`/`uninstall` edit. */
+const SETTINGS_FILE = [
+  { flags: "--project", description: "the project's .claude/settings.json (the default)" },
+  { flags: "--user", description: "the user's ~/.claude/settings.json" },
+] as const;
+
 export const GROUPS: Command[] = [
   {
     name: "agent-hook",
@@ -22,19 +28,13 @@ export const GROUPS: Command[] = [
         command({
           name: "install",
           description: "add both hooks to .claude/settings.json (or ~/.claude with --user)",
-          options: [
-            { flags: "--project", description: "the project's .claude/settings.json (the default)" },
-            { flags: "--user", description: "the user's ~/.claude/settings.json" },
-          ],
+          options: SETTINGS_FILE,
           run: async (ctx, _, o) => (await import("../commands/agents/agent_hook.ts")).install(ctx, o),
         }),
         command({
           name: "uninstall",
           description: "take both hooks out again, leaving everything else as it was",
-          options: [
-            { flags: "--project", description: "the project's .claude/settings.json (the default)" },
-            { flags: "--user", description: "the user's ~/.claude/settings.json" },
-          ],
+          options: SETTINGS_FILE,
           run: async (ctx, _, o) =>
             (await import("../commands/agents/agent_hook.ts")).install(ctx, { ...o, uninstall: true }),
         }),

@@ -138,24 +138,13 @@ export class Hooks {
   async setup<E extends SetupEvent>(event: E, input: HookInput, rollback?: Rollback): Promise<Reply<E>[]> {
     const undo = UNDO[event];
     if (rollback && undo) rollback.add(undo, () => this.teardown(undo, input));
-    const replies: Reply<E>[] = [];
-    for (const plugin of this.handling(event)) {
-      let result: EventMap[E] | void;
-      try {
-        result = await this.call(plugin, event, input);
-      } catch (e) {
-        throw pluginFailure(plugin, event, e);
-      }
-      if (result) {
-        const { env, compose } = result as PrepareResult;
-        checkPlacement(plugin.name, event, { env, compose });
-        if (env) checkEnv(plugin.name, event, env, input);
-        Object.assign(input.env, env ?? {});
-        if (result.state) input.state[plugin.name] = { ...input.state[plugin.name], ...result.state };
-        replies.push({ plugin: plugin.name, result });
-      }
-    }
-    return replies;
+    return await this.inOrder(event, input, (plugin, result) => {
+      const { env, compose } = result as PrepareResult;
+      checkPlacement(plugin, event, { env, compose });
+      if (env) checkEnv(plugin, event, env, input);
+      Object.assign(input.env, env ?? {});
+      if (result.state) input.state[plugin] = { ...input.state[plugin], ...result.state };
+    });
   }
 
   /** Runs a teardown event in descending order; every plugin runs, failures are logged and returned. */
@@ -171,6 +160,15 @@ export class Hooks {
    * naming the plugin, as the command's own error.
    */
   async command<E extends CommandEvent>(event: E, input: HookInput): Promise<Reply<E>[]> {
+    return await this.inOrder(event, input);
+  }
+
+  /** Calls each plugin handling `event`, ascending; `each` sees every reply; the first failure is thrown. */
+  private async inOrder<E extends EventName>(
+    event: E,
+    input: HookInput,
+    each: (plugin: string, result: EventMap[E]) => void = () => {},
+  ): Promise<Reply<E>[]> {
     const replies: Reply<E>[] = [];
     for (const plugin of this.handling(event)) {
       let result: EventMap[E] | void;
@@ -179,7 +177,10 @@ export class Hooks {
       } catch (e) {
         throw pluginFailure(plugin, event, e);
       }
-      if (result) replies.push({ plugin: plugin.name, result });
+      if (result) {
+        each(plugin.name, result);
+        replies.push({ plugin: plugin.name, result });
+      }
     }
     return replies;
   }
