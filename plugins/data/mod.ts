@@ -65,27 +65,28 @@ async function seedSlot(ctx: HookContext<"sandbox.prepare">) {
   );
   const source = await dataSource(ctx, volumes.map((v) => v.key));
   if (!source) return;
-  const pairs: [string, string][] = [];
-  const empty: string[] = [];
-  volumes.forEach((v, i) => source.sources[i] ? pairs.push([source.sources[i]!, v.name]) : empty.push(v.key));
+  // Each slot volume with its source; those without one start empty.
+  const seeded = volumes.flatMap((v, i) => source.sources[i] ? [{ ...v, from: source.sources[i]! }] : []);
+  const empty = volumes.filter((_, i) => !source.sources[i]).map((v) => v.key);
+  const pairs = seeded.map((v): [string, string] => [v.from, v.name]);
   const created: string[] = [];
   try {
-    for (const [, target] of pairs) {
-      const key = volumes.find((v) => v.name === target)!.key;
-      await createVolume(ctx, target, slotVolumeLabels(ctx, ctx.slot.compose_project, key, ctx.slot.id));
-      created.push(target);
+    for (const v of seeded) {
+      await createVolume(ctx, v.name, slotVolumeLabels(ctx, ctx.slot.compose_project, v.key, ctx.slot.id));
+      created.push(v.name);
     }
     const what = `Copying ${pairs.length} volume(s) from ${source.label} into slot ${ctx.slot.id}`;
     const copy = () => copyVolumes(ctx, what, pairs);
     const { stopped } = source.project
-      ? await withStopped(ctx, source.project, pairs.map(([from]) => from), copy)
+      ? await withStopped(ctx, source.project, seeded.map((v) => v.from), copy)
       : (await copy(), { stopped: [] as string[] });
-    const keys = pairs.map(([, t]) => volumes.find((v) => v.name === t)!.key);
     return {
       messages: [
-        ...(keys.length ? [`${keys.join(", ")} from ${source.label}${pause(stopped)}`] : []),
+        ...(seeded.length
+          ? [`${seeded.map((v) => v.key).join(", ")} from ${source.label}${pause(stopped)}`]
+          : []),
         ...empty.map((k) => `${k} starts empty (not in ${source.label})`),
-        ...skipped.map((s) => s),
+        ...skipped,
       ],
     };
   } catch (e) {
