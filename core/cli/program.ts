@@ -96,7 +96,14 @@ export const PROGRAM: Command = {
       name: "status",
       description: "show a worktree's sandbox: slot, ports, containers, health",
       args: [NAME_ARG],
-      run: async (ctx, [name]) => (await import("../commands/status.ts")).status(ctx, { name }),
+      options: [{
+        flags: "-w, --watch",
+        description: "every project's sandboxes, redrawn as they change (--json: a line per change)",
+      }],
+      run: async (ctx, [name], o) =>
+        o.watch
+          ? (await import("../commands/ui/watch.ts")).watch(ctx, { name, json: Boolean(o.json) })
+          : (await import("../commands/status.ts")).status(ctx, { name }),
     }),
     command({
       name: "up",
@@ -111,10 +118,42 @@ export const PROGRAM: Command = {
       run: async (ctx, [name]) => (await import("../commands/sandbox_cmds.ts")).down(ctx, { name }),
     }),
     command({
+      name: "logs",
+      description: "print the last lines of a sandbox's logs",
+      args: [NAME_ARG],
+      options: [
+        { flags: "-s, --service <service>", description: "only this compose service" },
+        { flags: "-n, --tail <lines>", description: "lines per service (default: 200)" },
+      ],
+      run: async (ctx, [name], o) => (await import("../commands/sandbox_cmds.ts")).logs(ctx, { name, ...o }),
+    }),
+    command({
+      name: "restart",
+      description: "restart a sandbox's services (or one, with --service)",
+      args: [NAME_ARG],
+      options: [{ flags: "-s, --service <service>", description: "only this compose service" }],
+      run: async (ctx, [name], o) =>
+        (await import("../commands/sandbox_cmds.ts")).restart(ctx, { name, ...o }),
+    }),
+    command({
       name: "env",
       description: 'print the sandbox variables as export lines: eval "$(kinfra env)"',
       args: [NAME_ARG],
       run: async (ctx, [name]) => (await import("../commands/sandbox_cmds.ts")).env(ctx, { name }),
+    }),
+    command({
+      name: "ui",
+      description: "a live dashboard of every project's worktrees and sandboxes, in the browser",
+      options: [
+        { flags: "-p, --port <port>", description: "port to serve on (default: 4380, or the next free one)" },
+        {
+          flags: "--host <address>",
+          description: "address to serve on (default: 127.0.0.1; anything else is reachable by others)",
+        },
+        { flags: "--open", description: "open the page in the default browser" },
+      ],
+      run: async (ctx, _, o) =>
+        (await import("../commands/ui/serve.ts")).ui(ctx, { ...o, json: Boolean(o.json) }),
     }),
     command({
       name: "gc",

@@ -12,6 +12,7 @@ const print = (stream: { writeSync(p: Uint8Array): number }, text: string) => {
 };
 
 export function renderOutput(output: CommandOutput, json: boolean, quiet: boolean): void {
+  if (output.silent) return;
   if (json) print(Deno.stdout, JSON.stringify(output.data, null, 2));
   else if (output.text && !quiet) print(Deno.stdout, output.text);
 }

@@ -1,10 +1,11 @@
 /**
- * `kinfra up`, `down` and `env`: start or stop the sandbox of an existing impl worktree, and print
- * its variables for `eval`.
+ * `kinfra up`, `down`, `env`, `logs` and `restart`: start or stop the sandbox of an existing impl
+ * worktree, print its variables for `eval`, show its services' last log lines, restart them.
  */
 import type { Context } from "../context.ts";
 import { Exit, KinfraError, usageError } from "../errors.ts";
-import { ENV_KEY } from "../hooks/dispatch.ts";
+import { ENV_KEY, messagesOf } from "../hooks/dispatch.ts";
+import { basename } from "../io/path.ts";
 import type { CommandOutput } from "../io/output.ts";
 // Starting and stopping load the compose machinery (YAML and all); `env` must stay quick.
 const sandbox = () => import("../sandbox/sandbox.ts");
@@ -122,7 +123,7 @@ export async function env(ctx: Context, options: { name?: string }): Promise<Com
     // A stopped sandbox is a state, not a mistake: the contract's "blocked" (3), like a dirty `done`.
     throw new KinfraError(`The sandbox of ${entry.path} is stopped: it has no slot, so no variables.`, {
       code: Exit.blocked,
-      hint: `Start it with \`kinfra up ${entry.path.split("/").pop()}\`, then run this again.`,
+      hint: `Start it with \`kinfra up ${basename(entry.path)}\`, then run this again.`,
     });
   }
   let vars: Record<string, string>;
@@ -147,5 +148,47 @@ export async function env(ctx: Context, options: { name?: string }): Promise<Com
       `export ${k}=${shellQuote(v)}`
     )
       .join("\n"),
+  };
+}
+
+/** The slot of a running sandbox, for commands that act on one (`logs`, `restart`). */
+async function runningSlot(ctx: Context, name: string | undefined, what: string) {
+  const found = await target(ctx, name);
+  if (!found.slot) {
+    throw new KinfraError(`The sandbox of ${found.entry.path} is stopped, so it has no ${what}.`, {
+      code: Exit.blocked,
+      hint: `Start it with \`kinfra up ${basename(found.entry.path)}\`.`,
+    });
+  }
+  const input = withSlot(hookInput(found.project, found.entry, {}), found.slot);
+  return { ...found, slot: found.slot, input, hooks: await ctx.hooks(found.project) };
+}
+
+export async function logs(
+  ctx: Context,
+  options: { name?: string; service?: string; tail?: string },
+): Promise<CommandOutput> {
+  const lines = Number(options.tail ?? 200);
+  if (!Number.isInteger(lines) || lines < 1 || lines > 100_000) {
+    throw usageError(`--tail "${options.tail}" is not a number of lines (1–100000).`);
+  }
+  const { entry, input, hooks } = await runningSlot(ctx, options.name, "logs");
+  Object.assign(input.flags, { lines, ...(options.service ? { service: options.service } : {}) });
+  const replies = await hooks.command("sandbox.logs", input);
+  const text = replies.flatMap((r) => r.result.lines ?? []);
+  return { data: { path: entry.path, service: options.service ?? null, lines: text }, text: text.join("\n") };
+}
+
+export async function restart(
+  ctx: Context,
+  options: { name?: string; service?: string },
+): Promise<CommandOutput> {
+  const { entry, input, hooks } = await runningSlot(ctx, options.name, "services to restart");
+  if (options.service) input.flags.service = options.service;
+  ctx.log.step(`Restarting ${options.service ?? "the services"} of ${entry.path}`);
+  const messages = messagesOf(await hooks.command("sandbox.restart", input));
+  return {
+    data: { path: entry.path, service: options.service ?? null, messages },
+    text: [`${ctx.style.green("✓")} Restarted`, ...messages.map((m) => `  ${m}`)].join("\n"),
   };
 }

@@ -193,6 +193,21 @@ export class Hooks {
     return await this.each(event, input, this.handling(event), false);
   }
 
+  /**
+   * Runs every in-process plugin's `watch` until `signal` aborts; `changed` is called on each change
+   * they see. A watch that fails is logged and ends; the caller's periodic refresh still runs.
+   */
+  async watch(signal: AbortSignal, changed: () => void): Promise<void> {
+    const { log, exec, home, homeId, global } = this.environment;
+    await Promise.all(
+      this.plugins.filter((p) => p.watch).map((p) =>
+        p.watch!({ signal, log: log.child(p.name), exec, home, homeId, global }, changed).catch((e) =>
+          log.debug(`${p.name}: watching stopped: ${messageOf(e)}`)
+        )
+      ),
+    );
+  }
+
   private async each<E extends EventName>(event: E, input: HookInput, plugins: Plugin[], warn: boolean) {
     const replies: Reply<E>[] = [];
     const failures: Failure[] = [];

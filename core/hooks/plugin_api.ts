@@ -107,6 +107,10 @@ export interface EventMap {
   "snapshot.list": { snapshots?: Snapshot[] };
   /** `kinfra snapshot rm`: remove the snapshot `flags.snapshot`; reply with what went. `project` is null. */
   "snapshot.remove": { removed?: string[]; messages?: string[] };
+  /** `kinfra logs`: the last `flags.lines` lines of the slot's services (`flags.service`: only that one). */
+  "sandbox.logs": { lines?: string[] };
+  /** `kinfra restart`: restart the slot's services (`flags.service`: only that one) as they are. */
+  "sandbox.restart": { messages?: string[] };
 }
 
 export type EventName = keyof EventMap;
@@ -136,6 +140,8 @@ export const COMMAND_EVENTS = [
   "snapshot.save",
   "snapshot.list",
   "snapshot.remove",
+  "sandbox.logs",
+  "sandbox.restart",
 ] as const satisfies readonly EventName[];
 export type SetupEvent = typeof SETUP_EVENTS[number];
 export type TeardownEvent = typeof TEARDOWN_EVENTS[number];
@@ -168,6 +174,10 @@ export interface HookFlags {
   fork?: { worktree: string; compose_project: string };
   /** `kinfra snapshot save|rm <name>`: the snapshot. */
   snapshot?: string;
+  /** `kinfra logs|restart --service`: the one service meant (default: all). */
+  service?: string;
+  /** `kinfra logs --tail`: how many lines per service. */
+  lines?: number;
 }
 
 /** The data every handler receives; external plugins get exactly this as JSON on stdin. */
@@ -214,6 +224,8 @@ export const SLOT_EVENTS = [
   "sandbox.stop",
   "slot.released",
   "snapshot.save",
+  "sandbox.logs",
+  "sandbox.restart",
 ] as const satisfies readonly EventName[];
 export type SlotEvent = typeof SLOT_EVENTS[number];
 
@@ -267,7 +279,18 @@ export interface Plugin {
   version?: string;
   description?: string;
   hooks: { [E in EventName]?: Handler<E> };
+  /**
+   * In-process plugins only: follow the runtime until `ctx.signal` aborts, calling `changed` whenever
+   * something of this home's changes there. `kinfra ui` and `status --watch` refresh on it.
+   */
+  watch?: (ctx: WatchContext, changed: () => void) => Promise<void>;
 }
+
+/** What `watch` gets: the side-effect channels, no event. */
+export type WatchContext = Pick<
+  BaseContext<EventName>,
+  "signal" | "log" | "exec" | "home" | "homeId" | "global"
+>;
 
 /** Identity helper that gives a plugin object its type. */
 export function definePlugin(plugin: Plugin): Plugin {

@@ -90,4 +90,6 @@ export interface CommandOutput {
   text: string;
   /** Exit code for a report that is printed in full but still means failure (e.g. `doctor`). */
   exitCode?: number;
+  /** The command printed its result itself as it went (`kinfra ui`'s URL): nothing more to print. */
+  silent?: boolean;
 }

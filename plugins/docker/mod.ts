@@ -2,7 +2,8 @@
  * The docker plugin (order 20): code mounts and labels in `sandbox.prepare`, `compose up -d` in
  * `sandbox.start`, the health gate in `sandbox.ready`, `compose down` in `sandbox.stop`, the
  * container list in `status`, removal by label in `sandbox.purge` and the engine's compose projects
- * in `runtime.scan`. Uses only the public plugin API; every Docker call of kinfra's sandboxes is here.
+ * in `runtime.scan`, `compose logs`/`restart` for `kinfra logs`/`restart`, and the engine's events
+ * for `watch`. Uses only the public plugin API; every Docker call of kinfra's sandboxes is here.
  */
 import {
   definePlugin,
@@ -27,6 +28,7 @@ import {
   stopSlotContainers,
 } from "./containers.ts";
 import { probe, waitHealthy } from "./health.ts";
+import { logs, restart, watch } from "./live.ts";
 
 /**
  * The files `up` uses: the worktree's compose file (latest code) with the slot's override. Compose
@@ -98,7 +100,11 @@ export const dockerPlugin = definePlugin({
   name: "docker",
   order: 20,
   description: "Runs the sandbox with docker compose",
+  watch,
   hooks: {
+    "sandbox.logs": logs,
+    "sandbox.restart": restart,
+
     "sandbox.prepare": async (ctx) => {
       const sandbox = ctx.config?.sandbox;
       if (!sandbox) return;

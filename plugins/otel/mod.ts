@@ -2,7 +2,8 @@
  * The otel plugin (order 30): puts each OTEL service (default: the code targets) on the shared
  * `devops-ai-observability` network and points it at the shared Jaeger, with its traces told apart
  * by `service.namespace=<project>-slot-<n>`. A resource-attribute value the base compose file
- * already sets is extended, never replaced. `status` links to Jaeger filtered to the namespace.
+ * already sets is extended, never replaced. `status` links to Jaeger filtered to the namespace, and
+ * to Grafana's Explore on the same search.
  */
 import { definePlugin, observabilityNames, readSlotCompose } from "../../core/hooks/plugin_api.ts";
 
@@ -51,17 +52,42 @@ export const otelPlugin = definePlugin({
     status: async (ctx) => {
       const sandbox = ctx.config?.sandbox;
       if (!sandbox?.otel.enabled || !ctx.slot) return;
-      const ui = `http://127.0.0.1:${ctx.global.observability.jaeger_ui_port}`;
-      // A link only to a Jaeger that answers; otherwise say how to start it.
-      const up = await fetch(`${ui}/`, { signal: AbortSignal.timeout(500) })
-        .then(async (r) => (await r.body?.cancel(), true), () => false);
-      const tags = encodeURIComponent(JSON.stringify({ "service.namespace": ctx.slot.compose_project }));
+      const { jaeger_ui_port, grafana_port } = ctx.global.observability;
+      const jaeger = `http://127.0.0.1:${jaeger_ui_port}`;
+      const grafana = `http://127.0.0.1:${grafana_port}`;
+      // Links only to what answers; otherwise say how to start it.
+      const [jaegerUp, grafanaUp] = await Promise.all([
+        answers(`${jaeger}/`),
+        answers(`${grafana}/api/health`),
+      ]);
+      const namespace = ctx.slot.compose_project;
+      const tags = encodeURIComponent(JSON.stringify({ "service.namespace": namespace }));
+      const traces = jaegerUp ? `${jaeger}/search?tags=${tags}` : null;
       return {
-        status: { namespace: ctx.slot.compose_project, jaeger: up ? `${ui}/search?tags=${tags}` : null },
-        lines: up ? [`traces ${ui}/search?tags=${tags}`] : [
-          `traces: Jaeger is not running (kinfra observability up); namespace ${ctx.slot.compose_project}`,
-        ],
+        status: { namespace, jaeger: traces, grafana: grafanaUp ? grafanaExplore(grafana, namespace) : null },
+        lines: traces
+          ? [`traces ${traces}`]
+          : [`traces: Jaeger is not running (kinfra observability up); namespace ${namespace}`],
       };
     },
   },
 });
+
+const answers = (url: string) =>
+  fetch(url, { signal: AbortSignal.timeout(500) }).then(
+    async (r) => (await r.body?.cancel(), true),
+    () => false,
+  );
+
+/** Grafana's Explore on the stack's Jaeger datasource (uid `kinfra-jaeger`), searching the namespace. */
+function grafanaExplore(grafana: string, namespace: string): string {
+  const datasource = { type: "jaeger", uid: "kinfra-jaeger" };
+  const pane = {
+    datasource: datasource.uid,
+    queries: [{ refId: "A", datasource, queryType: "search", tags: `service.namespace=${namespace}` }],
+    range: { from: "now-1h", to: "now" },
+  };
+  return `${grafana}/explore?schemaVersion=1&orgId=1&panes=${
+    encodeURIComponent(JSON.stringify({ k: pane }))
+  }`;
+}

@@ -1,0 +1,101 @@
+/**
+ * Keeps the board current for everyone looking at it, from one place: it is rebuilt when the
+ * registry changes (every impl, up, down, done writes it), when the runtime reports a change of this
+ * home's containers (the plugins' `watch`: the docker plugin follows `docker events`), and when a
+ * health endpoint's answer changes (probed every 2 s, no Docker call). Every 15 s it is rebuilt
+ * anyway, for what sends no events (an agent-deck session finishing). Browsers never cause a poll.
+ */
+import { type Context, makeContext } from "../../context.ts";
+import { messageOf } from "../../errors.ts";
+import { ensureHome } from "../../io/paths.ts";
+import { type Board, board } from "./model.ts";
+
+const SETTLE_MS = 150;
+const HEALTH_MS = 2000;
+const FULL_MS = 15_000;
+
+async function probe(url: string): Promise<string> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await response.body?.cancel();
+    return response.ok ? "healthy" : `unhealthy (${response.status})`;
+  } catch {
+    return "not answering";
+  }
+}
+
+/**
+ * Calls `publish` with the board now and whenever it changes, until `signal` aborts. Each build uses
+ * a fresh context, so an edited infra.toml or a new project shows without a restart.
+ */
+export async function follow(
+  ctx: Context,
+  signal: AbortSignal,
+  publish: (board: Board) => void,
+): Promise<void> {
+  let last = "";
+  let current: Board | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const build = async () => {
+    const fresh = makeContext({
+      cwd: ctx.cwd,
+      env: ctx.env,
+      log: ctx.log,
+      style: ctx.style,
+      signal,
+      builtins: () => ctx.builtins(),
+    });
+    try {
+      const next = await board(fresh);
+      const text = JSON.stringify(next);
+      current = next;
+      if (text !== last && !signal.aborted) {
+        last = text;
+        publish(next);
+      }
+    } catch (e) {
+      ctx.log.debug(`board: ${messageOf(e)}`);
+    }
+  };
+  // Changes coming in bursts (compose starting five containers) make one rebuild, never two at once.
+  const refresh = () => {
+    if (signal.aborted) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = build().finally(() => {
+        running = undefined;
+        if (again) (again = false, refresh());
+      });
+    }, SETTLE_MS);
+  };
+  const healthChanged = async () => {
+    const sandboxes = current?.projects.flatMap((p) => p.worktrees.map((w) => w.sandbox)) ?? [];
+    const checks = await Promise.all(
+      sandboxes.filter((s) => s?.health).map(async (s) => (await probe(s!.health!.url)) !== s!.health!.state),
+    );
+    if (checks.some(Boolean)) refresh();
+  };
+
+  await ensureHome(ctx.home);
+  await build();
+  const watcher = Deno.watchFs(ctx.home.root, { recursive: false });
+  const timers = [setInterval(healthChanged, HEALTH_MS), setInterval(refresh, FULL_MS)];
+  signal.addEventListener("abort", () => {
+    watcher.close();
+    timers.forEach(clearInterval);
+    clearTimeout(timer);
+  }, { once: true });
+  const registryWatch = (async () => {
+    for await (const event of watcher) {
+      if (event.paths.some((p) => p.endsWith("registry.json"))) refresh();
+    }
+  })();
+  await Promise.all([registryWatch, (await ctx.hooks()).watch(signal, refresh)]);
+  await running;
+}

@@ -1,0 +1,185 @@
+/**
+ * The board: every project's kinfra worktrees with their sandboxes, as `kinfra ui` and `status --watch`
+ * show it. Read-only: it never repairs or cleans (a stale entry is marked, `kinfra gc` removes it).
+ * What a sandbox is doing comes from the plugins' `status` replies, exactly as `kinfra status` gets it.
+ */
+import type { Context } from "../../context.ts";
+import { messageOf } from "../../errors.ts";
+import { existsSync } from "../../io/paths.ts";
+import { basename } from "../../io/path.ts";
+import { endpoints, stackContainers } from "../../sandbox/observability.ts";
+import { hookInput, withSlot } from "../../project/worktrees.ts";
+import { readRegistry, type SlotEntry, type WorktreeEntry } from "../../slots/registry.ts";
+import { composeProject } from "../../slots/slots.ts";
+import { staleReason } from "../../slots/stale.ts";
+
+export interface Port {
+  name: string;
+  port: number;
+  /** A link where the port serves HTTP; null for databases, UDP and ranges. */
+  url: string | null;
+  /** "udp", or the range's last port. */
+  note?: string;
+}
+
+export interface Container {
+  service: string;
+  state: string;
+  status: string;
+}
+
+export interface Sandbox {
+  slot: number;
+  /** The registry's word: claiming, starting, running, stopping, failed. */
+  status: string;
+  /** What it looks like: up, starting, stopping, degraded (a container is not running), failed. */
+  state: "up" | "starting" | "stopping" | "degraded" | "failed";
+  compose_project: string;
+  started_at: string;
+  ports: Port[];
+  containers: Container[];
+  health: { url: string; state: string } | null;
+  jaeger: string | null;
+  grafana: string | null;
+}
+
+export interface Row {
+  project: string;
+  name: string;
+  kind: "spec" | "impl";
+  path: string;
+  branch: string;
+  /** Why the entry is stale (its worktree or slot directory is gone, its process died), or null. */
+  stale: string | null;
+  sandbox: Sandbox | null;
+  session: { id: string; state: string } | null;
+  /** Plugins that could not say how things are. */
+  problems: string[];
+}
+
+export interface Board {
+  home: string;
+  projects: { name: string; root: string; worktrees: Row[] }[];
+  observability: {
+    state: "running" | "partial" | "stopped" | "unknown";
+    containers: Container[];
+    jaeger: string | null;
+    grafana: string | null;
+  };
+}
+
+const record = (v: unknown) => (v && typeof v === "object" ? v : {}) as Record<string, unknown>;
+
+function ports(slot: SlotEntry): Port[] {
+  const list: Port[] = [];
+  for (const [name, port] of Object.entries(slot.ports)) {
+    const width = slot.widths?.[name];
+    if (name.endsWith("_END") && slot.widths?.[name.replace(/_END$/, "")]) continue;
+    if (width) list.push({ name, port, url: null, note: `…${port + width - 1}` });
+    else if (slot.udp?.includes(name)) list.push({ name, port, url: null, note: "udp" });
+    else {
+      const http = !slot.http || slot.http.includes(name);
+      list.push({ name, port, url: http ? `http://127.0.0.1:${port}/` : null });
+    }
+  }
+  return list;
+}
+
+function sandboxState(slot: SlotEntry, containers: Container[]): Sandbox["state"] {
+  if (slot.status === "claiming" || slot.status === "starting") return "starting";
+  if (slot.status === "stopping") return "stopping";
+  if (slot.status === "failed") return "failed";
+  return containers.length && containers.every((c) => c.state === "running") ? "up" : "degraded";
+}
+
+/** One worktree as a row: the registry's facts plus what the plugins' `status` says. */
+async function row(ctx: Context, entry: WorktreeEntry, slot: SlotEntry | undefined): Promise<Row> {
+  const base: Row = {
+    project: entry.project,
+    name: basename(entry.path),
+    kind: entry.kind,
+    path: entry.path,
+    branch: entry.branch,
+    stale: !existsSync(entry.path)
+      ? `its worktree ${entry.path} is gone`
+      : (slot && staleReason(slot)) ?? (entry.state ? `interrupted while ${entry.state}` : null),
+    sandbox: null,
+    session: null,
+    problems: [],
+  };
+  let plugins: Record<string, Record<string, unknown>> = {};
+  try {
+    const project = await ctx.project(entry.project_root);
+    const input = hookInput(project, entry, {});
+    if (slot) withSlot(input, slot);
+    const { replies, failures } = await (await ctx.hooks(project)).observe("status", input);
+    plugins = Object.fromEntries(replies.map((r) => [r.plugin, record(r.result.status)]));
+    base.problems = failures.map((f) => `${f.plugin}: ${f.message}`);
+  } catch (e) {
+    base.problems = [messageOf(e)];
+  }
+  const { docker = {}, otel = {}, "agent-deck": deck } = plugins;
+  if (deck?.session) base.session = { id: String(deck.session), state: String(deck.state ?? "unknown") };
+  if (!slot) return base;
+  const containers = (Array.isArray(docker.containers) ? docker.containers : []).map((c) => ({
+    service: String(record(c).service),
+    state: String(record(c).state),
+    status: String(record(c).status),
+  }));
+  const health = docker.health ? record(docker.health) : undefined;
+  base.sandbox = {
+    slot: slot.slot_id,
+    status: slot.status,
+    state: sandboxState(slot, containers),
+    compose_project: composeProject(slot.project, slot.slot_id),
+    started_at: slot.claimed_at,
+    ports: ports(slot),
+    containers,
+    health: health ? { url: String(health.url), state: String(health.state) } : null,
+    jaeger: typeof otel.jaeger === "string" ? otel.jaeger : null,
+    grafana: typeof otel.grafana === "string" ? otel.grafana : null,
+  };
+  return base;
+}
+
+async function observability(ctx: Context): Promise<Board["observability"]> {
+  const config = (await ctx.globalConfig()).observability;
+  const [containers, urls] = await Promise.all([
+    stackContainers(ctx).then((list) =>
+      list.map(({ service, state, status }) => ({ service, state, status }))
+    )
+      .catch(() => undefined),
+    endpoints(config),
+  ]);
+  const answering = (name: string) => urls.find((e) => e.name === name && e.answers)?.url ?? null;
+  const running = containers?.filter((c) => c.state === "running").length ?? 0;
+  return {
+    state: !containers ? "unknown" : running === 0 ? "stopped" : running < 3 ? "partial" : "running",
+    containers: containers ?? [],
+    jaeger: answering("Jaeger UI"),
+    grafana: answering("Grafana")?.replace(/api\/health$/, "") ?? null,
+  };
+}
+
+/** The whole board, now. Worktrees are looked at in parallel; a failing one is a row with a problem. */
+export async function board(ctx: Context): Promise<Board> {
+  const registry = await readRegistry(ctx.home);
+  const slots = Object.values(registry.slots);
+  const [rows, stack] = await Promise.all([
+    Promise.all(
+      Object.values(registry.worktrees).map((w) =>
+        row(ctx, w, slots.find((s) => s.worktree_path === w.path))
+      ),
+    ),
+    observability(ctx),
+  ]);
+  const projects = new Map<string, Board["projects"][number]>();
+  const order = (a: string, b: string) => a < b ? -1 : a > b ? 1 : 0;
+  for (const r of rows.sort((a, b) => order(a.project, b.project) || order(a.name, b.name))) {
+    const root = registry.worktrees[r.path].project_root;
+    const group = projects.get(root) ?? { name: r.project, root, worktrees: [] };
+    group.worktrees.push(r);
+    projects.set(root, group);
+  }
+  return { home: ctx.home.root, projects: [...projects.values()], observability: stack };
+}

@@ -1,0 +1,93 @@
+/**
+ * The docker plugin's live side: a slot's logs and a restart of its services (`kinfra logs` and
+ * `kinfra restart`, which the dashboard runs too), and the engine's event stream, so that `kinfra ui`
+ * and `status --watch` hear of a container starting, dying or going away as it happens.
+ */
+import {
+  HOME_LABEL,
+  type HookContext,
+  KinfraError,
+  observabilityNames,
+  tail,
+  type WatchContext,
+} from "../../core/hooks/plugin_api.ts";
+import { composeArgv, slotCopies } from "./containers.ts";
+
+/** `compose <args> [service]` on the slot directory's copies, its output, or a KinfraError. */
+async function composeOnSlot(ctx: HookContext<"sandbox.logs" | "sandbox.restart">, args: string[]) {
+  const files = slotCopies(ctx.slot.dir, ctx.slot.compose_project);
+  const service = ctx.flags.service;
+  const [cmd, argv] = composeArgv(await ctx.compose(), files, [...args, ...(service ? [service] : [])]);
+  const result = await ctx.exec(cmd, argv, { cwd: ctx.slot.dir, signal: ctx.signal });
+  if (!result.success) {
+    const noService = /no such service/i.test(result.stderr);
+    throw new KinfraError(
+      noService
+        ? `${ctx.slot.compose_project} has no service "${service}".`
+        : `docker compose ${args[0]} failed (exit ${result.code}).`,
+      {
+        code: noService ? 2 : 1,
+        hint: noService ? "`kinfra status` lists the sandbox's containers and their services." : undefined,
+        details: noService ? [] : tail(result.stderr, 10),
+      },
+    );
+  }
+  return result;
+}
+
+export async function logs(ctx: HookContext<"sandbox.logs">) {
+  const result = await composeOnSlot(ctx, ["logs", "--no-color", "--tail", String(ctx.flags.lines ?? 200)]);
+  // Compose v1 writes a header line ("Attaching to …") first; the log lines are the rest.
+  const lines = result.stdout.split("\n").filter((l) => l && !l.startsWith("Attaching to "));
+  return { lines };
+}
+
+export async function restart(ctx: HookContext<"sandbox.restart">) {
+  await composeOnSlot(ctx, ["restart"]);
+  return { messages: [`restarted ${ctx.flags.service ?? "every service"} of ${ctx.slot.compose_project}`] };
+}
+
+interface EngineEvent {
+  Type?: string;
+  Action?: string;
+  Actor?: { Attributes?: Record<string, string> };
+}
+
+/**
+ * Follows `docker events` and calls `changed` for every event of a container that is this home's
+ * or the shared observability stack's, until the signal aborts. Other people's containers are none
+ * of kinfra's business and are ignored. Returns when the stream ends (the engine went away).
+ */
+export async function watch(ctx: WatchContext, changed: () => void): Promise<void> {
+  const stack = observabilityNames(ctx.global.observability).project;
+  const child = new Deno.Command("docker", {
+    args: ["events", "--format", "{{json .}}", "--filter", "type=container"],
+    stdout: "piped",
+    stderr: "null",
+    stdin: "null",
+    signal: ctx.signal,
+  }).spawn();
+  let buffer = "";
+  try {
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      const lines = buffer.split("\n");
+      buffer = lines.pop()!;
+      for (const line of lines) {
+        let event: EngineEvent;
+        try {
+          event = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        const labels = event.Actor?.Attributes ?? {};
+        if (event.Action?.startsWith("exec_")) continue; // a health check's command, every few seconds
+        if (labels[HOME_LABEL] === ctx.homeId || labels["com.docker.compose.project"] === stack) changed();
+      }
+    }
+  } catch (e) {
+    if (!ctx.signal.aborted) throw e;
+  } finally {
+    await child.status.catch(() => {});
+  }
+}
