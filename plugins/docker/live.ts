@@ -60,6 +60,7 @@ interface EngineEvent {
  */
 export async function watch(ctx: WatchContext, changed: () => void): Promise<void> {
   const stack = observabilityNames(ctx.global.observability).project;
+  if (ctx.signal.aborted) return; // a child spawned now would never be told to stop
   const child = new Deno.Command("docker", {
     args: ["events", "--format", "{{json .}}", "--filter", "type=container"],
     stdout: "piped",

@@ -84,13 +84,15 @@ export async function follow(
 
   await ensureHome(ctx.home);
   await build();
+  if (signal.aborted) return; // Ctrl-C while the first board was being built
   const watcher = Deno.watchFs(ctx.home.root, { recursive: false });
   const timers = [setInterval(healthChanged, HEALTH_MS), setInterval(refresh, FULL_MS)];
-  signal.addEventListener("abort", () => {
+  const close = () => {
     watcher.close();
     timers.forEach(clearInterval);
     clearTimeout(timer);
-  }, { once: true });
+  };
+  signal.addEventListener("abort", close, { once: true });
   const registryWatch = (async () => {
     for await (const event of watcher) {
       if (event.paths.some((p) => p.endsWith("registry.json"))) refresh();

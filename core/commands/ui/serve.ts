@@ -15,6 +15,7 @@ import type { Board } from "./model.ts";
 
 const DEFAULT_PORT = 4380;
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+const WILDCARD = new Set(["0.0.0.0", "::"]);
 const HEADERS = {
   "content-security-policy":
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:",
@@ -49,8 +50,8 @@ export async function ui(
   options: { port?: string; host?: string; open?: boolean; json: boolean },
 ): Promise<CommandOutput> {
   const port = options.port === undefined ? undefined : Number(options.port);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
-    throw usageError(`--port "${options.port}" is not a port number (1–65535).`);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    throw usageError(`--port "${options.port}" is not a port number (1–65535, or 0 for any free one).`);
   }
   const host = options.host ?? "127.0.0.1";
   if (!LOOPBACK.test(host)) {
@@ -80,7 +81,7 @@ export async function ui(
     // A page on another site may send requests here but never carries the token; a rebound DNS name
     // carries neither the right Host nor the token.
     const hostname = (request.headers.get("host") ?? "").replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-    if (!LOOPBACK.test(hostname) && hostname !== host && host !== "0.0.0.0" && host !== "::") {
+    if (!LOOPBACK.test(hostname) && hostname !== host && !WILDCARD.has(host)) {
       return forbidden(`Host ${hostname} is not served here.`);
     }
     const given = request.headers.get("x-kinfra-token") ?? url.searchParams.get("token");
@@ -141,7 +142,8 @@ export async function ui(
       "--host takes an address of this machine.",
     );
   }
-  const shown = host.includes(":") ? `[${host}]` : host;
+  // On every address: this machine reaches it on 127.0.0.1.
+  const shown = WILDCARD.has(host) ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   const address = `http://${shown}:${server.addr.port}/?token=${token}`;
   const following = follow(ctx, stop.signal, (board) => {
     current = board;
@@ -153,11 +155,16 @@ export async function ui(
   await Deno.stdout.write(encoder.encode(out + "\n"));
   if (options.open) openBrowser(ctx, address);
 
-  await new Promise((resolve) => stop.signal.addEventListener("abort", resolve, { once: true }));
+  if (!stop.signal.aborted) {
+    await new Promise((resolve) => stop.signal.addEventListener("abort", resolve, { once: true }));
+  }
   clearInterval(keepAlive);
   for (const c of streams) c.close();
   streams.clear();
-  await Promise.allSettled([...running, following, server.finished]);
+  // Actions finish (their CLI got the Ctrl-C too, and rolls back); a client that never reads its
+  // response does not keep kinfra running.
+  const grace = new Promise((resolve) => setTimeout(resolve, 2000));
+  await Promise.allSettled([...running, following, Promise.race([server.finished, grace])]);
   ctx.log.info("kinfra ui stopped.");
   return { data: started, text: "", silent: true };
 }

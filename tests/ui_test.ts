@@ -1,0 +1,284 @@
+/**
+ * `kinfra ui` in a real headless Chromium against real sandboxes: rows appear live, react to the CLI
+ * and to the engine, actions from the page have the CLI's guarantees, and nothing acts without the
+ * run's token. Also the server's own edges (Ctrl-C, --host, a busy port) and `status --watch`.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Browser, chromiumPath, type Page } from "./browser.ts";
+import { inCI, pathExists, type Sandbox, withSandbox, writeFiles } from "./helpers.ts";
+import { containersOf, docker, dockerTest, IMAGE, makeProject, randomBase } from "./sandbox_helpers.ts";
+
+/** Starts `kinfra ui` and returns its URL, its process, and its stderr so far. */
+export async function startUi(sb: Sandbox, args: string[] = []) {
+  const child = sb.spawnKinfra(["ui", "--port", "0", ...args], sb.dir);
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error(`kinfra ui ended: ${out}\n${await new Response(child.stderr).text()}`);
+    out += value;
+  }
+  const url = out.match(/http:\/\/\S+/)![0];
+  const stderr = new Response(child.stderr).text();
+  const stop = async () => {
+    child.kill("SIGINT");
+    const status = await child.status;
+    lines.cancel().catch(() => {});
+    return { code: status.code, stderr: await stderr };
+  };
+  return { url, out, stop, child };
+}
+
+async function withBrowser(fn: (browser: Browser) => Promise<void>) {
+  if (!chromiumPath) throw new Error("These tests need Chromium (scripts/setup.sh installs it).");
+  const browser = await Browser.launch();
+  try {
+    await fn(browser);
+  } finally {
+    await browser.close();
+  }
+}
+
+const browserIgnore = !chromiumPath && !inCI;
+const row = (name: string) => `document.querySelector('tr.wt[data-name="${name}"]')`;
+const cell = (name: string, column: number) => `${row(name)}?.children[${column}]?.innerText`;
+
+const TICKER = `  ticker:
+    image: ${IMAGE}
+    init: true
+    command: ["sh", "-c", "while true; do echo tick-from-ticker; sleep 1; done"]
+`;
+
+dockerTest("kinfra ui shows every project's sandboxes live and acts like the CLI", async (sb, stem) => {
+  if (browserIgnore) return;
+  const a = await makeProject(sb, `${stem}a`, { base: randomBase(), extraServices: TICKER });
+  const b = await makeProject(sb, `${stem}b`, { base: randomBase() });
+  const ui = await startUi(sb);
+  try {
+    await withBrowser(async (browser) => {
+      const page = await browser.open(ui.url);
+      await page.waitFor("document.getElementById('live').textContent === 'live'");
+      assert.match(await page.eval<string>("document.body.innerText"), /No kinfra worktrees/);
+      await page.eval("window.sameDocument = true");
+
+      // Two sandboxes of two projects, made with the CLI, appear without a reload.
+      for (const [repo, target] of [[a, "left/M1"], [b, "right/M1"]]) {
+        const r = await sb.kinfra(["impl", target], { cwd: repo });
+        assert.equal(r.code, 0, r.stderr);
+      }
+      const left = `${stem}a-impl-left-M1`, right = `${stem}b-impl-right-M1`;
+      await page.waitFor(`${cell(left, 1)}?.includes("up") && ${cell(right, 1)}?.includes("up")`);
+      assert.deepEqual(
+        await page.eval(
+          "[...document.querySelectorAll('section.project h2')].map((h) => h.firstChild.textContent)",
+        ),
+        [`${stem}a`, `${stem}b`],
+      );
+      const ports = await page.eval<string[]>(
+        `[...${row(left)}.querySelectorAll('.ports a')].map((l) => l.href)`,
+      );
+      const slot = (await sb.kinfra(["--json", "status", left], { cwd: a })).json<
+        { ports: Record<string, number> }
+      >();
+      assert.deepEqual(ports, [`http://127.0.0.1:${Object.values(slot.ports)[0]}/`]);
+      await page.waitFor(`${cell(left, 2)} === "healthy"`);
+
+      // A container dying behind kinfra's back shows (the engine's events), then a done elsewhere.
+      const [rightWeb] = await containersOf(`${stem}b-slot-2`);
+      await docker("kill", rightWeb);
+      await page.waitFor(`${cell(right, 1)}?.includes("degraded")`);
+      assert.equal((await sb.kinfra(["done", "right-M1"], { cwd: b })).code, 0);
+      await page.waitFor(`!${row(right)}`);
+      assert.equal(await page.eval("window.sameDocument"), true, "the page was not reloaded");
+
+      // Logs of one service, a restart, down and up: from the page, through the CLI's code.
+      await page.eval(`(() => { const s = ${row(left)}.querySelector('select.service');
+        s.value = 'ticker'; s.dispatchEvent(new Event('change', { bubbles: true })); })()`);
+      await page.click(`tr.wt[data-name="${left}"] button[data-act="logs"]`);
+      await page.waitFor("!document.getElementById('logs').hidden");
+      const logs = await page.eval<string>("document.getElementById('logs-text').textContent");
+      assert.match(logs, /tick-from-ticker/);
+      assert.doesNotMatch(logs, /^web/m, "only the ticker's lines");
+      await page.click("#logs-close");
+      await page.click(`tr.wt[data-name="${left}"] button[data-act="restart"]`);
+      await page.waitFor(
+        `document.querySelector('tr.note .message.ok')?.innerText.includes("restarted ticker")`,
+      );
+
+      await page.click(`tr.wt[data-name="${left}"] button[data-act="down"]`);
+      await page.waitFor(`${cell(left, 1)}?.includes("stopped")`);
+      assert.deepEqual(
+        await containersOf(`${stem}a-slot-1`),
+        [],
+        "down from the page stopped the containers",
+      );
+      await page.click(`tr.wt[data-name="${left}"] button[data-act="up"]`);
+      await page.waitFor(`${cell(left, 1)}?.includes("up") && ${cell(left, 2)} === "healthy"`, 30_000);
+
+      // A dirty done is refused with the CLI's own message; --force needs the name typed back.
+      const leftPath = join(sb.dir, left);
+      await writeFiles(leftPath, { "notes.txt": "unsaved work\n" });
+      const cli = await sb.kinfra(["--json", "done", left], { cwd: a });
+      assert.equal(cli.code, 3);
+      const refusal = cli.json<{ error: { message: string } }>().error.message;
+      await page.click(`tr.wt[data-name="${left}"] button[data-act="done"]`);
+      await page.waitFor(`document.querySelector('tr.note .message.bad')`);
+      assert.equal(
+        await page.eval("document.querySelector('tr.note .message.bad .text').textContent"),
+        refusal,
+      );
+      assert.ok(await pathExists(join(leftPath, "notes.txt")), "the work is still there");
+      await page.click(`tr.note button[data-act="force"]`);
+      await page.waitFor("!document.getElementById('confirm').hidden");
+      assert.equal(await page.eval("document.getElementById('confirm-go').disabled"), true);
+      await typeInto(page, "#confirm-input", left);
+      await page.click("#confirm-go");
+      await page.waitFor(`!${row(left)}`, 30_000);
+      assert.equal(await pathExists(leftPath), false);
+      assert.deepEqual(await containersOf(`${stem}a-slot-1`), []);
+    });
+  } finally {
+    const stopped = await ui.stop();
+    assert.equal(stopped.code, 0, stopped.stderr);
+  }
+});
+
+async function typeInto(page: Page, selector: string, text: string) {
+  await page.eval(`(() => { const el = document.querySelector(${JSON.stringify(selector)});
+    el.value = ${JSON.stringify(text)}; el.dispatchEvent(new Event('input', { bubbles: true })); })()`);
+}
+
+dockerTest(
+  "kinfra ui refuses every action without the run's token (403), from another page too",
+  async (sb, stem) => {
+    if (browserIgnore) return;
+    const repo = await makeProject(sb, stem, { base: randomBase() });
+    assert.equal((await sb.kinfra(["impl", "keep/M1"], { cwd: repo })).code, 0);
+    const path = join(sb.dir, `${stem}-impl-keep-M1`);
+    const ui = await startUi(sb);
+    const origin = new URL(ui.url).origin;
+    const token = new URL(ui.url).searchParams.get("token")!;
+    const post = (headers: Record<string, string>) =>
+      fetch(`${origin}/api/actions`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ action: "down", path }),
+      });
+    try {
+      for (const headers of [{}, { "x-kinfra-token": "0".repeat(32) }] as Record<string, string>[]) {
+        const r = await post(headers);
+        assert.equal(r.status, 403);
+        assert.match((await r.json()).error.message, /token/);
+      }
+      // The token in the query string is for reading; acting needs it in the header no form can set.
+      const inQuery = await fetch(`${origin}/api/actions?token=${token}`, {
+        method: "POST",
+        body: JSON.stringify({ action: "down", path }),
+      });
+      assert.equal(inQuery.status, 403);
+      assert.equal((await fetch(`${origin}/`)).status, 403);
+      assert.equal((await fetch(`${origin}/api/board`)).status, 403);
+
+      // Another site's page in the same browser posts a form at the dashboard: refused too.
+      await withBrowser(async (browser) => {
+        const evil = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () =>
+          new Response(
+            `<form method="post" action="${origin}/api/actions" enctype="text/plain">
+             <input name='{"action":"down","path":"${path}","x":"' value='"}'></form>
+           <script>document.forms[0].submit()</script>`,
+            { headers: { "content-type": "text/html" } },
+          ));
+        try {
+          const page = await browser.open(`http://localhost:${evil.addr.port}/`);
+          await page.waitFor("location.href.includes('/api/actions')");
+          assert.match(await page.eval<string>("document.body.innerText"), /token/);
+        } finally {
+          await evil.shutdown();
+        }
+      });
+      const status = await sb.kinfra(["--json", "status", path], { cwd: repo });
+      assert.equal(status.json<{ status: string }>().status, "running", "the sandbox was not touched");
+      const ok = await post({ "x-kinfra-token": token, "content-type": "application/json" });
+      assert.equal(ok.status, 200, "the same request with the token works");
+    } finally {
+      await ui.stop();
+    }
+  },
+);
+
+Deno.test({
+  name: "kinfra ui: 127.0.0.1 unless --host, a warning for others, a busy port is exit 4, Ctrl-C stops it",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withSandbox(async (sb) => {
+      const ui = await startUi(sb);
+      const { hostname, port } = new URL(ui.url);
+      assert.equal(hostname, "127.0.0.1");
+      const busy = await sb.kinfra(["ui", "--port", port]);
+      assert.equal(busy.code, 4);
+      assert.match(busy.stderr, new RegExp(`Port ${port} on 127.0.0.1 is in use`));
+      assert.equal((await sb.kinfra(["ui", "--port", "99999"])).code, 2);
+      const stopped = await ui.stop();
+      assert.equal(stopped.code, 0);
+      assert.match(stopped.stderr, /kinfra ui stopped/);
+      assert.equal(await fetch(ui.url).then(() => "answers", () => "closed"), "closed");
+
+      // Reachable from another address of this machine only with --host.
+      const lan = new TextDecoder().decode(
+        new Deno.Command("hostname", { args: ["-I"], stdout: "piped" })
+          .outputSync().stdout,
+      ).trim().split(/\s+/).find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a) && !a.startsWith("127."));
+      const viaLan = (url: string) =>
+        fetch(url.replace("127.0.0.1", lan!)).then((r) => r.status, () => "refused");
+      const local = await startUi(sb);
+      if (lan) assert.equal(await viaLan(local.url), "refused");
+      await local.stop();
+      const open = await startUi(sb, ["--host", "0.0.0.0"]);
+      try {
+        assert.match(open.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{32}$/);
+        if (lan) assert.equal(await viaLan(open.url), 200);
+        const r = await fetch(open.url);
+        assert.equal(r.status, 200);
+        await r.body?.cancel();
+        assert.equal(r.headers.get("x-frame-options"), "DENY");
+        assert.equal(r.headers.get("referrer-policy"), "no-referrer");
+      } finally {
+        const { stderr } = await open.stop();
+        assert.match(stderr, /Serving on 0\.0\.0\.0: anyone who can reach it/);
+      }
+    }),
+});
+
+Deno.test({
+  name: "status --watch --json writes the board again when a worktree comes and goes",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withSandbox(async (sb) => {
+      const repo = await sb.repo("plain", {
+        ".devops-ai/infra.toml": '[project]\nname = "plain"\n',
+      });
+      const child = sb.spawnKinfra(["status", "--watch", "--json"], sb.dir);
+      const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      const nextBoard = async () => {
+        while (!buffer.includes("\n")) buffer += (await reader.read()).value ?? "";
+        const line = buffer.slice(0, buffer.indexOf("\n"));
+        buffer = buffer.slice(line.length + 1);
+        return JSON.parse(line) as { projects: { worktrees: { name: string }[] }[] };
+      };
+      const names = (b: Awaited<ReturnType<typeof nextBoard>>) =>
+        b.projects.flatMap((p) => p.worktrees.map((w) => w.name));
+      assert.deepEqual(names(await nextBoard()), []);
+      assert.equal((await sb.kinfra(["spec", "idea"], { cwd: repo })).code, 0);
+      assert.deepEqual(names(await nextBoard()), ["plain-spec-idea"]);
+      assert.equal((await sb.kinfra(["done", "idea"], { cwd: repo })).code, 0);
+      assert.deepEqual(names(await nextBoard()), []);
+      child.kill("SIGINT");
+      assert.equal((await child.status).code, 0);
+      await reader.cancel();
+      await child.stderr.cancel();
+    }),
+});
