@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kinfra's main flow on a throwaway project: init → spec → dirty done (refused) → done → impl with a
-# running sandbox → status → done. Installs what is missing (see setup.sh). Everything lives in a
+# running sandbox → status → the dashboard (a screenshot of `kinfra ui`) → done. Installs what is missing (see setup.sh). Everything lives in a
 # temp dir with its own KINFRA_HOME; nothing of yours is touched. KEEP=1 keeps the temp dir.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -81,6 +81,21 @@ TOML
   kinfra observability status
   step worktrees
   kinfra worktrees
+  step ui "   # the live dashboard of every sandbox; a headless Chromium takes a picture of it"
+  SHOTS=$(mktemp -d /tmp/kinfra-ui.XXXXXX)
+  # exec: $! is then kinfra itself, which a Ctrl-C (SIGINT) stops cleanly.
+  { exec $DENO run -A --quiet "$ROOT/main.ts" ui --port 0 >"$SHOTS/ui.out" 2>"$SHOTS/ui.err"; } &
+  UI_PID=$!
+  for _ in $(seq 1 100); do grep -q token "$SHOTS/ui.out" 2>/dev/null && break; sleep 0.1; done
+  URL=$(grep -o 'http://[^ ]*' "$SHOTS/ui.out" || true)
+  echo "kinfra ui: ${URL:-did not start: $(cat "$SHOTS/ui.err")}"
+  if [ -n "$URL" ] && ensure_chromium; then
+    "$(chromium_path)" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,640 \
+      --screenshot="$SHOTS/kinfra-ui.png" "$URL" >/dev/null 2>&1 || true
+    [ -s "$SHOTS/kinfra-ui.png" ] && echo "screenshot of the dashboard: $SHOTS/kinfra-ui.png"
+  fi
+  kill -INT "$UI_PID" 2>/dev/null && wait "$UI_PID" 2>/dev/null || true
+  sed 's/^/  /' "$SHOTS/ui.err"
   step done checkout-M1
   kinfra done checkout-M1
   step done search-M1

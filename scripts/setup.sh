@@ -49,6 +49,17 @@ ensure_docker() {
   docker_up || { say "no Docker engine: tests that need Docker are skipped (or fail with CI=true)"; return 1; }
 }
 
+# Headless Chromium, for the dashboard's browser tests and the demo's screenshot (Debian's package).
+chromium_path() { command -v chromium || command -v chromium-browser || command -v google-chrome; }
+ensure_chromium() {
+  chromium_path >/dev/null && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Chromium (apt-get install chromium) for the dashboard tests"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1
+  fi
+  chromium_path >/dev/null || { say "no Chromium: the dashboard's browser tests are skipped (or fail with CI=true)"; return 1; }
+}
+
 # A tiny image from the static busybox: `httpd` answers health checks, `sh` runs everything else.
 # Both test images come from the same root filesystem.
 ensure_test_image() {

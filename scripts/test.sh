@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite: installs what is missing (Deno; on Debian as root also the Docker engine,
-# Compose and busybox for the test image), then runs every test against real git and Docker.
+# Compose, busybox for the test image and Chromium), then runs every test against real git, Docker
+# and a real browser.
 #
 # The tests run the artifact users get, not the source tree: `$KINFRA_BIN` when it is set (a
 # compiled binary from `deno task build`), else the single-file bundle built here into
@@ -14,6 +15,7 @@ source scripts/setup.sh
 
 ensure_deno
 ensure_docker && ensure_test_image
+ensure_chromium
 export NO_COLOR=1
 if [ "${KINFRA_BIN:-}" = source ]; then
   unset KINFRA_BIN

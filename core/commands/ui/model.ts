@@ -39,6 +39,8 @@ export interface Sandbox {
   ports: Port[];
   containers: Container[];
   health: { url: string; state: string } | null;
+  /** The slot's traces' `service.namespace` when it is wired to the shared stack, else null. */
+  namespace: string | null;
   jaeger: string | null;
   grafana: string | null;
 }
@@ -136,6 +138,7 @@ async function row(ctx: Context, entry: WorktreeEntry, slot: SlotEntry | undefin
     ports: ports(slot),
     containers,
     health: health ? { url: String(health.url), state: String(health.state) } : null,
+    namespace: typeof otel.namespace === "string" ? otel.namespace : null,
     jaeger: typeof otel.jaeger === "string" ? otel.jaeger : null,
     grafana: typeof otel.grafana === "string" ? otel.grafana : null,
   };
