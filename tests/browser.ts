@@ -113,8 +113,23 @@ export class Page {
     return (r.result as { value: T }).value;
   }
 
-  /** Waits until `condition` (an expression) is truthy in the page; returns its value. */
+  /**
+   * Waits until `condition` (an expression) is truthy in the page; returns its value. A navigation
+   * while waiting (a form submitted) starts the wait again in the new document.
+   */
   async waitFor<T = unknown>(condition: string, timeoutMs = 15_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await this.poll<T>(condition, Math.max(0, deadline - Date.now()));
+      } catch (e) {
+        if (!/navigated or closed|context was destroyed/.test(String(e)) || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  private async poll<T>(condition: string, timeoutMs: number): Promise<T> {
     return await this.eval<T>(`new Promise((resolve, reject) => {
       const start = Date.now();
       const tick = () => {

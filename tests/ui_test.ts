@@ -6,12 +6,22 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Browser, chromiumPath, type Page } from "./browser.ts";
-import { inCI, pathExists, type Sandbox, withSandbox, writeFiles } from "./helpers.ts";
+import { inCI, KINFRA, pathExists, type Sandbox, withSandbox, writeFiles } from "./helpers.ts";
 import { containersOf, docker, dockerTest, IMAGE, makeProject, randomBase } from "./sandbox_helpers.ts";
 
 /** Starts `kinfra ui` and returns its URL, its process, and its stderr so far. */
+/** Starts kinfra without the board's periodic rebuild: what changes must come from the events. */
+const spawnLive = (sb: Sandbox, args: string[]) =>
+  new Deno.Command(KINFRA[0], {
+    args: [...KINFRA.slice(1), ...args],
+    cwd: sb.dir,
+    env: { KINFRA_HOME: sb.home, NO_COLOR: "1", KINFRA_UI_REFRESH: "3600" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+
 export async function startUi(sb: Sandbox, args: string[] = []) {
-  const child = sb.spawnKinfra(["ui", "--port", "0", ...args], sb.dir);
+  const child = spawnLive(sb, ["ui", "--port", "0", ...args]);
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   while (!out.includes("\n")) {
@@ -53,7 +63,7 @@ const TICKER = `  ticker:
 dockerTest("kinfra ui shows every project's sandboxes live and acts like the CLI", async (sb, stem) => {
   if (browserIgnore) return;
   const a = await makeProject(sb, `${stem}a`, { base: randomBase(), extraServices: TICKER });
-  const b = await makeProject(sb, `${stem}b`, { base: randomBase() });
+  const b = await makeProject(sb, `${stem}b`, { base: randomBase(), extraServices: TICKER });
   const ui = await startUi(sb);
   try {
     await withBrowser(async (browser) => {
@@ -84,10 +94,12 @@ dockerTest("kinfra ui shows every project's sandboxes live and acts like the CLI
       assert.deepEqual(ports, [`http://127.0.0.1:${Object.values(slot.ports)[0]}/`]);
       await page.waitFor(`${cell(left, 2)} === "healthy"`);
 
-      // A container dying behind kinfra's back shows (the engine's events), then a done elsewhere.
-      const [rightWeb] = await containersOf(`${stem}b-slot-2`);
-      await docker("kill", rightWeb);
+      // A container dying behind kinfra's back shows (the engine's events: the health endpoint, on
+      // another service, still answers), then a done elsewhere.
+      const ticker = (await containersOf(`${stem}b-slot-2`)).find((c) => c.includes("ticker"))!;
+      await docker("kill", ticker);
       await page.waitFor(`${cell(right, 1)}?.includes("degraded")`);
+      assert.equal(await page.eval(cell(right, 2)), "healthy");
       assert.equal((await sb.kinfra(["done", "right-M1"], { cwd: b })).code, 0);
       await page.waitFor(`!${row(right)}`);
       assert.equal(await page.eval("window.sameDocument"), true, "the page was not reloaded");
@@ -185,18 +197,27 @@ dockerTest(
         const evil = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () =>
           new Response(
             `<form method="post" action="${origin}/api/actions" enctype="text/plain">
-             <input name='{"action":"down","path":"${path}","x":"' value='"}'></form>
-           <script>document.forms[0].submit()</script>`,
+             <input name='{"action":"down","path":"${path}","x":"' value='"}'></form>`,
             { headers: { "content-type": "text/html" } },
           ));
         try {
           const page = await browser.open(`http://localhost:${evil.addr.port}/`);
+          await page.eval("document.forms[0].submit()");
           await page.waitFor("location.href.includes('/api/actions')");
           assert.match(await page.eval<string>("document.body.innerText"), /token/);
         } finally {
           await evil.shutdown();
         }
       });
+      // done --force without the name typed back is refused by the server, not only by the page.
+      const forced = await fetch(`${origin}/api/actions`, {
+        method: "POST",
+        headers: { "x-kinfra-token": token },
+        body: JSON.stringify({ action: "done", path, force: true, confirm: "yes" }),
+      });
+      assert.equal(forced.status, 400);
+      assert.match((await forced.json()).error.message, /confirm by typing the worktree's name/);
+      assert.ok(await pathExists(path));
       const status = await sb.kinfra(["--json", "status", path], { cwd: repo });
       assert.equal(status.json<{ status: string }>().status, "running", "the sandbox was not touched");
       const ok = await post({ "x-kinfra-token": token, "content-type": "application/json" });
@@ -260,11 +281,19 @@ Deno.test({
       const repo = await sb.repo("plain", {
         ".devops-ai/infra.toml": '[project]\nname = "plain"\n',
       });
-      const child = sb.spawnKinfra(["status", "--watch", "--json"], sb.dir);
+      const child = spawnLive(sb, ["status", "--watch", "--json"]);
       const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
       const nextBoard = async () => {
-        while (!buffer.includes("\n")) buffer += (await reader.read()).value ?? "";
+        const deadline = Date.now() + 30_000; // a board that never comes fails instead of hanging
+        while (!buffer.includes("\n")) {
+          let timer;
+          const late = new Promise<never>((_, reject) =>
+            timer = setTimeout(() => reject(new Error("no new board within 30 s")), deadline - Date.now())
+          );
+          buffer += (await Promise.race([reader.read(), late]).finally(() => clearTimeout(timer))).value ??
+            "";
+        }
         const line = buffer.slice(0, buffer.indexOf("\n"));
         buffer = buffer.slice(line.length + 1);
         return JSON.parse(line) as { projects: { worktrees: { name: string }[] }[] };

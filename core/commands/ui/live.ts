@@ -3,7 +3,8 @@
  * registry changes (every impl, up, down, done writes it), when the runtime reports a change of this
  * home's containers (the plugins' `watch`: the docker plugin follows `docker events`), and when a
  * health endpoint's answer changes (probed every 2 s, no Docker call). Every 15 s it is rebuilt
- * anyway, for what sends no events (an agent-deck session finishing). Browsers never cause a poll.
+ * anyway, for what sends no events (an agent-deck session finishing; `KINFRA_UI_REFRESH` seconds).
+ * Browsers never cause a poll.
  */
 import { type Context, makeContext } from "../../context.ts";
 import { messageOf } from "../../errors.ts";
@@ -12,7 +13,11 @@ import { type Board, board } from "./model.ts";
 
 const SETTLE_MS = 150;
 const HEALTH_MS = 2000;
-const FULL_MS = 15_000;
+/** How often the board is rebuilt without any event, in seconds (`KINFRA_UI_REFRESH`, default 15). */
+const fullRefreshMs = (ctx: Context) => {
+  const seconds = Number(ctx.env.get("KINFRA_UI_REFRESH") ?? 15);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 15) * 1000;
+};
 
 async function probe(url: string): Promise<string> {
   try {
@@ -86,7 +91,7 @@ export async function follow(
   await build();
   if (signal.aborted) return; // Ctrl-C while the first board was being built
   const watcher = Deno.watchFs(ctx.home.root, { recursive: false });
-  const timers = [setInterval(healthChanged, HEALTH_MS), setInterval(refresh, FULL_MS)];
+  const timers = [setInterval(healthChanged, HEALTH_MS), setInterval(refresh, fullRefreshMs(ctx))];
   const close = () => {
     watcher.close();
     timers.forEach(clearInterval);
