@@ -287,7 +287,7 @@ Deno.test({
       const nextBoard = async () => {
         const deadline = Date.now() + 30_000; // a board that never comes fails instead of hanging
         while (!buffer.includes("\n")) {
-          let timer;
+          let timer: ReturnType<typeof setTimeout> | undefined;
           const late = new Promise<never>((_, reject) =>
             timer = setTimeout(() => reject(new Error("no new board within 30 s")), deadline - Date.now())
           );
