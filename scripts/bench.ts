@@ -9,6 +9,8 @@
  *   contention   1,000 claims on one registry from 10 processes: no slot held twice, p50/p99 latency
  *   health       how long after a service first answers 2xx the health gate notices
  *   data         seeding a slot from a 200 MB snapshot vs a raw `docker run … cp -a` between volumes
+ *   ui           how soon `kinfra ui` pushes a change to its pages: a container killed / started (the
+ *                engine's events), a worktree created (the registry), vs the raw command's own time
  * Usage: deno run -A scripts/bench.ts [--rounds 5] [--only startup,health,data] [--json]
  * (needs a Docker engine and the test image; --json prints the rows as one JSON document)
  */
@@ -411,6 +413,90 @@ async function data() {
   );
 }
 
+type UiBoard = { projects: { worktrees: { name: string; sandbox: { state: string } | null }[] }[] };
+
+/**
+ * Follows `kinfra ui`'s event stream. `next(pred)` must be called before the change is made: it
+ * resolves with the time the first board after that call matching `pred` arrived.
+ */
+async function uiFeed(url: string) {
+  const u = new URL(url);
+  const response = await fetch(`${u.origin}/api/events?token=${u.searchParams.get("token")}`);
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let waiter: { pred: (b: UiBoard) => boolean; resolve: (t: number) => void } | undefined;
+  (async () => {
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      for (let i; (i = buffer.indexOf("\n\n")) >= 0;) {
+        const event = buffer.slice(0, i);
+        buffer = buffer.slice(i + 2);
+        const board = event.startsWith("data: ") ? JSON.parse(event.slice(6)) : undefined;
+        if (board && waiter?.pred(board)) (waiter.resolve(performance.now()), waiter = undefined);
+      }
+    }
+  })().catch(() => {});
+  return {
+    next: (pred: (b: UiBoard) => boolean) => new Promise<number>((resolve) => waiter = { pred, resolve }),
+    close: () => reader.cancel(),
+  };
+}
+
+/** From a command's start to the board showing its effect, vs the command's own time. */
+async function ui() {
+  await kinfra("impl", "uibench/M1");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, "ui", "--port", "0"],
+    cwd: repo,
+    env: { ...env, KINFRA_UI_REFRESH: "3600" }, // only events may move the board
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let first = "";
+  while (!first.includes("\n")) first += (await out.read()).value ?? "";
+  const feed = await uiFeed(first.match(/http:\/\/\S+/)![0]);
+  const worktrees = (b: UiBoard) => b.projects.flatMap((p) => p.worktrees);
+  const state = (b: UiBoard) => worktrees(b).find((w) => w.name === "bench-impl-uibench-M1")?.sandbox?.state;
+  const lag = { kill: [] as number[], start: [] as number[], spec: [] as number[] };
+  const raw = { kill: [] as number[], start: [] as number[], spec: [] as number[] };
+  const measure = async (
+    key: keyof typeof lag,
+    pred: (b: UiBoard) => boolean,
+    cmd: string,
+    args: string[],
+  ) => {
+    const told = feed.next(pred);
+    const start = performance.now();
+    raw[key].push((await run(cmd, args)).ms);
+    lag[key].push((await told) - start);
+  };
+  try {
+    const container =
+      (await run("docker", ["ps", "-q", "--filter", "label=com.docker.compose.project=bench-slot-1"]))
+        .stdout.trim();
+    for (let i = 0; i < ROUNDS; i++) {
+      await measure("kill", (b) => state(b) === "degraded", "docker", ["kill", container]);
+      await measure("start", (b) => state(b) === "up", "docker", ["start", container]);
+      const name = `bench-spec-uispec${i}`;
+      await measure("spec", (b) => worktrees(b).some((w) => w.name === name), Deno.execPath(), [
+        ...["run", "-A", "--quiet", MAIN, "spec", `uispec${i}`],
+      ]);
+    }
+  } finally {
+    await feed.close();
+    child.kill("SIGINT");
+    await child.status;
+    await out.cancel().catch(() => {});
+  }
+  const note = "from the command's start to the board on the page";
+  row("ui: docker kill → page shows degraded, vs docker kill", median(lag.kill), median(raw.kill), note);
+  row("ui: docker start → page shows up, vs docker start", median(lag.start), median(raw.start), note);
+  row("ui: kinfra spec → its row on the page, vs kinfra spec", median(lag.spec), median(raw.spec), note);
+}
+
 try {
   await setUp();
   if (wanted("lifecycle")) await lifecycle();
@@ -419,6 +505,7 @@ try {
   if (wanted("contention")) await contention();
   if (wanted("health")) await health();
   if (wanted("data")) await data();
+  if (wanted("ui")) await ui();
 } finally {
   const header = {
     compose: compose.join(" "),

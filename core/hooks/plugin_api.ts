@@ -23,6 +23,7 @@ export type { ComposeTool } from "../sandbox/compose.ts";
 export { onPath, tail } from "../io/exec.ts";
 export { sha256Hex } from "../io/hash.ts";
 export { formatBytes } from "../io/bytes.ts";
+export { probe } from "../io/probe.ts";
 /** POSIX path helpers with node:path's semantics, without Node's start-up cost. */
 export { basename, dirname, isAbsolute, join, normalize, relative, resolve } from "../io/path.ts";
 

@@ -41,14 +41,3 @@ export async function waitHealthy(
   }
   return { ok: false, last: signal.aborted ? "was interrupted" : last, elapsedMs: Date.now() - start };
 }
-
-/** One probe, for `status`. */
-export async function probe(url: string): Promise<string> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    await response.body?.cancel();
-    return response.ok ? "healthy" : `unhealthy (${response.status})`;
-  } catch {
-    return "not answering";
-  }
-}

@@ -12,6 +12,7 @@ import {
   join,
   KinfraError,
   parseMount,
+  probe,
   readSlotCompose,
   SLOT_LABEL,
   type SlotEvent,
@@ -27,7 +28,7 @@ import {
   type SlotFiles,
   stopSlotContainers,
 } from "./containers.ts";
-import { probe, waitHealthy } from "./health.ts";
+import { waitHealthy } from "./health.ts";
 import { logs, restart, watch } from "./live.ts";
 
 /**

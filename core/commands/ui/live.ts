@@ -9,6 +9,7 @@
 import { type Context, makeContext } from "../../context.ts";
 import { messageOf } from "../../errors.ts";
 import { ensureHome } from "../../io/paths.ts";
+import { probe } from "../../io/probe.ts";
 import { type Board, board } from "./model.ts";
 
 const SETTLE_MS = 150;
@@ -18,16 +19,6 @@ const fullRefreshMs = (ctx: Context) => {
   const seconds = Number(ctx.env.get("KINFRA_UI_REFRESH") ?? 15);
   return (Number.isFinite(seconds) && seconds > 0 ? seconds : 15) * 1000;
 };
-
-async function probe(url: string): Promise<string> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    await response.body?.cancel();
-    return response.ok ? "healthy" : `unhealthy (${response.status})`;
-  } catch {
-    return "not answering";
-  }
-}
 
 /**
  * Calls `publish` with the board now and whenever it changes, until `signal` aborts. Each build uses
@@ -82,7 +73,7 @@ export async function follow(
   const healthChanged = async () => {
     const sandboxes = current?.projects.flatMap((p) => p.worktrees.map((w) => w.sandbox)) ?? [];
     const checks = await Promise.all(
-      sandboxes.filter((s) => s?.health).map(async (s) => (await probe(s!.health!.url)) !== s!.health!.state),
+      sandboxes.filter((s) => s?.health).map(async (s) => (await probe(s!.health!.url, 1000)) !== s!.health!.state),
     );
     if (checks.some(Boolean)) refresh();
   };
