@@ -472,10 +472,21 @@ async function ui() {
     const start = performance.now();
     raw[key].push((await run(cmd, args)).ms);
     lag[key].push((await told) - start);
+    console.error("measured", key, lag[key].at(-1));
   };
   try {
+    const status = await run(Deno.execPath(), [
+      "run",
+      "-A",
+      "--quiet",
+      MAIN,
+      "--json",
+      "status",
+      "uibench-M1",
+    ]);
+    const project = JSON.parse(status.stdout).compose_project;
     const container =
-      (await run("docker", ["ps", "-q", "--filter", "label=com.docker.compose.project=bench-slot-1"]))
+      (await run("docker", ["ps", "-q", "--filter", `label=com.docker.compose.project=${project}`]))
         .stdout.trim();
     for (let i = 0; i < ROUNDS; i++) {
       await measure("kill", (b) => state(b) === "degraded", "docker", ["kill", container]);

@@ -83,7 +83,10 @@ export async function watch(ctx: WatchContext, changed: () => void): Promise<voi
         }
         const labels = event.Actor?.Attributes ?? {};
         if (event.Action?.startsWith("exec_")) continue; // a health check's command, every few seconds
-        if (labels[HOME_LABEL] === ctx.homeId || labels["com.docker.compose.project"] === stack) changed();
+        if (labels[HOME_LABEL] !== ctx.homeId && labels["com.docker.compose.project"] !== stack) continue;
+        changed();
+        // The engine announces a death a moment before its container list says so: look again.
+        setTimeout(() => ctx.signal.aborted || changed(), 300);
       }
     }
   } catch (e) {

@@ -12,7 +12,7 @@ import { ensureHome } from "../../io/paths.ts";
 import { probe } from "../../io/probe.ts";
 import { type Board, board } from "./model.ts";
 
-const SETTLE_MS = 150;
+const SETTLE_MS = 100;
 const HEALTH_MS = 2000;
 /** How often the board is rebuilt without any event, in seconds (`KINFRA_UI_REFRESH`, default 15). */
 const fullRefreshMs = (ctx: Context) => {
