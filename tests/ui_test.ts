@@ -11,17 +11,17 @@ import { containersOf, docker, dockerTest, IMAGE, makeProject, randomBase } from
 
 /** Starts `kinfra ui` and returns its URL, its process, and its stderr so far. */
 /** Starts kinfra without the board's periodic rebuild: what changes must come from the events. */
-const spawnLive = (sb: Sandbox, args: string[]) =>
+const spawnLive = (sb: Sandbox, args: string[], env: Record<string, string> = {}) =>
   new Deno.Command(KINFRA[0], {
     args: [...KINFRA.slice(1), ...args],
     cwd: sb.dir,
-    env: { KINFRA_HOME: sb.home, NO_COLOR: "1", KINFRA_UI_REFRESH: "3600" },
+    env: { KINFRA_HOME: sb.home, NO_COLOR: "1", KINFRA_UI_REFRESH: "3600", ...env },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
 
-export async function startUi(sb: Sandbox, args: string[] = []) {
-  const child = spawnLive(sb, ["ui", "--port", "0", ...args]);
+export async function startUi(sb: Sandbox, args: string[] = [], env: Record<string, string> = {}) {
+  const child = spawnLive(sb, ["ui", "--port", "0", ...args], env);
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   while (!out.includes("\n")) {
@@ -227,6 +227,44 @@ dockerTest(
     }
   },
 );
+
+Deno.test({
+  name: "kinfra ui shows a worktree's agent-deck session and marks a stale entry",
+  ignore: browserIgnore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withSandbox(async (sb) => {
+      // agent-deck through the stand-in the agent-deck tests use (v1.14.0's documented CLI).
+      const env = {
+        PATH: `${new URL("./fixtures/bin", import.meta.url).pathname}:${Deno.env.get("PATH")}`,
+        FAKE_AGENT_DECK_DIR: join(sb.dir, "deck"),
+      };
+      const repo = await sb.repo("shop", { ".devops-ai/infra.toml": '[project]\nname = "shop"\n' });
+      assert.equal((await sb.kinfra(["spec", "talk", "--session"], { cwd: repo, env })).code, 0);
+      assert.equal((await sb.kinfra(["spec", "gone"], { cwd: repo })).code, 0);
+      await Deno.remove(join(sb.dir, "shop-spec-gone"), { recursive: true }); // behind kinfra's back
+      const ui = await startUi(sb, [], env);
+      try {
+        await withBrowser(async (browser) => {
+          const page = await browser.open(ui.url);
+          await page.waitFor(`${row("shop-spec-talk")}`);
+          assert.equal(await page.eval(cell("shop-spec-talk", 5)), "running");
+          assert.match(
+            await page.eval<string>(`${row("shop-spec-talk")}.querySelector('td:nth-child(6) .badge').title`),
+            /agent-deck session a1b2c3d4-1/,
+          );
+          const stale = await page.eval<string>(
+            `${row("shop-spec-gone")}.querySelector('.badge.warn').title`,
+          );
+          assert.match(stale, /shop-spec-gone is gone — kinfra gc cleans it up/);
+          assert.equal(await page.eval(`${row("shop-spec-talk")}.querySelector('.badge.warn')`), null);
+        });
+      } finally {
+        await ui.stop();
+      }
+    }),
+});
 
 Deno.test({
   name: "kinfra ui: 127.0.0.1 unless --host, a warning for others, a busy port is exit 4, Ctrl-C stops it",
