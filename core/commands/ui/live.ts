@@ -73,7 +73,9 @@ export async function follow(
   const healthChanged = async () => {
     const sandboxes = current?.projects.flatMap((p) => p.worktrees.map((w) => w.sandbox)) ?? [];
     const checks = await Promise.all(
-      sandboxes.filter((s) => s?.health).map(async (s) => (await probe(s!.health!.url, 1000)) !== s!.health!.state),
+      sandboxes.filter((s) => s?.health).map(async (s) =>
+        (await probe(s!.health!.url, 1000)) !== s!.health!.state
+      ),
     );
     if (checks.some(Boolean)) refresh();
   };
