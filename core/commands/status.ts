@@ -7,6 +7,7 @@ import type { Context } from "../context.ts";
 import type { CommandOutput } from "../io/output.ts";
 import type { SlotEntry } from "../slots/registry.ts";
 import { composeProject, slotOf } from "../slots/slots.ts";
+import { shownPorts } from "../slots/ports.ts";
 import { cleanStale } from "../slots/stale.ts";
 import { findWorktree } from "../project/find_worktree.ts";
 import { hookInput, withSlot } from "../project/worktrees.ts";
@@ -17,15 +18,8 @@ export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig): string[
   const lines = [
     `  slot ${slot.slot_id} · compose project ${composeProject(slot.project, slot.slot_id)} · ${slot.status}`,
   ];
-  for (const [name, port] of Object.entries(slot.ports)) {
-    const width = slot.widths?.[name];
-    if (slot.widths?.[name.replace(/_END$/, "")] && name.endsWith("_END")) continue;
-    if (width) lines.push(`  ${name}=${port}…${port + width - 1}`);
-    else if (slot.udp?.includes(name)) lines.push(`  ${name}=${port}/udp`);
-    // A link only where HTTP is served; slots from before kinfra recorded it keep theirs.
-    else if (!slot.http || slot.http.includes(name)) {
-      lines.push(`  ${name}=${port}  http://127.0.0.1:${port}/`);
-    } else lines.push(`  ${name}=${port}`);
+  for (const p of shownPorts(slot)) {
+    lines.push(`  ${p.name}=${p.port}${p.note ?? ""}${p.url ? `  ${p.url}` : ""}`);
   }
   if (sandbox?.health) {
     lines.push(`  health http://127.0.0.1:${slot.ports[sandbox.health.port_var]}${sandbox.health.endpoint}`);

@@ -92,3 +92,38 @@ async function udpFree(hostname: string, port: number): Promise<boolean> {
     socket.bind(port, hostname, () => socket.close(() => resolve(true)));
   });
 }
+
+/** One of a slot's ports as status, the dashboard and `status --watch` show it. */
+export interface SlotPort {
+  name: string;
+  port: number;
+  /** A link where the port serves HTTP; null for other TCP ports, UDP and ranges. */
+  url: string | null;
+  /** `…<last port>` for a range, `/udp` for UDP. */
+  note?: string;
+}
+
+/**
+ * A slot's ports: a range once (not its `_END`), UDP marked, HTTP ones as links — the variables
+ * recorded as serving HTTP, or every port of a slot from before kinfra recorded it.
+ */
+export function shownPorts(slot: {
+  ports: Record<string, number>;
+  widths?: Record<string, number>;
+  udp?: string[];
+  http?: string[];
+}): SlotPort[] {
+  const list: SlotPort[] = [];
+  for (const [name, port] of Object.entries(slot.ports)) {
+    const width = slot.widths?.[name];
+    if (name.endsWith("_END") && slot.widths?.[name.replace(/_END$/, "")]) continue;
+    if (width) list.push({ name, port, url: null, note: `…${port + width - 1}` });
+    else if (slot.udp?.includes(name)) list.push({ name, port, url: null, note: "/udp" });
+    else {list.push({
+        name,
+        port,
+        url: !slot.http || slot.http.includes(name) ? `http://127.0.0.1:${port}/` : null,
+      });}
+  }
+  return list;
+}

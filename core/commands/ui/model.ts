@@ -11,16 +11,8 @@ import { endpoints, stackContainers } from "../../sandbox/observability.ts";
 import { hookInput, withSlot } from "../../project/worktrees.ts";
 import { readRegistry, type SlotEntry, type WorktreeEntry } from "../../slots/registry.ts";
 import { composeProject } from "../../slots/slots.ts";
+import { shownPorts, type SlotPort } from "../../slots/ports.ts";
 import { staleReason } from "../../slots/stale.ts";
-
-export interface Port {
-  name: string;
-  port: number;
-  /** A link where the port serves HTTP; null for databases, UDP and ranges. */
-  url: string | null;
-  /** "udp", or the range's last port. */
-  note?: string;
-}
 
 export interface Container {
   service: string;
@@ -36,7 +28,7 @@ export interface Sandbox {
   state: "up" | "starting" | "stopping" | "degraded" | "failed";
   compose_project: string;
   started_at: string;
-  ports: Port[];
+  ports: SlotPort[];
   containers: Container[];
   health: { url: string; state: string } | null;
   /** The slot's traces' `service.namespace` when it is wired to the shared stack, else null. */
@@ -71,21 +63,6 @@ export interface Board {
 }
 
 const record = (v: unknown) => (v && typeof v === "object" ? v : {}) as Record<string, unknown>;
-
-function ports(slot: SlotEntry): Port[] {
-  const list: Port[] = [];
-  for (const [name, port] of Object.entries(slot.ports)) {
-    const width = slot.widths?.[name];
-    if (name.endsWith("_END") && slot.widths?.[name.replace(/_END$/, "")]) continue;
-    if (width) list.push({ name, port, url: null, note: `…${port + width - 1}` });
-    else if (slot.udp?.includes(name)) list.push({ name, port, url: null, note: "udp" });
-    else {
-      const http = !slot.http || slot.http.includes(name);
-      list.push({ name, port, url: http ? `http://127.0.0.1:${port}/` : null });
-    }
-  }
-  return list;
-}
 
 function sandboxState(slot: SlotEntry, containers: Container[]): Sandbox["state"] {
   if (slot.status === "claiming" || slot.status === "starting") return "starting";
@@ -135,7 +112,7 @@ async function row(ctx: Context, entry: WorktreeEntry, slot: SlotEntry | undefin
     state: sandboxState(slot, containers),
     compose_project: composeProject(slot.project, slot.slot_id),
     started_at: slot.claimed_at,
-    ports: ports(slot),
+    ports: shownPorts(slot),
     containers,
     health: health ? { url: String(health.url), state: String(health.state) } : null,
     namespace: typeof otel.namespace === "string" ? otel.namespace : null,
