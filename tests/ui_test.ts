@@ -347,5 +347,20 @@ Deno.test({
       assert.equal((await child.status).code, 0);
       await reader.cancel();
       await child.stderr.cancel();
+
+      // As text (not a terminal: each board appended), for one worktree.
+      assert.equal((await sb.kinfra(["spec", "other"], { cwd: repo })).code, 0);
+      assert.equal((await sb.kinfra(["spec", "idea"], { cwd: repo })).code, 0);
+      const text = spawnLive(sb, ["status", "--watch", "other"]);
+      const lines = text.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let seen = "";
+      while (!seen.includes("plain-spec-other")) seen += (await lines.read()).value ?? "";
+      text.kill("SIGINT");
+      assert.equal((await text.status).code, 0);
+      await lines.cancel();
+      await text.stderr.cancel();
+      assert.match(seen, /kinfra status --watch · .* · Ctrl-C stops\nobservability (stopped|unknown)/);
+      assert.match(seen, /\nplain  \S+plain\n  plain-spec-other spec  no sandbox/);
+      assert.doesNotMatch(seen, /plain-spec-idea/);
     }),
 });

@@ -60,15 +60,18 @@ export async function watch(ctx: Context, options: { name?: string; json: boolea
   const only = options.name === undefined ? undefined : (await findWorktree(ctx, options.name)).path;
   const redraw = Deno.stdout.isTerminal() && !options.json;
   const encoder = new TextEncoder();
-  const write = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
-  await follow(ctx, ctx.signal, (board) => {
-    if (only) {
-      board.projects = board.projects.map((p) => ({
-        ...p,
-        worktrees: p.worktrees.filter((w) => w.path === only),
-      }))
-        .filter((p) => p.worktrees.length);
-    }
+  const write = (text: string) => {
+    const bytes = encoder.encode(text);
+    for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
+  };
+  await follow(ctx, ctx.signal, (full) => {
+    const board = only
+      ? {
+        ...full,
+        projects: full.projects.map((p) => ({ ...p, worktrees: p.worktrees.filter((w) => w.path === only) }))
+          .filter((p) => p.worktrees.length),
+      }
+      : full;
     if (options.json) return write(JSON.stringify(board) + "\n");
     const stamp = ctx.style.dim(`kinfra status --watch · ${new Date().toLocaleTimeString()} · Ctrl-C stops`);
     write((redraw ? "\x1b[H\x1b[2J" : "\n") + `${stamp}\n${boardText(board, ctx.style)}\n`);
