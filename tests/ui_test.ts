@@ -128,6 +128,10 @@ dockerTest("kinfra ui shows every project's sandboxes live and acts like the CLI
       await page.click(`tr.wt[data-name="${left}"] button[data-act="up"]`);
       await page.waitFor(`${cell(left, 1)}?.includes("up") && ${cell(left, 2)} === "healthy"`, 30_000);
 
+      const unknown = await sb.kinfra(["restart", left, "--service", "nope"], { cwd: a });
+      assert.equal(unknown.code, 2, unknown.stderr);
+      assert.match(unknown.stderr, new RegExp(`${stem}a-slot-1 has no service "nope"`));
+
       // A dirty done is refused with the CLI's own message; --force needs the name typed back.
       const leftPath = join(sb.dir, left);
       await writeFiles(leftPath, { "notes.txt": "unsaved work\n" });
@@ -265,6 +269,26 @@ Deno.test({
       }
     }),
 });
+
+Deno.test("kinfra logs/restart of a stopped sandbox is blocked (3); a bad --tail is a usage error (2)", () =>
+  withSandbox(async (sb) => {
+    const repo = await sb.repo("plain", {
+      ".devops-ai/infra.toml": '[project]\nname = "plain"\n[sandbox.ports]\nPLAIN_PORT = 8000\n',
+      "docker-compose.yml": "services:\n  web:\n    image: x\n",
+    });
+    assert.equal((await sb.kinfra(["impl", "cold/M1", "--no-sandbox"], { cwd: repo })).code, 0);
+    for (const command of ["logs", "restart"]) {
+      const r = await sb.kinfra([command, "cold-M1"], { cwd: repo });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(
+        r.stderr,
+        /is stopped, so it has no .*\nhint: Start it with `kinfra up plain-impl-cold-M1`/,
+      );
+    }
+    const tail = await sb.kinfra(["logs", "cold-M1", "--tail", "lots"], { cwd: repo });
+    assert.equal(tail.code, 2);
+    assert.match(tail.stderr, /--tail "lots" is not a number of lines/);
+  }));
 
 Deno.test({
   name: "kinfra ui: 127.0.0.1 unless --host, a warning for others, a busy port is exit 4, Ctrl-C stops it",
