@@ -384,7 +384,7 @@ Deno.test({
       await lines.cancel();
       await text.stderr.cancel();
       assert.match(seen, /kinfra status --watch · .* · Ctrl-C stops\nobservability (stopped|unknown)/);
-      assert.match(seen, /\nplain  \S+plain\n  plain-spec-other spec  no sandbox/);
+      assert.match(seen, /\nplain {2}\S+plain\n {2}plain-spec-other spec {2}no sandbox/);
       assert.doesNotMatch(seen, /plain-spec-idea/);
     }),
 });
