@@ -47,6 +47,33 @@ ensure_docker() {
     fi
   fi
   docker_up || { say "no Docker engine: tests that need Docker are skipped (or fail with CI=true)"; return 1; }
+  ensure_compose_v2
+}
+
+# Compose v2 beside v1: the suite runs the compose tests on both. Debian's own docker-compose 2.x
+# (trixie) is one Go binary needing only libc; it is downloaded through a private apt source list
+# (the system's lists are not touched) and its cli-plugin copied where the docker CLI finds it.
+COMPOSE_PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
+ensure_compose_v2() {
+  docker compose version >/dev/null 2>&1 && return 0
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || { say "no Compose v2 (docker compose)"; return 1; }
+  say "installing Compose v2 into $COMPOSE_PLUGIN_DIR (Debian trixie's docker-compose, apt-get download)"
+  local d opts
+  d=$(mktemp -d)
+  mkdir -p "$d/etc" "$d/lists/partial" "$d/cache"
+  printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' >"$d/etc/trixie.sources"
+  opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$d/etc" -o "Dir::State::Lists=$d/lists"
+    -o "Dir::Cache=$d/cache" -o Dir::State::status=/dev/null)
+  if (cd "$d" && apt-get "${opts[@]}" update -qq && apt-get "${opts[@]}" download docker-compose) >/dev/null 2>&1 \
+    && dpkg-deb -x "$d"/docker-compose_*.deb "$d/x" && mkdir -p "$COMPOSE_PLUGIN_DIR" \
+    && cp "$d/x/usr/libexec/docker/cli-plugins/docker-compose" "$COMPOSE_PLUGIN_DIR/"; then
+    rm -rf "$d"
+  else
+    rm -rf "$d"
+    say "could not install Compose v2"
+    return 1
+  fi
+  docker compose version >/dev/null 2>&1
 }
 
 # Headless Chromium, for the dashboard's browser tests and the demo's screenshot (Debian's package).
