@@ -11,7 +11,7 @@ import { join } from "node:path";
 export const KINFRA: readonly string[] = (() => {
   const bin = Deno.env.get("KINFRA_BIN");
   const main = new URL("../main.ts", import.meta.url).pathname;
-  if (!bin) return [Deno.execPath(), "run", "-A", "--quiet", main];
+  if (!bin || bin === "source") return [Deno.execPath(), "run", "-A", "--quiet", main];
   return bin.endsWith(".js") ? [Deno.execPath(), "run", "-A", "--quiet", bin] : [bin];
 })();
 

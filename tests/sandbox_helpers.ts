@@ -103,7 +103,7 @@ export async function registryOf(
 ): Promise<
   {
     slots: Record<string, { status: string; ports: Record<string, number> }>;
-    worktrees: Record<string, { slot?: number }>;
+    worktrees: Record<string, { slot?: number; state?: string }>;
   }
 > {
   try {

@@ -5,6 +5,7 @@ import { type CommandOutput, table } from "../io/output.ts";
 import { existsSync } from "../io/paths.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { cleanStale } from "../slots/stale.ts";
+import { worktreeName } from "../project/names.ts";
 
 export interface WorktreeRow {
   kind: "spec" | "impl";
@@ -20,9 +21,7 @@ export interface WorktreeRow {
 export async function worktrees(ctx: Context, options: { names?: boolean } = {}): Promise<CommandOutput> {
   if (options.names) {
     // For shell completions: the registry alone, no repair, no disk checks.
-    const names = Object.values((await readRegistry(ctx.home)).worktrees).map((w) =>
-      w.kind === "spec" ? w.feature : `${w.feature}-${w.milestone}`
-    ).sort();
+    const names = Object.values((await readRegistry(ctx.home)).worktrees).map((w) => worktreeName(w)).sort();
     return { data: { names }, text: names.join("\n") };
   }
   await cleanStale(ctx);

@@ -9,13 +9,14 @@ import type { Context } from "../context.ts";
 import { usageError } from "../errors.ts";
 import type { Project } from "./project.ts";
 import { readRegistry, type WorktreeEntry } from "../slots/registry.ts";
+import { worktreeName } from "./names.ts";
 
 const realPath = async (path: string) => await Deno.realPath(path).catch(() => path);
 
 function matchesName(entry: WorktreeEntry, name: string): boolean {
   return [
     basename(entry.path),
-    entry.feature + (entry.milestone ? `-${entry.milestone}` : ""),
+    worktreeName(entry),
     entry.feature + (entry.milestone ? `/${entry.milestone}` : ""),
     ...(entry.milestone ? [] : [entry.feature]),
   ].includes(name);

@@ -37,3 +37,15 @@ export function parseImplTarget(target: string): { feature: string; milestone: s
   }
   return { feature: validateName("feature", parts[0]), milestone: validateName("milestone", parts[1]) };
 }
+
+/**
+ * The short name a worktree goes by in commands and hints: `feature-milestone`, or `feature` for a
+ * spec worktree or one made by hand. `findWorktree` accepts it.
+ *
+ * @example
+ * worktreeName({ feature: "checkout", milestone: "M1" }); // "checkout-M1"
+ * worktreeName({ feature: "hand-M1" });                   // "hand-M1"
+ */
+export function worktreeName(entry: { feature: string; milestone?: string }): string {
+  return entry.milestone ? `${entry.feature}-${entry.milestone}` : entry.feature;
+}

@@ -56,18 +56,7 @@ export async function createWorktree(
   base: string,
 ): Promise<WorktreeEntry> {
   const { path, branch } = worktreeLayout(project, target);
-  if (await exists(path)) {
-    throw usageError(
-      `"${path}" already exists.`,
-      `Finish it with \`kinfra done ${basename(path)}\` or pick another name.`,
-    );
-  }
-  if (await ctx.git.branchExists(project.gitRoot, branch)) {
-    throw usageError(
-      `Branch "${branch}" already exists.`,
-      `Delete it (git branch -d ${branch}) or pick another name.`,
-    );
-  }
+  await assertNameFree(ctx, project, path, branch);
   const copies = await plannedCopies(project.root, [
     ...new Set([...project.config?.worktree.copy ?? [], ...await worktreeIncludes(ctx.exec, project.root)]),
   ], ctx.log);
@@ -83,7 +72,13 @@ export async function createWorktree(
     base_commit: await ctx.git.resolveRef(project.gitRoot, base),
     created_at: ctx.now().toISOString(),
   };
-  await updateRegistry(ctx.home, (reg) => {
+  // The name is claimed under the registry lock before anything is created: of two kinfra processes
+  // making the same worktree, the second finds the first's entry here and leaves, having touched
+  // nothing — its rollback must never remove what the first one made.
+  await updateRegistry(ctx.home, async (reg) => {
+    const holder = reg.worktrees[path];
+    if (holder) throw nameTaken(path, holder);
+    await assertNameFree(ctx, project, path, branch);
     reg.worktrees[path] = { ...entry, state: "creating", pid: Deno.pid, host: Deno.hostname() };
   });
   try {
@@ -100,6 +95,36 @@ export async function createWorktree(
     throw e;
   }
   return entry;
+}
+
+/** Refuses (exit 2) a worktree whose directory or branch exists already. */
+async function assertNameFree(ctx: Context, project: Project, path: string, branch: string) {
+  if (await exists(path)) {
+    throw usageError(
+      `"${path}" already exists.`,
+      `Finish it with \`kinfra done ${basename(path)}\` or pick another name.`,
+    );
+  }
+  if (await ctx.git.branchExists(project.gitRoot, branch)) {
+    throw usageError(
+      `Branch "${branch}" already exists.`,
+      `Delete it (git branch -d ${branch}) or pick another name.`,
+    );
+  }
+}
+
+/** The refusal for a name another kinfra process holds in the registry. */
+function nameTaken(path: string, holder: WorktreeEntry) {
+  return ownerBusy(holder)
+    ? usageError(
+      `"${path}" is being ${holder.state === "removing" ? "removed" : "created"} by another kinfra ` +
+        `process (pid ${holder.pid}${holder.host ? ` on ${holder.host}` : ""}); nothing was done here.`,
+      "Wait for it to finish, then use that worktree (`kinfra status`) or pick another name.",
+    )
+    : usageError(
+      `"${path}" is already a kinfra worktree.`,
+      `Finish it with \`kinfra done ${basename(path)}\` or pick another name.`,
+    );
 }
 
 /**

@@ -16,6 +16,7 @@ import { exists } from "../io/paths.ts";
 import type { HookInput } from "../hooks/plugin_api.ts";
 import type { Project } from "../project/project.ts";
 import { withSlot } from "../project/worktrees.ts";
+import { worktreeName } from "../project/names.ts";
 import type { SlotEntry, WorktreeEntry } from "../slots/registry.ts";
 import { Rollback } from "./rollback.ts";
 import { scanRuntime } from "./runtime.ts";
@@ -124,9 +125,8 @@ export async function startSandbox(
     const failure = ctx.signal.aborted ? interrupted() : e;
     ctx.log.warn(`Sandbox start failed: ${messageOf(failure)}`);
     await rollback.run();
-    const hint =
-      `The worktree is kept at ${entry.path}. Retry with \`kinfra up ${entry.feature}-${entry.milestone}\`, ` +
-      `or remove it with \`kinfra done ${entry.feature}-${entry.milestone}\`.`;
+    const hint = `The worktree is kept at ${entry.path}. Retry with \`kinfra up ${worktreeName(entry)}\`, ` +
+      `or remove it with \`kinfra done ${worktreeName(entry)}\`.`;
     if (failure instanceof KinfraError) {
       throw new KinfraError(failure.message, {
         code: failure.code === Exit.usage ? Exit.failed : failure.code,
