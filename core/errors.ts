@@ -63,5 +63,34 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * True for what kinfra never meant to throw — a `TypeError` in a plugin, say — as opposed to a
+ * KinfraError or the system's refusal (an errno code such as ENOSPC): a bug, wherever it came from.
+ */
+export function isBug(error: unknown): boolean {
+  return !(error instanceof KinfraError) && typeof (error as { code?: unknown } | null)?.code !== "string";
+}
+
+/** The message of a failure, saying so when it is a bug: `internal error (TypeError: …)`. */
+export function failureMessage(error: unknown): string {
+  return isBug(error) && error instanceof Error
+    ? `internal error (${error.name}: ${error.message})`
+    : messageOf(error);
+}
+
+/** The hint for a bug: where it is, and how to get its stack trace. */
+export function bugHint(where = "kinfra"): string {
+  return `This is a bug in ${where}. Run again with -v for the stack trace and report it.`;
+}
+
+/** The innermost unexpected error in a chain of causes: the one whose stack trace tells where the bug is. */
+export function bugOf(error: unknown): Error | undefined {
+  let found: Error | undefined;
+  for (let e = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (isBug(e)) found = e;
+  }
+  return found;
+}
+
 /** The error a command ends with when Ctrl-C stopped it (exit 130). */
 export const interrupted = () => new KinfraError("Interrupted.", { code: Exit.interrupted });

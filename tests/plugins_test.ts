@@ -165,6 +165,7 @@ Deno.test("discovery: KINFRA_PLUGIN_PATH wins and shadows, invalid and reserved 
     const extra = join(sb.dir, "extra-plugins");
     await writePlugin(extra, { name: "dup", events: ["status"], cases: "" });
     await writePlugin(extra, { name: "docker", events: ["status"], cases: "" });
+    await writePlugin(extra, { name: "data", events: ["status"], cases: "" }); // every built-in's name
     await writeFiles(join(root, "broken"), { "plugin.toml": `api = 2\nname = "broken"\n` });
     await writeFiles(join(root, "misnamed"), {
       "plugin.toml": `api = 1\nname = "other"\nversion = "1"\ncommand = ["x"]\nevents = ["status"]\n`,
@@ -181,6 +182,10 @@ Deno.test("discovery: KINFRA_PLUGIN_PATH wins and shadows, invalid and reserved 
     assert.equal(get("dup", "path").shadowed_by, null);
     assert.equal(get("dup", "project").shadowed_by, join(extra, "dup"));
     assert.match(get("docker", "path").error!, /reserved for a built-in/);
+    assert.match(get("data", "path").error!, /reserved for a built-in/);
+    const taken = await sb.kinfra(["plugins", "new", "data"], { cwd: repo });
+    assert.equal(taken.code, 2, taken.stderr);
+    assert.match(taken.stderr, /"data" is reserved for a built-in plugin/);
     assert.match(get("broken", "project").error!, /api: must be 1/);
     assert.match(get("misnamed", "project").error!, /must equal its directory name/);
     // An invalid enabled plugin never stops kinfra.

@@ -2,7 +2,7 @@
  * The one place a command's outcome reaches the user: results as text or one JSON document on
  * stdout, errors as a message with details and a hint on stderr (and as JSON with `--json`).
  */
-import { Exit, KinfraError } from "../errors.ts";
+import { bugHint, bugOf, Exit, KinfraError } from "../errors.ts";
 import type { CommandOutput, Style } from "../io/output.ts";
 
 const encoder = new TextEncoder();
@@ -50,7 +50,7 @@ export function reportError(
 ): number {
   const known = error instanceof KinfraError ? error : fromSystemError(error) ??
     new KinfraError(`Internal error: ${error instanceof Error ? error.message : String(error)}`, {
-      hint: "This is a bug in kinfra. Run again with -v for the stack trace and report it.",
+      hint: bugHint(),
     });
   if (options.json) {
     print(
@@ -65,9 +65,9 @@ export function reportError(
   const { red, dim } = options.style;
   const lines = [`${red("error:")} ${known.message}`, ...known.details.map((d) => `  ${d}`)];
   if (known.hint) lines.push(`${dim("hint:")} ${known.hint}`);
-  if (options.verbose && error instanceof Error && !(error instanceof KinfraError)) {
-    lines.push(error.stack ?? "");
-  }
+  // The stack of the bug itself, even when a plugin's or the sandbox's error wraps it.
+  const bug = bugOf(error);
+  if (options.verbose && bug) lines.push(bug.stack ?? String(bug));
   print(Deno.stderr, lines.join("\n"));
   return known.code;
 }

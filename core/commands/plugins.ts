@@ -11,7 +11,7 @@ import { exists } from "../io/paths.ts";
 import type { Plugin } from "../hooks/plugin_api.ts";
 import type { Project } from "../project/project.ts";
 import type { FoundPlugin } from "../hooks/discover.ts";
-import { BUILTIN_NAMES } from "../hooks/host.ts";
+import { builtinNames } from "../hooks/host.ts";
 import { pluginStandings } from "../hooks/load.ts";
 import { setTrust } from "../hooks/trust.ts";
 import shHook from "../../templates/plugin/sh/hook.tmpl" with { type: "text" };
@@ -149,7 +149,9 @@ export async function create(ctx: Context, name: string, options: NewOptions): P
   if (!PLUGIN_NAME.test(name)) {
     throw usageError(`Invalid plugin name "${name}".`, "Use ^[a-z][a-z0-9-]*$, e.g. seed-db.");
   }
-  if (BUILTIN_NAMES.includes(name)) throw usageError(`"${name}" is reserved for a built-in plugin.`);
+  if ((await builtinNames(ctx)).includes(name)) {
+    throw usageError(`"${name}" is reserved for a built-in plugin.`);
+  }
   const project = options.user ? undefined : await ctx.project().catch(() => undefined);
   const dir = project ? join(project.root, ".devops-ai", "plugins", name) : join(ctx.home.plugins, name);
   if (await exists(dir)) {

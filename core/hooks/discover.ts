@@ -4,7 +4,7 @@
  * are reported as shadowed. Invalid plugins are listed with their reason and never throw.
  */
 import { join } from "../io/path.ts";
-import { BUILTIN_NAMES, type PluginHost } from "./host.ts";
+import { builtinNames, type PluginHost } from "./host.ts";
 import { exists } from "../io/paths.ts";
 import type { Project } from "../project/project.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
@@ -37,6 +37,7 @@ export function pluginDirs(ctx: PluginHost, project?: Project): { dir: string; s
 export async function discoverPlugins(ctx: PluginHost, project?: Project): Promise<FoundPlugin[]> {
   const found: FoundPlugin[] = [];
   const winners = new Map<string, FoundPlugin>();
+  const reserved = await builtinNames(ctx);
   for (const { dir, source } of pluginDirs(ctx, project)) {
     if (!await exists(dir)) continue;
     const entries = (await Array.fromAsync(Deno.readDir(dir))).filter((e) => e.isDirectory || e.isSymlink);
@@ -48,7 +49,7 @@ export async function discoverPlugins(ctx: PluginHost, project?: Project): Promi
       const manifest = parseManifest(await Deno.readTextFile(manifestPath), entry.name);
       if (typeof manifest === "string") plugin.error = manifest;
       else plugin.manifest = manifest;
-      if (BUILTIN_NAMES.includes(entry.name)) {
+      if (reserved.includes(entry.name)) {
         plugin.error = `"${entry.name}" is reserved for a built-in plugin`;
       }
       const winner = winners.get(entry.name);

@@ -3,7 +3,7 @@
  * error; teardown events run in descending order, report errors and go on; observation events
  * collect from everyone. Rollback pairs each setup event with the teardown event that undoes it.
  */
-import { Exit, KinfraError, messageOf } from "../errors.ts";
+import { bugHint, Exit, failureMessage, isBug, KinfraError, messageOf } from "../errors.ts";
 import type { ComposeTool } from "../sandbox/compose.ts";
 import type { GlobalConfig } from "../project/config/schema.ts";
 import type { Exec } from "../io/exec.ts";
@@ -108,9 +108,9 @@ function checkPlacement(plugin: string, event: EventName, reply: PrepareResult):
 
 /** A plugin's error as the step's: named, with its exit code, hint and details kept. */
 function pluginFailure(plugin: Plugin, event: EventName, e: unknown): KinfraError {
-  return new KinfraError(`Plugin "${plugin.name}" failed during ${event}: ${messageOf(e)}`, {
+  return new KinfraError(`Plugin "${plugin.name}" failed during ${event}: ${failureMessage(e)}`, {
     code: e instanceof KinfraError ? e.code : Exit.failed,
-    hint: e instanceof KinfraError ? e.hint : undefined,
+    hint: e instanceof KinfraError ? e.hint : isBug(e) ? bugHint(`the plugin "${plugin.name}"`) : undefined,
     details: e instanceof KinfraError ? e.details : [],
     cause: e,
   });
@@ -216,10 +216,11 @@ export class Hooks {
         const result = await this.call(plugin, event, input);
         if (result) replies.push({ plugin: plugin.name, result });
       } catch (e) {
-        failures.push({ plugin: plugin.name, event, message: messageOf(e) });
+        failures.push({ plugin: plugin.name, event, message: failureMessage(e) });
         if (warn) {
-          this.environment.log.warn(`Plugin "${plugin.name}" failed during ${event}: ${messageOf(e)}`);
+          this.environment.log.warn(`Plugin "${plugin.name}" failed during ${event}: ${failureMessage(e)}`);
         }
+        if (isBug(e)) this.environment.log.debug((e as Error).stack ?? String(e));
       }
     }
     return { replies, failures };

@@ -13,7 +13,11 @@ export interface PluginHost {
   home: HomePaths;
   log: Logger;
   globalConfig(): Promise<GlobalConfig>;
+  /** The built-in plugins main.ts wires: their names are reserved. */
+  builtins(): Promise<{ name: string }[]>;
 }
 
-/** Names that belong to built-in plugins. */
-export const BUILTIN_NAMES = ["docker", "networks", "otel", "agent-deck"];
+/** The names reserved for built-in plugins: those of the plugins the program wires, so never a stale list. */
+export async function builtinNames(host: Pick<PluginHost, "builtins">): Promise<string[]> {
+  return (await host.builtins()).map((p) => p.name);
+}

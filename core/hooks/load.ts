@@ -6,7 +6,7 @@
 import type { Plugin } from "./plugin_api.ts";
 import type { Project } from "../project/project.ts";
 import type { FoundPlugin } from "./discover.ts";
-import { BUILTIN_NAMES, type PluginHost } from "./host.ts";
+import { builtinNames, type PluginHost } from "./host.ts";
 import type { TrustState } from "./trust.ts";
 
 /** The names enabled for a project, from infra.toml and the global config. */
@@ -39,6 +39,7 @@ export async function pluginStandings(ctx: PluginHost, project?: Project): Promi
     import("./trust.ts"),
   ]);
   const found = await discoverPlugins(ctx, project);
+  const reserved = await builtinNames(ctx);
   const standings: PluginStanding[] = [];
   for (const plugin of found) {
     const trust = plugin.source === "project" ? await trustState(ctx.home, plugin.dir) : "not required";
@@ -57,7 +58,7 @@ export async function pluginStandings(ctx: PluginHost, project?: Project): Promi
     standings.push({ name: plugin.name, plugin, enabled, runs: enabled && !problem, trust, problem });
   }
   for (const name of names) {
-    if (BUILTIN_NAMES.includes(name) || found.some((p) => p.name === name)) continue;
+    if (reserved.includes(name) || found.some((p) => p.name === name)) continue;
     const dirs = pluginDirs(ctx, project).map((d) => d.dir).join(", ");
     standings.push({
       name,
@@ -75,7 +76,7 @@ export async function activePlugins(
   project: Project | undefined,
   builtins: Plugin[],
 ): Promise<Plugin[]> {
-  const enabled = [...await enabledNames(ctx, project)].filter((n) => !BUILTIN_NAMES.includes(n));
+  const enabled = [...await enabledNames(ctx, project)].filter((n) => !builtins.some((p) => p.name === n));
   if (enabled.length === 0) return builtins; // no discovery at all on the common path
   const active = [...builtins];
   const { externalPlugin } = await import("./external.ts");

@@ -10,7 +10,17 @@ import { scanCompose } from "./compose_file.ts";
 import { mergeFragments, renderOverride } from "./override.ts";
 import { httpVariables, portProtocols, slotCompose } from "./slot_compose.ts";
 import type { Context } from "../context.ts";
-import { Exit, interrupted, KinfraError, messageOf, usageError } from "../errors.ts";
+import {
+  bugHint,
+  bugOf,
+  Exit,
+  failureMessage,
+  interrupted,
+  isBug,
+  KinfraError,
+  messageOf,
+  usageError,
+} from "../errors.ts";
 import { type Failure, type Hooks, messagesOf } from "../hooks/dispatch.ts";
 import { exists } from "../io/paths.ts";
 import type { HookInput } from "../hooks/plugin_api.ts";
@@ -123,18 +133,22 @@ export async function startSandbox(
     await setSlotStatus(ctx, slot, "running");
   } catch (e) {
     const failure = ctx.signal.aborted ? interrupted() : e;
-    ctx.log.warn(`Sandbox start failed: ${messageOf(failure)}`);
+    ctx.log.warn(`Sandbox start failed: ${failureMessage(failure)}`);
     await rollback.run();
     const hint = `The worktree is kept at ${entry.path}. Retry with \`kinfra up ${worktreeName(entry)}\`, ` +
       `or remove it with \`kinfra done ${worktreeName(entry)}\`.`;
     if (failure instanceof KinfraError) {
       throw new KinfraError(failure.message, {
         code: failure.code === Exit.usage ? Exit.failed : failure.code,
-        hint,
+        hint: bugOf(failure) && failure.hint ? `${failure.hint} ${hint}` : hint,
         details: failure.details,
+        cause: failure,
       });
     }
-    throw new KinfraError(messageOf(failure), { hint });
+    throw new KinfraError(failureMessage(failure), {
+      hint: isBug(failure) ? `${bugHint()} ${hint}` : hint,
+      cause: failure,
+    });
   }
   return { slot, messages };
 }
