@@ -4,13 +4,13 @@
  */
 import type { GlobalConfig } from "./project/config/schema.ts";
 import { join } from "./io/path.ts";
-import { type ComposeTool, detectComposeCached } from "./sandbox/compose.ts";
+import { type ComposeTool, detectComposeCached } from "./compose/tool.ts";
 import { type Exec, exec as realExec } from "./io/exec.ts";
 import { Git } from "./project/git.ts";
 import { Hooks } from "./hooks/dispatch.ts";
 import { withLock } from "./io/lock.ts";
 import { type Logger, makeLogger, makeStyle, type Style } from "./io/output.ts";
-import { exists, homeId, type HomePaths, homePaths } from "./io/paths.ts";
+import { exists, homeId, type HomePaths, homePaths } from "./io/home.ts";
 import type { Plugin } from "./hooks/plugin_api.ts";
 import { findProject, type Project } from "./project/project.ts";
 import { GLOBAL_DEFAULTS } from "./project/config/defaults.ts";

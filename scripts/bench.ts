@@ -213,7 +213,7 @@ async function startup() {
 }
 
 async function concurrency(n: number) {
-  // A project's first two sandboxes prove its model template (core/sandbox/model_cache.ts); after
+  // A project's first two sandboxes prove its model template (core/compose/model_cache.ts); after
   // that a new slot needs no `compose config`. The burst below runs in that steady state.
   for (const target of ["warm1/M1", "warm2/M1"]) await kinfra("impl", target);
   await Promise.all(["warm1-M1", "warm2-M1"].map((name) => kinfra("done", name)));

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { makeContext } from "../core/context.ts";
 import type { Exec } from "../core/io/exec.ts";
 import { exec as realExec } from "../core/io/exec.ts";
-import { resolveSlot } from "../core/sandbox/slot_compose.ts";
+import { resolveSlot } from "../core/compose/slot_compose.ts";
 import { assertDocker, needsDocker, withSandbox, writeFiles } from "./helpers.ts";
 
 const COMPOSE = `services:

@@ -1,7 +1,7 @@
 /** The registry: locked read-modify-write across processes, atomic writes, and corruption handling. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { homePaths } from "../core/io/paths.ts";
+import { homePaths } from "../core/io/home.ts";
 import { readRegistry, updateRegistry } from "../core/slots/registry.ts";
 import { runCommand, withSandbox } from "./helpers.ts";
 

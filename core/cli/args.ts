@@ -3,7 +3,7 @@
  * as data, from which parsing, help and shell completions all derive. (Commander alone took
  * longer to load than a whole `kinfra worktrees --json`.)
  */
-import { closest } from "../io/closest.ts";
+import { closest } from "../text/closest.ts";
 import { usageError } from "../errors.ts";
 
 export interface OptionSpec {

@@ -3,10 +3,10 @@
  * plugins add through the `doctor` event. Exits 4 when an essential check fails.
  */
 import type { Context } from "../context.ts";
-import { dockerEngineVersion, probeCompose } from "../sandbox/compose.ts";
+import { dockerEngineVersion, probeCompose } from "../compose/tool.ts";
 import { Exit, messageOf } from "../errors.ts";
 import type { CommandOutput } from "../io/output.ts";
-import { exists } from "../io/paths.ts";
+import { exists } from "../io/home.ts";
 import type { Check } from "../hooks/plugin_api.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { scanRuntime } from "../sandbox/runtime.ts";

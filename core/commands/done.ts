@@ -14,7 +14,7 @@ import { blockedError, Exit, KinfraError } from "../errors.ts";
 import { findWorktree } from "../project/find_worktree.ts";
 import { type Failure, messagesOf } from "../hooks/dispatch.ts";
 import type { CommandOutput } from "../io/output.ts";
-import { exists } from "../io/paths.ts";
+import { exists } from "../io/home.ts";
 import type { Project } from "../project/project.ts";
 import { updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
 import { stopSandbox } from "../sandbox/sandbox.ts";

@@ -9,7 +9,7 @@ import { basename, join } from "../io/path.ts";
 import type { Context } from "../context.ts";
 import { purgeSandbox, scanRuntime } from "../sandbox/runtime.ts";
 import type { CommandOutput } from "../io/output.ts";
-import { exists } from "../io/paths.ts";
+import { exists } from "../io/home.ts";
 import { readRegistry, type Registry, updateRegistry } from "../slots/registry.ts";
 import { composeProject, parseComposeProject, parseSlotDir } from "../slots/slots.ts";
 import { cleanStale } from "../slots/stale.ts";

@@ -7,7 +7,7 @@ import { PLUGIN_NAME } from "../project/config/schema.ts";
 import type { Context } from "../context.ts";
 import { blockedError, usageError } from "../errors.ts";
 import { type CommandOutput, table } from "../io/output.ts";
-import { exists } from "../io/paths.ts";
+import { exists } from "../io/home.ts";
 import type { Plugin } from "../hooks/plugin_api.ts";
 import type { Project } from "../project/project.ts";
 import type { FoundPlugin } from "../hooks/discover.ts";

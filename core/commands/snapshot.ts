@@ -6,7 +6,7 @@ import type { Context } from "../context.ts";
 import { KinfraError, usageError } from "../errors.ts";
 import type { Snapshot } from "../hooks/plugin_api.ts";
 import type { CommandOutput } from "../io/output.ts";
-import { formatBytes } from "../io/bytes.ts";
+import { formatBytes } from "../text/bytes.ts";
 import { SNAPSHOT_NAME, SNAPSHOT_RULE } from "../project/config/schema.ts";
 import { findWorktree } from "../project/find_worktree.ts";
 import { hookInput, withSlot } from "../project/worktrees.ts";

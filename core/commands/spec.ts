@@ -3,7 +3,7 @@ import type { Context } from "../context.ts";
 import { messagesOf } from "../hooks/dispatch.ts";
 import { validateName } from "../project/names.ts";
 import type { CommandOutput } from "../io/output.ts";
-import { Rollback } from "../sandbox/rollback.ts";
+import { Rollback } from "../hooks/rollback.ts";
 import { createWorktree, discardWorktree, hookInput, resolveBase, saveState } from "../project/worktrees.ts";
 
 export interface SpecOptions {

@@ -2,7 +2,7 @@
 import { basename } from "../io/path.ts";
 import type { Context } from "../context.ts";
 import { type CommandOutput, table } from "../io/output.ts";
-import { existsSync } from "../io/paths.ts";
+import { existsSync } from "../io/home.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { cleanStale } from "../slots/stale.ts";
 import { worktreeName } from "../project/names.ts";

@@ -5,7 +5,7 @@
  */
 import { join } from "../io/path.ts";
 import { builtinNames, type PluginHost } from "./host.ts";
-import { exists } from "../io/paths.ts";
+import { exists } from "../io/home.ts";
 import type { Project } from "../project/project.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
 

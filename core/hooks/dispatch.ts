@@ -4,11 +4,11 @@
  * collect from everyone. Rollback pairs each setup event with the teardown event that undoes it.
  */
 import { bugHint, Exit, failureMessage, isBug, KinfraError, messageOf } from "../errors.ts";
-import type { ComposeTool } from "../sandbox/compose.ts";
+import type { ComposeTool } from "../compose/tool.ts";
 import type { GlobalConfig } from "../project/config/schema.ts";
 import type { Exec } from "../io/exec.ts";
 import type { Logger } from "../io/output.ts";
-import type { Rollback } from "../sandbox/rollback.ts";
+import type { Rollback } from "./rollback.ts";
 import {
   type CommandEvent,
   ENV_EVENTS,

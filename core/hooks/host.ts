@@ -5,7 +5,7 @@
  */
 import type { GlobalConfig } from "../project/config/schema.ts";
 import type { Logger } from "../io/output.ts";
-import type { HomePaths } from "../io/paths.ts";
+import type { HomePaths } from "../io/home.ts";
 
 /** What finding and loading plugins needs of the running command (the Context provides it). */
 export interface PluginHost {

@@ -4,7 +4,7 @@
  */
 import { parse as parseToml, TomlError } from "smol-toml";
 import { z } from "zod";
-import { parseDuration } from "../io/duration.ts";
+import { parseDuration } from "../text/duration.ts";
 import { PLUGIN_NAME } from "../project/config/schema.ts";
 import {
   COMMAND_EVENTS,

@@ -10,7 +10,7 @@
  *   hooks: { "worktree.ready": (ctx) => ({ messages: [`Hello from ${ctx.worktree.path}`] }) },
  * });
  */
-import type { ComposeTool } from "../sandbox/compose.ts";
+import type { ComposeTool } from "../compose/tool.ts";
 import { KinfraError } from "../errors.ts";
 import type { GlobalConfig, InfraConfig } from "../project/config/schema.ts";
 import type { Exec } from "../io/exec.ts";
@@ -19,10 +19,10 @@ import type { Logger } from "../io/output.ts";
 export type { Exec, ExecOptions, ExecResult } from "../io/exec.ts";
 export type { Logger } from "../io/output.ts";
 export { KinfraError } from "../errors.ts";
-export type { ComposeTool } from "../sandbox/compose.ts";
+export type { ComposeTool } from "../compose/tool.ts";
 export { onPath, tail } from "../io/exec.ts";
 export { sha256Hex } from "../io/hash.ts";
-export { formatBytes } from "../io/bytes.ts";
+export { formatBytes } from "../text/bytes.ts";
 export { probe } from "../io/probe.ts";
 /** POSIX path helpers with node:path's semantics, without Node's start-up cost. */
 export { basename, dirname, isAbsolute, join, normalize, relative, resolve } from "../io/path.ts";
@@ -45,7 +45,7 @@ export async function readSlotCompose(
     if (!ctx.slot) throw new KinfraError(`${ctx.event} has no slot to read a compose file from.`);
     const [{ parse }, { MAX_ALIASES }] = await Promise.all([
       import("yaml"),
-      import("../sandbox/compose_file.ts"),
+      import("../compose/file.ts"),
     ]);
     doc =
       parse(await Deno.readTextFile(`${ctx.slot.dir}/docker-compose.yml`), { maxAliasCount: MAX_ALIASES }) ??
@@ -55,7 +55,7 @@ export async function readSlotCompose(
 }
 export type { GlobalConfig, InfraConfig, SandboxConfig } from "../project/config/schema.ts";
 export { parseMount } from "../project/config/mounts.ts";
-export { parseDuration } from "../io/duration.ts";
+export { parseDuration } from "../text/duration.ts";
 export { observabilityNames } from "../project/config/defaults.ts";
 import type {
   Check,

@@ -9,7 +9,7 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { KinfraError } from "../errors.ts";
 import { sha256Hex } from "../io/hash.ts";
 import { withLock } from "../io/lock.ts";
-import { ensureHome, type HomePaths } from "../io/paths.ts";
+import { ensureHome, type HomePaths } from "../io/home.ts";
 
 interface TrustStore {
   version: 1;

@@ -7,7 +7,7 @@ import { dirname, join, relative, sep } from "../io/path.ts";
 import { usageError } from "../errors.ts";
 import { sha256Hex } from "../io/hash.ts";
 import type { Exec } from "../io/exec.ts";
-import { existsSync } from "../io/paths.ts";
+import { existsSync } from "../io/home.ts";
 import type { Logger } from "../io/output.ts";
 
 /**

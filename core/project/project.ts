@@ -9,7 +9,7 @@ import { usageError } from "../errors.ts";
 import { parseInfraConfigCached } from "./config/cache.ts";
 import type { InfraConfig } from "./config/schema.ts";
 import type { Git } from "./git.ts";
-import { exists } from "../io/paths.ts";
+import { exists } from "../io/home.ts";
 
 export const CONFIG_DIR = ".devops-ai";
 export const CONFIG_FILE = "infra.toml";

@@ -6,7 +6,7 @@ import { basename, join } from "../io/path.ts";
 import type { Context } from "../context.ts";
 import { copyInto, editedCopies, plannedCopies, worktreeIncludes } from "./copy_files.ts";
 import { KinfraError, messageOf, usageError } from "../errors.ts";
-import { exists } from "../io/paths.ts";
+import { exists } from "../io/home.ts";
 import type { HookInput } from "../hooks/plugin_api.ts";
 import type { Project } from "./project.ts";
 import { type SlotEntry, updateRegistry, type WorktreeEntry } from "../slots/registry.ts";

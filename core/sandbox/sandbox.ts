@@ -6,9 +6,9 @@
 import { join } from "../io/path.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { stringify } from "yaml";
-import { scanCompose } from "./compose_file.ts";
+import { scanCompose } from "../compose/file.ts";
 import { mergeFragments, renderOverride } from "./override.ts";
-import { httpVariables, portProtocols, slotCompose } from "./slot_compose.ts";
+import { httpVariables, portProtocols, slotCompose } from "../compose/slot_compose.ts";
 import type { Context } from "../context.ts";
 import {
   bugHint,
@@ -22,13 +22,13 @@ import {
   usageError,
 } from "../errors.ts";
 import { type Failure, type Hooks, messagesOf } from "../hooks/dispatch.ts";
-import { exists } from "../io/paths.ts";
+import { exists } from "../io/home.ts";
 import type { HookInput } from "../hooks/plugin_api.ts";
 import type { Project } from "../project/project.ts";
 import { withSlot } from "../project/worktrees.ts";
 import { worktreeName } from "../project/names.ts";
 import type { SlotEntry, WorktreeEntry } from "../slots/registry.ts";
-import { Rollback } from "./rollback.ts";
+import { Rollback } from "../hooks/rollback.ts";
 import { scanRuntime } from "./runtime.ts";
 import { claimSlot, composeProject, releaseSlot, setSlotStatus, warnCloseBases } from "../slots/slots.ts";
 import { cleanStale } from "../slots/stale.ts";

@@ -6,7 +6,7 @@
 import { writeFileAtomic } from "../io/atomic.ts";
 import { KinfraError } from "../errors.ts";
 import { withLock } from "../io/lock.ts";
-import { ensureHome, type HomePaths } from "../io/paths.ts";
+import { ensureHome, type HomePaths } from "../io/home.ts";
 
 export type SlotStatus = "claiming" | "starting" | "running" | "stopping" | "stopped" | "failed";
 

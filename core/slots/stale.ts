@@ -7,7 +7,7 @@
  */
 import type { Context } from "../context.ts";
 import { purgeSandbox } from "../sandbox/runtime.ts";
-import { existsSync } from "../io/paths.ts";
+import { existsSync } from "../io/home.ts";
 import { readRegistry, type SlotEntry } from "./registry.ts";
 import { releaseSlot } from "./slots.ts";
 

@@ -4,11 +4,11 @@
  * kept as ranges, every network named), tracing ports through `include`, and slot arithmetic.
  */
 import assert from "node:assert/strict";
-import { parseComposeText, scanCompose } from "../../core/sandbox/compose_file.ts";
-import { describeFixed, fixedPorts, modelOf } from "../../core/sandbox/compose_model.ts";
+import { parseComposeText, scanCompose } from "../../core/compose/file.ts";
+import { describeFixed, fixedPorts, modelOf } from "../../core/compose/model.ts";
 import { KinfraError } from "../../core/errors.ts";
 import { analyzePorts, planInit } from "../../core/commands/init/plan.ts";
-import { parseShortPort } from "../../core/sandbox/port_spec.ts";
+import { parseShortPort } from "../../core/compose/port_spec.ts";
 import { expandPorts, slotPorts } from "../../core/slots/ports.ts";
 import type { Registry } from "../../core/slots/registry.ts";
 import { firstUsableSlot } from "../../core/slots/slots.ts";

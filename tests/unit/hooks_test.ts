@@ -5,7 +5,7 @@ import { Hooks } from "../../core/hooks/dispatch.ts";
 import { exec } from "../../core/io/exec.ts";
 import { silentLogger } from "../../core/io/output.ts";
 import { definePlugin, type EventName, type HookInput, type Plugin } from "../../core/hooks/plugin_api.ts";
-import { Rollback } from "../../core/sandbox/rollback.ts";
+import { Rollback } from "../../core/hooks/rollback.ts";
 
 const input = (): HookInput => ({
   project: { name: "p", prefix: "p", root: "/p" },

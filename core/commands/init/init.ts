@@ -6,10 +6,10 @@
 import { basename, dirname, join } from "../../io/path.ts";
 import { warnCloseBases } from "../../slots/slots.ts";
 import { writeFileAtomic } from "../../io/atomic.ts";
-import { dockerEngineVersion } from "../../sandbox/compose.ts";
-import { findComposeFile, hostVariables, scanCompose } from "../../sandbox/compose_file.ts";
-import { resolveCompose } from "../../sandbox/compose_model.ts";
-import { resolveSlot } from "../../sandbox/slot_compose.ts";
+import { dockerEngineVersion } from "../../compose/tool.ts";
+import { findComposeFile, hostVariables, scanCompose } from "../../compose/file.ts";
+import { resolveCompose } from "../../compose/model.ts";
+import { resolveSlot } from "../../compose/slot_compose.ts";
 import type { SandboxConfig } from "../../project/config/schema.ts";
 import { rangeWidths, slotPorts } from "../../slots/ports.ts";
 import { parseInfraConfig } from "../../project/config/load.ts";
@@ -19,7 +19,7 @@ import type { Context } from "../../context.ts";
 import { blockedError, environmentError, KinfraError, usageError } from "../../errors.ts";
 import { analyzePorts, type InitAnswers, planInit } from "./plan.ts";
 import type { CommandOutput } from "../../io/output.ts";
-import { exists } from "../../io/paths.ts";
+import { exists } from "../../io/home.ts";
 import { CONFIG_DIR, CONFIG_FILE } from "../../project/project.ts";
 
 export interface InitOptions {

@@ -5,11 +5,11 @@
  * and rewritten there; a port already written as a variable is adopted as it is; what cannot be
  * placed is reported with where to look. No prompts and no I/O here.
  */
-import { applyEdits, type ComposeSources, lineDiff, type PortSource } from "../../sandbox/compose_file.ts";
-import { type ComposeModel, type ModelPort, sourceOf } from "../../sandbox/compose_model.ts";
+import { applyEdits, type ComposeSources, lineDiff, type PortSource } from "../../compose/file.ts";
+import { type ComposeModel, type ModelPort, sourceOf } from "../../compose/model.ts";
 import { parseMount } from "../../project/config/mounts.ts";
 import { PORT_VAR } from "../../project/config/schema.ts";
-import { renderHost } from "../../sandbox/port_spec.ts";
+import { renderHost } from "../../compose/port_spec.ts";
 import type { PortSetting } from "../../slots/ports.ts";
 
 export interface InitAnswers {

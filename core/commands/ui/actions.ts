@@ -7,7 +7,7 @@
 import type { Context } from "../../context.ts";
 import { Exit } from "../../errors.ts";
 import { kinfraBin } from "../../hooks/external.ts";
-import { existsSync } from "../../io/paths.ts";
+import { existsSync } from "../../io/home.ts";
 import { basename } from "../../io/path.ts";
 import { readRegistry } from "../../slots/registry.ts";
 

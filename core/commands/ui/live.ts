@@ -8,7 +8,7 @@
  */
 import { type Context, makeContext } from "../../context.ts";
 import { messageOf } from "../../errors.ts";
-import { ensureHome } from "../../io/paths.ts";
+import { ensureHome } from "../../io/home.ts";
 import { probe } from "../../io/probe.ts";
 import { type Board, board } from "./model.ts";
 

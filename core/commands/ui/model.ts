@@ -5,7 +5,7 @@
  */
 import type { Context } from "../../context.ts";
 import { messageOf } from "../../errors.ts";
-import { existsSync } from "../../io/paths.ts";
+import { existsSync } from "../../io/home.ts";
 import { basename } from "../../io/path.ts";
 import { endpoints, stackContainers } from "../../sandbox/observability.ts";
 import { hookInput, withSlot } from "../../project/worktrees.ts";

@@ -6,8 +6,8 @@
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
 import { usageError } from "../../errors.ts";
-import type { HomePaths } from "../../io/paths.ts";
-import { closest } from "../../io/closest.ts";
+import type { HomePaths } from "../../io/home.ts";
+import { closest } from "../../text/closest.ts";
 import { GlobalConfig, InfraConfig } from "./schema.ts";
 import { lastPort, portSpans } from "../../slots/ports.ts";
 

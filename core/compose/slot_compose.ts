@@ -5,8 +5,8 @@
  * where it is written, because every sandbox would publish it.
  */
 import { basename, dirname, join } from "../io/path.ts";
-import { type ComposeSources, hostVariables, scanCompose } from "./compose_file.ts";
-import { type ComposeModel, describeFixed, fixedPorts, resolveCompose } from "./compose_model.ts";
+import { type ComposeSources, hostVariables, scanCompose } from "./file.ts";
+import { type ComposeModel, describeFixed, fixedPorts, resolveCompose } from "./model.ts";
 import type { Context } from "../context.ts";
 import { cachedModel } from "./model_cache.ts";
 import { usageError } from "../errors.ts";

@@ -8,7 +8,7 @@ import { dirname, join, relative } from "../io/path.ts";
 import { isAlias, isMap, isScalar, isSeq, type Node, parseDocument, type Scalar, type YAMLMap } from "yaml";
 import { isContainedPath } from "../project/config/mounts.ts";
 import { usageError } from "../errors.ts";
-import { exists } from "../io/paths.ts";
+import { exists } from "../io/home.ts";
 import { type HostPorts, parseHostPorts, parseShortPort, renderShort } from "./port_spec.ts";
 
 export const COMPOSE_NAMES = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];

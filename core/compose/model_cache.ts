@@ -10,10 +10,10 @@
  * two slots showed that swapping them gives exactly what Compose prints.
  */
 import { dirname, join } from "../io/path.ts";
-import type { ComposeTool } from "./compose.ts";
+import type { ComposeTool } from "./tool.ts";
 import { parse } from "yaml";
-import { type ComposeSources, MAX_ALIASES } from "./compose_file.ts";
-import { type ComposeModel, modelOf } from "./compose_model.ts";
+import { type ComposeSources, MAX_ALIASES } from "./file.ts";
+import { type ComposeModel, modelOf } from "./model.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { whichPath } from "../io/exec.ts";
 import { sha256Hex } from "../io/hash.ts";

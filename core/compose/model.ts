@@ -6,8 +6,8 @@
  */
 import { join } from "../io/path.ts";
 import { parse } from "yaml";
-import type { ComposeTool } from "./compose.ts";
-import { MAX_ALIASES, type PortSource } from "./compose_file.ts";
+import type { ComposeTool } from "./tool.ts";
+import { MAX_ALIASES, type PortSource } from "./file.ts";
 import { usageError } from "../errors.ts";
 import { type Exec, tail } from "../io/exec.ts";
 import { parseHostPorts, parseShortPort } from "./port_spec.ts";
