@@ -3,7 +3,7 @@
  * stop|remove`. Never `agent-deck remove`, which deletes worktrees itself. Exit code 2 means the
  * session id is unknown.
  */
-import type { Exec, ExecResult } from "../../core/hooks/plugin_api.ts";
+import { type Exec, type ExecResult, KinfraError } from "../../core/hooks/plugin_api.ts";
 
 export const UNKNOWN_SESSION = 2;
 
@@ -34,12 +34,12 @@ export class AgentDeck {
       "--json",
     ]);
     if (!r.success) {
-      throw new Error(`agent-deck add failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
+      throw new KinfraError(`agent-deck add failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
     }
     const reply = JSON.parse(r.stdout);
     const id = reply.id ?? reply.session_id ?? reply.session?.id;
     if (typeof id !== "string" || !id) {
-      throw new Error(`agent-deck add replied without a session id: ${r.stdout.trim()}`);
+      throw new KinfraError(`agent-deck add replied without a session id: ${r.stdout.trim()}`);
     }
     return id;
   }

@@ -6,7 +6,13 @@
  * removal (GAP-21) unless `--force`; then `session stop` and `session remove`. Without agent-deck,
  * or when it fails, one warning — the worktree and sandbox are never affected.
  */
-import { definePlugin, type HookContext, onPath, parseDuration } from "../../core/hooks/plugin_api.ts";
+import {
+  definePlugin,
+  type HookContext,
+  KinfraError,
+  onPath,
+  parseDuration,
+} from "../../core/hooks/plugin_api.ts";
 import { AgentDeck } from "./cli.ts";
 import { findMilestoneFile, renderMessage } from "./message.ts";
 
@@ -89,10 +95,12 @@ export const agentDeckPlugin = definePlugin({
       try {
         id = await deck.add({ path: ctx.worktree.path, title: fill(s.title), tool: s.tool, group: s.group });
         const started = await deck.session("start", id);
-        if (!started.success) throw new Error(`agent-deck session start failed: ${started.stderr.trim()}`);
+        if (!started.success) {
+          throw new KinfraError(`agent-deck session start failed: ${started.stderr.trim()}`);
+        }
         const readiness = await waitReady(deck, id, s, ctx);
         const sent = await deck.send(id, fill(s.message ?? defaultMessage(ctx.worktree.kind)));
-        if (!sent.success) throw new Error(`agent-deck session send failed: ${sent.stderr.trim()}`);
+        if (!sent.success) throw new KinfraError(`agent-deck session send failed: ${sent.stderr.trim()}`);
         return {
           state: { session_id: id },
           messages: [`session ${id} started (${readiness}); milestone message sent`],
@@ -125,7 +133,7 @@ export const agentDeckPlugin = definePlugin({
       for (const verb of ["stop", "remove"] as const) {
         const r = await deck.session(verb, id);
         if (!r.success && r.code !== 2) {
-          throw new Error(`agent-deck session ${verb} ${id} failed: ${r.stderr.trim()}`);
+          throw new KinfraError(`agent-deck session ${verb} ${id} failed: ${r.stderr.trim()}`);
         }
       }
       return { messages: [`session ${id} stopped and removed`] };

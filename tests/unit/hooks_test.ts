@@ -6,6 +6,7 @@ import { exec } from "../../core/io/exec.ts";
 import { silentLogger } from "../../core/io/output.ts";
 import { definePlugin, type EventName, type HookInput, type Plugin } from "../../core/hooks/plugin_api.ts";
 import { Rollback } from "../../core/hooks/rollback.ts";
+import { KinfraError } from "../../core/errors.ts";
 
 const input = (): HookInput => ({
   project: { name: "p", prefix: "p", root: "/p" },
@@ -22,7 +23,7 @@ const input = (): HookInput => ({
 function recorder(name: string, order: number, calls: string[], failOn?: EventName): Plugin {
   const hook = (event: EventName) => () => {
     calls.push(`${name}:${event}`);
-    if (event === failOn) throw new Error(`${name} broke`);
+    if (event === failOn) throw new KinfraError(`${name} broke`);
     return event === "worktree.created" ? { env: { [`${name.toUpperCase()}_SEEN`]: "1" } } : {};
   };
   const events: EventName[] = [
