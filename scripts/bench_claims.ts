@@ -4,7 +4,7 @@
  * `{ slot, from, to, ms }` (`from`/`to` in ms since the epoch; `ms` is the claim's latency).
  * Usage: KINFRA_HOME=… deno run -A scripts/bench_claims.ts <worker> <count> <base-port>
  */
-import { makeContext } from "../core/context.ts";
+import { makeContext } from "../core/make_context.ts";
 import { claimSlot, releaseSlot } from "../core/slots/slots.ts";
 
 const [worker, count, base] = Deno.args.map(Number);

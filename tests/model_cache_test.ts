@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeContext } from "../core/context.ts";
+import { makeContext } from "../core/make_context.ts";
 import type { Exec } from "../core/io/exec.ts";
 import { exec as realExec } from "../core/io/exec.ts";
 import { resolveSlot } from "../core/compose/slot_compose.ts";

@@ -29,7 +29,7 @@ export async function runCli(argv: string[], options: CliOptions): Promise<numbe
     print(helpText(invocation.path, command, GLOBAL_OPTIONS));
     return 0;
   }
-  const { makeContext } = await import("../context.ts");
+  const { makeContext } = await import("../make_context.ts");
   const style = makeStyle(flags.color !== false && colorEnabled(false));
   const ctx = makeContext({
     cwd: flags.directory ? resolveDirectory(flags.directory) : Deno.cwd(),

@@ -12,7 +12,7 @@ import { readRegistry } from "../slots/registry.ts";
 import { scanRuntime } from "../sandbox/runtime.ts";
 import { composeProject, parseComposeProject } from "../slots/slots.ts";
 import { findStale } from "../slots/stale.ts";
-import { projectInput } from "../project/worktrees.ts";
+import { projectInput } from "../hooks/inputs.ts";
 import type { Project } from "../project/project.ts";
 import { enabledNames, pluginStandings } from "../hooks/load.ts";
 

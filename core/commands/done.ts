@@ -24,9 +24,9 @@ import {
   dirtyFiles,
   finishInterrupted,
   forceRemoveWorktree,
-  hookInput,
   ownerBusy,
 } from "../project/worktrees.ts";
+import { hookInput, withSlot } from "../hooks/inputs.ts";
 
 export interface DoneOptions {
   name?: string;
@@ -67,7 +67,7 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
   await checkClean("");
 
   const hooks = await ctx.hooks(project);
-  const input = hookInput(project, entry, {
+  let input = hookInput(project, entry, {
     force: options.force,
     deleteBranch: options.deleteBranch,
     keepVolumes: options.keepVolumes,
@@ -99,6 +99,7 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
   const failures: Failure[] = [...removing.failures];
   const slot = await slotOf(ctx, entry.path);
   if (slot) {
+    input = withSlot(input, slot); // worktree.removed still sees the slot it had
     ctx.log.step(`Stopping sandbox (slot ${slot.slot_id})`);
     failures.push(...await stopSandbox(ctx, hooks, input, slot, messages));
     stopIfInterrupted(`the sandbox of slot ${slot.slot_id} was stopped`);

@@ -12,7 +12,7 @@ import type { CommandOutput } from "../io/output.ts";
 import { exists } from "../io/home.ts";
 import { readRegistry, type Registry, updateRegistry } from "../slots/registry.ts";
 import { composeProject, parseComposeProject, parseSlotDir } from "../slots/slots.ts";
-import { cleanStale } from "../slots/stale.ts";
+import { cleanStale } from "../sandbox/repair.ts";
 import { finishInterrupted, ownerBusy } from "../project/worktrees.ts";
 
 const activeProjects = (registry: Registry) =>

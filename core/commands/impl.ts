@@ -19,14 +19,8 @@ import { portProtocols, type SlotCompose, slotCompose } from "../compose/slot_co
 import { composeProject, firstUsableSlot, slotOf } from "../slots/slots.ts";
 import { findWorktree } from "../project/find_worktree.ts";
 import type { HookFlags } from "../hooks/plugin_api.ts";
-import {
-  createWorktree,
-  discardWorktree,
-  hookInput,
-  resolveBase,
-  saveState,
-  worktreeLayout,
-} from "../project/worktrees.ts";
+import { createWorktree, discardWorktree, resolveBase, worktreeLayout } from "../project/worktrees.ts";
+import { hookInput, saveState } from "../hooks/inputs.ts";
 import { renderSandbox } from "./status.ts";
 
 export interface ImplOptions {
@@ -52,7 +46,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
 
   const hooks = await ctx.hooks(project);
   const entry = await createWorktree(ctx, project, { kind: "impl", feature, milestone }, base);
-  const input = hookInput(project, entry, { session: options.session, sandbox: withSandbox, ...dataSource });
+  let input = hookInput(project, entry, { session: options.session, sandbox: withSandbox, ...dataSource });
 
   // A failure in worktree.created undoes the fresh worktree; later failures keep it (see startSandbox).
   const rollback = new Rollback(ctx.log);
@@ -68,6 +62,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   let sandbox: SandboxResult | undefined;
   if (withSandbox) {
     sandbox = await startSandbox(ctx, project, hooks, entry, input);
+    input = sandbox.input;
     messages.push(...sandbox.messages);
   }
   messages.push(...messagesOf(await hooks.setup("worktree.ready", input)));

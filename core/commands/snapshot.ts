@@ -9,7 +9,7 @@ import type { CommandOutput } from "../io/output.ts";
 import { formatBytes } from "../text/bytes.ts";
 import { SNAPSHOT_NAME, SNAPSHOT_RULE } from "../project/config/schema.ts";
 import { findWorktree } from "../project/find_worktree.ts";
-import { hookInput, withSlot } from "../project/worktrees.ts";
+import { hookInput, withSlot } from "../hooks/inputs.ts";
 import { runtimeInput } from "../sandbox/runtime.ts";
 import { slotOf } from "../slots/slots.ts";
 

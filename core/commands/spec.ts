@@ -4,7 +4,8 @@ import { messagesOf } from "../hooks/dispatch.ts";
 import { validateName } from "../project/names.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { Rollback } from "../hooks/rollback.ts";
-import { createWorktree, discardWorktree, hookInput, resolveBase, saveState } from "../project/worktrees.ts";
+import { createWorktree, discardWorktree, resolveBase } from "../project/worktrees.ts";
+import { hookInput, saveState } from "../hooks/inputs.ts";
 
 export interface SpecOptions {
   feature: string;

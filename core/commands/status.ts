@@ -8,9 +8,9 @@ import type { CommandOutput } from "../io/output.ts";
 import type { SlotEntry } from "../slots/registry.ts";
 import { composeProject, slotOf } from "../slots/slots.ts";
 import { shownPorts } from "../slots/ports.ts";
-import { cleanStale } from "../slots/stale.ts";
+import { cleanStale } from "../sandbox/repair.ts";
 import { findWorktree } from "../project/find_worktree.ts";
-import { hookInput, withSlot } from "../project/worktrees.ts";
+import { hookInput, withSlot } from "../hooks/inputs.ts";
 import { readRegistry } from "../slots/registry.ts";
 
 /** Text lines describing a slot: ports and URLs. */
@@ -36,8 +36,7 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
   const entry = await findWorktree(ctx, options.name);
   const project = await ctx.project(entry.project_root);
   const slot = await slotOf(ctx, entry.path);
-  const input = hookInput(project, entry, {});
-  if (slot) withSlot(input, slot);
+  const input = slot ? withSlot(hookInput(project, entry, {}), slot) : hookInput(project, entry, {});
   const { replies, failures } = await (await ctx.hooks(project)).observe("status", input);
   const plugins = Object.fromEntries(replies.map((r) => [r.plugin, r.result.status ?? {}]));
   const data = {

@@ -4,7 +4,7 @@ import type { Context } from "../context.ts";
 import { type CommandOutput, table } from "../io/output.ts";
 import { existsSync } from "../io/home.ts";
 import { readRegistry } from "../slots/registry.ts";
-import { cleanStale } from "../slots/stale.ts";
+import { cleanStale } from "../sandbox/repair.ts";
 import { worktreeName } from "../project/names.ts";
 
 export interface WorktreeRow {

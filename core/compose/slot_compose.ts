@@ -7,11 +7,23 @@
 import { basename, dirname, join } from "../io/path.ts";
 import { type ComposeSources, hostVariables, scanCompose } from "./file.ts";
 import { type ComposeModel, describeFixed, fixedPorts, resolveCompose } from "./model.ts";
-import type { Context } from "../context.ts";
+import type { ComposeTool } from "./tool.ts";
+import type { Exec } from "../io/exec.ts";
+import type { HomePaths } from "../io/home.ts";
+import type { Logger } from "../io/output.ts";
 import { cachedModel } from "./model_cache.ts";
 import { usageError } from "../errors.ts";
 import { expandPorts, type Protocol } from "../slots/ports.ts";
 import type { Project } from "../project/project.ts";
+
+/** What resolving a slot's compose model needs of the running command. */
+export interface ComposeEnv {
+  env: { get(key: string): string | undefined };
+  exec: Exec;
+  home: HomePaths;
+  log: Logger;
+  compose(): Promise<ComposeTool>;
+}
 
 export interface SlotCompose {
   model: ComposeModel;
@@ -40,7 +52,7 @@ export interface SlotComposeRequest {
  * does not move with them.
  */
 export async function resolveSlot(
-  ctx: Context,
+  ctx: ComposeEnv,
   request: SlotComposeRequest & { file: string },
 ): Promise<SlotCompose & { fixed: string[] }> {
   const env = Object.fromEntries(Object.entries(request.vars).map(([k, v]) => [k, String(v)]));
@@ -73,7 +85,7 @@ export async function resolveSlot(
  * const { model } = await slotCompose(ctx, project, { dir: worktree, vars: { SHOP_WEB_PORT: 8081 } });
  */
 export async function slotCompose(
-  ctx: Context,
+  ctx: ComposeEnv,
   project: Project,
   request: SlotComposeRequest,
 ): Promise<SlotCompose> {

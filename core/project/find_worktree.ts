@@ -5,7 +5,7 @@
  * project's worktrees are searched first; only outside one does a name search every project.
  */
 import { basename, isAbsolute, resolve } from "../io/path.ts";
-import type { Context } from "../context.ts";
+import type { ProjectEnv } from "./env.ts";
 import { usageError } from "../errors.ts";
 import type { Project } from "./project.ts";
 import { readRegistry, type WorktreeEntry } from "../slots/registry.ts";
@@ -37,7 +37,7 @@ function pick(entries: WorktreeEntry[], name: string | undefined, asPath: string
   return matches[0];
 }
 
-export async function findWorktree(ctx: Context, name?: string): Promise<WorktreeEntry> {
+export async function findWorktree(ctx: ProjectEnv, name?: string): Promise<WorktreeEntry> {
   const registry = await readRegistry(ctx.home);
   const entries = Object.values(registry.worktrees);
   const here = name === undefined ? (await ctx.git.locate(ctx.cwd)).top : undefined;
@@ -56,7 +56,7 @@ async function findInGit(
   name: string | undefined,
   asPath: string | undefined,
   project: Project | undefined,
-  ctx: Context,
+  ctx: ProjectEnv,
 ): Promise<WorktreeEntry> {
   const notFound = () =>
     usageError(

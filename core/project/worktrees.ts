@@ -3,15 +3,13 @@
  * registry record, the dirty check, and finishing what a killed process left half-done.
  */
 import { basename, join } from "../io/path.ts";
-import type { Context } from "../context.ts";
+import type { ProjectEnv } from "./env.ts";
 import { copyInto, editedCopies, plannedCopies, worktreeIncludes } from "./copy_files.ts";
 import { KinfraError, messageOf, usageError } from "../errors.ts";
 import { exists } from "../io/home.ts";
-import type { HookInput } from "../hooks/plugin_api.ts";
 import type { Project } from "./project.ts";
-import { type SlotEntry, updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
+import { updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
 import { ownerAlive } from "../slots/stale.ts";
-import { composeProject } from "../slots/slots.ts";
 
 export interface WorktreeTarget {
   kind: "spec" | "impl";
@@ -29,7 +27,7 @@ export function worktreeLayout(project: Project, target: WorktreeTarget): { path
 }
 
 /** The ref new branches start from: `--base`, then `[worktree] base`, then the current branch or commit. */
-export async function resolveBase(ctx: Context, project: Project, requested?: string): Promise<string> {
+export async function resolveBase(ctx: ProjectEnv, project: Project, requested?: string): Promise<string> {
   const base = requested ?? project.config?.worktree.base ?? await ctx.git.currentBranch(project.gitRoot) ??
     "HEAD";
   if (!await ctx.git.resolveRef(project.gitRoot, base)) {
@@ -50,7 +48,7 @@ export async function resolveBase(ctx: Context, project: Project, requested?: st
  * any failure after that undoes the worktree, the branch and the entry.
  */
 export async function createWorktree(
-  ctx: Context,
+  ctx: ProjectEnv,
   project: Project,
   target: WorktreeTarget,
   base: string,
@@ -98,7 +96,7 @@ export async function createWorktree(
 }
 
 /** Refuses (exit 2) a worktree whose directory or branch exists already. */
-async function assertNameFree(ctx: Context, project: Project, path: string, branch: string) {
+async function assertNameFree(ctx: ProjectEnv, project: Project, path: string, branch: string) {
   if (await exists(path)) {
     throw usageError(
       `"${path}" already exists.`,
@@ -131,7 +129,7 @@ function nameTaken(path: string, holder: WorktreeEntry) {
  * Undoes `createWorktree` for a worktree nobody has worked in yet: the worktree (even a half
  * checkout, locked by git), the branch while it still points where it was created, the entry.
  */
-export async function discardWorktree(ctx: Context, gitRoot: string, entry: WorktreeEntry): Promise<void> {
+export async function discardWorktree(ctx: ProjectEnv, gitRoot: string, entry: WorktreeEntry): Promise<void> {
   await forceRemoveWorktree(ctx, gitRoot, entry.path);
   const tip = await ctx.git.resolveRef(gitRoot, `refs/heads/${entry.branch}`);
   if (tip && (!entry.base_commit || tip === entry.base_commit)) {
@@ -145,7 +143,7 @@ export async function discardWorktree(ctx: Context, gitRoot: string, entry: Work
  * (a directory whose `.git` is already gone), deletes what is left and prunes git's record.
  * Callers decide first that nothing in it is work.
  */
-export async function forceRemoveWorktree(ctx: Context, gitRoot: string, path: string): Promise<void> {
+export async function forceRemoveWorktree(ctx: ProjectEnv, gitRoot: string, path: string): Promise<void> {
   await ctx.git.unlockWorktree(gitRoot, path);
   if (await exists(join(path, ".git"))) {
     try {
@@ -170,7 +168,7 @@ export function ownerBusy(entry: WorktreeEntry): boolean {
  * changes made since is kept (unless `force`) and goes back to normal. Returns what was done.
  */
 export async function finishInterrupted(
-  ctx: Context,
+  ctx: ProjectEnv,
   entry: WorktreeEntry,
   force = false,
 ): Promise<"discarded" | "removed" | "kept"> {
@@ -199,7 +197,10 @@ export async function finishInterrupted(
  * Uncommitted or untracked files of a worktree, leaving out files kinfra copied in and nobody
  * changed since — and including copies that were edited, even when git ignores them.
  */
-export async function dirtyFiles(ctx: Context, entry: { path: string; copied?: unknown }): Promise<string[]> {
+export async function dirtyFiles(
+  ctx: ProjectEnv,
+  entry: { path: string; copied?: unknown },
+): Promise<string[]> {
   const copied = (entry.copied ?? {}) as Record<string, string>;
   const dirty: string[] = [];
   for (const line of await ctx.git.dirtyFiles(entry.path)) {
@@ -207,56 +208,6 @@ export async function dirtyFiles(ctx: Context, entry: { path: string; copied?: u
     if (!(line.startsWith("??") && file in copied)) dirty.push(line);
   }
   return [...dirty, ...await editedCopies(entry.path, copied)];
-}
-
-/** The hook input for a project with no worktree (e.g. `doctor`). */
-export function projectInput(project: Project, flags: HookInput["flags"] = {}): HookInput {
-  return {
-    project: { name: project.name, prefix: project.prefix, root: project.root },
-    worktree: null,
-    slot: null,
-    ports: {},
-    env: {},
-    flags,
-    state: {},
-    config: project.config ?? null,
-  };
-}
-
-/** The hook input for a worktree, without a slot yet. */
-export function hookInput(project: Project, entry: WorktreeEntry, flags: HookInput["flags"]): HookInput {
-  return {
-    ...projectInput(project, flags),
-    worktree: {
-      path: entry.path,
-      branch: entry.branch,
-      kind: entry.kind,
-      feature: entry.feature,
-      ...(entry.milestone ? { milestone: entry.milestone } : {}),
-    },
-    state: structuredClone(entry.plugin_state ?? {}),
-  };
-}
-
-/** Puts a slot (its id, directory, compose project and ports) into the hook input; returns the input. */
-export function withSlot(input: HookInput, slot: SlotEntry): HookInput {
-  return Object.assign(input, {
-    slot: {
-      id: slot.slot_id,
-      dir: slot.slot_dir,
-      compose_project: composeProject(slot.project, slot.slot_id),
-    },
-    ports: slot.ports,
-  });
-}
-
-/** Keeps what plugins returned as `state` with the worktree's registry entry. */
-export async function saveState(ctx: Context, path: string, input: HookInput): Promise<void> {
-  if (Object.keys(input.state).length === 0) return;
-  await updateRegistry(ctx.home, (reg) => {
-    const entry = reg.worktrees[path];
-    if (entry) entry.plugin_state = input.state;
-  });
 }
 
 /** Guards against ever treating a project's main worktree as disposable. */

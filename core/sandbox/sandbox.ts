@@ -25,17 +25,19 @@ import { type Failure, type Hooks, messagesOf } from "../hooks/dispatch.ts";
 import { exists } from "../io/home.ts";
 import type { HookInput } from "../hooks/plugin_api.ts";
 import type { Project } from "../project/project.ts";
-import { withSlot } from "../project/worktrees.ts";
+import { withSlot } from "../hooks/inputs.ts";
 import { worktreeName } from "../project/names.ts";
 import type { SlotEntry, WorktreeEntry } from "../slots/registry.ts";
 import { Rollback } from "../hooks/rollback.ts";
 import { scanRuntime } from "./runtime.ts";
 import { claimSlot, composeProject, releaseSlot, setSlotStatus, warnCloseBases } from "../slots/slots.ts";
-import { cleanStale } from "../slots/stale.ts";
+import { cleanStale } from "./repair.ts";
 
 export interface SandboxResult {
   slot: SlotEntry;
   messages: string[];
+  /** The input the sandbox's events saw (with the slot, its env and the model), for the events after. */
+  input: HookInput;
 }
 
 /** The worktree's compose file must exist (it is committed; a user may have deleted it since). */
@@ -92,8 +94,7 @@ export async function startSandbox(
   ctx.log.step(
     `Claimed slot ${slot.slot_id}: ${Object.entries(slot.ports).map(([k, v]) => `${k}=${v}`).join(" ")}`,
   );
-  withSlot(input, slot);
-  Object.assign(input.env, { COMPOSE_PROJECT_NAME: name, ...mapValues(slot.ports, String) });
+  input = withSlot(input, slot, { COMPOSE_PROJECT_NAME: name, ...mapValues(slot.ports, String) });
 
   try {
     checkpoint();
@@ -104,7 +105,7 @@ export async function startSandbox(
       widths: slot.widths,
       sources,
     });
-    input.model = model.doc;
+    input = { ...input, model: model.doc };
     await Deno.mkdir(slot.slot_dir, { recursive: true });
     // The resolved model: self-contained (no .env, extends or include needed), so teardown works
     // from it alone, and plugins reading it see every service as Compose does.
@@ -150,7 +151,7 @@ export async function startSandbox(
       cause: failure,
     });
   }
-  return { slot, messages };
+  return { slot, messages, input };
 }
 
 /**
@@ -165,7 +166,7 @@ export async function stopSandbox(
   slot: SlotEntry,
   messages: string[],
 ): Promise<Failure[]> {
-  withSlot(input, slot);
+  input = withSlot(input, slot);
   await setSlotStatus(ctx, slot, "stopping");
   const failures: Failure[] = [];
   for (const event of ["sandbox.stop", "slot.released"] as const) {

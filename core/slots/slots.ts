@@ -4,7 +4,8 @@
  * pid, host) and release the lock before any slow work.
  */
 import { join } from "../io/path.ts";
-import type { Context } from "../context.ts";
+import type { HomePaths } from "../io/home.ts";
+import type { Logger } from "../io/output.ts";
 import { KinfraError } from "../errors.ts";
 import {
   expandPorts,
@@ -17,6 +18,13 @@ import {
   slotPorts,
 } from "./ports.ts";
 import { readRegistry, type Registry, type SlotEntry, type SlotStatus, updateRegistry } from "./registry.ts";
+
+/** What slot bookkeeping needs of the running command: the home, a logger and the clock. */
+export interface SlotsEnv {
+  home: HomePaths;
+  log: Logger;
+  now(): Date;
+}
 
 export interface ClaimRequest {
   project: string;
@@ -55,7 +63,7 @@ export function parseSlotDir(name: string): { project: string; id: number } | un
 }
 
 /** The slot directory: `<home>/slots/<project>-<n>`. */
-export const slotDir = (ctx: Context, project: string, slot: number) =>
+export const slotDir = (ctx: SlotsEnv, project: string, slot: number) =>
   join(ctx.home.slots, `${project}-${slot}`);
 
 /**
@@ -64,7 +72,7 @@ export const slotDir = (ctx: Context, project: string, slot: number) =>
  * @example
  * const slot = await claimSlot(ctx, { project: "shop", worktreePath, bases: { SHOP_WEB_PORT: 8080 }, maxSlots: 20 });
  */
-export async function claimSlot(ctx: Context, request: ClaimRequest): Promise<SlotEntry> {
+export async function claimSlot(ctx: SlotsEnv, request: ClaimRequest): Promise<SlotEntry> {
   const skipped: string[] = [];
   const udpOnly = Object.entries(request.protocols ?? {}).filter(([, p]) => !p.includes("tcp")).map(([k]) =>
     k
@@ -119,7 +127,7 @@ export async function claimSlot(ctx: Context, request: ClaimRequest): Promise<Sl
  * n+k of the other. Allocation never hands out such a port twice (it skips the slot), but slots
  * are then used up faster than they need to be.
  */
-export function warnCloseBases(ctx: Context, ports: Record<string, PortSetting>, maxSlots: number): void {
+export function warnCloseBases(ctx: SlotsEnv, ports: Record<string, PortSetting>, maxSlots: number): void {
   const sorted = Object.entries(portSpans(ports)).sort((a, b) => a[1].base - b[1].base);
   for (let i = 1; i < sorted.length; i++) {
     const [[a, sa], [b, sb]] = [sorted[i - 1], sorted[i]];
@@ -222,7 +230,7 @@ async function whyUnusable(
 }
 
 /** Moves a slot to a new status (only if it is still the claim we made). */
-export async function setSlotStatus(ctx: Context, slot: SlotEntry, status: SlotStatus): Promise<void> {
+export async function setSlotStatus(ctx: SlotsEnv, slot: SlotEntry, status: SlotStatus): Promise<void> {
   await updateRegistry(ctx.home, (registry) => {
     const current = registry.slots[String(slot.slot_id)];
     if (current && current.claimed_at === slot.claimed_at) current.status = status;
@@ -236,7 +244,7 @@ export async function setSlotStatus(ctx: Context, slot: SlotEntry, status: SlotS
  * by someone else in between keeps its new entry and its new directory. Returns whether it did.
  */
 export async function releaseSlot(
-  ctx: Context,
+  ctx: SlotsEnv,
   slot: Pick<SlotEntry, "slot_id" | "slot_dir" | "worktree_path" | "claimed_at">,
   stillStale?: (current: SlotEntry) => boolean | Promise<boolean>,
 ): Promise<boolean> {
@@ -255,7 +263,7 @@ export async function releaseSlot(
 }
 
 /** The registry's slot for a worktree, if it has one. */
-export async function slotOf(ctx: Context, worktreePath: string): Promise<SlotEntry | undefined> {
+export async function slotOf(ctx: SlotsEnv, worktreePath: string): Promise<SlotEntry | undefined> {
   const registry = await readRegistry(ctx.home);
   const slot = Object.values(registry.slots).find((s) => s.worktree_path === worktreePath);
   return slot && structuredClone(slot); // the caller's own copy: the registry read is shared and frozen

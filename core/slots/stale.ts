@@ -1,15 +1,12 @@
 /**
  * Stale slot detection and repair (SPEC §6, GAP-14). A slot is stale when its worktree or slot
  * directory is gone (and nobody is still setting it up), or when it is mid-transition
- * (`claiming`, `starting`, `stopping`) and the process that owns it is dead. Repair has the
- * plugins purge its sandbox (`sandbox.purge`: whatever carries this home's label), removes the slot
- * dir and frees the registry entry.
+ * (`claiming`, `starting`, `stopping`) and the process that owns it is dead. Repairing one needs the
+ * plugins, so it lives with the sandbox (core/sandbox/repair.ts).
  */
-import type { Context } from "../context.ts";
-import { purgeSandbox } from "../sandbox/runtime.ts";
+import type { HomePaths } from "../io/home.ts";
 import { existsSync } from "../io/home.ts";
 import { readRegistry, type SlotEntry } from "./registry.ts";
-import { releaseSlot } from "./slots.ts";
 
 export interface StaleSlot {
   slot: SlotEntry;
@@ -41,33 +38,12 @@ export function staleReason(slot: SlotEntry): string | undefined {
   return undefined;
 }
 
-export async function findStale(ctx: Context): Promise<StaleSlot[]> {
+export async function findStale(ctx: { home: HomePaths }): Promise<StaleSlot[]> {
   const registry = await readRegistry(ctx.home);
   const stale: StaleSlot[] = [];
   for (const slot of Object.values(registry.slots)) {
     const reason = staleReason(slot);
     if (reason) stale.push({ slot, reason });
-  }
-  return stale;
-}
-
-/**
- * Finds and repairs stale slots; returns what was repaired. Containers are stopped before the
- * registry entry goes, so nobody can claim the slot while its old containers still run; only
- * objects carrying this home's label are removed. The entry is dropped under the lock, and only if
- * it is still the same claim and still stale then (another process may have repaired or retaken it).
- */
-export async function cleanStale(ctx: Context, options: { dryRun?: boolean } = {}): Promise<StaleSlot[]> {
-  const stale = await findStale(ctx);
-  for (const { slot, reason } of stale) {
-    ctx.log.warn(
-      `Slot ${slot.slot_id} (${slot.project}) is stale: ${reason}.${
-        options.dryRun ? "" : " Cleaning it up."
-      }`,
-    );
-    if (options.dryRun) continue;
-    await purgeSandbox(ctx, slot.project, slot.slot_id);
-    await releaseSlot(ctx, slot, (current) => staleReason(current) !== undefined);
   }
   return stale;
 }

@@ -1,7 +1,8 @@
 /**
- * The architecture, enforced: plugins import only the plugin API; the kernel never imports the CLI
- * or the commands; nothing in core/ imports plugins/ (main.ts wires them); no import cycles, type
- * and dynamic imports included; no source file over 300 lines.
+ * The architecture, enforced: core/ is a stack of layers read bottom-up (RANKS), and no file
+ * imports a higher layer; plugins import only the plugin API; nothing in core/ imports plugins/
+ * (main.ts wires them); no import cycles — type and dynamic imports included; no source file over
+ * 300 lines.
  */
 import assert from "node:assert/strict";
 import { dirname, join, normalize, relative } from "node:path";
@@ -32,7 +33,29 @@ async function sourceGraph(): Promise<Graph> {
   return graph;
 }
 
-const isKernel = (f: string) => f.startsWith("core/") && !/^core\/(cli|commands)\//.test(f);
+/**
+ * The layers of core/, lowest first; a file may import its own layer and those below. The README's
+ * Layout shows the same order.
+ */
+export const RANKS: string[][] = [
+  ["core/errors.ts", "core/io/", "core/text/"], // errors, IO, value parsing and wording
+  ["core/slots/"], // the registry, slot claims, ports, stale detection
+  ["core/project/"], // project, config, names, git, worktrees
+  ["core/compose/"], // which compose, compose files and models, port analysis
+  ["core/hooks/"], // the plugin API, dispatcher, plugin inputs, external plugins
+  ["core/context.ts"], // the Context interface
+  ["core/sandbox/", "core/make_context.ts"], // sandbox start/stop/repair, observability; wiring
+  ["core/commands/"], // one file per command
+  ["core/cli/"], // program table, argument parser, completions, reports
+];
+
+/** The layer of a core/ file, or undefined when it is in none. */
+export function rankOf(file: string): number | undefined {
+  const rank = RANKS.findIndex((layer) =>
+    layer.some((p) => p.endsWith("/") ? file.startsWith(p) : file === p)
+  );
+  return rank < 0 ? undefined : rank;
+}
 
 /** The broken rules of an import graph, one line each. */
 export function layerViolations(graph: Graph): string[] {
@@ -42,8 +65,12 @@ export function layerViolations(graph: Graph): string[] {
       if (file.startsWith("plugins/") && !target.startsWith("plugins/") && target !== API) {
         problems.push(`${file} imports ${target}: plugins import only ${API}`);
       }
-      if (isKernel(file) && /^core\/(cli|commands)\//.test(target)) {
-        problems.push(`${file} imports ${target}: the kernel never imports the CLI or a command`);
+      const [from, to] = [rankOf(file), rankOf(target)];
+      if (file.startsWith("core/") && from === undefined) {
+        problems.push(`${file} is in no layer: add its directory to RANKS (tests/unit/layers_test.ts)`);
+      }
+      if (from !== undefined && to !== undefined && to > from) {
+        problems.push(`${file} imports ${target}: a layer never imports a higher one (${from} < ${to})`);
       }
       if (file.startsWith("core/") && target.startsWith("plugins/")) {
         problems.push(`${file} imports ${target}: core never imports plugins (main.ts wires them)`);
@@ -81,18 +108,24 @@ Deno.test("the layer check fails when a rule is broken", () => {
     `plugins/docker/mod.ts imports core/sandbox/containers.ts: plugins import only ${API}`,
   ]);
   assert.deepEqual(layerViolations({ "core/slots/slots.ts": ["core/cli/report.ts"] }), [
-    "core/slots/slots.ts imports core/cli/report.ts: the kernel never imports the CLI or a command",
+    "core/slots/slots.ts imports core/cli/report.ts: a layer never imports a higher one (1 < 8)",
+  ]);
+  assert.deepEqual(layerViolations({ "core/project/worktrees.ts": ["core/hooks/plugin_api.ts"] }), [
+    "core/project/worktrees.ts imports core/hooks/plugin_api.ts: a layer never imports a higher one (2 < 4)",
+  ]);
+  assert.deepEqual(layerViolations({ "core/elsewhere/x.ts": ["core/io/path.ts"] }), [
+    "core/elsewhere/x.ts is in no layer: add its directory to RANKS (tests/unit/layers_test.ts)",
   ]);
   assert.deepEqual(layerViolations({ "core/cli/cli.ts": ["plugins/mod.ts"] }), [
     "core/cli/cli.ts imports plugins/mod.ts: core never imports plugins (main.ts wires them)",
   ]);
-  assert.deepEqual(layerViolations({ "core/a.ts": ["core/b.ts"], "core/b.ts": ["core/a.ts"] }), [
-    "import cycle: core/a.ts -> core/b.ts -> core/a.ts",
+  assert.deepEqual(layerViolations({ "core/io/a.ts": ["core/io/b.ts"], "core/io/b.ts": ["core/io/a.ts"] }), [
+    "import cycle: core/io/a.ts -> core/io/b.ts -> core/io/a.ts",
   ]);
   // Commands may use the CLI's helpers and the kernel; plugins may use their own files.
   assert.deepEqual(
     layerViolations({
-      "core/commands/x.ts": ["core/cli/report.ts"],
+      "core/commands/x.ts": ["core/slots/registry.ts", "core/commands/y.ts"],
       "plugins/a/mod.ts": ["plugins/a/b.ts", API],
     }),
     [],

@@ -6,7 +6,8 @@
  * anyway, for what sends no events (an agent-deck session finishing; `KINFRA_UI_REFRESH` seconds).
  * Browsers never cause a poll.
  */
-import { type Context, makeContext } from "../../context.ts";
+import type { Context } from "../../context.ts";
+import { makeContext } from "../../make_context.ts";
 import { messageOf } from "../../errors.ts";
 import { ensureHome } from "../../io/home.ts";
 import { probe } from "../../io/probe.ts";

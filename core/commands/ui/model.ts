@@ -8,7 +8,7 @@ import { messageOf } from "../../errors.ts";
 import { existsSync } from "../../io/home.ts";
 import { basename } from "../../io/path.ts";
 import { endpoints, stackContainers } from "../../sandbox/observability.ts";
-import { hookInput, withSlot } from "../../project/worktrees.ts";
+import { hookInput, withSlot } from "../../hooks/inputs.ts";
 import { readRegistry, type SlotEntry, type WorktreeEntry } from "../../slots/registry.ts";
 import { composeProject } from "../../slots/slots.ts";
 import { shownPorts, type SlotPort } from "../../slots/ports.ts";
@@ -89,8 +89,7 @@ async function row(ctx: Context, entry: WorktreeEntry, slot: SlotEntry | undefin
   let plugins: Record<string, Record<string, unknown>> = {};
   try {
     const project = await ctx.project(entry.project_root);
-    const input = hookInput(project, entry, {});
-    if (slot) withSlot(input, slot);
+    const input = slot ? withSlot(hookInput(project, entry, {}), slot) : hookInput(project, entry, {});
     const { replies, failures } = await (await ctx.hooks(project)).observe("status", input);
     plugins = Object.fromEntries(replies.map((r) => [r.plugin, record(r.result.status)]));
     base.problems = failures.map((f) => `${f.plugin}: ${f.message}`);
