@@ -2,7 +2,6 @@
 import assert from "node:assert/strict";
 import { parseArgv } from "../../core/cli/args.ts";
 import { GLOBAL_OPTIONS, PROGRAM } from "../../core/cli/program.ts";
-import { completions } from "../../core/cli/completions.ts";
 import { KinfraError } from "../../core/errors.ts";
 import { parseInfraConfig } from "../../core/project/config/load.ts";
 import { parseImplTarget, validateName } from "../../core/project/names.ts";
@@ -68,36 +67,8 @@ Deno.test("args: an option with choices takes only those", () => {
   );
 });
 
-Deno.test("completions: bash completes commands, subcommands and an option's choices", async () => {
-  const script = (await completions(PROGRAM, GLOBAL_OPTIONS, "bash")).text!;
-  const complete = async (...words: string[]) => {
-    const out = await new Deno.Command("bash", {
-      args: [
-        "-c",
-        `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${
-          words.length - 1
-        }; _kinfra; echo "\${COMPREPLY[*]}"`,
-      ],
-      stdout: "piped",
-    }).output();
-    return new TextDecoder().decode(out.stdout).trim();
-  };
-  assert.equal(await complete("kinfra", "plugins", "new", "x", "--lang", ""), "sh ts");
-  assert.equal(await complete("kinfra", "observability", "s"), "status");
-  assert.equal(await complete("kinfra", "completions", "z"), "zsh");
-});
-
 Deno.test("args: after --, everything is an argument", () => {
   assert.deepEqual(parse("done", "--", "--weird").args, ["--weird"]);
-});
-
-Deno.test("completions list every command for each shell", async () => {
-  for (const shell of ["bash", "zsh", "fish"] as const) {
-    const script = (await completions(PROGRAM, GLOBAL_OPTIONS, shell)).text!;
-    for (const name of ["init", "spec", "impl", "done", "worktrees", "status", "gc", "doctor"]) {
-      assert.ok(script.includes(name), `${shell}: ${name}`);
-    }
-  }
 });
 
 Deno.test("names: the rule, and the refusal says it", () => {

@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 
-const API = new URL("../../core/hooks/plugin_api.ts", import.meta.url).pathname;
-const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
-const KIT = new URL("../../templates/plugin/ts/kinfra_plugin.ts.tmpl", import.meta.url).pathname;
+const API = new URL("../core/hooks/plugin_api.ts", import.meta.url).pathname;
+const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+const KIT = new URL("../templates/plugin/ts/kinfra_plugin.ts.tmpl", import.meta.url).pathname;
 
 Deno.test("the TypeScript plugin kit's types are kinfra's plugin API types", async () => {
   const dir = await Deno.makeTempDir();
