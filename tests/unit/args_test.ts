@@ -30,7 +30,11 @@ const TOOL: CommandSpec = {
       description: "a group",
       subcommands: [{ name: "one", description: "first" }, { name: "two", description: "second" }],
     },
-    { name: "shell", description: "pick", args: [{ name: "shell", description: "s", choices: ["bash", "fish"] }] },
+    {
+      name: "shell",
+      description: "pick",
+      args: [{ name: "shell", description: "s", choices: ["bash", "fish"] }],
+    },
   ],
 };
 const parse = (...argv: string[]) => parseArgv(TOOL, GLOBALS, argv);
@@ -123,7 +127,10 @@ Deno.test("parseArgv() marks -h and --help, and then asks for no required argume
 });
 
 Deno.test("parseArgv() suggests the nearest command for an unknown one", () => {
-  assert.equal(usage("mkae"), 'Unknown command "mkae". Did you mean "make"? | Run `kinfra --help` for the list.');
+  assert.equal(
+    usage("mkae"),
+    'Unknown command "mkae". Did you mean "make"? | Run `kinfra --help` for the list.',
+  );
 });
 
 Deno.test("parseArgv() names an unknown command without a guess when nothing is near", () => {
@@ -165,7 +172,10 @@ Deno.test("parseArgv() refuses an argument outside its choices, listing them", (
 });
 
 Deno.test("parseArgv() refuses a missing required argument with the command's usage line", () => {
-  assert.equal(usage("make"), 'Missing <thing> for "kinfra make". | Usage: kinfra make <thing> [where] [options]');
+  assert.equal(
+    usage("make"),
+    'Missing <thing> for "kinfra make". | Usage: kinfra make <thing> [where] [options]',
+  );
 });
 
 Deno.test("parseArgv() refuses extra arguments, quoting each", () => {

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { completions } from "../../core/cli/completions.ts";
 import { GLOBAL_OPTIONS, PROGRAM } from "../../core/cli/program.ts";
 
-const script = async (shell: "bash" | "zsh" | "fish") => (await completions(PROGRAM, GLOBAL_OPTIONS, shell)).text;
+const script = async (shell: "bash" | "zsh" | "fish") =>
+  (await completions(PROGRAM, GLOBAL_OPTIONS, shell)).text;
 const COMMANDS = PROGRAM.subcommands!.map((c) => c.name);
 
 /** What bash's `_kinfra` offers for the words typed so far (the last one being completed). */
@@ -40,7 +41,9 @@ Deno.test("completions() in bash offer every top-level command of the table, and
 
 Deno.test("completions() in bash offer the global options at the top level", async () => {
   const words = await bash("kinfra", "--");
-  for (const option of ["--json", "--quiet", "--verbose", "--directory"]) assert.ok(words.includes(option), option);
+  for (const option of ["--json", "--quiet", "--verbose", "--directory"]) {
+    assert.ok(words.includes(option), option);
+  }
 });
 
 Deno.test("completions() in bash offer a command's own options after it", async () => {

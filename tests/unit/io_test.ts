@@ -87,11 +87,14 @@ Deno.test("sha256Hex() of text is the well-known digest", async () => {
 });
 
 Deno.test("table() pads every column but the last to its widest cell, two spaces apart", () => {
-  assert.equal(table(["NAME", "SLOT"], [["shop-impl-a", "1"], ["b", "12"]]), [
-    "NAME         SLOT",
-    "shop-impl-a  1",
-    "b            12",
-  ].join("\n"));
+  assert.equal(
+    table(["NAME", "SLOT"], [["shop-impl-a", "1"], ["b", "12"]]),
+    [
+      "NAME         SLOT",
+      "shop-impl-a  1",
+      "b            12",
+    ].join("\n"),
+  );
 });
 
 Deno.test("table() leaves no trailing spaces after the last column", () => {

@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import type { Context } from "../../core/context.ts";
 import { homePaths } from "../../core/io/paths.ts";
-import { join } from "../../core/io/path.ts";
 import { findWorktree } from "../../core/project/find_worktree.ts";
 import { parseImplTarget, validateName, worktreeName } from "../../core/project/names.ts";
 import type { Project } from "../../core/project/project.ts";
@@ -15,7 +14,9 @@ import type { WorktreeEntry } from "../../core/slots/registry.ts";
 import { kinfraErrorOf, usageOf } from "./_usage.ts";
 
 Deno.test("validateName() accepts letters, digits, '.', '_' and '-' and returns the name", () => {
-  for (const ok of ["wellness-reminders", "M1", "v1.2", "a_b", "9lives"]) assert.equal(validateName("feature", ok), ok);
+  for (const ok of ["wellness-reminders", "M1", "v1.2", "a_b", "9lives"]) {
+    assert.equal(validateName("feature", ok), ok);
+  }
 });
 
 Deno.test("validateName() accepts 64 characters and refuses 65", () => {
@@ -24,7 +25,9 @@ Deno.test("validateName() accepts 64 characters and refuses 65", () => {
 });
 
 Deno.test("validateName() refuses a name starting with '.', '-' or '_'", () => {
-  for (const bad of [".x", "-x", "_x"]) assert.match(usageOf(() => validateName("feature", bad)), /^Invalid/, bad);
+  for (const bad of [".x", "-x", "_x"]) {
+    assert.match(usageOf(() => validateName("feature", bad)), /^Invalid/, bad);
+  }
 });
 
 Deno.test("validateName() refuses '..' anywhere, which git refuses in a branch", () => {
@@ -45,7 +48,7 @@ Deno.test("validateName() refuses the empty name, slashes, spaces and path trick
 Deno.test("validateName()'s refusal states the rule in its hint", () => {
   assert.equal(
     usageOf(() => validateName("milestone", "a b")),
-    'Invalid milestone name "a b". | A milestone name is 1–64 characters: letters, digits, \'.\', \'_\' or \'-\', ' +
+    "Invalid milestone name \"a b\". | A milestone name is 1–64 characters: letters, digits, '.', '_' or '-', " +
       'starting with a letter or digit; it must not contain "..", or end in "." or ".lock".',
   );
 });
@@ -134,7 +137,9 @@ async function find(name: string, project?: string): Promise<WorktreeEntry> {
       home,
       cwd: dir,
       project: () =>
-        project ? Promise.resolve({ ...PROJECT, root: project, gitRoot: project }) : Promise.reject(new Error()),
+        project
+          ? Promise.resolve({ ...PROJECT, root: project, gitRoot: project })
+          : Promise.reject(new Error()),
       git: { listWorktrees: () => Promise.resolve([]) },
     } as unknown as Context;
     return await findWorktree(ctx, name);
@@ -165,7 +170,10 @@ Deno.test("findWorktree() outside a project refuses a name two projects share, l
   const e = await kinfraErrorOf(() => find("pay-M1"));
   assert.equal(e.code, 2);
   assert.equal(e.message, '"pay-M1" matches 2 worktrees.');
-  assert.deepEqual(e.details, ["shop-impl-pay-M1  (shop, impl/pay-M1)", "blog-impl-pay-M1  (blog, impl/pay-M1)"]);
+  assert.deepEqual(e.details, [
+    "shop-impl-pay-M1  (shop, impl/pay-M1)",
+    "blog-impl-pay-M1  (blog, impl/pay-M1)",
+  ]);
 });
 
 Deno.test("findWorktree() takes a bare feature for its only impl worktree", async () => {

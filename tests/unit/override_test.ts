@@ -11,7 +11,10 @@ Deno.test("mergeFragments() of no fragments is an empty document", () => {
 });
 
 Deno.test("mergeFragments() merges mappings key by key, a later scalar winning", () => {
-  assert.deepEqual(merge(api({ image: "a", user: "1" }), api({ image: "b" })), api({ image: "b", user: "1" }));
+  assert.deepEqual(
+    merge(api({ image: "a", user: "1" }), api({ image: "b" })),
+    api({ image: "b", user: "1" }),
+  );
 });
 
 Deno.test("mergeFragments() merges environment by key, later values winning", () => {
@@ -39,7 +42,10 @@ Deno.test("mergeFragments() matches a long-form volume's target with a short one
 });
 
 Deno.test("mergeFragments() unites service networks in a list, each once", () => {
-  assert.deepEqual(merge(api({ networks: ["a", "b"] }), api({ networks: ["b", "c"] })), api({ networks: ["a", "b", "c"] }));
+  assert.deepEqual(
+    merge(api({ networks: ["a", "b"] }), api({ networks: ["b", "c"] })),
+    api({ networks: ["a", "b", "c"] }),
+  );
 });
 
 Deno.test("mergeFragments() keeps per-network options: a mapping stays a mapping", () => {
@@ -54,7 +60,10 @@ Deno.test("mergeFragments() adds the implicit default network to a service that 
 });
 
 Deno.test("mergeFragments() adds no default network to a service that was not on it", () => {
-  const merged = mergeFragments([{ services: { api: { networks: ["obs"] }, db: { networks: ["x"] } } }], new Set(["db"]));
+  const merged = mergeFragments(
+    [{ services: { api: { networks: ["obs"] }, db: { networks: ["x"] } } }],
+    new Set(["db"]),
+  );
   assert.deepEqual(merged, { services: { api: { networks: ["obs"] }, db: { networks: ["default", "x"] } } });
 });
 
@@ -69,9 +78,12 @@ Deno.test("mergeFragments() unites other lists without duplicates", () => {
 });
 
 Deno.test("mergeFragments() merges top-level sections such as networks by key", () => {
-  assert.deepEqual(merge({ networks: { obs: { external: true } } }, { networks: { more: { external: true } } }), {
-    networks: { obs: { external: true }, more: { external: true } },
-  });
+  assert.deepEqual(
+    merge({ networks: { obs: { external: true } } }, { networks: { more: { external: true } } }),
+    {
+      networks: { obs: { external: true }, more: { external: true } },
+    },
+  );
 });
 
 Deno.test("mergeFragments() does not change the fragments it is given", () => {

@@ -1,11 +1,21 @@
 /** core/sandbox/port_spec.ts: Compose's port syntax as written, read and rewritten. */
 import assert from "node:assert/strict";
-import { parseHostPorts, parseShortPort, renderHost, renderShort, type ShortPort } from "../../core/sandbox/port_spec.ts";
+import {
+  parseHostPorts,
+  parseShortPort,
+  renderHost,
+  renderShort,
+  type ShortPort,
+} from "../../core/sandbox/port_spec.ts";
 
 const short = (text: string) => parseShortPort(text) as ShortPort;
 
 Deno.test("parseShortPort() reads host:container with tcp as the default protocol", () => {
-  assert.deepEqual(parseShortPort("8080:80"), { container: "80", protocol: "tcp", host: { start: { port: 8080 } } });
+  assert.deepEqual(parseShortPort("8080:80"), {
+    container: "80",
+    protocol: "tcp",
+    host: { start: { port: 8080 } },
+  });
 });
 
 Deno.test("parseShortPort() leaves the host out when only the container port is given", () => {
@@ -38,11 +48,17 @@ Deno.test("parseShortPort() reads host and container ranges", () => {
 });
 
 Deno.test("parseShortPort() says an unbracketed IPv6 address has too many colons", () => {
-  assert.equal(parseShortPort("::1:8080:80"), '"::1:8080:80" has too many colons (write an IPv6 address in brackets)');
+  assert.equal(
+    parseShortPort("::1:8080:80"),
+    '"::1:8080:80" has too many colons (write an IPv6 address in brackets)',
+  );
 });
 
 Deno.test("parseShortPort() refuses four colon-separated parts", () => {
-  assert.equal(parseShortPort("1:8080:80:90"), '"1:8080:80:90" has too many colons (write an IPv6 address in brackets)');
+  assert.equal(
+    parseShortPort("1:8080:80:90"),
+    '"1:8080:80:90" has too many colons (write an IPv6 address in brackets)',
+  );
 });
 
 Deno.test("parseShortPort() says a container part that is no number or range is one", () => {
