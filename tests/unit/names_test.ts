@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { Context } from "../../core/context.ts";
-import { homePaths } from "../../core/io/paths.ts";
+import { homePaths } from "../../core/io/home.ts";
 import { findWorktree } from "../../core/project/find_worktree.ts";
 import { parseImplTarget, validateName, worktreeName } from "../../core/project/names.ts";
 import type { Project } from "../../core/project/project.ts";

@@ -1,4 +1,4 @@
-/** core/sandbox/port_spec.ts: Compose's port syntax as written, read and rewritten. */
+/** core/compose/port_spec.ts: Compose's port syntax as written, read and rewritten. */
 import assert from "node:assert/strict";
 import {
   parseHostPorts,
@@ -6,7 +6,7 @@ import {
   renderHost,
   renderShort,
   type ShortPort,
-} from "../../core/sandbox/port_spec.ts";
+} from "../../core/compose/port_spec.ts";
 
 const short = (text: string) => parseShortPort(text) as ShortPort;
 
