@@ -68,6 +68,10 @@ dataTest(
     const seeded = await sb.kinfra(["impl", "b/M1", "--seed", "base"], { cwd: repo });
     assert.equal(seeded.code, 0, seeded.stderr);
     assert.match(seeded.stdout, /data: cache, db from snapshot base/);
+    // The volumes the data plugin creates carry the same slot label as the docker plugin's containers.
+    const labels = (name: string) =>
+      docker("volume", "inspect", "-f", '{{index .Labels "dev.kinfra.slot"}}', name);
+    assert.equal(await labels(`${stem}-slot-2_db`), `${stem}-2`);
     assert.equal(await sh(`${stem}-slot-2`, "cat /data/rows /cache/c"), "seeded\nwarm");
 
     // Slot 1 writes; slot 2 does not see it (and the other way round).

@@ -4,6 +4,7 @@
  * nothing.
  */
 import { join, relative } from "../io/path.ts";
+import { SLOT_FILES, slotFiles, slotName } from "../slots/slot_files.ts";
 import type { Context } from "../context.ts";
 import { messagesOf } from "../hooks/dispatch.ts";
 import { usageError } from "../errors.ts";
@@ -187,7 +188,7 @@ async function plan(
     slotId = slot?.id ?? null;
     ports = slot?.ports ?? {};
     const id = slot?.id ?? 1;
-    const dir = join(ctx.home.slots, `${project.name}-${id}`);
+    const dir = join(ctx.home.slots, slotName(project.name, id));
     const name = composeProject(project.name, id);
     steps.push(
       !slot
@@ -195,10 +196,10 @@ async function plan(
         : Object.keys(ports).length
         ? `claim slot ${id}: ${Object.entries(ports).map(([k, v]) => `${k}=${v}`).join(" ")}`
         : `claim slot ${id} (no port variables: every published port is one Docker picks)`,
-      `write ${dir}/ (.env.sandbox, docker-compose.yml, docker-compose.override.yml)`,
+      `write ${dir}/ (${Object.values(SLOT_FILES).join(", ")})`,
       [
         ...(await ctx.compose()).argv,
-        ...["-f", join(path, sandbox.compose_file), "-f", join(dir, "docker-compose.override.yml")],
+        ...["-f", join(path, sandbox.compose_file), "-f", slotFiles(dir).override],
         ...["-p", name, "up", "-d"],
       ].join(" "),
       ...(sandbox.health ? [`wait for ${sandbox.health.endpoint} (up to ${sandbox.health.timeout}s)`] : []),
@@ -249,7 +250,7 @@ async function dryOverride(
   const doc = await prepareOverride(hooks, input);
   return renderOverride(doc, {
     worktree: worktree.path,
-    slot: `${project.name}-${slot.id}`,
+    slot: slotName(project.name, slot.id),
     generatedAt: "(dry run)",
   })
     .trimEnd();

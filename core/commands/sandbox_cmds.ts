@@ -3,6 +3,7 @@
  * worktree, print its variables for `eval`, show its services' last log lines, restart them.
  */
 import type { Context } from "../context.ts";
+import { parseEnv, slotFiles } from "../slots/slot_files.ts";
 import { Exit, KinfraError, usageError } from "../errors.ts";
 import { ENV_KEY, messagesOf } from "../hooks/dispatch.ts";
 import { basename } from "../io/path.ts";
@@ -128,13 +129,7 @@ export async function env(ctx: Context, options: { name?: string }): Promise<Com
   }
   let vars: Record<string, string>;
   try {
-    vars = Object.fromEntries(
-      (await Deno.readTextFile(`${slot.slot_dir}/.env.sandbox`)).split("\n").filter((l) => l.includes("="))
-        .map((l) => {
-          const i = l.indexOf("=");
-          return [l.slice(0, i), l.slice(i + 1)];
-        }),
-    );
+    vars = parseEnv(await Deno.readTextFile(slotFiles(slot.slot_dir).env));
   } catch {
     vars = {
       COMPOSE_PROJECT_NAME: composeProject(slot.project, slot.slot_id),

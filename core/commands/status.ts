@@ -3,6 +3,7 @@
  * health, and what plugins add through the `status` event. Repairs stale slots first.
  */
 import type { SandboxConfig } from "../project/config/schema.ts";
+import { healthUrl } from "../slots/ports.ts";
 import type { Context } from "../context.ts";
 import type { CommandOutput } from "../io/output.ts";
 import type { SlotEntry } from "../slots/registry.ts";
@@ -22,7 +23,7 @@ export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig): string[
     lines.push(`  ${p.name}=${p.port}${p.note ?? ""}${p.url ? `  ${p.url}` : ""}`);
   }
   if (sandbox?.health) {
-    lines.push(`  health http://127.0.0.1:${slot.ports[sandbox.health.port_var]}${sandbox.health.endpoint}`);
+    lines.push(`  health ${healthUrl(slot.ports, sandbox.health)}`);
   }
   return lines;
 }

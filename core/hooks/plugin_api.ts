@@ -18,7 +18,9 @@ import type { Logger } from "../io/output.ts";
 
 export type { Exec, ExecOptions, ExecResult } from "../io/exec.ts";
 export type { Logger } from "../io/output.ts";
-export { KinfraError } from "../errors.ts";
+export { Exit, KinfraError } from "../errors.ts";
+export { SLOT_FILES, slotFiles, slotName } from "../slots/slot_files.ts";
+export { healthUrl } from "../slots/ports.ts";
 export type { ComposeTool } from "../compose/tool.ts";
 export { onPath, tail } from "../io/exec.ts";
 export { sha256Hex } from "../io/hash.ts";
@@ -29,7 +31,7 @@ export { basename, dirname, isAbsolute, join, normalize, relative, resolve } fro
 
 /** The label every container, network and volume a plugin creates carries: this home's id (`homeId`). */
 export const HOME_LABEL = "dev.kinfra.home";
-/** The label naming the slot (`<project>-<n>`) an object belongs to. */
+/** The label naming the slot (`slotName(project, id)`: `<project>-<n>`) an object belongs to. */
 export const SLOT_LABEL = "dev.kinfra.slot";
 
 /**

@@ -18,7 +18,6 @@ import {
   interrupted,
   isBug,
   KinfraError,
-  messageOf,
   usageError,
 } from "../errors.ts";
 import { type Failure, type Hooks, messagesOf } from "../hooks/dispatch.ts";
@@ -32,6 +31,7 @@ import { Rollback } from "../hooks/rollback.ts";
 import { scanRuntime } from "./runtime.ts";
 import { claimSlot, composeProject, releaseSlot, setSlotStatus, warnCloseBases } from "../slots/slots.ts";
 import { cleanStale } from "./repair.ts";
+import { renderEnv, slotFiles, slotName } from "../slots/slot_files.ts";
 
 export interface SandboxResult {
   slot: SlotEntry;
@@ -115,14 +115,14 @@ export async function startSandbox(
     checkpoint();
     const override = await prepareOverride(hooks, input, rollback, collect);
     await writeFileAtomic(
-      join(slot.slot_dir, "docker-compose.override.yml"),
+      slotFiles(slot.slot_dir).override,
       renderOverride(override, {
         worktree: entry.path,
-        slot: `${project.name}-${slot.slot_id}`,
+        slot: slotName(project.name, slot.slot_id),
         generatedAt: ctx.now().toISOString(),
       }),
     );
-    await writeFileAtomic(join(slot.slot_dir, ".env.sandbox"), renderEnv(input.env));
+    await writeFileAtomic(slotFiles(slot.slot_dir).env, renderEnv(input.env));
 
     checkpoint();
     await setSlotStatus(ctx, slot, "starting");
@@ -203,12 +203,6 @@ export async function prepareOverride(
 function renderResolved(doc: Record<string, unknown>, worktree: string): string {
   return `# Resolved by \`compose config\` from ${worktree} for this slot (kinfra); teardown uses it.\n` +
     stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
-}
-
-/** `.env.sandbox`: one `KEY=value` per line, COMPOSE_PROJECT_NAME first (seed format). */
-export function renderEnv(env: Record<string, string>): string {
-  // Values were checked by the dispatcher; this is the last line of defence against a line break.
-  return Object.entries(env).map(([k, v]) => `${k}=${v.replace(/[\r\n]/g, " ")}`).join("\n") + "\n";
 }
 
 function mapValues<T, U>(record: Record<string, T>, fn: (v: T) => U): Record<string, U> {

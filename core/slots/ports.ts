@@ -127,3 +127,16 @@ export function shownPorts(slot: {
   }
   return list;
 }
+
+/**
+ * The health check's URL for a slot's ports.
+ *
+ * @example
+ * healthUrl({ WEB_PORT: 8081 }, { port_var: "WEB_PORT", endpoint: "/health" }); // "http://127.0.0.1:8081/health"
+ */
+export function healthUrl(
+  ports: Record<string, number>,
+  health: { port_var: string; endpoint: string },
+): string {
+  return `http://127.0.0.1:${ports[health.port_var]}${health.endpoint}`;
+}

@@ -17,6 +17,7 @@ import {
   rangeWidths,
   slotPorts,
 } from "./ports.ts";
+import { slotFiles, slotName } from "./slot_files.ts";
 import { readRegistry, type Registry, type SlotEntry, type SlotStatus, updateRegistry } from "./registry.ts";
 
 /** What slot bookkeeping needs of the running command: the home, a logger and the clock. */
@@ -64,7 +65,7 @@ export function parseSlotDir(name: string): { project: string; id: number } | un
 
 /** The slot directory: `<home>/slots/<project>-<n>`. */
 export const slotDir = (ctx: SlotsEnv, project: string, slot: number) =>
-  join(ctx.home.slots, `${project}-${slot}`);
+  join(ctx.home.slots, slotName(project, slot));
 
 /**
  * Claims the lowest usable slot and records it; throws when every slot is taken or blocked.
@@ -94,7 +95,7 @@ export async function claimSlot(ctx: SlotsEnv, request: ClaimRequest): Promise<S
       project: request.project,
       worktree_path: request.worktreePath,
       slot_dir: dir,
-      compose_file_copy: join(dir, "docker-compose.yml"),
+      compose_file_copy: slotFiles(dir).compose,
       ports,
       ...(rangeWidths(request.bases) && { widths: rangeWidths(request.bases) }),
       ...(udpOnly.length && { udp: udpOnly }),

@@ -11,6 +11,7 @@ import {
   type HookContext,
   KinfraError,
   readSlotCompose,
+  slotName,
   type Snapshot,
 } from "../../core/hooks/plugin_api.ts";
 import {
@@ -72,7 +73,11 @@ async function seedSlot(ctx: HookContext<"sandbox.prepare">) {
   const created: string[] = [];
   try {
     for (const v of seeded) {
-      await createVolume(ctx, v.name, slotVolumeLabels(ctx, ctx.slot.compose_project, v.key, ctx.slot.id));
+      await createVolume(
+        ctx,
+        v.name,
+        slotVolumeLabels(ctx, ctx.slot.compose_project, v.key, slotName(ctx.project.name, ctx.slot.id)),
+      );
       created.push(v.name);
     }
     const what = `Copying ${pairs.length} volume(s) from ${source.label} into slot ${ctx.slot.id}`;

@@ -147,13 +147,13 @@ export function slotVolumeLabels(
   d: Docker,
   project: string,
   key: string,
-  slot: number,
+  slot: string,
 ): Record<string, string> {
   return {
     "com.docker.compose.project": project,
     "com.docker.compose.volume": key,
     [HOME_LABEL]: d.homeId,
-    [SLOT_LABEL]: String(slot),
+    [SLOT_LABEL]: slot,
   };
 }
 

@@ -8,8 +8,8 @@ import {
   type ComposeTool,
   type Exec,
   HOME_LABEL,
-  join,
   KinfraError,
+  slotFiles,
   tail,
 } from "../../core/hooks/plugin_api.ts";
 
@@ -32,9 +32,9 @@ export interface SlotFiles {
 /** The slot directory's own copies, for teardown. */
 export function slotCopies(slotDir: string, project: string): SlotFiles {
   return {
-    composeFile: join(slotDir, "docker-compose.yml"),
-    override: join(slotDir, "docker-compose.override.yml"),
-    envFile: join(slotDir, ".env.sandbox"),
+    composeFile: slotFiles(slotDir).compose,
+    override: slotFiles(slotDir).override,
+    envFile: slotFiles(slotDir).env,
     project,
   };
 }

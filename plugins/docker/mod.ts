@@ -7,6 +7,7 @@
  */
 import {
   definePlugin,
+  healthUrl,
   HOME_LABEL,
   type HookContext,
   join,
@@ -16,6 +17,7 @@ import {
   readSlotCompose,
   SLOT_LABEL,
   type SlotEvent,
+  slotName,
   tail,
 } from "../../core/hooks/plugin_api.ts";
 import {
@@ -112,7 +114,7 @@ export const dockerPlugin = definePlugin({
       const { doc, services: names } = await readSlotCompose(ctx);
       const labels = {
         [HOME_LABEL]: ctx.homeId,
-        [SLOT_LABEL]: `${ctx.project.name}-${ctx.slot.id}`,
+        [SLOT_LABEL]: slotName(ctx.project.name, ctx.slot.id),
         "dev.kinfra.worktree": ctx.worktree.path,
       };
       const renamed = slotNames(ctx, doc);
@@ -158,7 +160,7 @@ export const dockerPlugin = definePlugin({
     "sandbox.ready": async (ctx) => {
       const health = ctx.config?.sandbox?.health;
       if (!health) return;
-      const url = `http://127.0.0.1:${ctx.ports[health.port_var]}${health.endpoint}`;
+      const url = healthUrl(ctx.ports, health);
       ctx.log.step(`Waiting for ${url} (up to ${health.timeout}s)`);
       const outcome = await waitHealthy(url, health.timeout * 1000, ctx.signal);
       if (!outcome.ok) {
@@ -214,7 +216,7 @@ export const dockerPlugin = definePlugin({
     status: async (ctx) => {
       if (!ctx.slot) return;
       const health = ctx.config?.sandbox?.health;
-      const url = health && `http://127.0.0.1:${ctx.ports[health.port_var]}${health.endpoint}`;
+      const url = health && healthUrl(ctx.ports, health);
       const [containers, state] = await Promise.all([
         listContainers(ctx.exec, ctx.slot.compose_project),
         url && probe(url),
