@@ -3,7 +3,7 @@
  * main.ts is the one place that prints them and exits.
  */
 
-/** Exit codes of SPEC §5. */
+/** Exit codes (README, "Exit codes"). */
 export const Exit = {
   ok: 0,
   failed: 1,

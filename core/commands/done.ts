@@ -1,5 +1,5 @@
 /**
- * `kinfra done [name]`: tears a worktree down in the order of GAP-9 — veto check, sandbox stop,
+ * `kinfra done [name]`: tears a worktree down in this order — veto check, sandbox stop,
  * slot release, `git worktree remove`, `worktree.removed` — and never loses work:
  * - a dirty worktree needs `--force`, and it is checked again after the sandbox stopped, right
  *   before removal, which git itself refuses if anything appeared since (no force unless `--force`);

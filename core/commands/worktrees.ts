@@ -1,4 +1,4 @@
-/** `kinfra worktrees`: every kinfra worktree of every project, from the registry (GAP-10). */
+/** `kinfra worktrees`: every kinfra worktree of every project, from the registry. */
 import { basename } from "../io/path.ts";
 import type { Context } from "../context.ts";
 import { type CommandOutput, table } from "../io/output.ts";

@@ -1,5 +1,5 @@
 /**
- * Finding third-party plugins (SPEC §7): `KINFRA_PLUGIN_PATH` directories, then the project's
+ * Finding third-party plugins (docs/plugins.md, "Where plugins live"): `KINFRA_PLUGIN_PATH` directories, then the project's
  * `.devops-ai/plugins/`, then the home's `plugins/`. The first plugin of a name wins; later copies
  * are reported as shadowed. Invalid plugins are listed with their reason and never throw.
  */

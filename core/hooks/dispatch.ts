@@ -1,5 +1,5 @@
 /**
- * The hook dispatcher (SPEC §7). Setup events run plugins in ascending order and stop at the first
+ * The hook dispatcher (docs/plugins.md, "Events"). Setup events run plugins in ascending order and stop at the first
  * error; teardown events run in descending order, report errors and go on; observation events
  * collect from everyone. Rollback pairs each setup event with the teardown event that undoes it.
  */

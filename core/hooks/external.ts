@@ -1,5 +1,5 @@
 /**
- * The adapter that runs an out-of-process plugin (SPEC §7, protocol 1) behind the same `Plugin`
+ * The adapter that runs an out-of-process plugin (docs/plugins.md, protocol 1) behind the same `Plugin`
  * interface as the built-ins: argv `command… <event>`, one JSON document on stdin, `KINFRA_*`
  * variables, stdout empty or one JSON document (≤ 1 MiB), exit 0 ok / 100 not applicable / else
  * an error with the tail of stderr, stderr shown prefixed `[name]`, and a timeout that sends

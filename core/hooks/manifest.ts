@@ -1,5 +1,5 @@
 /**
- * `plugin.toml` (SPEC §7, protocol 1), validated with zod. Durations are seconds or strings such as
+ * `plugin.toml` (docs/plugins.md, "plugin.toml"), validated with zod. Durations are seconds or strings such as
  * "500ms", "30s", "2m".
  */
 import { parse as parseToml, TomlError } from "smol-toml";

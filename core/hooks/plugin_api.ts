@@ -70,7 +70,7 @@ import type {
 } from "./results.ts";
 export type * from "./results.ts";
 
-/** Every lifecycle event with the result its handlers may return (SPEC §7). */
+/** Every lifecycle event with the result its handlers may return (docs/plugins.md, "Events"). */
 export interface EventMap {
   "worktree.created": EnvResult;
   "slot.claimed": EnvResult;

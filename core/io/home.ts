@@ -1,6 +1,6 @@
 /**
- * Where kinfra keeps its state (SPEC §2). The home is `$KINFRA_HOME` or `~/.devops-ai/`, created
- * lazily by the first command that needs it (GAP-2). Each home has a stable random id, carried as a
+ * Where kinfra keeps its state (README, "Where things live"). The home is `$KINFRA_HOME` or `~/.devops-ai/`, created
+ * lazily by the first command that needs it. Each home has a stable random id, carried as a
  * label by every Docker object it creates, so one home never touches another's (or anyone's) objects.
  */
 import { join } from "./path.ts";

@@ -10,7 +10,7 @@ export interface OutputOptions {
   color: boolean;
 }
 
-/** Decides colour by SPEC §5: `--no-color`, `NO_COLOR`, or stdout not being a terminal turn it off. */
+/** Decides colour as the README's "Commands" says: `--no-color`, `NO_COLOR`, or stdout not being a terminal turn it off. */
 export function colorEnabled(noColorFlag: boolean): boolean {
   if (noColorFlag || Deno.env.get("NO_COLOR") !== undefined) return false;
   return Deno.stdout.isTerminal();

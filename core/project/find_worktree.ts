@@ -1,5 +1,5 @@
 /**
- * Finding the worktree the user means (SPEC §5 `done`, GAP-6): registry first, then `git worktree
+ * Finding the worktree the user means (README, "Commands": `done`): registry first, then `git worktree
  * list`. Accepts `feature`, `feature-M1`, `feature/M1`, the directory name, or a path (symlinks
  * resolved); without a name, the worktree around the working directory. Inside a project, that
  * project's worktrees are searched first; only outside one does a name search every project.

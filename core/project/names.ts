@@ -1,5 +1,5 @@
 /**
- * Validation of feature and milestone names (SPEC §4). Runs before any side effect: a refused name
+ * Validation of feature and milestone names (README, "Commands"). Runs before any side effect: a refused name
  * never reaches git, a path or a subprocess.
  */
 import { usageError } from "../errors.ts";

@@ -1,8 +1,8 @@
 /**
- * Project discovery (SPEC §2): the project root is the nearest ancestor holding
+ * Project discovery (README, "Where things live"): the project root is the nearest ancestor holding
  * `.devops-ai/infra.toml`, looked up in the main worktree even when kinfra runs inside a linked one,
  * so an uncommitted infra.toml still applies. Without infra.toml the git top level is the project
- * and its directory name the prefix (GAP-13).
+ * and its directory name the prefix.
  */
 import { basename, dirname, isAbsolute, join, relative, resolve } from "../io/path.ts";
 import { usageError } from "../errors.ts";

@@ -1,5 +1,5 @@
 /**
- * Worktree lifecycle on the git side: naming (SPEC §2), creation with `[worktree].copy`, the
+ * Worktree lifecycle on the git side: naming (README, "Where things live"), creation with `[worktree].copy`, the
  * registry record, the dirty check, and finishing what a killed process left half-done.
  */
 import { basename, join } from "../io/path.ts";

@@ -1,5 +1,5 @@
 /**
- * The shared observability stack (SPEC §8): Jaeger, Prometheus and Grafana as compose project
+ * The shared observability stack (README, "Shared observability"): Jaeger, Prometheus and Grafana as compose project
  * `devops-ai-observability`, rendered from templates/observability/ into `<home>/observability/`,
  * on the external network `devops-ai-observability`, which kinfra creates first. Every name derives
  * from `[observability] name` in the global config (observabilityNames), so a second stack — a test

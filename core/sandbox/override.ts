@@ -1,5 +1,5 @@
 /**
- * Merging plugin compose fragments into the one `docker-compose.override.yml` (SPEC §7): mappings
+ * Merging plugin compose fragments into the one `docker-compose.override.yml` (docs/plugins.md, "Replying"): mappings
  * merge, `environment` merges by key, `volumes` dedupe by target, service `networks` union — and a
  * service that was on the implicit `default` network keeps it once networks are added.
  */

@@ -1,5 +1,5 @@
 /**
- * Starting and stopping a worktree's sandbox (SPEC §6). Start is all-or-nothing: every step after
+ * Starting and stopping a worktree's sandbox (README, "How a sandbox starts"). Start is all-or-nothing: every step after
  * the claim registers its undo, and any failure — a compose error, the health gate, a plugin,
  * Ctrl-C — stops what started, releases the slot and removes the slot dir. The worktree is kept.
  */
@@ -156,7 +156,7 @@ export async function startSandbox(
 
 /**
  * Stops the sandbox of a worktree: `sandbox.stop` (compose down with the slot dir's copies; a
- * missing slot dir is a warning, GAP-17), `slot.released`, then frees the slot. Teardown goes on
+ * missing slot dir is a warning), `slot.released`, then frees the slot. Teardown goes on
  * past plugin failures, which are returned.
  */
 export async function stopSandbox(

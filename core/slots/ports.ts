@@ -1,5 +1,5 @@
 /**
- * Port arithmetic and the bind test. A variable's port in slot n is `base + n` (SPEC §6); a range
+ * Port arithmetic and the bind test. A variable's port in slot n is `base + n` (README, "How a sandbox starts"); a range
  * of width w (`VAR = { base = 9090, width = 2 }`) moves by whole widths, `base + n·w` to
  * `base + n·w + w − 1`, exported as `VAR` and `VAR_END`, so no two slots' ranges overlap.
  */

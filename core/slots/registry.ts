@@ -1,5 +1,5 @@
 /**
- * The slot registry (SPEC §2, seed schema v1) plus a `worktrees` section recording every worktree
+ * The slot registry (README, "Where things live"; schema version 1) plus a `worktrees` section recording every worktree
  * kinfra creates. Reads are lock-free (writes are atomic); every change happens under the exclusive
  * lock on `registry.lock`.
  */

@@ -1,5 +1,5 @@
 /**
- * Slot allocation (SPEC §6). Under the registry lock: take the lowest free slot id whose every port
+ * Slot allocation (README, "How a sandbox starts"). Under the registry lock: take the lowest free slot id whose every port
  * passes the bind test, log why each skipped slot was skipped, write the claim (status `claiming`,
  * pid, host) and release the lock before any slow work.
  */

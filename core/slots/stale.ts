@@ -1,5 +1,5 @@
 /**
- * Stale slot detection and repair (SPEC §6, GAP-14). A slot is stale when its worktree or slot
+ * Stale slot detection and repair (docs/guarantees.md, "Concurrency"). A slot is stale when its worktree or slot
  * directory is gone (and nobody is still setting it up), or when it is mid-transition
  * (`claiming`, `starting`, `stopping`) and the process that owns it is dead. Repairing one needs the
  * plugins, so it lives with the sandbox (core/sandbox/repair.ts).

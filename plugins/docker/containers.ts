@@ -1,7 +1,7 @@
 /**
  * The docker plugin's Compose and Docker calls: one slot's containers (up, down, list), removal by
- * label, and the engine-wide scan of compose projects. Always absolute paths (GAP-8); teardown uses
- * the slot directory's copies (GAP-15) and falls back to labels when they are gone. Whatever is
+ * label, and the engine-wide scan of compose projects. Always absolute paths; teardown uses
+ * the slot directory's copies and falls back to labels when they are gone. Whatever is
  * removed by label must carry this home's id (HOME_LABEL): nothing else is ever touched.
  */
 import {

@@ -1,7 +1,7 @@
 /**
  * The networks plugin (order 10). Compose merges a service's `networks` from the override with
  * the base file, but a service that was only on the implicit `default` network loses it as soon
- * as the override names any network (GAP-18). So this plugin writes every service's base network
+ * as the override names any network. So this plugin writes every service's base network
  * membership out explicitly, and `[sandbox.networks] include` adds networks to join: ones the base
  * file defines stay as they are; others are declared external and joined by the code targets.
  */

@@ -1,7 +1,7 @@
 /**
  * `kinfra init`: writes `.devops-ai/infra.toml` and parameterizes the compose file's published ports
  * in place. Interactive on a terminal; scriptable with flags and `--yes`. Shows every change before
- * writing it and never replaces an existing infra.toml without confirmation or `--force` (GAP-16).
+ * writing it and never replaces an existing infra.toml without confirmation or `--force`.
  */
 import { basename, dirname, join } from "../../io/path.ts";
 import { warnCloseBases } from "../../slots/slots.ts";
@@ -146,7 +146,7 @@ export async function init(ctx: Context, options: InitOptions): Promise<CommandO
   };
 }
 
-/** The compose file with what it reaches, and Compose's own model of it (GAP-5: Docker must run). */
+/** The compose file with what it reaches, and Compose's own model of it (Docker must run). */
 async function readProject(ctx: Context, root: string, composeFile: string) {
   const sources = await scanCompose(root, composeFile);
   await requireDocker(ctx);
@@ -244,7 +244,7 @@ function checkAnswers(answers: InitAnswers, services: string[]): void {
   }
 }
 
-/** GAP-5: a sandbox needs a running engine; say so before writing anything. */
+/** A sandbox needs a running engine; say so before writing anything. */
 async function requireDocker(ctx: Context): Promise<void> {
   if (!await dockerEngineVersion(ctx.exec)) {
     throw environmentError(

@@ -1,5 +1,5 @@
 /**
- * Docker-style mount specs of `[sandbox.mounts]` (GAP-3): `host:container[:ro]`, or a bare `src/`
+ * Docker-style mount specs of `[sandbox.mounts]` (README, "infra.toml"): `host:container[:ro]`, or a bare `src/`
  * meaning `/app/src`. The host side is relative to the worktree and may not leave it.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The infra.toml schema (SPEC §3, seed contract) and the global config.toml schema. Every object is
+ * The infra.toml schema (README, "infra.toml") and the global config.toml schema. Every object is
  * strict so an unknown key is an error (the loader adds a "did you mean" hint).
  */
 import { z } from "zod";
