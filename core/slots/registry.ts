@@ -105,9 +105,10 @@ function shapeProblem(data: unknown): string | undefined {
       if (!isObject(entry)) return `${section}.${key}: expected an object`;
       for (let i = 0; i < fields.length; i++) {
         const field = fields[i][0], type = fields[i][1]; // no destructuring: this runs cold, 4,000 times
-        const actual = typeof entry[field];
+        const actual = entry[field] === null ? "null" : typeof entry[field]; // typeof null is "object"
         if (actual !== type) {
-          return `${section}.${key}.${field}: expected a ${type}, got ${JSON.stringify(entry[field])}`;
+          const article = type === "object" ? "an" : "a";
+          return `${section}.${key}.${field}: expected ${article} ${type}, got ${JSON.stringify(entry[field])}`;
         }
       }
     }
