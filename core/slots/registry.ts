@@ -108,7 +108,9 @@ function shapeProblem(data: unknown): string | undefined {
         const actual = entry[field] === null ? "null" : typeof entry[field]; // typeof null is "object"
         if (actual !== type) {
           const article = type === "object" ? "an" : "a";
-          return `${section}.${key}.${field}: expected ${article} ${type}, got ${JSON.stringify(entry[field])}`;
+          return `${section}.${key}.${field}: expected ${article} ${type}, got ${
+            JSON.stringify(entry[field])
+          }`;
         }
       }
     }

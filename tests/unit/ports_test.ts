@@ -1,6 +1,13 @@
 /** core/slots/ports.ts: a slot's port arithmetic, ranges by whole widths, and ports as status shows them. */
 import assert from "node:assert/strict";
-import { expandPorts, lastPort, portSpans, rangeWidths, shownPorts, slotPorts } from "../../core/slots/ports.ts";
+import {
+  expandPorts,
+  lastPort,
+  portSpans,
+  rangeWidths,
+  shownPorts,
+  slotPorts,
+} from "../../core/slots/ports.ts";
 
 Deno.test("portSpans() gives a single port width 1 and keeps a range's width", () => {
   assert.deepEqual(portSpans({ WEB: 8080, LS: { base: 4510, width: 3 } }), {
@@ -41,7 +48,10 @@ Deno.test("rangeWidths() is undefined without a range, so the registry keeps no 
 });
 
 Deno.test("expandPorts() lists each single port once with its variable", () => {
-  assert.deepEqual(expandPorts({ WEB: 8081, DB: 5433 }), [{ name: "WEB", port: 8081 }, { name: "DB", port: 5433 }]);
+  assert.deepEqual(expandPorts({ WEB: 8081, DB: 5433 }), [{ name: "WEB", port: 8081 }, {
+    name: "DB",
+    port: 5433,
+  }]);
 });
 
 Deno.test("expandPorts() lists every port of a range under the range's variable", () => {
@@ -53,7 +63,11 @@ Deno.test("expandPorts() lists every port of a range under the range's variable"
 });
 
 Deno.test("shownPorts() shows a port as an http link on loopback", () => {
-  assert.deepEqual(shownPorts({ ports: { WEB: 8081 } }), [{ name: "WEB", port: 8081, url: "http://127.0.0.1:8081/" }]);
+  assert.deepEqual(shownPorts({ ports: { WEB: 8081 } }), [{
+    name: "WEB",
+    port: 8081,
+    url: "http://127.0.0.1:8081/",
+  }]);
 });
 
 Deno.test("shownPorts() links only the ports recorded as serving HTTP", () => {
@@ -73,7 +87,11 @@ Deno.test("shownPorts() shows a range once, with its last port, and hides its _E
 });
 
 Deno.test("shownPorts() keeps a variable that merely ends in _END when it is no range's", () => {
-  assert.deepEqual(shownPorts({ ports: { BACK_END: 8081 }, http: [] }), [{ name: "BACK_END", port: 8081, url: null }]);
+  assert.deepEqual(shownPorts({ ports: { BACK_END: 8081 }, http: [] }), [{
+    name: "BACK_END",
+    port: 8081,
+    url: null,
+  }]);
 });
 
 Deno.test("shownPorts() marks a UDP port and gives it no link", () => {

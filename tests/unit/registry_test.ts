@@ -81,12 +81,18 @@ Deno.test("parseRegistry() refuses an entry that is not an object, naming its ke
 
 Deno.test("parseRegistry() refuses a slot field of the wrong type, naming the path and the value", async () => {
   const slot = { ...SLOT, slot_id: "1" };
-  assert.equal(await problem({ version: 1, slots: { "1": slot } }), 'slots.1.slot_id: expected a number, got "1"');
+  assert.equal(
+    await problem({ version: 1, slots: { "1": slot } }),
+    'slots.1.slot_id: expected a number, got "1"',
+  );
 });
 
 Deno.test("parseRegistry() refuses a slot missing a required field", async () => {
   const { status: _, ...slot } = SLOT;
-  assert.equal(await problem({ version: 1, slots: { "1": slot } }), "slots.1.status: expected a string, got undefined");
+  assert.equal(
+    await problem({ version: 1, slots: { "1": slot } }),
+    "slots.1.status: expected a string, got undefined",
+  );
 });
 
 Deno.test("parseRegistry() refuses a worktree missing a required field", async () => {
@@ -99,10 +105,16 @@ Deno.test("parseRegistry() refuses a worktree missing a required field", async (
 
 Deno.test("parseRegistry() refuses ports that are not an object, with the right article", async () => {
   const slot = { ...SLOT, ports: 8081 };
-  assert.equal(await problem({ version: 1, slots: { "1": slot } }), "slots.1.ports: expected an object, got 8081");
+  assert.equal(
+    await problem({ version: 1, slots: { "1": slot } }),
+    "slots.1.ports: expected an object, got 8081",
+  );
 });
 
 Deno.test("parseRegistry() refuses ports that are null (every reader would crash on them)", async () => {
   const slot = { ...SLOT, ports: null };
-  assert.equal(await problem({ version: 1, slots: { "1": slot } }), "slots.1.ports: expected an object, got null");
+  assert.equal(
+    await problem({ version: 1, slots: { "1": slot } }),
+    "slots.1.ports: expected an object, got null",
+  );
 });

@@ -29,7 +29,9 @@ Deno.test("parseComposeProject() reads back a project name that itself contains 
 });
 
 Deno.test("parseComposeProject() is undefined for a name that is no slot's", () => {
-  for (const name of ["shop", "shop-slot-", "shop-slot-x", "shop-1"]) assert.equal(parseComposeProject(name), undefined);
+  for (const name of ["shop", "shop-slot-", "shop-slot-x", "shop-1"]) {
+    assert.equal(parseComposeProject(name), undefined);
+  }
 });
 
 Deno.test("parseSlotDir() reads <project>-<n>, the last number being the slot", () => {
@@ -100,7 +102,9 @@ Deno.test("firstUsableSlot() skips a slot whose port another slot holds, saying 
   const registry = { ...EMPTY, slots: { "3": held(3, "blog", { BLOG_PORT: base + 1 }) } };
   const found = await first({ WEB: base }, { registry });
   assert.equal(found.id, 2);
-  assert.deepEqual(found.skipped, [`Slot 1 skipped: port ${base + 1} (WEB) belongs to slot 3 (blog, BLOG_PORT).`]);
+  assert.deepEqual(found.skipped, [
+    `Slot 1 skipped: port ${base + 1} (WEB) belongs to slot 3 (blog, BLOG_PORT).`,
+  ]);
 });
 
 Deno.test("firstUsableSlot() skips a slot whose port lies inside another slot's range", async () => {
@@ -189,7 +193,14 @@ Deno.test("firstUsableSlot() is undefined when every slot is taken", async () =>
 function recorder(): Logger & { warnings: string[] } {
   const warnings: string[] = [];
   const none = () => {};
-  const log = { warnings, step: none, info: none, debug: none, error: none, warn: (m: string) => warnings.push(m) };
+  const log = {
+    warnings,
+    step: none,
+    info: none,
+    debug: none,
+    error: none,
+    warn: (m: string) => warnings.push(m),
+  };
   return { ...log, child: () => log as unknown as Logger };
 }
 
@@ -238,7 +249,12 @@ async function withHome(fn: (env: Parameters<typeof claimSlot>[0], dir: string) 
 Deno.test("claimSlot() records a claiming entry with this pid, host, time, slot dir and ports", () =>
   withHome(async (env, dir) => {
     const base = freeBase();
-    const entry = await claimSlot(env, { project: "shop", worktreePath: "/w/a", bases: { WEB: base }, maxSlots: 2 });
+    const entry = await claimSlot(env, {
+      project: "shop",
+      worktreePath: "/w/a",
+      bases: { WEB: base },
+      maxSlots: 2,
+    });
     assert.deepEqual(entry, {
       slot_id: 1,
       project: "shop",

@@ -109,5 +109,8 @@ Deno.test("findStale() lists the registry's stale slots with their reasons, and 
     const gone = slot(dir, "running", { slot_id: 2, worktree_path: join(dir, "gone") });
     const slots = { "1": slot(dir, "running"), "2": gone };
     await Deno.writeTextFile(home.registry, JSON.stringify({ version: 1, slots, worktrees: {} }));
-    assert.deepEqual(await findStale({ home }), [{ slot: gone, reason: `its worktree ${join(dir, "gone")} is gone` }]);
+    assert.deepEqual(await findStale({ home }), [{
+      slot: gone,
+      reason: `its worktree ${join(dir, "gone")} is gone`,
+    }]);
   }));
