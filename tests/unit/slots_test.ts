@@ -39,12 +39,29 @@ Deno.test("parseSlotDir() reads <project>-<n>, the last number being the slot", 
   assert.equal(parseSlotDir("shop"), undefined);
 });
 
-/** A free TCP port whose next `n` ports are free too, as found by binding port 0. */
+/** True when `port` can be bound over TCP on all interfaces and on loopback right now. */
+function bindable(port: number): boolean {
+  try {
+    for (const hostname of ["0.0.0.0", "127.0.0.1"]) Deno.listen({ hostname, port }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A base port whose slots 1–5 are free over TCP now: the tests' slots use base + 1 … base + 5.
+ * Found from a port the system picked, so parallel test runs do not collide.
+ */
 function freeBase(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port - 1; // slot 1 is base + 1: the port just found free
+  for (;;) {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = listener.addr.port;
+    listener.close();
+    if (port + 5 <= 65535 && Array.from({ length: 6 }, (_, i) => port - 1 + i).every(bindable)) {
+      return port - 1;
+    }
+  }
 }
 
 const EMPTY: Registry = { version: 1, slots: {}, worktrees: {} };
