@@ -233,19 +233,22 @@ dockerTest(
 );
 
 Deno.test({
-  name: "kinfra ui shows a worktree's agent-deck session and marks a stale entry",
+  name:
+    "kinfra ui shows each worktree's agent-deck session state, a waiting agent as a marked badge, and a stale entry",
   ignore: browserIgnore,
   sanitizeResources: false,
   sanitizeOps: false,
   fn: () =>
     withSandbox(async (sb) => {
-      // agent-deck through the stand-in the agent-deck tests use (v1.14.0's documented CLI).
+      // agent-deck through the stand-in the agent-deck tests use (it behaves like v1.14.0).
       const env = {
         PATH: `${new URL("./fixtures/bin", import.meta.url).pathname}:${Deno.env.get("PATH")}`,
         FAKE_AGENT_DECK_DIR: join(sb.dir, "deck"),
       };
       const repo = await sb.repo("shop", { ".devops-ai/infra.toml": '[project]\nname = "shop"\n' });
       assert.equal((await sb.kinfra(["spec", "talk", "--session"], { cwd: repo, env })).code, 0);
+      const waiting = { ...env, FAKE_AFTER_SEND: "waiting" };
+      assert.equal((await sb.kinfra(["spec", "ask", "--session"], { cwd: repo, env: waiting })).code, 0);
       assert.equal((await sb.kinfra(["spec", "gone"], { cwd: repo })).code, 0);
       await Deno.remove(join(sb.dir, "shop-spec-gone"), { recursive: true }); // behind kinfra's back
       const ui = await startUi(sb, [], env);
@@ -256,8 +259,18 @@ Deno.test({
           assert.equal(await page.eval(cell("shop-spec-talk", 5)), "running");
           assert.match(
             await page.eval<string>(`${row("shop-spec-talk")}.querySelector('td:nth-child(6) .badge').title`),
-            /agent-deck session a1b2c3d4-1/,
+            /^agent-deck session [0-9a-f]{8}-\d+$/,
           );
+          // The agent that needs its user: a warning badge with a marker, its row flagged, the way in as title.
+          assert.equal(await page.eval(cell("shop-spec-ask", 5)), "▲ waiting");
+          assert.match(
+            await page.eval<string>(
+              `${row("shop-spec-ask")}.querySelector('td:nth-child(6) .badge.warn').title`,
+            ),
+            /needs your input: agent-deck session attach [0-9a-f]{8}-\d+/,
+          );
+          assert.equal(await page.eval(`${row("shop-spec-ask")}.classList.contains("needs-input")`), true);
+          assert.equal(await page.eval(`${row("shop-spec-talk")}.classList.contains("needs-input")`), false);
           const stale = await page.eval<string>(
             `${row("shop-spec-gone")}.querySelector('.badge.warn').title`,
           );

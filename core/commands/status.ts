@@ -13,6 +13,7 @@ import { cleanStale } from "../sandbox/repair.ts";
 import { findWorktree } from "../project/find_worktree.ts";
 import { hookInput, withSlot } from "../hooks/inputs.ts";
 import { readRegistry } from "../slots/registry.ts";
+import { agentSessions, sessionLabel } from "./agent_session.ts";
 
 /** Text lines describing a slot: ports and URLs. */
 export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig): string[] {
@@ -63,7 +64,8 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
         : ["  no sandbox (start one with `kinfra up`)"]),
       // Each plugin renders its own section; a plugin that gives no lines is shown as key value pairs.
       ...replies.flatMap(({ plugin, result }) =>
-        result.lines?.map((l) => `  ${l}`) ??
+        // A plugin saying its part needs the user (an agent waiting for input) is shown in yellow.
+        result.lines?.map((l) => `  ${result.status?.needs_input === true ? ctx.style.yellow(l) : l}`) ??
           (result.status
             ? [
               `  ${plugin}: ${
@@ -91,7 +93,9 @@ async function projectOverview(ctx: Context): Promise<CommandOutput | undefined>
   const project = await ctx.project().catch(() => undefined);
   if (!project || project.root !== top) return undefined;
   const slots = Object.values(registry.slots);
-  const worktrees = Object.values(registry.worktrees).filter((w) => w.project_root === project.root)
+  const entries = Object.values(registry.worktrees).filter((w) => w.project_root === project.root);
+  const sessions = await agentSessions(ctx, entries);
+  const worktrees = entries
     .sort((a, b) => a.path < b.path ? -1 : 1)
     .map((w) => {
       const slot = slots.find((s) => s.worktree_path === w.path);
@@ -103,6 +107,7 @@ async function projectOverview(ctx: Context): Promise<CommandOutput | undefined>
         slot: slot?.slot_id ?? null,
         status: slot?.status ?? "no sandbox",
         ports: slot?.ports ?? {},
+        session: sessions.get(w.path) ?? null,
       };
     });
   const lines = worktrees.map((w) =>
@@ -110,7 +115,7 @@ async function projectOverview(ctx: Context): Promise<CommandOutput | undefined>
       w.slot === null
         ? "no sandbox"
         : `slot ${w.slot} · ${w.status} · ${Object.entries(w.ports).map(([k, v]) => `${k}=${v}`).join(" ")}`
-    }`
+    }${w.session ? `  agent ${sessionLabel(w.session, ctx.style)}` : ""}`
   );
   return {
     data: { project: project.name, root: project.root, worktrees },

@@ -6,6 +6,7 @@ import { existsSync } from "../io/home.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { cleanStale } from "../sandbox/repair.ts";
 import { worktreeName } from "../project/names.ts";
+import { type AgentSession, agentSessions, sessionLabel } from "./agent_session.ts";
 
 export interface WorktreeRow {
   kind: "spec" | "impl";
@@ -16,6 +17,8 @@ export interface WorktreeRow {
   slot: number | null;
   ports: Record<string, number>;
   status: string;
+  /** The worktree's agent-deck session and its state (`waiting`: the agent needs the user), or null. */
+  session: AgentSession | null;
 }
 
 export async function worktrees(ctx: Context, options: { names?: boolean } = {}): Promise<CommandOutput> {
@@ -27,6 +30,7 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
   await cleanStale(ctx);
   const registry = await readRegistry(ctx.home);
   const rows: WorktreeRow[] = [];
+  const sessions = await agentSessions(ctx, Object.values(registry.worktrees));
   for (const entry of Object.values(registry.worktrees)) {
     const slot = entry.slot === undefined ? undefined : registry.slots[String(entry.slot)];
     rows.push({
@@ -44,16 +48,28 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
         : entry.kind === "impl"
         ? "no sandbox"
         : "ready",
+      session: sessions.get(entry.path) ?? null,
     });
   }
   const order = (a: string, b: string) => a < b ? -1 : a > b ? 1 : 0; // localeCompare costs ms on 500 rows
   rows.sort((a, b) => order(a.project, b.project) || order(a.name, b.name));
+  // The AGENT column only when some worktree has a session, so plain listings stay as they were.
+  const agent = sessions.size > 0;
   return {
     data: { worktrees: rows },
     text: rows.length
       ? table(
-        ["KIND", "PROJECT", "NAME", "BRANCH", "SLOT", "STATUS", "PATH"],
-        rows.map((r) => [r.kind, r.project, r.name, r.branch, r.slot?.toString() ?? "-", r.status, r.path]),
+        ["KIND", "PROJECT", "NAME", "BRANCH", "SLOT", "STATUS", ...agent ? ["AGENT"] : [], "PATH"],
+        rows.map((r) => [
+          r.kind,
+          r.project,
+          r.name,
+          r.branch,
+          r.slot?.toString() ?? "-",
+          r.status,
+          ...agent ? [sessionLabel(r.session, ctx.style)] : [],
+          r.path,
+        ]),
       )
       : "No kinfra worktrees. Start one with `kinfra spec <feature>` or `kinfra impl <feature>/<milestone>`.",
   };

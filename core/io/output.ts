@@ -80,8 +80,14 @@ export const silentLogger: Logger = {
 /** Formats rows as aligned columns. */
 export function table(header: string[], rows: string[][]): string {
   const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
-  return all.map((r) => r.map((c, i) => i === r.length - 1 ? c : c.padEnd(widths[i])).join("  ")).join("\n");
+  // Widths count what shows: a coloured cell's escape codes take no room.
+  // deno-lint-ignore no-control-regex -- ESC starts the colour codes makeStyle writes
+  const width = (c: string) => c.replace(/\x1b\[[0-9;]*m/g, "").length;
+  const widths = header.map((_, i) => Math.max(...all.map((r) => width(r[i] ?? ""))));
+  return all.map((r) =>
+    r.map((c, i) => i === r.length - 1 ? c : c + " ".repeat(widths[i] - width(c))).join("  ")
+  )
+    .join("\n");
 }
 
 /** What every command returns: `data` becomes the JSON document, `text` the human rendering. */

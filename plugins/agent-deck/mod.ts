@@ -1,10 +1,12 @@
 /**
- * The agent-deck plugin (order 40). With `--session`, on `worktree.ready` it creates an agent-deck
- * session in the worktree, starts it, waits until the agent is ready (polling `session show`,
- * bounded, or `send_delay` when show cannot tell, GAP-20) and sends the milestone message. The
- * session id is kept as this plugin's state in the registry. `done`: a `running` session vetoes
- * removal (GAP-21) unless `--force`; then `session stop` and `session remove`. Without agent-deck,
- * or when it fails, one warning — the worktree and sandbox are never affected.
+ * The agent-deck plugin (order 40), written against agent-deck v1.14.0 (docs/agent-deck.md). With
+ * `--session`, on `worktree.ready` it creates a session in the worktree (`add --no-parent`), starts it,
+ * waits until `session show` says the agent is at its prompt (bounded; `send_delay` when show cannot
+ * tell) and sends the milestone message, which agent-deck itself holds until the prompt is there. The
+ * session id is kept as this plugin's state in the registry. `done`: a `running` session vetoes removal
+ * unless `--force`; then `session stop` (nothing to stop when its tmux died) and `session remove
+ * --force`, so no session outlives its worktree. Without agent-deck, or when it fails, one warning —
+ * the worktree and sandbox are never affected.
  */
 import {
   definePlugin,
@@ -13,10 +15,9 @@ import {
   onPath,
   parseDuration,
 } from "../../core/hooks/plugin_api.ts";
-import { AgentDeck } from "./cli.ts";
+import { AgentDeck, DeckError, NOT_FOUND_EXIT } from "./cli.ts";
 import { findMilestoneFile, renderMessage } from "./message.ts";
-
-const READY = new Set(["idle", "waiting", "ready"]);
+import { NEEDS_USER, waitReady } from "./readiness.ts";
 
 interface Settings {
   tool: string;
@@ -55,25 +56,15 @@ async function available(ctx: HookContext): Promise<boolean> {
   return false;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-  });
-
-/** Waits until the agent can take a message: polls `show`, or sleeps `send_delay` if show cannot tell. */
-async function waitReady(deck: AgentDeck, id: string, s: Settings, ctx: HookContext): Promise<string> {
-  const deadline = Date.now() + s.readyTimeoutMs;
-  for (let polls = 0; Date.now() < deadline && !ctx.signal.aborted; polls++) {
-    const status = await deck.status(id);
-    if (status === undefined) {
-      await sleep(s.sendDelayMs, ctx.signal);
-      return `status unknown, waited send_delay ${s.sendDelayMs} ms`;
-    }
-    if (READY.has(status)) return `ready (${status}) after ${polls + 1} poll(s)`;
-    await sleep(500, ctx.signal);
+/** Why `add` was refused, said so the user can act on it. */
+function addFailure(e: unknown, title: string, path: string): string {
+  if (e instanceof DeckError && e.reply.code === "ALREADY_EXISTS") {
+    const existing = String(e.reply.data.existing_id ?? "?");
+    return `agent-deck already has a session "${title}" at ${path} (id ${existing}), which kinfra did not make ` +
+      `for this worktree and leaves alone. If it is a leftover: \`agent-deck session remove ${existing} --force\`, ` +
+      `or set another [plugins.agent-deck] title`;
   }
-  return `not ready within ${s.readyTimeoutMs / 1000}s; sending anyway`;
+  return e instanceof Error ? e.message : String(e);
 }
 
 export const agentDeckPlugin = definePlugin({
@@ -91,16 +82,26 @@ export const agentDeckPlugin = definePlugin({
         ctx.worktree.milestone,
       );
       const fill = (template: string) => renderMessage(template, ctx, milestoneFile);
+      const title = fill(s.title);
       let id: string | undefined;
       try {
-        id = await deck.add({ path: ctx.worktree.path, title: fill(s.title), tool: s.tool, group: s.group });
-        const started = await deck.session("start", id);
-        if (!started.success) {
-          throw new KinfraError(`agent-deck session start failed: ${started.stderr.trim()}`);
+        id = await deck.add({ path: ctx.worktree.path, title, tool: s.tool, group: s.group }).catch((e) => {
+          throw new KinfraError(addFailure(e, title, ctx.worktree!.path));
+        });
+        const started = await deck.start(id);
+        if (!started.ok) throw new DeckError("session start", started);
+        const message = fill(s.message ?? defaultMessage(ctx.worktree.kind));
+        if (started.data.status === "queued") {
+          // A queued start runs nothing yet, so there is no agent to send to (docs/agent-deck.md).
+          ctx.log.warn(
+            `agent-deck queued session ${id} (its group is at its max_concurrent cap); the milestone message ` +
+              `was not sent. Once it runs: agent-deck session send ${id} ${JSON.stringify(message)}`,
+          );
+          return { state: { session_id: id } };
         }
         const readiness = await waitReady(deck, id, s, ctx);
-        const sent = await deck.send(id, fill(s.message ?? defaultMessage(ctx.worktree.kind)));
-        if (!sent.success) throw new KinfraError(`agent-deck session send failed: ${sent.stderr.trim()}`);
+        const sent = await deck.send(id, message, s.readyTimeoutMs);
+        if (!sent.ok) throw new DeckError("session send", sent);
         return {
           state: { session_id: id },
           messages: [`session ${id} started (${readiness}); milestone message sent`],
@@ -130,36 +131,71 @@ export const agentDeckPlugin = definePlugin({
       const id = ctx.state.session_id;
       if (typeof id !== "string" || !await onPath("agent-deck")) return;
       const deck = new AgentDeck(ctx.exec);
-      for (const verb of ["stop", "remove"] as const) {
-        const r = await deck.session(verb, id);
-        if (!r.success && r.code !== 2) {
-          throw new KinfraError(`agent-deck session ${verb} ${id} failed: ${r.stderr.trim()}`);
-        }
+      // Stopping first lets agent-deck save the agent's conversation id and start a queued sibling. It
+      // fails when the tmux session is already gone ("is not running", exit 1): then remove does it all.
+      const stopped = await deck.stop(id);
+      const removed = await deck.remove(id);
+      if (!removed.ok && removed.exitCode !== NOT_FOUND_EXIT) {
+        throw new DeckError(`session remove ${id}`, removed);
       }
-      return { messages: [`session ${id} stopped and removed`] };
+      return {
+        messages: [
+          removed.ok
+            ? `session ${id} ${stopped.ok ? "stopped and removed" : `removed (stop: ${stopped.error})`}`
+            : `session ${id} was already gone from agent-deck`,
+        ],
+      };
     },
 
     status: async (ctx) => {
       const id = ctx.state.session_id;
       if (typeof id !== "string") return;
-      const status = await onPath("agent-deck")
-        ? await new AgentDeck(ctx.exec).status(id)
-        : "agent-deck not installed";
-      return { status: { session: id, state: status ?? "unknown" } };
+      if (!await onPath("agent-deck")) {
+        return {
+          status: { session: id, state: "unknown", needs_input: false },
+          lines: [`agent-deck session ${id}: agent-deck not installed`],
+        };
+      }
+      const state = await new AgentDeck(ctx.exec).status(id) ?? "unknown";
+      const waiting = state === NEEDS_USER;
+      return {
+        // `needs_input` makes `status` highlight the lines; `worktrees` and the board read `state`.
+        status: { session: id, state, needs_input: waiting },
+        lines: [
+          `agent-deck session ${id}: ${state}` +
+          (waiting
+            ? ` ▲ needs your input (agent-deck session attach ${id})`
+            : state === "gone"
+            ? " (removed outside kinfra)"
+            : ""),
+        ],
+      };
     },
 
     doctor: async (ctx) => {
       const installed = await onPath("agent-deck");
       const version = installed ? (await ctx.exec("agent-deck", ["version"])).stdout.trim() : "";
+      const [major = 0, minor = 0] = (version.match(/v(\d+)\.(\d+)/) ?? []).slice(1).map(Number);
+      const old = installed && version && (major < 1 || (major === 1 && minor < 14));
       return {
         checks: [
-          installed ? { name: "agent-deck", ok: true, detail: version || "installed" } : {
-            name: "agent-deck",
-            ok: false,
-            severity: "warning",
-            detail: "not installed (only needed for --session)",
-            hint: "Install agent-deck to start coding agents with `kinfra impl --session`.",
-          },
+          !installed
+            ? {
+              name: "agent-deck",
+              ok: false,
+              severity: "warning",
+              detail: "not installed (only needed for --session)",
+              hint: "Install agent-deck to start coding agents with `kinfra impl --session`.",
+            }
+            : old
+            ? {
+              name: "agent-deck",
+              ok: false,
+              severity: "warning",
+              detail: `${version}: kinfra is written against v1.14.0`,
+              hint: "Update agent-deck (`agent-deck update`) before using --session.",
+            }
+            : { name: "agent-deck", ok: true, detail: version || "installed" },
         ],
       };
     },

@@ -13,6 +13,7 @@ import { readRegistry, type SlotEntry, type WorktreeEntry } from "../../slots/re
 import { composeProject } from "../../slots/slots.ts";
 import { shownPorts, type SlotPort } from "../../slots/ports.ts";
 import { staleReason } from "../../slots/stale.ts";
+import { type AgentSession, agentSession } from "../agent_session.ts";
 
 export interface Container {
   service: string;
@@ -46,7 +47,8 @@ export interface Row {
   /** Why the entry is stale (its worktree or slot directory is gone, its process died), or null. */
   stale: string | null;
   sandbox: Sandbox | null;
-  session: { id: string; state: string } | null;
+  /** The agent-deck session: its state is agent-deck's (`waiting`: the agent needs the user). */
+  session: AgentSession | null;
   /** Plugins that could not say how things are. */
   problems: string[];
 }
@@ -97,7 +99,7 @@ async function row(ctx: Context, entry: WorktreeEntry, slot: SlotEntry | undefin
     base.problems = [messageOf(e)];
   }
   const { docker = {}, otel = {}, "agent-deck": deck } = plugins;
-  if (deck?.session) base.session = { id: String(deck.session), state: String(deck.state ?? "unknown") };
+  base.session = agentSession(deck);
   if (!slot) return base;
   const containers = (Array.isArray(docker.containers) ? docker.containers : []).map((c) => ({
     service: String(record(c).service),
