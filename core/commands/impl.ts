@@ -21,7 +21,7 @@ import { composeProject, firstUsableSlot, slotOf } from "../slots/slots.ts";
 import { findWorktree } from "../project/find_worktree.ts";
 import type { HookFlags } from "../hooks/plugin_api.ts";
 import { createWorktree, discardWorktree, resolveBase, worktreeLayout } from "../project/worktrees.ts";
-import { hookInput, saveState } from "../hooks/inputs.ts";
+import { hookInput, saveState, withSlot, type WorktreeInput } from "../hooks/inputs.ts";
 import { renderSandbox } from "./status.ts";
 
 export interface ImplOptions {
@@ -47,14 +47,20 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
 
   const hooks = await ctx.hooks(project);
   const entry = await createWorktree(ctx, project, { kind: "impl", feature, milestone }, base);
-  let input = hookInput(project, entry, { session: options.session, sandbox: withSandbox, ...dataSource });
+  let input: WorktreeInput = hookInput(project, entry, {
+    session: options.session,
+    sandbox: withSandbox,
+    ...dataSource,
+  });
 
   // A failure in worktree.created undoes the fresh worktree; later failures keep it (see startSandbox).
   const rollback = new Rollback(ctx.log);
   rollback.add("remove worktree", () => discardWorktree(ctx, project.gitRoot, entry));
   const messages: string[] = [];
   try {
-    messages.push(...messagesOf(await hooks.setup("worktree.created", input, rollback)));
+    const created = await hooks.setup("worktree.created", input, rollback);
+    messages.push(...messagesOf(created.replies));
+    input = created.input;
   } catch (e) {
     await rollback.run();
     throw e;
@@ -66,8 +72,9 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
     input = sandbox.input;
     messages.push(...sandbox.messages);
   }
-  messages.push(...messagesOf(await hooks.setup("worktree.ready", input)));
-  await saveState(ctx, entry.path, input);
+  const ready = await hooks.setup("worktree.ready", input);
+  messages.push(...messagesOf(ready.replies));
+  await saveState(ctx, entry.path, ready.input);
 
   const data = {
     kind: "impl",
@@ -234,21 +241,25 @@ async function dryOverride(
 ): Promise<string> {
   const builtins = new Set((await ctx.builtins()).map((p) => p.name));
   const hooks = (await ctx.hooks(project)).only((p) => builtins.has(p.name));
-  const input = hookInput(project, {
+  const entry = {
     ...worktree,
-    kind: "impl",
+    kind: "impl" as const,
     project: project.name,
     project_root: project.root,
     base: "",
     created_at: "",
-  }, {});
-  Object.assign(input, {
-    slot: { id: slot.id, dir: slot.dir, compose_project: slot.name },
-    ports: slot.ports,
+  };
+  const input = {
+    ...withSlot(hookInput(project, entry, {}), {
+      slot_id: slot.id,
+      slot_dir: slot.dir,
+      project: project.name,
+      ports: slot.ports,
+    }),
     model: compose.model.doc,
-  });
-  const doc = await prepareOverride(hooks, input);
-  return renderOverride(doc, {
+  };
+  const { override } = await prepareOverride(hooks, input);
+  return renderOverride(override, {
     worktree: worktree.path,
     slot: slotName(project.name, slot.id),
     generatedAt: "(dry run)",

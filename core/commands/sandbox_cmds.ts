@@ -14,7 +14,7 @@ import type { Project } from "../project/project.ts";
 import type { SlotEntry, WorktreeEntry } from "../slots/registry.ts";
 import { AlreadyClaimed, composeProject, slotOf } from "../slots/slots.ts";
 import { findWorktree } from "../project/find_worktree.ts";
-import { hookInput, withSlot } from "../hooks/inputs.ts";
+import { hookInput, withSlot, type WorktreeInput } from "../hooks/inputs.ts";
 import type { Hooks } from "../hooks/dispatch.ts";
 import type { HookInput } from "../hooks/plugin_api.ts";
 import { renderSandbox } from "./status.ts";
@@ -34,7 +34,7 @@ async function target(ctx: Context, name?: string) {
 }
 
 /** False when a plugin says its part of the sandbox is gone or stopped (`status` → `running: false`). */
-async function sandboxRunning(hooks: Hooks, input: HookInput, slot: SlotEntry): Promise<boolean> {
+async function sandboxRunning(hooks: Hooks, input: WorktreeInput, slot: SlotEntry): Promise<boolean> {
   const { replies } = await hooks.observe("status", withSlot(input, slot));
   return replies.every((r) => r.result.running !== false);
 }

@@ -23,11 +23,13 @@ export async function spec(ctx: Context, options: SpecOptions): Promise<CommandO
   // Nothing of the user's is in a fresh spec worktree yet, so a failing hook undoes all of it.
   const rollback = new Rollback(ctx.log);
   rollback.add("remove worktree", () => discardWorktree(ctx, project.gitRoot, entry));
-  const input = hookInput(project, entry, { session: options.session });
+  let input = hookInput(project, entry, { session: options.session });
   const messages: string[] = [];
   try {
     for (const event of ["worktree.created", "worktree.ready"] as const) {
-      messages.push(...messagesOf(await hooks.setup(event, input, rollback)));
+      const done = await hooks.setup(event, input, rollback);
+      messages.push(...messagesOf(done.replies));
+      input = done.input;
     }
   } catch (e) {
     await rollback.run();

@@ -12,6 +12,7 @@ import type { Rollback } from "./rollback.ts";
 import {
   type CommandEvent,
   ENV_EVENTS,
+  type EventInput,
   type EventMap,
   type EventName,
   type HookContext,
@@ -35,6 +36,12 @@ export const UNDO: Partial<Record<SetupEvent, TeardownEvent>> = {
 export interface Reply<E extends EventName> {
   plugin: string;
   result: EventMap[E];
+}
+
+/** What a setup event gives back: the replies, and the input the next event gets (env and state added). */
+export interface Setup<E extends EventName, I extends HookInput> {
+  replies: Reply<E>[];
+  input: I;
 }
 
 export interface Failure {
@@ -135,16 +142,24 @@ export class Hooks {
    * error is thrown as a KinfraError naming the plugin. With a rollback, the event's undo (see
    * UNDO) is registered first, so plugins that succeeded before a failing one are undone too.
    */
-  async setup<E extends SetupEvent>(event: E, input: HookInput, rollback?: Rollback): Promise<Reply<E>[]> {
+  async setup<E extends SetupEvent, I extends HookInput & EventInput<E>>(
+    event: E,
+    input: I,
+    rollback?: Rollback,
+  ): Promise<Setup<E, I>> {
+    let current = input;
     const undo = UNDO[event];
-    if (rollback && undo) rollback.add(undo, () => this.teardown(undo, input));
-    return await this.inOrder(event, input, (plugin, result) => {
+    if (rollback && undo) rollback.add(undo, () => this.teardown(undo, current));
+    const replies = await this.inOrder(event, () => current, (plugin, result) => {
       const { env, compose } = result as PrepareResult;
       checkPlacement(plugin, event, { env, compose });
-      if (env) checkEnv(plugin, event, env, input);
-      Object.assign(input.env, env ?? {});
-      if (result.state) input.state[plugin] = { ...input.state[plugin], ...result.state };
+      if (env) checkEnv(plugin, event, env, current);
+      const state = result.state
+        ? { ...current.state, [plugin]: { ...current.state[plugin], ...result.state } }
+        : current.state;
+      current = { ...current, env: { ...current.env, ...env }, state };
     });
+    return { replies, input: current };
   }
 
   /** Runs a teardown event in descending order; every plugin runs, failures are logged and returned. */
@@ -159,21 +174,21 @@ export class Hooks {
    * Runs a command's event (`kinfra snapshot …`) in ascending order; the first failure is thrown
    * naming the plugin, as the command's own error.
    */
-  async command<E extends CommandEvent>(event: E, input: HookInput): Promise<Reply<E>[]> {
-    return await this.inOrder(event, input);
+  async command<E extends CommandEvent>(event: E, input: HookInput & EventInput<E>): Promise<Reply<E>[]> {
+    return await this.inOrder(event, () => input);
   }
 
   /** Calls each plugin handling `event`, ascending; `each` sees every reply; the first failure is thrown. */
   private async inOrder<E extends EventName>(
     event: E,
-    input: HookInput,
+    input: () => HookInput,
     each: (plugin: string, result: EventMap[E]) => void = () => {},
   ): Promise<Reply<E>[]> {
     const replies: Reply<E>[] = [];
     for (const plugin of this.handling(event)) {
       let result: EventMap[E] | void;
       try {
-        result = await this.call(plugin, event, input);
+        result = await this.call(plugin, event, input());
       } catch (e) {
         throw pluginFailure(plugin, event, e);
       }

@@ -1,15 +1,24 @@
 /**
  * The plugin input (`HookInput`) for each kind of dispatch, built in one place: for a project with
- * no worktree, for a worktree, and for a worktree with its slot. Each builder returns a new object.
+ * no worktree, for a worktree, and for a worktree with its slot. Each builder returns a new object,
+ * typed for the events it may be dispatched to (a slot event needs a `SlotInput`); the dispatcher
+ * never changes an input either, it hands back the next one (`Hooks.setup`).
  */
-import type { HookInput } from "./plugin_api.ts";
+import type { EventInput, HookInput, SlotEvent } from "./plugin_api.ts";
 import type { Project } from "../project/project.ts";
 import type { HomePaths } from "../io/home.ts";
 import { type SlotEntry, updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
 import { composeProject } from "../slots/slots.ts";
 
+/** The input of events about a project (every event but the runtime ones). */
+export type ProjectInput = HookInput & { project: NonNullable<HookInput["project"]> };
+/** The input of events about a worktree. */
+export type WorktreeInput = ProjectInput & { worktree: NonNullable<HookInput["worktree"]> };
+/** The input of events about a worktree's slot (SLOT_EVENTS). */
+export type SlotInput = WorktreeInput & EventInput<SlotEvent>;
+
 /** The hook input for a project with no worktree (e.g. `doctor`). */
-export function projectInput(project: Project, flags: HookInput["flags"] = {}): HookInput {
+export function projectInput(project: Project, flags: HookInput["flags"] = {}): ProjectInput {
   return {
     project: { name: project.name, prefix: project.prefix, root: project.root },
     worktree: null,
@@ -23,7 +32,7 @@ export function projectInput(project: Project, flags: HookInput["flags"] = {}): 
 }
 
 /** The hook input for a worktree, without a slot yet. */
-export function hookInput(project: Project, entry: WorktreeEntry, flags: HookInput["flags"]): HookInput {
+export function hookInput(project: Project, entry: WorktreeEntry, flags: HookInput["flags"]): WorktreeInput {
   return {
     ...projectInput(project, flags),
     worktree: {
@@ -42,10 +51,10 @@ export function hookInput(project: Project, entry: WorktreeEntry, flags: HookInp
  * its env. A new object; `input` is left as it was.
  */
 export function withSlot(
-  input: HookInput,
-  slot: SlotEntry,
+  input: WorktreeInput,
+  slot: Pick<SlotEntry, "slot_id" | "slot_dir" | "project" | "ports">,
   extraEnv: Record<string, string> = {},
-): HookInput {
+): SlotInput {
   return {
     ...input,
     env: { ...input.env, ...extraEnv },

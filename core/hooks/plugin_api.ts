@@ -34,27 +34,7 @@ export const HOME_LABEL = "dev.kinfra.home";
 /** The label naming the slot (`slotName(project, id)`: `<project>-<n>`) an object belongs to. */
 export const SLOT_LABEL = "dev.kinfra.slot";
 
-/**
- * The slot's resolved compose model — what Compose makes of the project's file with `.env`, merge
- * keys, `extends` and `include` applied and the slot's variables set — with its service names.
- * From the event's input while a sandbox starts, else from the slot directory's copy.
- */
-export async function readSlotCompose(
-  ctx: HookContext,
-): Promise<{ doc: Record<string, unknown>; services: string[] }> {
-  let doc = ctx.model;
-  if (!doc) {
-    if (!ctx.slot) throw new KinfraError(`${ctx.event} has no slot to read a compose file from.`);
-    const [{ parse }, { MAX_ALIASES }] = await Promise.all([
-      import("yaml"),
-      import("../compose/file.ts"),
-    ]);
-    doc =
-      parse(await Deno.readTextFile(`${ctx.slot.dir}/docker-compose.yml`), { maxAliasCount: MAX_ALIASES }) ??
-        {};
-  }
-  return { doc: doc!, services: Object.keys((doc!.services ?? {}) as Record<string, unknown>) };
-}
+export { readSlotCompose } from "./read_slot_compose.ts";
 export type { GlobalConfig, InfraConfig, SandboxConfig } from "../project/config/schema.ts";
 export { parseMount } from "../project/config/mounts.ts";
 export { parseDuration } from "../text/duration.ts";

@@ -22,9 +22,8 @@ import {
 } from "../errors.ts";
 import { type Failure, type Hooks, messagesOf } from "../hooks/dispatch.ts";
 import { exists } from "../io/home.ts";
-import type { HookInput } from "../hooks/plugin_api.ts";
 import type { Project } from "../project/project.ts";
-import { withSlot } from "../hooks/inputs.ts";
+import { type SlotInput, withSlot, type WorktreeInput } from "../hooks/inputs.ts";
 import { worktreeName } from "../project/names.ts";
 import type { SlotEntry, WorktreeEntry } from "../slots/registry.ts";
 import { Rollback } from "../hooks/rollback.ts";
@@ -37,7 +36,7 @@ export interface SandboxResult {
   slot: SlotEntry;
   messages: string[];
   /** The input the sandbox's events saw (with the slot, its env and the model), for the events after. */
-  input: HookInput;
+  input: SlotInput;
 }
 
 /** The worktree's compose file must exist (it is committed; a user may have deleted it since). */
@@ -60,7 +59,7 @@ export async function startSandbox(
   project: Project,
   hooks: Hooks,
   entry: WorktreeEntry,
-  input: HookInput,
+  worktreeInput: WorktreeInput,
 ): Promise<SandboxResult> {
   const sandbox = project.config!.sandbox!;
   await requireComposeFile(project, entry.path);
@@ -94,7 +93,13 @@ export async function startSandbox(
   ctx.log.step(
     `Claimed slot ${slot.slot_id}: ${Object.entries(slot.ports).map(([k, v]) => `${k}=${v}`).join(" ")}`,
   );
-  input = withSlot(input, slot, { COMPOSE_PROJECT_NAME: name, ...mapValues(slot.ports, String) });
+  let input = withSlot(worktreeInput, slot, { COMPOSE_PROJECT_NAME: name, ...mapValues(slot.ports, String) });
+  // Each setup event hands back the input the next one gets (with the env and state replies added).
+  const run = async (event: "slot.claimed" | "sandbox.start" | "sandbox.ready") => {
+    const done = await hooks.setup(event, input, rollback);
+    collect(done.replies);
+    input = done.input;
+  };
 
   try {
     checkpoint();
@@ -110,10 +115,12 @@ export async function startSandbox(
     // The resolved model: self-contained (no .env, extends or include needed), so teardown works
     // from it alone, and plugins reading it see every service as Compose does.
     await writeFileAtomic(slot.compose_file_copy, renderResolved(model.doc, entry.path));
-    collect(await hooks.setup("slot.claimed", input, rollback));
+    await run("slot.claimed");
 
     checkpoint();
-    const override = await prepareOverride(hooks, input, rollback, collect);
+    const prepared = await prepareOverride(hooks, input, rollback, collect);
+    input = prepared.input;
+    const override = prepared.override;
     await writeFileAtomic(
       slotFiles(slot.slot_dir).override,
       renderOverride(override, {
@@ -127,9 +134,9 @@ export async function startSandbox(
     checkpoint();
     await setSlotStatus(ctx, slot, "starting");
     ctx.log.step(`Starting sandbox ${name}`);
-    collect(await hooks.setup("sandbox.start", input, rollback));
+    await run("sandbox.start");
     checkpoint();
-    collect(await hooks.setup("sandbox.ready", input, rollback));
+    await run("sandbox.ready");
     checkpoint();
     await setSlotStatus(ctx, slot, "running");
   } catch (e) {
@@ -162,11 +169,11 @@ export async function startSandbox(
 export async function stopSandbox(
   ctx: Context,
   hooks: Hooks,
-  input: HookInput,
+  worktreeInput: WorktreeInput,
   slot: SlotEntry,
   messages: string[],
 ): Promise<Failure[]> {
-  input = withSlot(input, slot);
+  const input = withSlot(worktreeInput, slot);
   await setSlotStatus(ctx, slot, "stopping");
   const failures: Failure[] = [];
   for (const event of ["sandbox.stop", "slot.released"] as const) {
@@ -184,11 +191,11 @@ export async function stopSandbox(
  */
 export async function prepareOverride(
   hooks: Hooks,
-  input: HookInput,
+  input: SlotInput,
   rollback?: Rollback,
   collect: (replies: { plugin: string; result: { messages?: string[] } }[]) => void = () => {},
-): Promise<Record<string, unknown>> {
-  const prepared = await hooks.setup("sandbox.prepare", input, rollback);
+): Promise<{ override: Record<string, unknown>; input: SlotInput }> {
+  const { replies: prepared, input: next } = await hooks.setup("sandbox.prepare", input, rollback);
   collect(prepared);
   const services = (input.model?.services ?? {}) as Record<string, Record<string, unknown> | null>;
   const implicit = new Set(
@@ -196,7 +203,11 @@ export async function prepareOverride(
       name
     ),
   );
-  return mergeFragments(prepared.flatMap((r) => r.result.compose ? [r.result.compose] : []), implicit);
+  const override = mergeFragments(
+    prepared.flatMap((r) => r.result.compose ? [r.result.compose] : []),
+    implicit,
+  );
+  return { override, input: next };
 }
 
 /** The slot's copy of the resolved model, with a header saying what it is. */

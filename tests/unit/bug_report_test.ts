@@ -4,11 +4,12 @@ import { GLOBAL_DEFAULTS } from "../../core/project/config/defaults.ts";
 import { Hooks } from "../../core/hooks/dispatch.ts";
 import { exec } from "../../core/io/exec.ts";
 import { makeStyle, silentLogger } from "../../core/io/output.ts";
-import { definePlugin, type HookInput } from "../../core/hooks/plugin_api.ts";
+import { definePlugin } from "../../core/hooks/plugin_api.ts";
+import type { ProjectInput } from "../../core/hooks/inputs.ts";
 import { bugOf, failureMessage, isBug, KinfraError, usageError } from "../../core/errors.ts";
 import { reportError } from "../../core/cli/report.ts";
 
-const input: HookInput = {
+const input: ProjectInput = {
   project: { name: "p", prefix: "p", root: "/p" },
   worktree: null,
   slot: null,

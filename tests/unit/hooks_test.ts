@@ -6,9 +6,10 @@ import { exec } from "../../core/io/exec.ts";
 import { silentLogger } from "../../core/io/output.ts";
 import { definePlugin, type EventName, type HookInput, type Plugin } from "../../core/hooks/plugin_api.ts";
 import { Rollback } from "../../core/hooks/rollback.ts";
+import type { SlotInput } from "../../core/hooks/inputs.ts";
 import { KinfraError } from "../../core/errors.ts";
 
-const input = (): HookInput => ({
+const input = (): SlotInput => ({
   project: { name: "p", prefix: "p", root: "/p" },
   worktree: { path: "/w", branch: "impl/a-m", kind: "impl", feature: "a", milestone: "m" },
   slot: { id: 1, dir: "/s/p-1", compose_project: "p-slot-1" },
@@ -131,7 +132,8 @@ Deno.test("a slot event is never dispatched without its slot", async () => {
     hooks: { "sandbox.ready": (ctx) => ({ messages: [ctx.slot.dir] }) },
   });
   await assert.rejects(
-    () => new Hooks([plugin], env).setup("sandbox.ready", { ...input(), slot: null }),
+    // The types refuse it too; a JavaScript caller (or a cast) gets the runtime check.
+    () => new Hooks([plugin], env).setup("sandbox.ready", { ...input(), slot: null } as unknown as SlotInput),
     /sandbox\.ready was dispatched without a slot and a worktree/,
   );
 });
