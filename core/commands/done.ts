@@ -194,10 +194,18 @@ async function removeWorktree(
     await forceRemoveWorktree(ctx, project.gitRoot, entry.path);
   } else {
     const copies: [string, Uint8Array][] = [];
+    const hostFiles = entry.agent?.files ?? [];
     for (const [file, sha] of Object.entries(entry.copied ?? {})) {
       const path = join(entry.path, file);
-      if (!await isUneditedCopy(entry.path, file, sha)) continue;
+      if (hostFiles.includes(file) || !await isUneditedCopy(entry.path, file, sha)) continue;
       copies.push([path, await Deno.readFile(path)]);
+      await Deno.remove(path);
+    }
+    for (const file of hostFiles) {
+      const path = join(entry.path, file);
+      const content = await Deno.readFile(path).catch(() => undefined);
+      if (!content) continue;
+      copies.push([path, content]);
       await Deno.remove(path);
     }
     try {

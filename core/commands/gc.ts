@@ -14,6 +14,7 @@ import { readRegistry, type Registry, updateRegistry } from "../slots/registry.t
 import { composeProject, parseComposeProject, parseSlotDir } from "../slots/slots.ts";
 import { cleanStale } from "../sandbox/repair.ts";
 import { finishInterrupted, ownerBusy } from "../project/worktrees.ts";
+import { type AgentWorktree, agentWorktree } from "../project/agent_worktrees.ts";
 
 const activeProjects = (registry: Registry) =>
   new Set(Object.values(registry.slots).map((s) => composeProject(s.project, s.slot_id)));
@@ -75,15 +76,20 @@ export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<C
     if (orphan) removed.compose_projects.push(project);
   }
 
+  // Worktrees an agent host left when its run ended: kept (they may hold its work), and said what they are.
+  const kept = Object.values((await readRegistry(ctx.home)).worktrees).map(agentWorktree)
+    .filter((a): a is AgentWorktree => !!a && !a.host_running && !removed.worktrees.includes(a.path));
   const total = Object.values(removed).reduce((n, list) => n + list.length, 0);
   const verb = dryRun ? "Would remove" : "Removed";
   return {
-    data: { dry_run: dryRun, ...removed },
-    text: total === 0 ? "Nothing to clean up." : [
+    data: { dry_run: dryRun, ...removed, kept_agent_worktrees: kept },
+    text: [
+      ...(total === 0 ? ["Nothing to clean up."] : []),
       ...removed.stale_slots.map((s) => `${verb} stale slot ${s}`),
       ...removed.worktrees.map((w) => `${verb} registry entry of missing or half-made worktree ${w}`),
       ...removed.slot_dirs.map((d) => `${verb} orphaned slot directory ${basename(d)}`),
       ...removed.compose_projects.map((p) => `${verb} orphaned containers, networks and volumes of ${p}`),
+      ...kept.map((a) => `Kept ${a.path}: ${a.explanation}`),
     ].join("\n"),
   };
 }

@@ -7,6 +7,7 @@ import { readRegistry } from "../slots/registry.ts";
 import { cleanStale } from "../sandbox/repair.ts";
 import { worktreeName } from "../project/names.ts";
 import { type AgentSession, agentSessions, sessionLabel } from "./agent_session.ts";
+import { type AgentWorktree, agentWorktree } from "../project/agent_worktrees.ts";
 
 export interface WorktreeRow {
   kind: "spec" | "impl";
@@ -19,6 +20,8 @@ export interface WorktreeRow {
   status: string;
   /** The worktree's agent-deck session and its state (`waiting`: the agent needs the user), or null. */
   session: AgentSession | null;
+  /** The coding-agent host it was made for (`agent-hook`), or null. */
+  agent: AgentWorktree | null;
 }
 
 export async function worktrees(ctx: Context, options: { names?: boolean } = {}): Promise<CommandOutput> {
@@ -49,6 +52,7 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
         ? "no sandbox"
         : "ready",
       session: sessions.get(entry.path) ?? null,
+      agent: agentWorktree(entry) ?? null,
     });
   }
   const order = (a: string, b: string) => a < b ? -1 : a > b ? 1 : 0; // localeCompare costs ms on 500 rows
@@ -66,7 +70,7 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
           r.name,
           r.branch,
           r.slot?.toString() ?? "-",
-          r.status,
+          statusText(r),
           ...agent ? [sessionLabel(r.session, ctx.style)] : [],
           r.path,
         ]),
@@ -74,3 +78,7 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
       : "No kinfra worktrees. Start one with `kinfra spec <feature>` or `kinfra impl <feature>/<milestone>`.",
   };
 }
+
+/** The status column, with the agent host a worktree was made for (and whether its run ended). */
+const statusText = (r: WorktreeRow) =>
+  r.agent ? `${r.status} (${r.agent.host}${r.agent.host_running ? "" : ", session ended"})` : r.status;

@@ -195,17 +195,21 @@ export async function finishInterrupted(
 
 /**
  * Uncommitted or untracked files of a worktree, leaving out files kinfra copied in and nobody
- * changed since — and including copies that were edited, even when git ignores them.
+ * changed since — and including copies that were edited, even when git ignores them. The files
+ * kinfra wrote for an agent host (its hook settings, which the host itself edits) are never work.
  */
 export async function dirtyFiles(
   ctx: ProjectEnv,
-  entry: { path: string; copied?: unknown },
+  entry: { path: string; copied?: unknown; agent?: { files: string[] } },
 ): Promise<string[]> {
-  const copied = (entry.copied ?? {}) as Record<string, string>;
+  const hostFiles = new Set(entry.agent?.files ?? []);
+  const copied = Object.fromEntries(
+    Object.entries((entry.copied ?? {}) as Record<string, string>).filter(([file]) => !hostFiles.has(file)),
+  );
   const dirty: string[] = [];
   for (const line of await ctx.git.dirtyFiles(entry.path)) {
     const file = line.slice(3);
-    if (!(line.startsWith("??") && file in copied)) dirty.push(line);
+    if (!(line.startsWith("??") && (file in copied || hostFiles.has(file)))) dirty.push(line);
   }
   return [...dirty, ...await editedCopies(entry.path, copied)];
 }

@@ -7,6 +7,7 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { KinfraError } from "../errors.ts";
 import { withLock } from "../io/lock.ts";
 import { ensureHome, type HomePaths } from "../io/home.ts";
+import type { HostProcess } from "../io/host_process.ts";
 
 export type SlotStatus = "claiming" | "starting" | "running" | "stopping" | "stopped" | "failed";
 
@@ -53,9 +54,21 @@ export interface WorktreeEntry {
   slot?: number;
   /** The slot this worktree last had: its kept volumes (`kinfra down`) are that slot's, so `up` goes back to it. */
   last_slot?: number;
+  /** The coding-agent host this worktree was made for (`agent-hook`), and the files kinfra wrote for it. */
+  agent?: AgentRecord;
   /** Plugins' `state`, by plugin name (e.g. the agent-deck session id). */
   plugin_state?: Record<string, Record<string, unknown>>;
   [extra: string]: unknown;
+}
+
+export interface AgentRecord {
+  host: "claude-code";
+  session_id?: string;
+  transcript_path?: string;
+  /** The host's process (Claude Code), to tell whether its session has ended. */
+  process?: HostProcess;
+  /** Files kinfra wrote into the worktree for the host (its hook settings): never work, removed by `done`. */
+  files: string[];
 }
 
 export interface Registry {

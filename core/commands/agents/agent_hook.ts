@@ -5,15 +5,18 @@
  * (WorktreeRemove) tears it down with `done`'s guarantees. Progress goes to stderr; a failure is
  * one line on stderr and a non-zero exit, with nothing left half-made.
  */
-import { dirname, join } from "../../io/path.ts";
+import { basename, dirname, join } from "../../io/path.ts";
 import type { Context } from "../../context.ts";
 import { Exit, KinfraError, messageOf, usageError } from "../../errors.ts";
-import { kinfraBin } from "../../hooks/external.ts";
 import type { CommandOutput } from "../../io/output.ts";
 import { writeFileAtomic } from "../../io/atomic.ts";
-import { readRegistry } from "../../slots/registry.ts";
+import { exists } from "../../io/home.ts";
+import { hostProcess } from "../../io/host_process.ts";
+import type { Project } from "../../project/project.ts";
+import { type AgentRecord, readRegistry, updateRegistry } from "../../slots/registry.ts";
 import { worktreeLayout } from "../../project/worktrees.ts";
 import { installHooks, uninstallHooks } from "./claude_settings.ts";
+import { hookEntries, hookTimeouts, writeWorktreeHooks } from "./claude_worktree.ts";
 
 /** Reads exactly one JSON object from `stream`, without waiting for the end of it (hosts keep it open). */
 export async function readOneObject(stream: ReadableStream<Uint8Array>, timeoutMs = 30_000) {
@@ -95,32 +98,75 @@ async function useCwd(ctx: Context, cwd: string | undefined): Promise<void> {
   }
 }
 
+/** What a host's payload says about its session (recorded with the worktree, shown by `worktrees`/`gc`). */
+function agentRecord(payload: Record<string, unknown>, files: string[]): AgentRecord {
+  const session_id = field(payload, "session_id");
+  const transcript_path = field(payload, "transcript_path");
+  const process = hostProcess();
+  return {
+    host: "claude-code",
+    ...(session_id ? { session_id } : {}),
+    ...(transcript_path ? { transcript_path } : {}),
+    ...(process ? { process } : {}),
+    files,
+  };
+}
+
+/** Writes the hooks into the worktree and records the host with its registry entry. */
+async function recordAgent(ctx: Context, project: Project, path: string, payload: Record<string, unknown>) {
+  const health = project.config?.sandbox?.health?.timeout ?? 60;
+  const files = await writeWorktreeHooks(ctx, path, hookEntries(ctx, hookTimeouts(health)));
+  await updateRegistry(ctx.home, (reg) => {
+    const entry = reg.worktrees[path];
+    if (!entry) return;
+    const kept = entry.agent?.files ?? [];
+    entry.agent = agentRecord(payload, [...new Set([...kept, ...files])]);
+  });
+}
+
+/**
+ * `claude -w <name>` for a name kinfra made already: the same worktree again (its sandbox started
+ * if it is stopped). An entry whose directory was removed behind kinfra's back is torn down first
+ * (sandbox stopped, slot released, a branch with no commits of its own deleted) and made afresh.
+ */
+async function resume(ctx: Context, path: string): Promise<string | undefined> {
+  const entry = (await readRegistry(ctx.home)).worktrees[path];
+  if (!entry) return undefined;
+  if (entry.state || !await exists(path)) {
+    ctx.log.warn(`${path} is half-made, half-removed or gone; cleaning up what is left before making it again.`);
+    await (await import("../done.ts")).done(ctx, { name: path });
+    return undefined;
+  }
+  ctx.log.step(`Resuming the kinfra worktree ${path}`);
+  if (entry.kind === "impl" && (await ctx.project(entry.project_root)).config?.sandbox) {
+    await (await import("../sandbox_cmds.ts")).up(ctx, { name: path });
+  }
+  return path;
+}
+
 export async function create(ctx: Context, stdin = Deno.stdin.readable): Promise<CommandOutput> {
   let made: string | undefined;
   try {
     const payload = await readOneObject(stdin);
-    const proposed = field(payload, "name", "worktree_name");
-    if (!proposed) throw usageError('The payload has no "name" (or "worktree_name") for the worktree.');
+    const proposed = field(payload, "name");
+    if (!proposed) throw usageError('The payload has no "name" for the worktree.');
     await useCwd(ctx, field(payload, "cwd"));
-    const base = field(payload, "base_commit", "base_ref");
     const project = await ctx.project();
     const agents = project.config?.agents;
     const kind = agents?.worktree ?? (project.config?.sandbox ? "impl" : "spec");
     const feature = featureName(proposed);
     const milestone = agents?.milestone ?? "M1";
-    made = worktreeLayout(project, { kind, feature, milestone }).path;
-    if ((await readRegistry(ctx.home)).worktrees[made]) {
-      made = undefined;
-      throw usageError(
-        `A kinfra worktree for "${feature}" exists already.`,
-        "Pick another name, or remove it first.",
-      );
+    const target = worktreeLayout(project, { kind, feature, milestone }).path;
+    let path = await resume(ctx, target);
+    if (!path) {
+      made = target;
+      const output = kind === "impl"
+        ? await (await import("../impl.ts")).impl(ctx, { target: `${feature}/${milestone}` })
+        : await (await import("../spec.ts")).spec(ctx, { feature });
+      path = (output.data as { path: string }).path;
     }
-    const output = kind === "impl"
-      ? await (await import("../impl.ts")).impl(ctx, { target: `${feature}/${milestone}`, base })
-      : await (await import("../spec.ts")).spec(ctx, { feature, base });
-    const path = (output.data as { path: string }).path;
-    return { data: { path }, text: path };
+    await recordAgent(ctx, project, path, payload);
+    return { data: { path, resumed: made === undefined }, text: path };
   } catch (e) {
     // The host gets no worktree: what this call made goes again (a sandbox failure keeps it otherwise).
     if (made && (await readRegistry(ctx.home)).worktrees[made]) {
@@ -132,11 +178,23 @@ export async function create(ctx: Context, stdin = Deno.stdin.readable): Promise
   }
 }
 
+/** What a host user can do when a remove is refused: there is no --force to pass through a hook. */
+function hookHint(e: unknown, name: string): unknown {
+  if (!(e instanceof KinfraError) || e.code !== Exit.blocked) return e;
+  const hint = /uncommitted/.test(e.message)
+    ? `Commit or stash them, then run \`kinfra done ${name}\` (\`kinfra done ${name} --force\` discards them); ` +
+      'or set `[agents] remove_dirty = "force"` in .devops-ai/infra.toml to let the agent\'s remove discard them.'
+    : `Run \`kinfra done ${name}\` once that is settled (\`--force\` overrides).`;
+  return new KinfraError(e.message, { code: e.code, hint, details: e.details, cause: e });
+}
+
 export async function remove(ctx: Context, stdin = Deno.stdin.readable): Promise<CommandOutput> {
+  let path: string | undefined;
   try {
     const payload = await readOneObject(stdin);
-    const path = field(payload, "worktree_path", "path");
+    path = field(payload, "worktree_path");
     if (!path) throw usageError('The payload has no "worktree_path".');
+    // Claude runs this hook inside the worktree it removes; kinfra works from the project beside it.
     await useCwd(ctx, field(payload, "cwd") ?? dirname(path));
     const entry = Object.values((await readRegistry(ctx.home)).worktrees).find((w) => w.path === path);
     const project = entry && await ctx.project(entry.project_root);
@@ -144,7 +202,7 @@ export async function remove(ctx: Context, stdin = Deno.stdin.readable): Promise
     const output = await (await import("../done.ts")).done(ctx, { name: path, force });
     return { data: output.data, text: "", exitCode: output.exitCode };
   } catch (e) {
-    return failed(e);
+    return failed(path ? hookHint(e, basename(path)) : e);
   }
 }
 
@@ -158,10 +216,6 @@ async function settingsFile(ctx: Context, user?: boolean): Promise<string> {
   return join((await ctx.project()).root, ".claude", "settings.json");
 }
 
-/** How Claude Code runs this kinfra: its own absolute path (the binary, or the home's shim). */
-const hookCommand = (ctx: Context) => (action: string) =>
-  `${kinfraBin(ctx.home.root)} agent-hook claude-code ${action}`;
-
 export async function install(
   ctx: Context,
   options: { user?: boolean; uninstall?: boolean },
@@ -172,7 +226,9 @@ export async function install(
     throw e;
   });
   const edit = options.uninstall ? uninstallHooks : installHooks;
-  const after = edit(before, file, hookCommand(ctx));
+  // One user-level install serves every project: its create timeout covers the longest health wait.
+  const health = options.user ? undefined : (await ctx.project()).config?.sandbox?.health?.timeout ?? 60;
+  const after = edit(before, file, hookEntries(ctx, hookTimeouts(health)));
   if (after !== before) {
     await Deno.mkdir(dirname(file), { recursive: true });
     await writeFileAtomic(file, after);

@@ -3,10 +3,16 @@
  * them out, as text edits: every other byte of the file — settings, other hooks, key order,
  * indentation — stays as it was, and `uninstall` after `install` gives back the original file.
  */
-import { findNodeAtLocation, type Node, parseTree } from "jsonc-parser";
+import { applyEdits, findNodeAtLocation, modify, type Node, parseTree } from "jsonc-parser";
 import { usageError } from "../../errors.ts";
 
 export const HOOK_EVENTS = { WorktreeCreate: "create", WorktreeRemove: "remove" } as const;
+
+/** One hook entry: the command Claude Code runs and how long it waits for it (seconds). */
+export interface HookEntry {
+  command: string;
+  timeout: number;
+}
 
 interface Edit {
   offset: number;
@@ -52,16 +58,24 @@ const commandsOf = (group: Node) =>
     findNodeAtLocation(h, ["command"])?.value
   );
 
-/** The settings text with kinfra's hooks in it; unchanged when they are there already. */
-export function installHooks(text: string, file: string, command: (action: string) => string): string {
+/**
+ * The settings text with kinfra's hooks in it; unchanged when they are there already. A hook of
+ * kinfra's with another timeout (an older install) gets the new one, and nothing else changes.
+ */
+export function installHooks(text: string, file: string, hook: (action: string) => HookEntry): string {
   let out = text.trim() === "" ? "{}\n" : text;
   const unit = indentUnit(out);
   for (const [event, action] of Object.entries(HOOK_EVENTS)) {
     const tree = root(out, file);
-    const group = { hooks: [{ type: "command", command: command(action) }] };
+    const { command, timeout } = hook(action);
+    const group = { hooks: [{ type: "command", command, timeout }] };
     const list = findNodeAtLocation(tree, ["hooks", event]);
     if (list?.type === "array") {
-      if (list.children?.some((g) => commandsOf(g).includes(command(action)))) continue;
+      const at = list.children?.findIndex((g) => commandsOf(g).includes(command)) ?? -1;
+      if (at >= 0) {
+        out = withTimeout(out, list.children![at], [event, at], command, timeout, unit);
+        continue;
+      }
       out = apply(out, append(list, unit, 3, render(group, unit, 3)));
       continue;
     }
@@ -73,6 +87,25 @@ export function installHooks(text: string, file: string, command: (action: strin
       : apply(out, append(tree, unit, 1, `"hooks": ${render({ [event]: [group] }, unit, 1)}`));
   }
   return out;
+}
+
+/** Sets the timeout of kinfra's entry in `group` (at `hooks.<event>[index]`) when it differs. */
+function withTimeout(
+  text: string,
+  group: Node,
+  [event, index]: [string, number],
+  command: string,
+  timeout: number,
+  unit: string,
+): string {
+  const hooks = findNodeAtLocation(group, ["hooks"])?.children ?? [];
+  const at = hooks.findIndex((h) => findNodeAtLocation(h, ["command"])?.value === command);
+  if (findNodeAtLocation(hooks[at], ["timeout"])?.value === timeout) return text;
+  const formattingOptions = { insertSpaces: !unit.includes("\t"), tabSize: unit.length };
+  return applyEdits(
+    text,
+    modify(text, ["hooks", event, index, "hooks", at, "timeout"], timeout, { formattingOptions }),
+  );
 }
 
 /** Removes `node` (a property or an array item) with the separator that joins it to its neighbours. */
@@ -92,12 +125,12 @@ function remove(node: Node): Edit {
 }
 
 /** The settings text without kinfra's hooks (and without the lists and `hooks` they leave empty). */
-export function uninstallHooks(text: string, file: string, command: (action: string) => string): string {
+export function uninstallHooks(text: string, file: string, hook: (action: string) => HookEntry): string {
   let out = text;
   for (const [event, action] of Object.entries(HOOK_EVENTS)) {
     for (;;) {
       const list = findNodeAtLocation(root(out, file), ["hooks", event]);
-      const ours = list?.children?.find((g) => commandsOf(g).includes(command(action)));
+      const ours = list?.children?.find((g) => commandsOf(g).includes(hook(action).command));
       if (!list || !ours) break;
       // The whole property goes when ours is its only group; `hooks` too when it held nothing else.
       const property = list.parent!;
