@@ -109,3 +109,21 @@ STUB
   tar -C "$root" -c . | docker import -c 'ENTRYPOINT ["/bin/sh", "/stub.sh"]' -c 'ENV PATH=/bin' - "$STUB_IMAGE" >/dev/null
   rm -rf "$root"
 }
+
+# The real Claude Code, which the agent-hook tests drive (2.1.197 runs on Node 20), installed from
+# npm into a fixed prefix the tests look in, and tmux, which they run its interactive UI under.
+CLAUDE_CODE_VERSION=2.1.197
+CLAUDE_CODE_PREFIX=/opt/kinfra-test/claude
+ensure_claude_code() {
+  if ! command -v tmux >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing tmux (apt-get install tmux) for the Claude Code tests"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux; } >/dev/null 2>&1
+  fi
+  if ! "$CLAUDE_CODE_PREFIX/node_modules/.bin/claude" --version 2>/dev/null | grep -q "^$CLAUDE_CODE_VERSION "; then
+    say "installing Claude Code $CLAUDE_CODE_VERSION into $CLAUDE_CODE_PREFIX (npm install)"
+    mkdir -p "$CLAUDE_CODE_PREFIX" && npm install --prefix "$CLAUDE_CODE_PREFIX" --no-fund --no-audit \
+      "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION" >/dev/null 2>&1
+  fi
+  command -v tmux >/dev/null 2>&1 && "$CLAUDE_CODE_PREFIX/node_modules/.bin/claude" --version >/dev/null 2>&1 \
+    || { say "no Claude Code or tmux: the Claude Code tests are skipped (or fail with CI=true)"; return 1; }
+}

@@ -16,6 +16,7 @@ source scripts/setup.sh
 ensure_deno
 ensure_docker && ensure_test_image
 ensure_chromium
+ensure_claude_code
 export NO_COLOR=1
 if [ "${KINFRA_BIN:-}" = source ]; then
   unset KINFRA_BIN

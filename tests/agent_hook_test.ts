@@ -9,9 +9,10 @@ import { KINFRA, pathExists, withSandbox, writeFiles } from "./helpers.ts";
 import { dockerTest, makeProject, randomBase, registryOf } from "./sandbox_helpers.ts";
 
 /** Runs the hook with `payload` written to stdin, which stays open (as a host may keep it). */
-async function hook(home: string, action: string, payload: unknown) {
+async function hook(home: string, action: string, payload: unknown, cwd?: string) {
   const child = new Deno.Command(KINFRA[0], {
     args: [...KINFRA.slice(1), "agent-hook", "claude-code", action],
+    cwd,
     env: { KINFRA_HOME: home, NO_COLOR: "1" },
     stdin: "piped",
     stdout: "piped",
@@ -26,34 +27,67 @@ async function hook(home: string, action: string, payload: unknown) {
   return { code: out.code, signal: out.signal, stdout: text(out.stdout), stderr: text(out.stderr) };
 }
 
+/** Claude Code 2.1.197's WorktreeCreate payload (the fields it sends, and only those). */
+const createPayload = (name: string, cwd: string) => ({
+  session_id: "0b6a5a41-6a8e-4d7e-9d1c-2f4d1c0c9e11",
+  // A transcript path is any path: braces and quotes in it must not end the JSON object early.
+  transcript_path: `${cwd}/.claude-home/projects/} { " odd/0b6a5a41.jsonl`,
+  cwd,
+  hook_event_name: "WorktreeCreate",
+  name,
+});
+
+/** Its WorktreeRemove payload: `cwd` is the worktree being removed, as is the hook's working directory. */
+const removePayload = (path: string) => ({
+  session_id: "0b6a5a41-6a8e-4d7e-9d1c-2f4d1c0c9e11",
+  transcript_path: `/tmp/projects/x/0b6a5a41.jsonl`,
+  cwd: path,
+  prompt_id: "5c1d2f0e-7a7b-4f43-9a57-0d7e3c1f2b10",
+  hook_event_name: "WorktreeRemove",
+  worktree_path: path,
+});
+
 dockerTest(
-  "claude-code create: one payload, stdin left open, only the path on stdout; remove is done",
+  "claude-code create: one payload, stdin left open, only the path on stdout; same name resumes; remove is done",
   async (sb, stem) => {
     const repo = await makeProject(sb, stem, { base: randomBase() });
-    const created = await hook(sb.home, "create", {
-      session_id: "abc",
-      hook_event_name: "WorktreeCreate",
-      worktree_name: "agent-7f3a",
-      cwd: repo,
-      base_ref: "main",
-      extra: { nested: '} { " ignored' },
-    });
+    const created = await hook(sb.home, "create", createPayload("agent-7f3a", repo));
     assert.equal(created.signal, null, "it answered before the 60 s kill: no wait for EOF");
     assert.equal(created.code, 0, created.stderr);
     const path = join(sb.dir, `${stem}-impl-agent-7f3a-M1`);
     assert.equal(created.stdout, `${path}\n`, "stdout is the path and nothing else");
     assert.match(created.stderr, /Starting sandbox/, "progress goes to stderr");
     assert.equal(Object.values((await registryOf(sb)).slots)[0].status, "running");
+    const settings = JSON.parse(await Deno.readTextFile(join(path, ".claude/settings.local.json")));
+    assert.equal(settings.hooks.WorktreeRemove[0].hooks[0].timeout, 600);
+    assert.equal(
+      settings.hooks.WorktreeCreate[0].hooks[0].timeout,
+      620,
+      "600 s + the project's health timeout",
+    );
+
+    // The same name again (`claude -w agent-7f3a`): the same worktree, its stopped sandbox started.
+    assert.equal((await sb.kinfra(["down", path], { cwd: repo })).code, 0);
+    const resumed = await hook(sb.home, "create", createPayload("agent-7f3a", repo));
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(resumed.stdout, `${path}\n`);
+    assert.equal(Object.values((await registryOf(sb)).slots)[0]?.status, "running");
 
     await writeFiles(path, { "notes.txt": "agent's work\n" });
-    const dirty = await hook(sb.home, "remove", { worktree_path: path });
+    const dirty = await hook(sb.home, "remove", removePayload(path), path);
     assert.equal(dirty.code, 3);
     assert.equal(dirty.stdout, "");
     assert.match(dirty.stderr, /^kinfra: .*uncommitted changes.*\n$/m);
+    assert.match(
+      dirty.stderr,
+      /kinfra done .*agent-7f3a-M1.*remove_dirty = "force"/,
+      "hints a hook user can act on",
+    );
+    assert.doesNotMatch(dirty.stderr, /pass --force/);
     assert.ok(await pathExists(join(path, "notes.txt")), "the agent's work is kept");
 
     await Deno.remove(join(path, "notes.txt"));
-    const removed = await hook(sb.home, "remove", { worktree_path: path, session_id: "abc" });
+    const removed = await hook(sb.home, "remove", removePayload(path), path);
     assert.equal(removed.code, 0, removed.stderr);
     assert.equal(removed.stdout.trim(), "");
     assert.equal(await pathExists(path), false);
@@ -65,7 +99,7 @@ dockerTest(
   "claude-code create that fails leaves nothing: one line, non-zero, no worktree, slot or branch",
   async (sb, stem) => {
     const repo = await makeProject(sb, stem, { base: randomBase(), health: "/missing", healthTimeout: 2 });
-    const failed = await hook(sb.home, "create", { name: "agent-9", cwd: repo, base_commit: "main" });
+    const failed = await hook(sb.home, "create", createPayload("agent-9", repo));
     assert.equal(failed.code, 1);
     assert.equal(failed.stdout.trim(), "");
     const reason = failed.stderr.split("\n").filter((l) => l.startsWith("kinfra: "));
@@ -78,7 +112,8 @@ dockerTest(
       .outputSync();
     assert.equal(new TextDecoder().decode(branches.stdout).trim(), "");
 
-    const bad = await hook(sb.home, "create", { cwd: repo });
+    const { name: _, ...nameless } = createPayload("x", repo);
+    const bad = await hook(sb.home, "create", nameless);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^kinfra: The payload has no "name"/m);
   },
@@ -106,9 +141,19 @@ Deno.test("claude-code install/uninstall: every other byte of the settings file 
     assert.ok(installed.startsWith(original.split('"WorktreeRemove"')[0]), installed);
     assert.match(installed, /\n {8}"WorktreeCreate": \[\n {12}\{/, "in the file's own indent");
 
+    // Timeouts sized for a sandbox start: 600 s plus the health wait (none here: the default 60 s).
+    assert.equal(parsed.hooks.WorktreeCreate[0].hooks[0].timeout, 660);
+    assert.equal(parsed.hooks.WorktreeRemove[1].hooks[0].timeout, 600);
+
     const again = await sb.kinfra(["agent-hook", "claude-code", "install"], { cwd: repo });
     assert.match(again.stdout, /Nothing to do/);
     assert.equal(await Deno.readTextFile(file), installed, "idempotent");
+
+    // An entry of an older install (no timeout) gets one; nothing else in the file moves.
+    const old = installed.replace(/,\n\s*"timeout": 660/, "");
+    await Deno.writeTextFile(file, old);
+    assert.equal((await sb.kinfra(["agent-hook", "claude-code", "install"], { cwd: repo })).code, 0);
+    assert.equal(await Deno.readTextFile(file), installed, "the timeout is back where install puts it");
 
     const uninstall = await sb.kinfra(["agent-hook", "claude-code", "uninstall"], { cwd: repo });
     assert.equal(uninstall.code, 0, uninstall.stderr);
@@ -120,10 +165,9 @@ Deno.test("claude-code install/uninstall: every other byte of the settings file 
       env: { HOME: sb.dir },
     });
     assert.equal(user.code, 0, user.stderr);
-    assert.equal(
-      JSON.parse(await Deno.readTextFile(join(sb.dir, ".claude/settings.json"))).hooks.WorktreeCreate.length,
-      1,
-    );
+    const userHooks = JSON.parse(await Deno.readTextFile(join(sb.dir, ".claude/settings.json"))).hooks;
+    assert.equal(userHooks.WorktreeCreate.length, 1);
+    assert.equal(userHooks.WorktreeCreate[0].hooks[0].timeout, 4200, "any project: the longest health wait");
     await sb.kinfra(["agent-hook", "claude-code", "uninstall", "--user"], {
       cwd: repo,
       env: { HOME: sb.dir },

@@ -24,7 +24,9 @@ export function agentWorktree(entry: WorktreeEntry): AgentWorktree | undefined {
   const agent = entry.agent;
   if (!agent) return undefined;
   const running = agent.process ? hostAlive(agent.process) : true;
-  const who = `${HOST_NAMES[agent.host] ?? agent.host}${agent.session_id ? ` session ${agent.session_id}` : ""}`;
+  const who = `${HOST_NAMES[agent.host] ?? agent.host}${
+    agent.session_id ? ` session ${agent.session_id}` : ""
+  }`;
   return {
     path: entry.path,
     host: agent.host,

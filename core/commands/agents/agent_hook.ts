@@ -133,7 +133,9 @@ async function resume(ctx: Context, path: string): Promise<string | undefined> {
   const entry = (await readRegistry(ctx.home)).worktrees[path];
   if (!entry) return undefined;
   if (entry.state || !await exists(path)) {
-    ctx.log.warn(`${path} is half-made, half-removed or gone; cleaning up what is left before making it again.`);
+    ctx.log.warn(
+      `${path} is half-made, half-removed or gone; cleaning up what is left before making it again.`,
+    );
     await (await import("../done.ts")).done(ctx, { name: path });
     return undefined;
   }

@@ -25,10 +25,11 @@ export function hookTimeouts(healthTimeout = 3600): Record<string, number> {
 }
 
 /** The hook entries of this kinfra: its own absolute path (the binary, or the home's shim). */
-export const hookEntries = (ctx: Context, timeouts: Record<string, number>) => (action: string): HookEntry => ({
-  command: `${kinfraBin(ctx.home.root)} agent-hook claude-code ${action}`,
-  timeout: timeouts[action],
-});
+export const hookEntries =
+  (ctx: Context, timeouts: Record<string, number>) => (action: string): HookEntry => ({
+    command: `${kinfraBin(ctx.home.root)} agent-hook claude-code ${action}`,
+    timeout: timeouts[action],
+  });
 
 /**
  * Writes kinfra's hooks into the worktree's `.claude/settings.local.json` (added to what is there,
