@@ -1,7 +1,7 @@
 /**
  * Driving the real Claude Code (npm `@anthropic-ai/claude-code`, installed by scripts/setup.sh) in
  * tests, offline: a temp HOME that has finished onboarding and trusts the test repo, the API at a
- * closed loopback port, no credentials, no nonessential traffic. Interactive sessions run under a
+ * closed loopback port, no credentials, no nonessential traffic, no marketplace clone. Interactive sessions run under a
  * tmux server of the test's own (its own socket), which the test kills when done.
  */
 import { join } from "node:path";
@@ -62,6 +62,8 @@ export async function claudeEnv(sb: Sandbox, repo: string): Promise<Record<strin
     NO_COLOR: "1",
     ANTHROPIC_BASE_URL: "http://127.0.0.1:9",
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    // Else it tries to `git clone` its plugin marketplace from GitHub at start.
+    CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL: "1",
   };
 }
 
@@ -135,6 +137,7 @@ export class ClaudeSession {
     for (let i = 0; i < seconds * 4; i++) {
       screen = await this.screen();
       if (pattern.test(screen)) return screen;
+      if (/claude exited/.test(screen)) break; // it ended without showing it: no point waiting
       await new Promise((r) => setTimeout(r, 250));
     }
     throw new Error(`The pane never showed ${pattern}:\n${screen}\n--- debug log:\n${await this.debugLog()}`);
