@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The full test suite: installs what is missing (Deno; on Debian as root also the Docker engine,
-# Compose, busybox for the test image and Chromium), then runs every test against real git, Docker
+# Compose, busybox for the test image, Chromium and Claude Code), then runs every test against real git, Docker
 # and a real browser.
 #
 # The tests run the artifact users get, not the source tree: `$KINFRA_BIN` when it is set (a

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { KINFRA, pathExists, withSandbox, writeFiles } from "./helpers.ts";
-import { dockerTest, makeProject, randomBase, registryOf } from "./sandbox_helpers.ts";
+import { containersOf, dockerTest, makeProject, randomBase, registryOf } from "./sandbox_helpers.ts";
 
 /** Runs the hook with `payload` written to stdin, which stays open (as a host may keep it). */
 async function hook(home: string, action: string, payload: unknown, cwd?: string) {
@@ -174,3 +174,26 @@ Deno.test("claude-code install/uninstall: every other byte of the settings file 
     });
     assert.equal(await Deno.readTextFile(join(sb.dir, ".claude/settings.json")), "{}\n");
   }));
+
+dockerTest(
+  "a worktree removed behind kinfra's back (Claude's old fallback): gc stops its sandbox, frees its slot, drops it",
+  async (sb, stem) => {
+    const repo = await makeProject(sb, stem, { base: randomBase() });
+    const created = await hook(sb.home, "create", createPayload("gone", repo));
+    assert.equal(created.code, 0, created.stderr);
+    const path = created.stdout.trim();
+    const slot = Object.keys((await registryOf(sb)).slots)[0];
+    assert.ok((await containersOf(`${stem}-slot-${slot}`)).length > 0);
+    // What Claude did on /exit when it found no WorktreeRemove hook.
+    const git = new Deno.Command("git", { args: ["-C", repo, "worktree", "remove", "--force", path] })
+      .outputSync();
+    assert.ok(git.success, new TextDecoder().decode(git.stderr));
+
+    const gc = await sb.kinfra(["--json", "gc"], { cwd: repo });
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.deepEqual(gc.json<{ worktrees: string[] }>().worktrees, [path]);
+    assert.deepEqual(await containersOf(`${stem}-slot-${slot}`), [], "its sandbox is gone");
+    const registry = await registryOf(sb);
+    assert.deepEqual([registry.slots, registry.worktrees], [{}, {}], "slot released, entry dropped");
+  },
+);
