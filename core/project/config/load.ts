@@ -103,7 +103,12 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown, schema: z.ZodType
   const shown = typeof value === "object"
     ? (Array.isArray(value) ? "an array" : "a table")
     : JSON.stringify(value);
-  const why = issue.code === "invalid_type" ? `expected ${typeName(issue.expected)}` : issue.message;
+  // A record key's own rule (zod says only "Invalid key in record") is in the nested issue.
+  const why = issue.code === "invalid_type"
+    ? `expected ${typeName(issue.expected)}`
+    : issue.code === "invalid_key"
+    ? issue.issues[0]?.message ?? issue.message
+    : issue.message;
   return [{ text: `${key} = ${shown}: ${why}.` }];
 }
 
