@@ -103,6 +103,10 @@ Deno.test("parseInfraConfig() accepts the highest base the slot count allows", (
   assert.deepEqual(infra("[sandbox.ports]\nAPI = 65515\n").sandbox!.ports, { API: 65515 });
 });
 
+Deno.test("parseInfraConfig() refuses one above the highest base the slot count allows", () => {
+  assert.match(refusal("[sandbox.ports]\nAPI = 65516\n"), /^infra\.toml: sandbox\.ports\.API: base \+ slots\.max \(65516 \+ 20\)/);
+});
+
 Deno.test("parseInfraConfig() checks a range's last slot against 65535 by whole widths", () => {
   assert.equal(
     refusal("[sandbox.ports]\nLS = { base = 65000, width = 100 }\n", 5),
