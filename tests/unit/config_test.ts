@@ -67,7 +67,10 @@ Deno.test("parseInfraConfig() refuses a project name with capitals, stating the 
 });
 
 Deno.test("parseInfraConfig() refuses a value of the wrong type, naming the type wanted", () => {
-  assert.match(refusal("[sandbox]\ncompose_file = 3\n"), /^infra\.toml: sandbox\.compose_file = 3: expected a string\./);
+  assert.match(
+    refusal("[sandbox]\ncompose_file = 3\n"),
+    /^infra\.toml: sandbox\.compose_file = 3: expected a string\./,
+  );
 });
 
 Deno.test("parseInfraConfig() shows a table given where a value belongs as 'a table'", () => {
@@ -78,7 +81,7 @@ Deno.test("parseInfraConfig() refuses a port outside 1–65535", () => {
   assert.match(refusal("[sandbox.ports]\nWEB = 0\n"), /^infra\.toml: sandbox\.ports\.WEB = 0: /);
 });
 
-Deno.test("parseInfraConfig() refuses a port variable in lower case with the naming rule (not zod's \"Invalid key\")", () => {
+Deno.test('parseInfraConfig() refuses a port variable in lower case with the naming rule (not zod\'s "Invalid key")', () => {
   assert.equal(
     refusal("[sandbox.ports]\nweb = 8080\n"),
     "infra.toml: sandbox.ports.web = 8080: port variable names must match ^[A-Z_][A-Z0-9_]*$. | Fix the value and run the command again.",
@@ -104,7 +107,10 @@ Deno.test("parseInfraConfig() accepts the highest base the slot count allows", (
 });
 
 Deno.test("parseInfraConfig() refuses one above the highest base the slot count allows", () => {
-  assert.match(refusal("[sandbox.ports]\nAPI = 65516\n"), /^infra\.toml: sandbox\.ports\.API: base \+ slots\.max \(65516 \+ 20\)/);
+  assert.match(
+    refusal("[sandbox.ports]\nAPI = 65516\n"),
+    /^infra\.toml: sandbox\.ports\.API: base \+ slots\.max \(65516 \+ 20\)/,
+  );
 });
 
 Deno.test("parseInfraConfig() checks a range's last slot against 65535 by whole widths", () => {
@@ -169,7 +175,10 @@ Deno.test("parseInfraConfig() refuses a bad mount, saying what is wrong with it 
 
 Deno.test("parseInfraConfig() takes a worktree root of '..' or inside the parent, not beyond", () => {
   assert.equal(infra('[worktree]\nroot = "../trees"\n').worktree.root, "../trees");
-  assert.match(refusal('[worktree]\nroot = "../../x"\n'), /worktree\.root = "\.\.\/\.\.\/x": must be a relative path/);
+  assert.match(
+    refusal('[worktree]\nroot = "../../x"\n'),
+    /worktree\.root = "\.\.\/\.\.\/x": must be a relative path/,
+  );
 });
 
 Deno.test("parseInfraConfig() refuses a TOML syntax error with its line and column", () => {
@@ -182,7 +191,9 @@ Deno.test("parseInfraConfig() refuses a TOML syntax error with its line and colu
 Deno.test("loadGlobalConfig() without a config.toml gives the defaults", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const config = await loadGlobalConfig(homePaths({ get: (k: string) => k === "KINFRA_HOME" ? dir : undefined }));
+    const config = await loadGlobalConfig(
+      homePaths({ get: (k: string) => k === "KINFRA_HOME" ? dir : undefined }),
+    );
     assert.deepEqual([config.slots.max, config.observability.name, config.data.helper_image], [
       20,
       "devops-ai",
@@ -219,7 +230,18 @@ Deno.test("parseMount() takes rw as writable and drops a container path's traili
 
 Deno.test("parseMount() says what is wrong with a bad spec", () => {
   assert.deepEqual(
-    ["", "/abs:/x", "~/x:/x", "../x:/x", "a/../../b:/x", "a:rel", "a:/x/../y", "a:/x:rx", "a:/b:ro:z", "a\n:/x"].map(
+    [
+      "",
+      "/abs:/x",
+      "~/x:/x",
+      "../x:/x",
+      "a/../../b:/x",
+      "a:rel",
+      "a:/x/../y",
+      "a:/x:rx",
+      "a:/b:ro:z",
+      "a\n:/x",
+    ].map(
       parseMount,
     ),
     [

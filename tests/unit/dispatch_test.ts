@@ -33,7 +33,10 @@ const environment = {
 
 /** A plugin answering worktree.created with `env`. */
 const giving = (env: Record<string, unknown>): Plugin =>
-  definePlugin({ name: "giver", hooks: { "worktree.created": () => ({ env: env as Record<string, string> }) } });
+  definePlugin({
+    name: "giver",
+    hooks: { "worktree.created": () => ({ env: env as Record<string, string> }) },
+  });
 
 /** The message of the error worktree.created fails with when a plugin returns `env`. */
 async function refusal(env: Record<string, unknown>): Promise<string> {
@@ -43,7 +46,11 @@ async function refusal(env: Record<string, unknown>): Promise<string> {
 
 Deno.test("Hooks.setup() passes a plugin's well-formed env on to the next plugin", async () => {
   let seen: Record<string, string> = {};
-  const peek = definePlugin({ name: "peek", order: 90, hooks: { "worktree.created": (ctx) => void (seen = ctx.env) } });
+  const peek = definePlugin({
+    name: "peek",
+    order: 90,
+    hooks: { "worktree.created": (ctx) => void (seen = ctx.env) },
+  });
   await new Hooks([giving({ DB_URL: "postgres://x", _X: "tab\there" }), peek], environment)
     .setup("worktree.created", input());
   assert.deepEqual(seen, { DB_URL: "postgres://x", _X: "tab\there" });
@@ -79,12 +86,20 @@ Deno.test("Hooks.setup() refuses env that would change one of the slot's ports",
 });
 
 Deno.test("Hooks.setup() refuses env that would change the compose project name", async () => {
-  assert.match(await refusal({ COMPOSE_PROJECT_NAME: "other" }), /env COMPOSE_PROJECT_NAME is the slot's own variable/);
+  assert.match(
+    await refusal({ COMPOSE_PROJECT_NAME: "other" }),
+    /env COMPOSE_PROJECT_NAME is the slot's own variable/,
+  );
 });
 
 Deno.test("Hooks.setup()'s env refusal says what a reply's env may hold", async () => {
-  const e = await kinfraErrorOf(() => new Hooks([giving({ "a b": "" })], environment).setup("worktree.created", input()));
-  assert.equal(e.hint, "Fix the plugin's reply: env keys match ^[A-Za-z_][A-Za-z0-9_]*$ and values are one line.");
+  const e = await kinfraErrorOf(() =>
+    new Hooks([giving({ "a b": "" })], environment).setup("worktree.created", input())
+  );
+  assert.equal(
+    e.hint,
+    "Fix the plugin's reply: env keys match ^[A-Za-z_][A-Za-z0-9_]*$ and values are one line.",
+  );
 });
 
 Deno.test("Hooks orders plugins of equal order by name", async () => {
@@ -109,7 +124,9 @@ Deno.test("messagesOf() prefixes each message with its plugin's name", () => {
 });
 
 Deno.test("messagesOf() does not prefix a message that already names its plugin", () => {
-  assert.deepEqual(messagesOf([{ plugin: "otel", result: { messages: ["otel: traces on"] } }]), ["otel: traces on"]);
+  assert.deepEqual(messagesOf([{ plugin: "otel", result: { messages: ["otel: traces on"] } }]), [
+    "otel: traces on",
+  ]);
 });
 
 Deno.test("messagesOf() keeps the replies' order and skips replies without messages", () => {

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { EVENTS, type Manifest, parseManifest } from "../../core/hooks/manifest.ts";
 import type { EventName } from "../../core/hooks/plugin_api.ts";
 
-const BASE = 'api = 1\nname = "seed"\nversion = "1.0.0"\ncommand = ["./bin/hook"]\nevents = ["sandbox.ready"]\n';
+const BASE =
+  'api = 1\nname = "seed"\nversion = "1.0.0"\ncommand = ["./bin/hook"]\nevents = ["sandbox.ready"]\n';
 const manifest = (extra = "", text = BASE) => parseManifest(text + extra, "seed");
 const ok = (extra = "") => manifest(extra) as Manifest;
 
@@ -42,7 +43,10 @@ Deno.test("parseManifest() refuses an unreadable duration", () => {
 });
 
 Deno.test("parseManifest() refuses a protocol other than 1", () => {
-  assert.equal(manifest("", BASE.replace("api = 1", "api = 2")), "plugin.toml: api: must be 1 (the only plugin protocol)");
+  assert.equal(
+    manifest("", BASE.replace("api = 1", "api = 2")),
+    "plugin.toml: api: must be 1 (the only plugin protocol)",
+  );
 });
 
 Deno.test("parseManifest() refuses a name other than the directory's", () => {
@@ -65,7 +69,10 @@ Deno.test("parseManifest() refuses an unknown event, listing the events", () => 
 });
 
 Deno.test("parseManifest() refuses an empty event list", () => {
-  assert.equal(manifest("", BASE.replace('["sandbox.ready"]', "[]")), "plugin.toml: events: must list at least one event");
+  assert.equal(
+    manifest("", BASE.replace('["sandbox.ready"]', "[]")),
+    "plugin.toml: events: must list at least one event",
+  );
 });
 
 Deno.test("parseManifest() refuses an empty command, with an example", () => {

@@ -134,7 +134,9 @@ Deno.test("resolveCommand() refuses a path that resolves outside the plugin dire
     const e = await kinfraErrorOf(() => resolveCommand(plugin, ["sh", "../outside.sh"], cwd));
     assert.equal(
       e.message,
-      `its command argument "../outside.sh" resolves to ${join(root, "outside.sh")}, outside the plugin directory; it was not run.`,
+      `its command argument "../outside.sh" resolves to ${
+        join(root, "outside.sh")
+      }, outside the plugin directory; it was not run.`,
     );
   }));
 

@@ -51,7 +51,8 @@ async function reply(stdout: string, event: "worktree.created" | "status" = "wor
   }
 }
 
-const refusal = async (stdout: string, event?: "status") => (await kinfraErrorOf(() => reply(stdout, event))).message;
+const refusal = async (stdout: string, event?: "status") =>
+  (await kinfraErrorOf(() => reply(stdout, event))).message;
 
 Deno.test("an external plugin's empty stdout is no reply", async () => {
   assert.equal(await reply(""), undefined);
@@ -93,28 +94,52 @@ Deno.test("an external plugin's reply must be an object, not an array or a strin
 });
 
 Deno.test("an external plugin's env must map names to strings", async () => {
-  assert.equal(await refusal('{"env":{"A":1}}'), 'replied with invalid JSON for worktree.created: "env" must be an object of strings');
-  assert.equal(await refusal('{"env":["A=1"]}'), 'replied with invalid JSON for worktree.created: "env" must be an object of strings');
+  assert.equal(
+    await refusal('{"env":{"A":1}}'),
+    'replied with invalid JSON for worktree.created: "env" must be an object of strings',
+  );
+  assert.equal(
+    await refusal('{"env":["A=1"]}'),
+    'replied with invalid JSON for worktree.created: "env" must be an object of strings',
+  );
 });
 
 Deno.test("an external plugin's messages must be an array of strings", async () => {
-  assert.equal(await refusal('{"messages":"hi"}'), 'replied with invalid JSON for worktree.created: "messages" must be an array of strings');
-  assert.equal(await refusal('{"messages":[1]}'), 'replied with invalid JSON for worktree.created: "messages" must be an array of strings');
+  assert.equal(
+    await refusal('{"messages":"hi"}'),
+    'replied with invalid JSON for worktree.created: "messages" must be an array of strings',
+  );
+  assert.equal(
+    await refusal('{"messages":[1]}'),
+    'replied with invalid JSON for worktree.created: "messages" must be an array of strings',
+  );
 });
 
 Deno.test("an external plugin's compose, status and state must be objects", async () => {
   for (const key of ["compose", "status", "state"]) {
-    assert.equal(await refusal(`{"${key}":[]}`), `replied with invalid JSON for worktree.created: "${key}" must be an object`);
+    assert.equal(
+      await refusal(`{"${key}":[]}`),
+      `replied with invalid JSON for worktree.created: "${key}" must be an object`,
+    );
   }
 });
 
 Deno.test("an external plugin's veto must be a string and its checks an array", async () => {
-  assert.equal(await refusal('{"veto":true}'), 'replied with invalid JSON for worktree.created: "veto" must be a string');
-  assert.equal(await refusal('{"checks":{}}', "status"), 'replied with invalid JSON for status: "checks" must be an array');
+  assert.equal(
+    await refusal('{"veto":true}'),
+    'replied with invalid JSON for worktree.created: "veto" must be a string',
+  );
+  assert.equal(
+    await refusal('{"checks":{}}', "status"),
+    'replied with invalid JSON for status: "checks" must be an array',
+  );
 });
 
 Deno.test("an external plugin's reply nesting deeper than 32 levels is refused", async () => {
   const deep = (n: number) => '{"state":' + '{"a":'.repeat(n) + "1" + "}".repeat(n) + "}";
   assert.deepEqual(Object.keys(await reply(deep(30))), ["state"]);
-  assert.equal(await refusal(deep(40)), "replied with invalid JSON for worktree.created: it nests deeper than 32 levels");
+  assert.equal(
+    await refusal(deep(40)),
+    "replied with invalid JSON for worktree.created: it nests deeper than 32 levels",
+  );
 });
