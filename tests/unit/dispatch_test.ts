@@ -7,10 +7,11 @@ import { GLOBAL_DEFAULTS } from "../../core/project/config/defaults.ts";
 import { Hooks, messagesOf } from "../../core/hooks/dispatch.ts";
 import { exec } from "../../core/io/exec.ts";
 import { silentLogger } from "../../core/io/output.ts";
-import { definePlugin, type HookInput, type Plugin } from "../../core/hooks/plugin_api.ts";
+import { definePlugin, type Plugin } from "../../core/hooks/plugin_api.ts";
+import type { SlotInput } from "../../core/hooks/inputs.ts";
 import { kinfraErrorOf } from "./_usage.ts";
 
-const input = (): HookInput => ({
+const input = (): SlotInput => ({
   project: { name: "p", prefix: "p", root: "/p" },
   worktree: { path: "/w", branch: "impl/a-m", kind: "impl", feature: "a", milestone: "m" },
   slot: { id: 1, dir: "/s/p-1", compose_project: "p-slot-1" },
