@@ -291,6 +291,45 @@ Deno.test("a session of the same title at the worktree's path already exists (AL
     assert.notEqual(await deck.session(theirs), undefined, "a session kinfra did not make is not removed");
   }));
 
+Deno.test("a start queued at the group's max_concurrent cap: kinfra says the message was not sent and how to send it", () =>
+  withDeck(async (sb, deck) => {
+    const repo = await project(sb);
+    assert.equal((await sb.kinfra(["spec", "first", "--session"], { cwd: repo, env: deck.env })).code, 0);
+    const first = await sessionOf(sb, join(sb.dir, "shop-spec-first"));
+    // agent-deck's TUI saves the live status: the first agent is stored as running.
+    const file = join(deck.dir, "sessions", `${first}.json`);
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({ ...JSON.parse(await Deno.readTextFile(file)), status: "running" }),
+    );
+
+    const run = await sb.kinfra(["spec", "second", "--session"], { cwd: repo, env: deck.env });
+    assert.equal(run.code, 0, run.stderr);
+    const second = await sessionOf(sb, join(sb.dir, "shop-spec-second"));
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `agent-deck queued session ${second}: its group "team" is at its max_concurrent cap .*not sent\\. ` +
+          `Once the session runs: agent-deck session send ${second} "Write the specification for second .*` +
+          `agent-deck group update "team" --max-concurrent 0`,
+      ),
+    );
+    assert.ok(!(await deck.calls()).some((c) => c[2] === second && c[1] !== "start"), "no wait, no send");
+    assert.equal((await sb.kinfra(["done", "second"], { cwd: repo, env: deck.env })).code, 0);
+    assert.equal(await deck.session(second), undefined);
+  }));
+
+Deno.test("the group setting takes the title's placeholders", () =>
+  withDeck(async (sb, deck) => {
+    const repo = await sb.repo("shop", {
+      ".devops-ai/infra.toml":
+        `[project]\nname = "shop"\n[plugins.agent-deck]\ngroup = "{project}/{feature}"\n`,
+    });
+    assert.equal((await sb.kinfra(["spec", "ideas", "--session"], { cwd: repo, env: deck.env })).code, 0);
+    const add = (await deck.calls()).find((c) => c[0] === "add")!;
+    assert.deepEqual(add.slice(add.indexOf("-g"), add.indexOf("-g") + 2), ["-g", "shop/ideas"]);
+  }));
+
 Deno.test("readiness falls back to send_delay when session show cannot tell", () =>
   withDeck(async (sb, deck) => {
     const repo = await project(sb);

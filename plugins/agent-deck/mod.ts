@@ -83,9 +83,10 @@ export const agentDeckPlugin = definePlugin({
       );
       const fill = (template: string) => renderMessage(template, ctx, milestoneFile);
       const title = fill(s.title);
+      const group = s.group === undefined ? undefined : fill(s.group);
       let id: string | undefined;
       try {
-        id = await deck.add({ path: ctx.worktree.path, title, tool: s.tool, group: s.group }).catch((e) => {
+        id = await deck.add({ path: ctx.worktree.path, title, tool: s.tool, group }).catch((e) => {
           throw new KinfraError(addFailure(e, title, ctx.worktree!.path));
         });
         const started = await deck.start(id);
@@ -94,8 +95,10 @@ export const agentDeckPlugin = definePlugin({
         if (started.data.status === "queued") {
           // A queued start runs nothing yet, so there is no agent to send to (docs/agent-deck.md).
           ctx.log.warn(
-            `agent-deck queued session ${id} (its group is at its max_concurrent cap); the milestone message ` +
-              `was not sent. Once it runs: agent-deck session send ${id} ${JSON.stringify(message)}`,
+            `agent-deck queued session ${id}: its group "${group}" is at its max_concurrent cap (agent-deck ` +
+              `gives a new group 1), so the milestone message was not sent. Once the session runs: ` +
+              `agent-deck session send ${id} ${JSON.stringify(message)}. To run agents side by side: ` +
+              `agent-deck group update ${JSON.stringify(group)} --max-concurrent 0`,
           );
           return { state: { session_id: id } };
         }
