@@ -118,6 +118,13 @@ export const PROGRAM: Command = {
       run: async (ctx, [name]) => (await import("../commands/sandbox_cmds.ts")).down(ctx, { name }),
     }),
     command({
+      name: "checkout",
+      description: "lead the project's canonical ports (its base ports) to this worktree's sandbox",
+      args: [NAME_ARG],
+      options: [{ flags: "--none", description: "release the project's canonical ports" }],
+      run: async (ctx, [name], o) => (await import("../commands/checkout.ts")).checkout(ctx, { name, ...o }),
+    }),
+    command({
       name: "logs",
       description: "print the last lines of a sandbox's logs",
       args: [NAME_ARG],

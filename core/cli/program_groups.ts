@@ -1,4 +1,4 @@
-/** Command groups of the table (see program.ts): per-slot data and agent hosts. */
+/** Command groups of the table (see program.ts): per-slot data, agent hosts, the proxy process. */
 import { type Command, command, NAME_ARG } from "./command.ts";
 
 /** Which Claude Code settings file `install`/`uninstall` edit. */
@@ -40,6 +40,32 @@ export const GROUPS: Command[] = [
         }),
       ],
     }],
+  },
+  {
+    name: "proxy",
+    description: "the on-demand background process behind checkouts and sandbox names (docs/proxy.md)",
+    subcommands: [
+      command({
+        name: "status",
+        description: "whether it runs, its pid, port and parts, and what needs it",
+        run: async (ctx) => (await import("../commands/proxy.ts")).status(ctx),
+      }),
+      command({
+        name: "start",
+        description: "start it now if something needs it (commands do this themselves)",
+        run: async (ctx) => (await import("../commands/proxy.ts")).start(ctx),
+      }),
+      command({
+        name: "stop",
+        description: "stop it; the next command that needs it starts it again",
+        run: async (ctx) => (await import("../commands/proxy.ts")).stop(ctx),
+      }),
+      command({
+        name: "run",
+        description: "run it in the foreground (what commands start detached)",
+        run: async (ctx) => (await import("../commands/proxy.ts")).run(ctx),
+      }),
+    ],
   },
   {
     name: "snapshot",

@@ -19,6 +19,7 @@ import { enabledNames, pluginStandings } from "../hooks/load.ts";
 export async function doctor(ctx: Context): Promise<CommandOutput> {
   const checks: Check[] = [await gitCheck(ctx), ...await dockerChecks(ctx), await registryCheck(ctx)];
   checks.push(...await slotChecks(ctx));
+  checks.push(await (await import("./proxy.ts")).proxyCheck(ctx));
   const project = await ctx.project().catch(() => undefined);
   if (project) {
     checks.push(await pluginCheck(ctx, project));

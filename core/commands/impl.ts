@@ -23,6 +23,7 @@ import type { HookFlags } from "../hooks/plugin_api.ts";
 import { createWorktree, discardWorktree, resolveBase, worktreeLayout } from "../project/worktrees.ts";
 import { hookInput, saveState, withSlot, type WorktreeInput } from "../hooks/inputs.ts";
 import { renderSandbox } from "./status.ts";
+import { sandboxView } from "../proxy/view.ts";
 
 export interface ImplOptions {
   target: string;
@@ -76,6 +77,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   messages.push(...messagesOf(ready.replies));
   await saveState(ctx, entry.path, ready.input);
 
+  const view = sandbox && await sandboxView(ctx, entry, sandbox.slot);
   const data = {
     kind: "impl",
     project: project.name,
@@ -85,6 +87,8 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
     slot: sandbox?.slot.slot_id ?? null,
     compose_project: sandbox ? composeProject(project.name, sandbox.slot.slot_id) : null,
     ports: sandbox?.slot.ports ?? {},
+    url: view?.url ?? null,
+    urls: view?.urls ?? {},
     messages,
   };
   return {
@@ -92,7 +96,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
     text: [
       `${ctx.style.green("✓")} Impl worktree ready: ${ctx.style.bold(entry.path)}`,
       `  branch ${entry.branch} (from ${base})`,
-      ...(sandbox ? renderSandbox(sandbox.slot, project.config?.sandbox) : ["  no sandbox"]),
+      ...(sandbox ? renderSandbox(sandbox.slot, project.config?.sandbox, view) : ["  no sandbox"]),
       ...messages.map((m) => `  ${m}`),
       `  next: cd ${
         JSON.stringify(entry.path)

@@ -18,6 +18,7 @@ import { hookInput, withSlot, type WorktreeInput } from "../hooks/inputs.ts";
 import type { Hooks } from "../hooks/dispatch.ts";
 import type { HookInput } from "../hooks/plugin_api.ts";
 import { renderSandbox } from "./status.ts";
+import { type SandboxView, sandboxView } from "../proxy/view.ts";
 
 async function target(ctx: Context, name?: string) {
   const entry = await findWorktree(ctx, name);
@@ -39,11 +40,23 @@ async function sandboxRunning(hooks: Hooks, input: WorktreeInput, slot: SlotEntr
   return replies.every((r) => r.result.running !== false);
 }
 
-const alreadyUp = (entry: WorktreeEntry, slot: SlotEntry, project: Project): CommandOutput => ({
-  data: { path: entry.path, slot: slot.slot_id, ports: slot.ports, status: slot.status, started: false },
+const alreadyUp = (
+  entry: WorktreeEntry,
+  slot: SlotEntry,
+  project: Project,
+  view: SandboxView,
+): CommandOutput => ({
+  data: {
+    path: entry.path,
+    slot: slot.slot_id,
+    ports: slot.ports,
+    status: slot.status,
+    started: false,
+    ...view,
+  },
   text: [
     `Sandbox already ${slot.status === "running" ? "up" : slot.status} for ${entry.path}:`,
-    ...renderSandbox(slot, project.config?.sandbox),
+    ...renderSandbox(slot, project.config?.sandbox, view),
   ].join("\n"),
 });
 
@@ -53,7 +66,9 @@ export async function up(ctx: Context, options: { name?: string }): Promise<Comm
   if (
     slot && (slot.status !== "running" || await sandboxRunning(hooks, hookInput(project, entry, {}), slot))
   ) {
-    return alreadyUp(entry, slot, project);
+    // Its name and checkout need the proxy; after a crash or a reboot, this brings it back.
+    await (await import("../proxy/ensure.ts")).ensureProxy(ctx);
+    return alreadyUp(entry, slot, project, await sandboxView(ctx, entry, slot));
   }
   if (slot) {
     // Containers removed or stopped behind kinfra's back: take the slot down cleanly, start afresh.
@@ -71,9 +86,12 @@ export async function up(ctx: Context, options: { name?: string }): Promise<Comm
     started = await (await sandbox()).startSandbox(ctx, project, hooks, entry, hookInput(project, entry, {}));
   } catch (e) {
     // Another `up` of this worktree got the slot first: one sandbox, already on its way.
-    if (e instanceof AlreadyClaimed) return alreadyUp(entry, e.slot, project);
+    if (e instanceof AlreadyClaimed) {
+      return alreadyUp(entry, e.slot, project, await sandboxView(ctx, entry, e.slot));
+    }
     throw e;
   }
+  const view = await sandboxView(ctx, entry, started.slot);
   return {
     data: {
       path: entry.path,
@@ -81,11 +99,12 @@ export async function up(ctx: Context, options: { name?: string }): Promise<Comm
       ports: started.slot.ports,
       status: started.slot.status,
       started: true,
+      ...view,
       messages: started.messages,
     },
     text: [
       `${ctx.style.green("✓")} Sandbox up for ${entry.path}`,
-      ...renderSandbox(started.slot, project.config?.sandbox),
+      ...renderSandbox(started.slot, project.config?.sandbox, view),
       ...started.messages.map((m) => `  ${m}`),
     ]
       .join("\n"),

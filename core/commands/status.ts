@@ -14,9 +14,12 @@ import { findWorktree } from "../project/find_worktree.ts";
 import { hookInput, withSlot } from "../hooks/inputs.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { agentSessions, sessionLabel } from "./agent_session.ts";
+import { type SandboxView, sandboxView, viewLines } from "../proxy/view.ts";
+import { isCheckedOut } from "../proxy/checkouts.ts";
+import { sandboxUrls } from "../proxy/names.ts";
 
-/** Text lines describing a slot: ports and URLs. */
-export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig): string[] {
+/** Text lines describing a slot: ports and URLs (and its stable names and checkout, given the view). */
+export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig, view?: SandboxView): string[] {
   const lines = [
     `  slot ${slot.slot_id} · compose project ${composeProject(slot.project, slot.slot_id)} · ${slot.status}`,
   ];
@@ -26,7 +29,7 @@ export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig): string[
   if (sandbox?.health) {
     lines.push(`  health ${healthUrl(slot.ports, sandbox.health)}`);
   }
-  return lines;
+  return view ? [...lines, ...viewLines(view, slot)] : lines;
 }
 
 export async function status(ctx: Context, options: { name?: string }): Promise<CommandOutput> {
@@ -41,6 +44,8 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
   const input = slot ? withSlot(hookInput(project, entry, {}), slot) : hookInput(project, entry, {});
   const { replies, failures } = await (await ctx.hooks(project)).observe("status", input);
   const plugins = Object.fromEntries(replies.map((r) => [r.plugin, r.result.status ?? {}]));
+  const view = await sandboxView(ctx, entry, slot);
+  if (slot) await (await import("../proxy/ensure.ts")).ensureProxy(ctx); // back after a crash: the names work
   const data = {
     name: entry.path.split("/").pop(),
     kind: entry.kind,
@@ -51,6 +56,7 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
     status: slot?.status ?? "no sandbox",
     compose_project: slot ? composeProject(slot.project, slot.slot_id) : null,
     ports: slot?.ports ?? {},
+    ...view,
     plugins,
     plugin_failures: failures,
   };
@@ -60,8 +66,8 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
       `${ctx.style.bold(data.name ?? "")} (${entry.kind}, ${entry.project}) on ${entry.branch}`,
       `  ${entry.path}`,
       ...(slot
-        ? renderSandbox(slot, project.config?.sandbox)
-        : ["  no sandbox (start one with `kinfra up`)"]),
+        ? renderSandbox(slot, project.config?.sandbox, view)
+        : ["  no sandbox (start one with `kinfra up`)", ...viewLines(view, undefined)]),
       // Each plugin renders its own section; a plugin that gives no lines is shown as key value pairs.
       ...replies.flatMap(({ plugin, result }) =>
         // A plugin saying its part needs the user (an agent waiting for input) is shown in yellow.
@@ -95,6 +101,7 @@ async function projectOverview(ctx: Context): Promise<CommandOutput | undefined>
   const slots = Object.values(registry.slots);
   const entries = Object.values(registry.worktrees).filter((w) => w.project_root === project.root);
   const sessions = await agentSessions(ctx, entries);
+  const routerPort = (await ctx.globalConfig()).proxy.port;
   const worktrees = entries
     .sort((a, b) => a.path < b.path ? -1 : 1)
     .map((w) => {
@@ -108,14 +115,20 @@ async function projectOverview(ctx: Context): Promise<CommandOutput | undefined>
         status: slot?.status ?? "no sandbox",
         ports: slot?.ports ?? {},
         session: sessions.get(w.path) ?? null,
+        checked_out: isCheckedOut(registry, w.path),
+        url: slot && w.kind === "impl" ? sandboxUrls(slot, w, routerPort).url : null,
       };
     });
   const lines = worktrees.map((w) =>
     `  ${w.name}  ${w.kind}  ${
       w.slot === null
         ? "no sandbox"
-        : `slot ${w.slot} · ${w.status} · ${Object.entries(w.ports).map(([k, v]) => `${k}=${v}`).join(" ")}`
-    }${w.session ? `  agent ${sessionLabel(w.session, ctx.style)}` : ""}`
+        : `slot ${w.slot} · ${w.status} · ${Object.entries(w.ports).map(([k, v]) => `${k}=${v}`).join(" ")}${
+          w.url ? ` · ${w.url}` : ""
+        }`
+    }${w.checked_out ? " · checked out" : ""}${
+      w.session ? `  agent ${sessionLabel(w.session, ctx.style)}` : ""
+    }`
   );
   return {
     data: { project: project.name, root: project.root, worktrees },

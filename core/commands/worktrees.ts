@@ -8,6 +8,8 @@ import { cleanStale } from "../sandbox/repair.ts";
 import { worktreeName } from "../project/names.ts";
 import { type AgentSession, agentSessions, sessionLabel } from "./agent_session.ts";
 import { type AgentWorktree, agentWorktree } from "../project/agent_worktrees.ts";
+import { isCheckedOut } from "../proxy/checkouts.ts";
+import { sandboxUrls } from "../proxy/names.ts";
 
 export interface WorktreeRow {
   kind: "spec" | "impl";
@@ -22,6 +24,10 @@ export interface WorktreeRow {
   session: AgentSession | null;
   /** The coding-agent host it was made for (`agent-hook`), or null. */
   agent: AgentWorktree | null;
+  /** The project's checked-out worktree (`kinfra checkout`): its canonical ports lead here. */
+  checked_out: boolean;
+  /** The sandbox's stable name (`kinfra proxy`'s router), or null without a live sandbox. */
+  url: string | null;
 }
 
 export async function worktrees(ctx: Context, options: { names?: boolean } = {}): Promise<CommandOutput> {
@@ -32,6 +38,7 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
   }
   await cleanStale(ctx);
   const registry = await readRegistry(ctx.home);
+  const routerPort = (await ctx.globalConfig()).proxy.port;
   const rows: WorktreeRow[] = [];
   const sessions = await agentSessions(ctx, Object.values(registry.worktrees));
   for (const entry of Object.values(registry.worktrees)) {
@@ -53,6 +60,8 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
         : "ready",
       session: sessions.get(entry.path) ?? null,
       agent: agentWorktree(entry) ?? null,
+      checked_out: isCheckedOut(registry, entry.path),
+      url: slot && entry.kind === "impl" ? sandboxUrls(slot, entry, routerPort).url : null,
     });
   }
   const order = (a: string, b: string) => a < b ? -1 : a > b ? 1 : 0; // localeCompare costs ms on 500 rows
@@ -67,14 +76,16 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
         rows.map((r) => [
           r.kind,
           r.project,
-          r.name,
+          r.name + (r.checked_out ? " *" : ""),
           r.branch,
           r.slot?.toString() ?? "-",
           statusText(r),
           ...agent ? [sessionLabel(r.session, ctx.style)] : [],
           r.path,
         ]),
-      )
+      ) + (rows.some((r) => r.checked_out)
+        ? "\n* checked out: the project's canonical ports lead to its sandbox"
+        : "")
       : "No kinfra worktrees. Start one with `kinfra spec <feature>` or `kinfra impl <feature>/<milestone>`.",
   };
 }

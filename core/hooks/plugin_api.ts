@@ -43,6 +43,7 @@ import type {
   Check,
   EnvResult,
   PrepareResult,
+  RoutesResult,
   RuntimeScan,
   SetupResult,
   Snapshot,
@@ -94,6 +95,8 @@ export interface EventMap {
   "sandbox.logs": { lines?: string[] };
   /** `kinfra restart`: restart the slot's services (`flags.service`: only that one) as they are. */
   "sandbox.restart": { messages?: string[] };
+  /** Extra names for the router of `kinfra proxy` (docs/proxy.md), asked when a sandbox is ready. */
+  "sandbox.routes": RoutesResult;
 }
 
 export type EventName = keyof EventMap;
@@ -117,6 +120,7 @@ export const OBSERVATION_EVENTS = [
   "status",
   "doctor",
   "runtime.scan",
+  "sandbox.routes",
 ] as const satisfies readonly EventName[];
 /** Events a command runs for its own sake (`kinfra snapshot …`): the first failure is the command's. */
 export const COMMAND_EVENTS = [

@@ -51,3 +51,12 @@ export interface RuntimeScan {
   ours?: string[];
   foreign?: string[];
 }
+
+/**
+ * `sandbox.routes`, asked when a sandbox is ready: extra names for the router of `kinfra proxy`.
+ * `{ routes: { docs: 8123 } }` makes `http://docs.<feature>-<milestone>.<project>.localhost:<router
+ * port>/` lead to 127.0.0.1:8123. Names are DNS labels (a–z, 0–9, `-`); ports 1–65535, on loopback.
+ */
+export interface RoutesResult {
+  routes?: Record<string, number>;
+}

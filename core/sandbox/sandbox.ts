@@ -87,6 +87,7 @@ export async function startSandbox(
     leftoverProjects: ours,
     protocols: portProtocols(sources),
     http: httpVariables(sources, sandbox.health?.port_var),
+    primary: sandbox.health?.port_var ?? httpVariables(sources)[0],
   });
   rollback.add(`release slot ${slot.slot_id}`, () => releaseSlot(ctx, slot));
   const name = composeProject(project.name, slot.slot_id);
@@ -138,7 +139,10 @@ export async function startSandbox(
     checkpoint();
     await run("sandbox.ready");
     checkpoint();
-    await setSlotStatus(ctx, slot, "running");
+    const routes = await (await import("../proxy/routes.ts")).pluginRoutes(ctx, hooks, input);
+    await setSlotStatus(ctx, slot, "running", routes && { routes });
+    // Its stable name (and a checkout of this worktree) need the proxy process: start it if it is not up.
+    await (await import("../proxy/ensure.ts")).ensureProxy(ctx);
   } catch (e) {
     const failure = ctx.signal.aborted ? interrupted() : e;
     ctx.log.warn(`Sandbox start failed: ${failureMessage(failure)}`);
@@ -182,6 +186,8 @@ export async function stopSandbox(
     failures.push(...failed);
   }
   await releaseSlot(ctx, slot);
+  // The proxy lets go of the slot's names and canonical ports before the command returns.
+  await (await import("../proxy/ensure.ts")).reconcileProxy(ctx);
   return failures;
 }
 

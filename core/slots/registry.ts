@@ -24,6 +24,12 @@ export interface SlotEntry {
   udp?: string[];
   /** Port variables that serve HTTP (status shows them as links). */
   http?: string[];
+  /** Variables published over both TCP and UDP (`udp` lists the UDP-only ones). */
+  also_udp?: string[];
+  /** The port variable the sandbox's stable name leads to: the health check's, else the first HTTP one. */
+  primary?: string;
+  /** Extra router names from plugins (`sandbox.routes`): `<name>.<worktree>.<project>.localhost` → port. */
+  routes?: Record<string, number>;
   claimed_at: string;
   status: SlotStatus;
   pid?: number;
@@ -75,6 +81,8 @@ export interface Registry {
   version: 1;
   slots: Record<string, SlotEntry>;
   worktrees: Record<string, WorktreeEntry>;
+  /** `kinfra checkout`: by project name, the worktree path whose sandbox has the canonical ports. */
+  checkouts?: Record<string, string>;
 }
 
 // The shape check is written out by hand: it runs on every command, and zod would double start-up time.
@@ -127,6 +135,11 @@ function shapeProblem(data: unknown): string | undefined {
         }
       }
     }
+  }
+  const checkouts = data.checkouts ?? {};
+  if (!isObject(checkouts)) return "checkouts: expected an object";
+  for (const key in checkouts) {
+    if (typeof checkouts[key] !== "string") return `checkouts.${key}: expected a worktree path`;
   }
   return undefined;
 }

@@ -46,6 +46,8 @@ export interface ClaimRequest {
   preferred?: number;
   /** Port variables that serve HTTP, kept with the slot for links. */
   http?: string[];
+  /** The variable the sandbox's stable name (`kinfra proxy`'s router) leads to. */
+  primary?: string;
 }
 
 /** The compose project name of a slot: `<project>-slot-<n>`. */
@@ -78,6 +80,7 @@ export async function claimSlot(ctx: SlotsEnv, request: ClaimRequest): Promise<S
   const udpOnly = Object.entries(request.protocols ?? {}).filter(([, p]) => !p.includes("tcp")).map(([k]) =>
     k
   );
+  const alsoUdp = Object.entries(request.protocols ?? {}).filter(([, p]) => p.length > 1).map(([k]) => k);
   const entry = await updateRegistry(ctx.home, async (registry) => {
     // One worktree has at most one slot, whatever the timing (three concurrent `up`s).
     const held = Object.values(registry.slots).find((s) => s.worktree_path === request.worktreePath);
@@ -100,6 +103,8 @@ export async function claimSlot(ctx: SlotsEnv, request: ClaimRequest): Promise<S
       ...(rangeWidths(request.bases) && { widths: rangeWidths(request.bases) }),
       ...(udpOnly.length && { udp: udpOnly }),
       ...(request.http?.length && { http: request.http }),
+      ...(alsoUdp.length && { also_udp: alsoUdp }),
+      ...(request.primary && { primary: request.primary }),
       claimed_at: ctx.now().toISOString(),
       status: "claiming",
       pid: Deno.pid,
@@ -230,13 +235,18 @@ async function whyUnusable(
   return undefined;
 }
 
-/** Moves a slot to a new status (only if it is still the claim we made). */
-export async function setSlotStatus(ctx: SlotsEnv, slot: SlotEntry, status: SlotStatus): Promise<void> {
+/** Moves a slot to a new status (only if it is still the claim we made), with other fields if given. */
+export async function setSlotStatus(
+  ctx: SlotsEnv,
+  slot: SlotEntry,
+  status: SlotStatus,
+  extra?: Pick<SlotEntry, "routes">,
+): Promise<void> {
   await updateRegistry(ctx.home, (registry) => {
     const current = registry.slots[String(slot.slot_id)];
-    if (current && current.claimed_at === slot.claimed_at) current.status = status;
+    if (current && current.claimed_at === slot.claimed_at) Object.assign(current, extra, { status });
   });
-  slot.status = status;
+  Object.assign(slot, extra, { status });
 }
 
 /**

@@ -14,6 +14,7 @@ import { composeProject } from "../../slots/slots.ts";
 import { shownPorts, type SlotPort } from "../../slots/ports.ts";
 import { staleReason } from "../../slots/stale.ts";
 import { type AgentSession, agentSession } from "../agent_session.ts";
+import { sandboxView } from "../../proxy/view.ts";
 
 export interface Container {
   service: string;
@@ -36,6 +37,9 @@ export interface Sandbox {
   namespace: string | null;
   jaeger: string | null;
   grafana: string | null;
+  /** The stable name (`kinfra proxy`'s router) and one per HTTP port variable. */
+  url: string | null;
+  urls: Record<string, string>;
 }
 
 export interface Row {
@@ -51,6 +55,8 @@ export interface Row {
   session: AgentSession | null;
   /** Plugins that could not say how things are. */
   problems: string[];
+  /** The project's checked-out worktree (`kinfra checkout`). */
+  checked_out: boolean;
 }
 
 export interface Board {
@@ -87,6 +93,7 @@ async function row(ctx: Context, entry: WorktreeEntry, slot: SlotEntry | undefin
     sandbox: null,
     session: null,
     problems: [],
+    checked_out: false,
   };
   let plugins: Record<string, Record<string, unknown>> = {};
   try {
@@ -98,6 +105,8 @@ async function row(ctx: Context, entry: WorktreeEntry, slot: SlotEntry | undefin
   } catch (e) {
     base.problems = [messageOf(e)];
   }
+  const view = await sandboxView(ctx, entry, slot);
+  base.checked_out = view.checked_out;
   const { docker = {}, otel = {}, "agent-deck": deck } = plugins;
   base.session = agentSession(deck);
   if (!slot) return base;
@@ -119,6 +128,8 @@ async function row(ctx: Context, entry: WorktreeEntry, slot: SlotEntry | undefin
     namespace: typeof otel.namespace === "string" ? otel.namespace : null,
     jaeger: typeof otel.jaeger === "string" ? otel.jaeger : null,
     grafana: typeof otel.grafana === "string" ? otel.grafana : null,
+    url: view.url,
+    urls: view.urls,
   };
   return base;
 }

@@ -22,6 +22,8 @@ export const GLOBAL_DEFAULTS = {
   plugins: { enable: [] as string[] },
   data: { helper_image: "busybox:1.36" },
   worktree: {} as { root?: string },
+  /** The kinfra proxy process (docs/proxy.md): the router's port for `<name>.<project>.localhost`. */
+  proxy: { port: 4390 },
 };
 
 /**

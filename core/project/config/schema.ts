@@ -141,5 +141,9 @@ export const GlobalConfig = z.strictObject({
     /** Where every project's worktrees go, as an absolute path (infra.toml's own root wins). */
     root: z.string().startsWith("/", "must be an absolute path").optional(),
   }).prefault({}),
+  proxy: z.strictObject({
+    /** The router's port on 127.0.0.1: `http://<feature>-<milestone>.<project>.localhost:<port>/`. */
+    port: port.default(GLOBAL_DEFAULTS.proxy.port),
+  }).prefault({}),
 });
 export type GlobalConfig = z.infer<typeof GlobalConfig>;

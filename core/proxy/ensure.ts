@@ -1,0 +1,82 @@
+/**
+ * How commands use the proxy process: `ensureProxy` starts it when some part needs it and it is not
+ * running (detached, in its own session, stdio to nowhere — it logs to `<home>/proxy/proxy.log`);
+ * `reconcileProxy` makes a running one catch up with the registry now, and returns what it then
+ * runs. Neither ever fails a command: a proxy that cannot start is a warning, and the next command
+ * tries again.
+ */
+import type { Context } from "../context.ts";
+import { messageOf } from "../errors.ts";
+import { readRegistry } from "../slots/registry.ts";
+import { askProxy } from "./control.ts";
+import { proxyPaths } from "./paths.ts";
+import type { ProxyWorld } from "./part.ts";
+import type { ProxyState } from "./state.ts";
+
+const START_TIMEOUT_MS = 15_000;
+
+/** The parts that would need a proxy for the registry as it is now (building parts has no side effects). */
+export async function partsNeeding(ctx: Context): Promise<string[]> {
+  const [{ PARTS }, { Activity }] = await Promise.all([import("./parts.ts"), import("./activity.ts")]);
+  const world: ProxyWorld = { registry: await readRegistry(ctx.home), config: await ctx.globalConfig() };
+  const env = { home: ctx.home, ctx, log: () => {}, activity: new Activity(proxyPaths(ctx.home).activity) };
+  return PARTS.map((make) => make(env)).filter((p) => p.needed(world)).map((p) => p.name);
+}
+
+/** Asks a running proxy to reconcile now; undefined when none runs. */
+export async function reconcileProxy(ctx: Context): Promise<ProxyState | undefined> {
+  try {
+    const reply = await askProxy(proxyPaths(ctx.home).socket, { op: "reconcile" });
+    return reply?.ok ? reply.state : undefined;
+  } catch (e) {
+    ctx.log.warn(`kinfra proxy: ${messageOf(e)} (see \`kinfra proxy status\`).`);
+    return undefined;
+  }
+}
+
+/**
+ * Makes sure the proxy runs when something needs it. With `wait`, returns once it has reconciled
+ * with the registry (checkout needs its ports open before it reports); without, it only starts it.
+ */
+export async function ensureProxy(
+  ctx: Context,
+  options: { wait?: boolean } = {},
+): Promise<ProxyState | undefined> {
+  const running = await reconcileProxy(ctx);
+  if (running) return running;
+  if (!(await partsNeeding(ctx)).length) return undefined;
+  try {
+    await spawnProxy(ctx);
+  } catch (e) {
+    ctx.log.warn(`Could not start the kinfra proxy: ${messageOf(e)}`);
+    return undefined;
+  }
+  if (!options.wait) return undefined;
+  for (const deadline = Date.now() + START_TIMEOUT_MS; Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 50));
+    const state = await reconcileProxy(ctx);
+    if (state) return state;
+  }
+  ctx.log.warn(
+    `The kinfra proxy did not start within ${START_TIMEOUT_MS / 1000}s; see ${proxyPaths(ctx.home).log}.`,
+  );
+  return undefined;
+}
+
+/** Starts `kinfra proxy run` for this home, detached: it outlives this command. */
+async function spawnProxy(ctx: Context): Promise<void> {
+  const { kinfraBin } = await import("../hooks/external.ts");
+  const paths = proxyPaths(ctx.home);
+  await Deno.mkdir(paths.dir, { recursive: true });
+  const child = new Deno.Command(kinfraBin(ctx.home.root), {
+    args: ["proxy", "run"],
+    cwd: paths.dir,
+    env: { KINFRA_HOME: ctx.home.root, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+  child.unref();
+  ctx.log.debug(`started the kinfra proxy (pid ${child.pid})`);
+}

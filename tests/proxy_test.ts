@@ -1,0 +1,111 @@
+/**
+ * The kinfra proxy process for real: started on demand by `impl`, found and explained by `proxy
+ * status` and `doctor`, restarted by the next command after a `kill -9` (the sandbox untouched),
+ * gone once nothing needs it — and never recreating a home that was removed.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { pathExists } from "./helpers.ts";
+import { containersOf, dockerTest, httpGet, makeProject, randomBase } from "./sandbox_helpers.ts";
+import { alive, eventually, proxyStatus, rawGet, useRouterPort } from "./proxy_helpers.ts";
+
+dockerTest(
+  "impl starts the proxy; a kill -9 loses no sandbox and the next command starts it again",
+  async (sb, stem) => {
+    const router = await useRouterPort(sb);
+    const base = randomBase();
+    const repo = await makeProject(sb, stem, { base });
+    const impl = await sb.kinfra(["impl", "a/M1", "--json"], { cwd: repo });
+    assert.equal(impl.code, 0, impl.stderr);
+    assert.equal(impl.json().url, `http://a-m1.${stem}.localhost:${router}/`);
+    const first = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
+    assert.deepEqual((await rawGet(router, `a-m1.${stem}.localhost`, "/health")).body, "ok\n");
+
+    const doctor = await sb.kinfra(["doctor", "--json"], { cwd: repo });
+    const check = doctor.json<{ checks: { name: string; detail: string }[] }>().checks.find((c) =>
+      c.name === "kinfra proxy"
+    );
+    assert.match(check!.detail, new RegExp(`pid ${first.pid}.*router 127\\.0\\.0\\.1:${router}`));
+
+    Deno.kill(first.pid!, "SIGKILL");
+    await eventually("the proxy to die", () => Promise.resolve(alive(first.pid!)), (a) => !a);
+    const down = await proxyStatus(sb);
+    assert.equal(down.running, false);
+    assert.deepEqual(down.needed_by, ["router"]);
+    assert.equal(
+      (await rawGet(router, `a-m1.${stem}.localhost`, "/health").catch(() => ({ status: 0 }))).status,
+      0,
+    );
+    // The sandbox never noticed.
+    assert.equal((await containersOf(`${stem}-slot-1`)).length, 1);
+    assert.equal((await httpGet(`http://127.0.0.1:${base + 1}/health`)).status, 200);
+
+    const up = await sb.kinfra(["up", "a-M1"], { cwd: repo });
+    assert.equal(up.code, 0, up.stderr);
+    const again = await eventually("the proxy again", () => proxyStatus(sb), (s) => s.running);
+    assert.notEqual(again.pid, first.pid);
+    assert.equal((await rawGet(router, `a-m1.${stem}.localhost`, "/health")).body, "ok\n");
+
+    const stop = await sb.kinfra(["proxy", "stop", "--json"], { cwd: repo });
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(alive(again.pid!), false);
+    assert.equal((await proxyStatus(sb)).running, false);
+  },
+);
+
+dockerTest(
+  "the proxy exits once nothing needs it, leaving no socket, state or lock holder",
+  async (sb, stem) => {
+    await useRouterPort(sb);
+    const repo = await makeProject(sb, stem, { base: randomBase() });
+    const env = { KINFRA_PROXY_GRACE: "1" };
+    assert.equal((await sb.kinfra(["impl", "a/M1"], { cwd: repo, env })).code, 0);
+    const { pid } = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
+    const done = await sb.kinfra(["done", "a-M1"], { cwd: repo, env });
+    assert.equal(done.code, 0, done.stderr);
+    await eventually("the proxy to exit", () => Promise.resolve(alive(pid!)), (a) => !a);
+    const dir = join(sb.home, "proxy");
+    assert.equal(await pathExists(join(dir, "control.sock")), false);
+    assert.equal(await pathExists(join(dir, "state.json")), false);
+    const lock = await Deno.open(join(dir, "lock"), { read: true, write: true });
+    assert.equal(await lock.tryLock(true), true);
+    lock.close();
+    const status = await proxyStatus(sb);
+    assert.deepEqual([status.running, status.needed_by], [false, []]);
+  },
+);
+
+dockerTest("the proxy of a home that was removed exits and does not create it again", async (sb, stem) => {
+  await useRouterPort(sb);
+  const repo = await makeProject(sb, stem, { base: randomBase() });
+  assert.equal((await sb.kinfra(["impl", "a/M1"], { cwd: repo })).code, 0);
+  const { pid } = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
+  // As `rm -rf` would; the proxy may still write a line while the tree goes, so retry like rm does.
+  await eventually(
+    "the home removed",
+    () => Deno.remove(sb.home, { recursive: true }).then(() => true, () => false),
+    (ok) => ok,
+  );
+  await eventually("the proxy to exit", () => Promise.resolve(alive(pid!)), (a) => !a);
+  await new Promise((r) => setTimeout(r, 1500)); // a poll later, still nothing there
+  assert.equal(await pathExists(sb.home), false);
+});
+
+dockerTest(
+  "a router port held by another process is named in proxy status; the sandbox still starts",
+  async (sb, stem) => {
+    const router = await useRouterPort(sb);
+    const squatter = Deno.listen({ hostname: "127.0.0.1", port: router });
+    try {
+      const repo = await makeProject(sb, stem, { base: randomBase() });
+      const impl = await sb.kinfra(["impl", "a/M1"], { cwd: repo });
+      assert.equal(impl.code, 0, impl.stderr);
+      const status = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
+      const problems = status.parts!.router.problems as string[];
+      assert.match(problems[0], new RegExp(`router port ${router} is held by pid ${Deno.pid} \\(deno`));
+      assert.match(problems[0], /\[proxy\] port/);
+    } finally {
+      squatter.close();
+    }
+  },
+);
