@@ -11,8 +11,16 @@ import { basename, dirname, join } from "./path.ts";
  * await writeFileAtomic("/home/u/.devops-ai/registry.json", JSON.stringify(reg));
  */
 export async function writeFileAtomic(path: string, content: string, mode?: number): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  await replaceFileAtomic(path, content, mode);
+}
+
+/**
+ * `writeFileAtomic` into a directory that must already exist (NotFound otherwise): for a background
+ * writer that must never create again a directory someone removed.
+ */
+export async function replaceFileAtomic(path: string, content: string, mode?: number): Promise<void> {
   const dir = dirname(path);
-  await Deno.mkdir(dir, { recursive: true });
   const temp = join(dir, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
   const file = await Deno.open(temp, { write: true, createNew: true, mode });
   try {

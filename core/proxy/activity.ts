@@ -4,9 +4,7 @@
  * at most once per `flushMs` while something changed. The entry names the worktree and the claim
  * time, so a reader can tell a reused slot id from the sandbox it cares about.
  */
-import { writeFileAtomic } from "../io/atomic.ts";
-import { dirname } from "../io/path.ts";
-import { existsSync } from "../io/home.ts";
+import { replaceFileAtomic } from "../io/atomic.ts";
 
 export interface SlotActivity {
   worktree_path: string;
@@ -91,8 +89,7 @@ export class Activity {
     this.timer = undefined;
     if (!this.dirty) return;
     this.dirty = false;
-    if (!existsSync(dirname(this.path))) return; // the home is gone: never create it again
-    await writeFileAtomic(this.path, JSON.stringify({ slots: this.slots }, null, 2) + "\n");
+    await replaceFileAtomic(this.path, JSON.stringify({ slots: this.slots }, null, 2) + "\n");
   }
 }
 

@@ -8,7 +8,7 @@
 import { BUILD } from "#build";
 import type { Context } from "../context.ts";
 import { messageOf } from "../errors.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
+import { replaceFileAtomic } from "../io/atomic.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { ensureHome, existsSync } from "../io/home.ts";
 import { Activity } from "./activity.ts";
@@ -189,7 +189,7 @@ class ProxyHost {
       }, this.graceMs);
       this.exitTimer = timer;
     }
-    await writeFileAtomic(proxyPaths(this.ctx.home).state, JSON.stringify(this.state(), null, 2) + "\n")
+    await replaceFileAtomic(proxyPaths(this.ctx.home).state, JSON.stringify(this.state(), null, 2) + "\n")
       .catch((e) => this.log(`cannot write state.json: ${messageOf(e)}`));
   }
 
