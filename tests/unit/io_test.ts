@@ -31,6 +31,17 @@ Deno.test("table() treats a missing cell as empty", () => {
   assert.equal(table(["A", "B", "C"], [["long", "b"]]), "A     B  C\nlong  b");
 });
 
+Deno.test("table() pads a coloured cell by what shows, not by its escape codes", () => {
+  const yellow = makeStyle(true).yellow;
+  const lines = table(["AGENT", "PATH"], [[yellow("waiting ▲"), "/a"], ["running", "/b"]]).split("\n");
+  const escape = new RegExp(`${String.fromCharCode(27)}\\[\\d+m`, "g");
+  assert.deepEqual(lines.map((l) => l.replace(escape, "")), [
+    "AGENT      PATH",
+    "waiting ▲  /a",
+    "running    /b",
+  ]);
+});
+
 Deno.test("makeStyle() wraps text in ANSI codes when colour is on", () => {
   assert.equal(makeStyle(true).red("x"), "\x1b[31mx\x1b[39m");
   assert.equal(makeStyle(true).bold("x"), "\x1b[1mx\x1b[22m");
