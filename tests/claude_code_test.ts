@@ -145,6 +145,12 @@ claudeTest(
       assert.ok(run.log.includes(`Created hook-based worktree at: ${path}`), run.log);
       const slot = await project();
       assert.ok((await containersOf(slot)).length > 0, "the sandbox runs");
+      const gc = await sb.kinfra(["gc"], { cwd: repo });
+      assert.match(
+        gc.stdout,
+        new RegExp(`Kept ${path}: .*ended without removing it.*its sandbox \\(slot \\d+\\) is kept too`),
+      );
+      assert.ok((await containersOf(slot)).length > 0, "gc explains the sandbox and leaves it");
       assert.equal((await sb.kinfra(["down", "feat-z-M1"], { cwd: repo })).code, 0);
       assert.deepEqual(await containersOf(slot), []);
 

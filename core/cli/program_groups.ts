@@ -18,12 +18,12 @@ export const GROUPS: Command[] = [
         command({
           name: "create",
           description: "read the hook's JSON on stdin, make the worktree, print only its path",
-          run: async (ctx) => (await import("../commands/agents/agent_hook.ts")).create(ctx),
+          run: async (ctx) => (await import("../commands/agents/claude_create.ts")).create(ctx),
         }),
         command({
           name: "remove",
           description: "read the hook's JSON on stdin and `done` its worktree_path",
-          run: async (ctx) => (await import("../commands/agents/agent_hook.ts")).remove(ctx),
+          run: async (ctx) => (await import("../commands/agents/claude_remove.ts")).remove(ctx),
         }),
         command({
           name: "install",

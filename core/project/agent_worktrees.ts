@@ -35,6 +35,8 @@ export function agentWorktree(entry: WorktreeEntry): AgentWorktree | undefined {
     explanation: running
       ? `made for ${who}, still running`
       : `made for ${who}, which ended without removing it (a \`claude -p\` run never does; ` +
-        `"Keep worktree" on exit keeps it); \`kinfra done ${basename(entry.path)}\` removes it`,
+        `"Keep worktree" on exit keeps it)${
+          entry.slot === undefined ? "" : `; its sandbox (slot ${entry.slot}) is kept too`
+        }; \`kinfra done ${basename(entry.path)}\` removes it`,
   };
 }
