@@ -8,9 +8,9 @@ import { parseEnv, renderEnv, SLOT_FILES, slotFiles, slotName } from "../../core
 import { composeArgv, slotCopies } from "../../plugins/docker/containers.ts";
 import { filters } from "../../plugins/docker/engine.ts";
 import {
-  SNAPSHOT_LABEL,
   slotVolumeLabels,
   slotVolumes,
+  SNAPSHOT_LABEL,
   snapshotLabels,
   snapshotVolume,
 } from "../../plugins/data/volumes.ts";
@@ -30,7 +30,10 @@ Deno.test("slotFiles() names the compose copy, the override and .env.sandbox ins
 });
 
 Deno.test("renderEnv() writes one KEY=value line per variable, in order", () => {
-  assert.equal(renderEnv({ COMPOSE_PROJECT_NAME: "shop-slot-2", WEB: "8082" }), "COMPOSE_PROJECT_NAME=shop-slot-2\nWEB=8082\n");
+  assert.equal(
+    renderEnv({ COMPOSE_PROJECT_NAME: "shop-slot-2", WEB: "8082" }),
+    "COMPOSE_PROJECT_NAME=shop-slot-2\nWEB=8082\n",
+  );
 });
 
 Deno.test("renderEnv() turns a line break in a value into a space, so no line is added", () => {
@@ -146,7 +149,10 @@ Deno.test("slotVolumeLabels() carries compose's labels, this home's id and the s
 });
 
 Deno.test("snapshotVolume() is unique per home, snapshot and volume key", () => {
-  assert.equal(snapshotVolume("0123456789abcdef", "clean", "db"), "kinfra-snapshot-0123456789abcdef-clean-db");
+  assert.equal(
+    snapshotVolume("0123456789abcdef", "clean", "db"),
+    "kinfra-snapshot-0123456789abcdef-clean-db",
+  );
 });
 
 Deno.test("snapshotLabels() record the snapshot's name, volume, size, source, project and time", () => {
