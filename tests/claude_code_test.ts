@@ -106,6 +106,13 @@ claudeTest(
       );
       assert.doesNotMatch(refused, /pass --force/);
       assert.equal(await Deno.readTextFile(join(path, "notes.txt")), "the agent's work\n");
+      // Claude shows no reason for the refusal; kinfra keeps it for `worktrees` and `gc`.
+      assert.match((await sb.kinfra(["worktrees"], { cwd: repo })).stdout, /remove refused/);
+      const gc = await sb.kinfra(["gc"], { cwd: repo });
+      assert.match(
+        gc.stdout,
+        /Kept .*shop-spec-feat-y: .*refused: .*uncommitted changes.*kinfra done shop-spec-feat-y/,
+      );
 
       // Second session on the same name: the same worktree; clean now, /exit removes it through kinfra.
       await Deno.remove(join(path, "notes.txt"));

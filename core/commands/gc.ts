@@ -78,7 +78,9 @@ export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<C
 
   // Worktrees an agent host left when its run ended: kept (they may hold its work), and said what they are.
   const kept = Object.values((await readRegistry(ctx.home)).worktrees).map(agentWorktree)
-    .filter((a): a is AgentWorktree => !!a && !a.host_running && !removed.worktrees.includes(a.path));
+    .filter((a): a is AgentWorktree =>
+      !!a && (!a.host_running || !!a.remove_refused) && !removed.worktrees.includes(a.path)
+    );
   const total = Object.values(removed).reduce((n, list) => n + list.length, 0);
   const verb = dryRun ? "Would remove" : "Removed";
   return {

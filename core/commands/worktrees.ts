@@ -92,4 +92,8 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
 
 /** The status column, with the agent host a worktree was made for (and whether its run ended). */
 const statusText = (r: WorktreeRow) =>
-  r.agent ? `${r.status} (${r.agent.host}${r.agent.host_running ? "" : ", session ended"})` : r.status;
+  r.agent
+    ? `${r.status} (${r.agent.host}${r.agent.host_running ? "" : ", session ended"}${
+      r.agent.remove_refused ? ", remove refused" : ""
+    })`
+    : r.status;

@@ -16,6 +16,8 @@ export interface AgentWorktree {
   session_id: string | null;
   /** False once the host's process has ended (unknown counts as running). */
   host_running: boolean;
+  /** Why the host's last remove was refused (uncommitted work…), or null. */
+  remove_refused: string | null;
   explanation: string;
 }
 
@@ -27,16 +29,19 @@ export function agentWorktree(entry: WorktreeEntry): AgentWorktree | undefined {
   const who = `${HOST_NAMES[agent.host] ?? agent.host}${
     agent.session_id ? ` session ${agent.session_id}` : ""
   }`;
+  const sandbox = entry.slot === undefined ? "" : `; its sandbox (slot ${entry.slot}) is kept too`;
+  const refused = agent.remove_refused;
   return {
     path: entry.path,
     host: agent.host,
     session_id: agent.session_id ?? null,
     host_running: running,
-    explanation: running
+    remove_refused: refused ?? null,
+    explanation: refused
+      ? `made for ${who}, which asked to remove it; refused: ${refused}`
+      : running
       ? `made for ${who}, still running`
       : `made for ${who}, which ended without removing it (a \`claude -p\` run never does; ` +
-        `"Keep worktree" on exit keeps it)${
-          entry.slot === undefined ? "" : `; its sandbox (slot ${entry.slot}) is kept too`
-        }; \`kinfra done ${basename(entry.path)}\` removes it`,
+        `"Keep worktree" on exit keeps it)${sandbox}; \`kinfra done ${basename(entry.path)}\` removes it`,
   };
 }

@@ -75,6 +75,8 @@ export interface AgentRecord {
   process?: HostProcess;
   /** Files kinfra wrote into the worktree for the host (its hook settings): never work, removed by `done`. */
   files: string[];
+  /** Why the host's last WorktreeRemove was refused (Claude shows no reason; `worktrees` and `gc` do). */
+  remove_refused?: string;
 }
 
 export interface Registry {

@@ -8,7 +8,7 @@ import { basename, dirname } from "../../io/path.ts";
 import type { Context } from "../../context.ts";
 import { Exit, KinfraError, usageError } from "../../errors.ts";
 import type { CommandOutput } from "../../io/output.ts";
-import { readRegistry } from "../../slots/registry.ts";
+import { readRegistry, updateRegistry } from "../../slots/registry.ts";
 import { failed, field, readOneObject, useCwd } from "./hook_payload.ts";
 
 /** What a host user can do when a remove is refused: there is no --force to pass through a hook. */
@@ -35,6 +35,19 @@ export async function remove(ctx: Context, stdin = Deno.stdin.readable): Promise
     const output = await (await import("../done.ts")).done(ctx, { name: path, force });
     return { data: output.data, text: "", exitCode: output.exitCode };
   } catch (e) {
-    return failed(path ? hookHint(e, basename(path)) : e);
+    if (!path) return failed(e);
+    const refusal = hookHint(e, basename(path));
+    if (refusal instanceof KinfraError && refusal.code === Exit.blocked) {
+      await noteRefusal(ctx, path, refusal);
+    }
+    return failed(refusal);
   }
+}
+
+/** Claude shows no reason for a refused remove ("Worktree could not be removed"), so kinfra keeps it. */
+async function noteRefusal(ctx: Context, path: string, e: KinfraError): Promise<void> {
+  await updateRegistry(ctx.home, (reg) => {
+    const agent = reg.worktrees[path]?.agent;
+    if (agent) agent.remove_refused = `${e.message} ${e.hint ?? ""}`.trim();
+  }).catch(() => {});
 }
