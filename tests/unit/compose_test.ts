@@ -13,6 +13,7 @@ import { expandPorts, slotPorts } from "../../core/slots/ports.ts";
 import type { Registry } from "../../core/slots/registry.ts";
 import { firstUsableSlot } from "../../core/slots/slots.ts";
 import { writeFiles } from "../helpers.ts";
+import { freePorts } from "./_ports.ts";
 
 Deno.test("short port syntax: IPs, ranges, variables and protocols are read; the rest says what it is", () => {
   const cases: [string, unknown][] = [
@@ -206,8 +207,10 @@ Deno.test("ranges move by whole widths, and a port inside another slot's range i
     4515,
     4515,
   ]);
-  // Project "a" holds 4513–4515 in slot 1 (only 4513 and 4515 are named). Project "b"'s slot 2 would
-  // use 4514, inside that range; its slot 3 would use 4515.
+  // Project "a" holds p+1 … p+3 in slot 1 (only p+1 and p+3 are named). Project "b" (base p)'s slot 2
+  // would use p+2, inside that range; its slot 3 would use p+3; slot 4 gets p+4. (Ports free right now:
+  // the bind test is real.)
+  const p = freePorts(5);
   const registry: Registry = {
     version: 1,
     worktrees: {},
@@ -218,7 +221,7 @@ Deno.test("ranges move by whole widths, and a port inside another slot's range i
         worktree_path: "/w/a",
         slot_dir: "/s/a-1",
         compose_file_copy: "/s/a-1/docker-compose.yml",
-        ports: { LS: 4513, LS_END: 4515 },
+        ports: { LS: p + 1, LS_END: p + 3 },
         widths: { LS: 3 },
         claimed_at: "2026-01-01T00:00:00Z",
         status: "running",
@@ -228,9 +231,9 @@ Deno.test("ranges move by whole widths, and a port inside another slot's range i
   const skipped: string[] = [];
   const found = await firstUsableSlot(
     registry,
-    { project: "b", bases: { B_PORT: 4512 }, maxSlots: 5 },
+    { project: "b", bases: { B_PORT: p }, maxSlots: 5 },
     (line) => skipped.push(line),
   );
   assert.equal(found?.id, 4, skipped.join("\n"));
-  assert.match(skipped[0], /Slot 2 skipped: port 4514 \(B_PORT\) belongs to slot 1 \(a, LS\)/);
+  assert.equal(skipped[0], `Slot 2 skipped: port ${p + 2} (B_PORT) belongs to slot 1 (a, LS).`);
 });

@@ -19,6 +19,7 @@ import {
   warnCloseBases,
 } from "../../core/slots/slots.ts";
 import { kinfraErrorOf } from "./_usage.ts";
+import { freePorts } from "./_ports.ts";
 
 Deno.test("composeProject() names a slot's compose project <project>-slot-<n>", () => {
   assert.equal(composeProject("shop", 3), "shop-slot-3");
@@ -39,30 +40,8 @@ Deno.test("parseSlotDir() reads <project>-<n>, the last number being the slot", 
   assert.equal(parseSlotDir("shop"), undefined);
 });
 
-/** True when `port` can be bound over TCP on all interfaces and on loopback right now. */
-function bindable(port: number): boolean {
-  try {
-    for (const hostname of ["0.0.0.0", "127.0.0.1"]) Deno.listen({ hostname, port }).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * A base port whose slots 1–5 are free over TCP now: the tests' slots use base + 1 … base + 5.
- * Found from a port the system picked, so parallel test runs do not collide.
- */
-function freeBase(): number {
-  for (;;) {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = listener.addr.port;
-    listener.close();
-    if (port + 5 <= 65535 && Array.from({ length: 6 }, (_, i) => port - 1 + i).every(bindable)) {
-      return port - 1;
-    }
-  }
-}
+/** A base port whose slots 1–5 are free over TCP now: the tests' slots use base + 1 … base + 5. */
+const freeBase = () => freePorts(6) - 1;
 
 const EMPTY: Registry = { version: 1, slots: {}, worktrees: {} };
 
