@@ -2,7 +2,7 @@
  * Driving the real Claude Code (npm `@anthropic-ai/claude-code`, installed by scripts/setup.sh) in
  * tests, offline: a temp HOME that has finished onboarding and trusts the test repo, the API at a
  * closed loopback port, no credentials, no nonessential traffic, no marketplace clone. Interactive sessions run under a
- * tmux server of the test's own (its own socket), which the test kills when done.
+ * tmux server of the test's own (its socket in the test's temp dir), which the test kills when done.
  */
 import { join } from "node:path";
 import { inCI, runCommand, type Sandbox } from "./helpers.ts";
@@ -94,11 +94,14 @@ const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 
 /** An interactive Claude Code under a tmux server of its own; `exit()` types `/exit` like a user. */
 export class ClaudeSession {
-  readonly socket = `kinfra-test-${crypto.randomUUID().slice(0, 8)}`;
+  readonly id = crypto.randomUUID().slice(0, 8);
+  /** In the test's temp HOME, so nothing is left in tmux's shared socket directory. */
+  readonly socket: string;
   readonly log: string;
 
   private constructor(private env: Record<string, string>) {
-    this.log = join(env.HOME, `debug-${this.socket}.txt`);
+    this.log = join(env.HOME, `debug-${this.id}.txt`);
+    this.socket = join(env.HOME, `tmux-${this.id}.sock`);
   }
 
   static async start(env: Record<string, string>, cwd: string, args: string[]): Promise<ClaudeSession> {
@@ -121,7 +124,7 @@ export class ClaudeSession {
   }
 
   private async tmux(...args: string[]): Promise<string> {
-    const r = await runCommand("tmux", ["-L", this.socket, ...args], { env: this.env });
+    const r = await runCommand("tmux", ["-S", this.socket, ...args], { env: this.env });
     if (r.code !== 0) throw new Error(`tmux ${args[0]} failed: ${r.stderr}`);
     return r.stdout;
   }
@@ -161,6 +164,6 @@ export class ClaudeSession {
 
   /** Ends the test's tmux server (and whatever still runs in it). */
   async close(): Promise<void> {
-    await runCommand("tmux", ["-L", this.socket, "kill-server"], { env: this.env }).catch(() => {});
+    await runCommand("tmux", ["-S", this.socket, "kill-server"], { env: this.env }).catch(() => {});
   }
 }
