@@ -9,6 +9,7 @@ import type { Context } from "../context.ts";
 import { messageOf } from "../errors.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { askProxy } from "./control.ts";
+import { isCheckedOut } from "./checkouts.ts";
 import { proxyPaths } from "./paths.ts";
 import type { ProxyWorld } from "./part.ts";
 import type { ProxyState } from "./state.ts";
@@ -23,10 +24,18 @@ export async function partsNeeding(ctx: Context): Promise<string[]> {
   return PARTS.map((make) => make(env)).filter((p) => p.needed(world)).map((p) => p.name);
 }
 
+/** True when `path` is its project's checked-out worktree (its canonical ports wait for the proxy). */
+export async function checkedOutNow(ctx: Context, path: string): Promise<boolean> {
+  return isCheckedOut(await readRegistry(ctx.home), path);
+}
+
 /** Asks a running proxy to reconcile now; undefined when none runs. */
-export async function reconcileProxy(ctx: Context): Promise<ProxyState | undefined> {
+export async function reconcileProxy(
+  ctx: Context,
+  op: "reconcile" | "status" = "reconcile",
+): Promise<ProxyState | undefined> {
   try {
-    const reply = await askProxy(proxyPaths(ctx.home).socket, { op: "reconcile" });
+    const reply = await askProxy(proxyPaths(ctx.home).socket, { op });
     return reply?.ok ? reply.state : undefined;
   } catch (e) {
     ctx.log.warn(`kinfra proxy: ${messageOf(e)} (see \`kinfra proxy status\`).`);
@@ -42,7 +51,8 @@ export async function ensureProxy(
   ctx: Context,
   options: { wait?: boolean } = {},
 ): Promise<ProxyState | undefined> {
-  const running = await reconcileProxy(ctx);
+  // Waiting callers need it caught up with what they just wrote; the others only need it alive.
+  const running = await reconcileProxy(ctx, options.wait ? "reconcile" : "status");
   if (running) return running;
   if (!(await partsNeeding(ctx)).length) return undefined;
   try {

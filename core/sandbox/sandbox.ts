@@ -142,7 +142,8 @@ export async function startSandbox(
     const routes = await (await import("../proxy/routes.ts")).pluginRoutes(ctx, hooks, input);
     await setSlotStatus(ctx, slot, "running", routes && { routes });
     // Its stable name (and a checkout of this worktree) need the proxy process: start it if it is not up.
-    await (await import("../proxy/ensure.ts")).ensureProxy(ctx);
+    const { ensureProxy, checkedOutNow } = await import("../proxy/ensure.ts");
+    await ensureProxy(ctx, { wait: await checkedOutNow(ctx, entry.path) }); // its ports open before `up` returns
   } catch (e) {
     const failure = ctx.signal.aborted ? interrupted() : e;
     ctx.log.warn(`Sandbox start failed: ${failureMessage(failure)}`);
