@@ -11,6 +11,8 @@
  *   data         seeding a slot from a 200 MB snapshot vs a raw `docker run … cp -a` between volumes
  *   ui           how soon `kinfra ui` pushes a change to its pages: a container killed / started (the
  *                engine's events), a worktree created (the registry), vs the raw command's own time
+ *   proxy        `kinfra checkout` switch time vs `docker restart`; a request through the router or a
+ *                canonical port vs direct (scripts/bench_proxy.ts)
  * Usage: deno run -A scripts/bench.ts [--rounds 5] [--only startup,health,data] [--json]
  * (needs a Docker engine and the test image; --json prints the rows as one JSON document)
  */
@@ -517,6 +519,20 @@ try {
   if (wanted("health")) await health();
   if (wanted("data")) await data();
   if (wanted("ui")) await ui();
+  if (wanted("proxy")) {
+    await (await import("./bench_proxy.ts")).proxyBench({
+      rounds: ROUNDS,
+      repo,
+      home,
+      kinfra: async (...args) => {
+        const r = await run(Deno.execPath(), ["run", "-A", "--quiet", MAIN, ...args]);
+        return { ms: r.ms, stdout: r.stdout };
+      },
+      docker: async (...args) => (await run("docker", args)).ms,
+      row,
+      median,
+    });
+  }
 } finally {
   const header = {
     compose: compose.join(" "),

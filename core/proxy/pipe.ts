@@ -5,7 +5,7 @@
  * so a switch can cut exactly the connections of the old target.
  */
 
-const CHUNK = 64 * 1024;
+const CHUNK = 256 * 1024;
 
 /** Copies `from` → `to` until `from` ends; then half-closes `to`. Counts bytes through `onBytes`. */
 async function pump(from: Deno.Conn, to: Deno.Conn, onBytes: (n: number) => void): Promise<void> {
