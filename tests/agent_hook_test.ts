@@ -197,3 +197,24 @@ dockerTest(
     assert.deepEqual([registry.slots, registry.worktrees], [{}, {}], "slot released, entry dropped");
   },
 );
+
+Deno.test("claude-code create on a worktree with the user's own settings.local.json: hooks added, the file stays work", () =>
+  withSandbox(async (sb) => {
+    const repo = await sb.repo("shop", { ".devops-ai/infra.toml": '[project]\nname = "shop"\n' });
+    assert.equal((await sb.kinfra(["spec", "feat-u"], { cwd: repo })).code, 0);
+    const path = join(sb.dir, "shop-spec-feat-u");
+    const mine = '{\n  "permissions": { "allow": ["Bash(ls)"] }\n}\n';
+    await writeFiles(path, { ".claude/settings.local.json": mine });
+
+    const resumed = await hook(sb.home, "create", createPayload("feat-u", repo));
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(resumed.stdout, `${path}\n`);
+    const settings = JSON.parse(await Deno.readTextFile(join(path, ".claude/settings.local.json")));
+    assert.deepEqual(settings.permissions, { allow: ["Bash(ls)"] });
+    assert.match(settings.hooks.WorktreeRemove[0].hooks[0].command, /agent-hook claude-code remove$/);
+    assert.equal(await pathExists(join(path, ".claude/.gitignore")), false, "the user's file is not hidden");
+
+    const removed = await hook(sb.home, "remove", removePayload(path), path);
+    assert.equal(removed.code, 3, "the user's settings are work: not removed without a decision");
+    assert.match(await Deno.readTextFile(join(path, ".claude/settings.local.json")), /Bash\(ls\)/);
+  }));

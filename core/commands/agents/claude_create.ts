@@ -43,12 +43,13 @@ function agentRecord(payload: Record<string, unknown>, files: string[]): AgentRe
 /** Writes the hooks into the worktree and records the host with its registry entry. */
 async function recordAgent(ctx: Context, project: Project, path: string, payload: Record<string, unknown>) {
   const health = project.config?.sandbox?.health?.timeout ?? 60;
-  const files = await writeWorktreeHooks(ctx, path, hookEntries(ctx, hookTimeouts(health)));
+  const before = (await readRegistry(ctx.home)).worktrees[path];
+  const owned = [...before?.agent?.files ?? [], ...Object.keys(before?.copied ?? {})];
+  const files = await writeWorktreeHooks(ctx, path, hookEntries(ctx, hookTimeouts(health)), owned);
   await updateRegistry(ctx.home, (reg) => {
     const entry = reg.worktrees[path];
     if (!entry) return;
-    const kept = entry.agent?.files ?? [];
-    entry.agent = agentRecord(payload, [...new Set([...kept, ...files])]);
+    entry.agent = agentRecord(payload, [...new Set([...entry.agent?.files ?? [], ...files])]);
   });
 }
 

@@ -35,12 +35,15 @@ export const hookEntries =
  * Writes kinfra's hooks into the worktree's `.claude/settings.local.json` (added to what is there,
  * say a copy `[worktree] copy` made) and, unless git ignores that file already, a `.claude/.gitignore`
  * that ignores it and itself. Returns the files kinfra is responsible for: `done` removes them and
- * never counts them as work. A settings file the project tracks is left alone (with a warning).
+ * never counts them as work. That is the settings file only when kinfra made it (now, or as a copy:
+ * `owned`); one that was there already is the user's, and stays work. A settings file the project
+ * tracks is left alone (with a warning).
  */
 export async function writeWorktreeHooks(
   ctx: Context,
   worktree: string,
   hooks: (action: string) => HookEntry,
+  owned: string[] = [],
 ): Promise<string[]> {
   const git = (...args: string[]) => ctx.exec("git", ["-C", worktree, ...args]);
   if ((await git("ls-files", "--error-unmatch", "--", SETTINGS_FILE)).success) {
@@ -51,14 +54,14 @@ export async function writeWorktreeHooks(
     return [];
   }
   const file = join(worktree, SETTINGS_FILE);
-  const before = await Deno.readTextFile(file).catch(() => "");
-  const after = installHooks(before, file, hooks);
+  const before = await Deno.readTextFile(file).catch(() => undefined);
+  const after = installHooks(before ?? "", file, hooks);
   await Deno.mkdir(join(worktree, ".claude"), { recursive: true });
   if (after !== before) await writeFileAtomic(file, after);
-  const files = [SETTINGS_FILE];
+  const files = before === undefined || owned.includes(SETTINGS_FILE) ? [SETTINGS_FILE] : [];
   const ignored = (await git("check-ignore", "-q", "--", SETTINGS_FILE)).success;
   const ignoreFile = join(worktree, IGNORE_FILE);
-  if (!ignored && !await Deno.lstat(ignoreFile).then(() => true, () => false)) {
+  if (files.length && !ignored && !await Deno.lstat(ignoreFile).then(() => true, () => false)) {
     await writeFileAtomic(
       ignoreFile,
       "# Written by kinfra: Claude Code's settings for this worktree are not part of its work.\n" +
