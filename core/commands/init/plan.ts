@@ -65,7 +65,8 @@ export function portVariable(prefix: string, service: string, target: string, ta
   let name = `${clean(prefix)}_${clean(service)}_PORT`;
   if (!PORT_VAR.test(name)) name = `_${name}`;
   if (taken.has(name)) name = `${name}_${clean(target.split(/[-/]/)[0])}`;
-  for (let i = 2; taken.has(name); i++) name = `${name}_${i}`;
+  const stem = name;
+  for (let i = 2; taken.has(name); i++) name = `${stem}_${i}`;
   taken.add(name);
   return name;
 }
