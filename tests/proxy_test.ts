@@ -20,6 +20,14 @@ dockerTest(
     assert.equal(impl.json().url, `http://a-m1.${stem}.localhost:${router}/`);
     const first = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
     assert.deepEqual((await rawGet(router, `a-m1.${stem}.localhost`, "/health")).body, "ok\n");
+    // What went through is recorded per slot, for an idle check.
+    const activity = await eventually(
+      "activity.json",
+      () => Deno.readTextFile(join(sb.home, "proxy/activity.json")).then(JSON.parse, () => ({ slots: {} })),
+      (a) => a.slots["1"]?.requests >= 1,
+    );
+    assert.equal(activity.slots["1"].worktree_path, impl.json().path);
+    assert.ok(activity.slots["1"].bytes > 0 && Date.parse(activity.slots["1"].last_traffic) > 0);
 
     const doctor = await sb.kinfra(["doctor", "--json"], { cwd: repo });
     const check = doctor.json<{ checks: { name: string; detail: string }[] }>().checks.find((c) =>

@@ -89,9 +89,10 @@ dockerTest("kinfra ui shows every project's sandboxes live and acts like the CLI
         `[...${row(left)}.querySelectorAll('.ports a')].map((l) => l.href)`,
       );
       const slot = (await sb.kinfra(["--json", "status", left], { cwd: a })).json<
-        { ports: Record<string, number> }
+        { ports: Record<string, number>; url: string }
       >();
-      assert.deepEqual(ports, [`http://127.0.0.1:${Object.values(slot.ports)[0]}/`]);
+      // The stable name first (kinfra proxy's router), then each port.
+      assert.deepEqual(ports, [slot.url, `http://127.0.0.1:${Object.values(slot.ports)[0]}/`]);
       await page.waitFor(`${cell(left, 2)} === "healthy"`);
 
       // A container dying behind kinfra's back shows (the engine's events: the health endpoint, on

@@ -78,6 +78,8 @@ export async function createWorktree(
     if (holder) throw nameTaken(path, holder);
     await assertNameFree(ctx, project, path, branch);
     reg.worktrees[path] = { ...entry, state: "creating", pid: Deno.pid, host: Deno.hostname() };
+    // A checkout left by an earlier worktree at this path is not this new one's (kinfra checkout).
+    if (reg.checkouts?.[entry.project] === path) delete reg.checkouts[entry.project];
   });
   try {
     ctx.log.step(`Creating worktree ${path} on ${branch} (from ${base})`);
