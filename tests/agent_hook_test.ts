@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { KINFRA, pathExists, withSandbox, writeFiles } from "./helpers.ts";
-import { containersOf, dockerTest, makeProject, randomBase, registryOf } from "./sandbox_helpers.ts";
+import { containersOf, docker, dockerTest, makeProject, randomBase, registryOf } from "./sandbox_helpers.ts";
 
 /** Runs the hook with `payload` written to stdin, which stays open (as a host may keep it). */
 async function hook(home: string, action: string, payload: unknown, cwd?: string) {
@@ -218,3 +218,50 @@ Deno.test("claude-code create on a worktree with the user's own settings.local.j
     assert.equal(removed.code, 3, "the user's settings are work: not removed without a decision");
     assert.match(await Deno.readTextFile(join(path, ".claude/settings.local.json")), /Bash\(ls\)/);
   }));
+
+dockerTest(
+  "claude-code create ended by SIGTERM (Claude's hook timeout): rolled back, worktree removed, exit 130",
+  async (sb, stem) => {
+    const repo = await makeProject(sb, stem, { base: randomBase(), health: "/missing", healthTimeout: 120 });
+    const child = new Deno.Command(KINFRA[0], {
+      args: [...KINFRA.slice(1), "agent-hook", "claude-code", "create"],
+      env: { KINFRA_HOME: sb.home, NO_COLOR: "1" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(JSON.stringify(createPayload("slow", repo))));
+    let stderr = "";
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    while (!/Starting sandbox/.test(stderr)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stderr += value;
+    }
+    child.kill("SIGTERM");
+    const timeout = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stderr += value;
+    }
+    const status = await child.status.finally(() => clearTimeout(timeout));
+    await child.stdout.cancel();
+    await writer.close().catch(() => {});
+    assert.equal(status.code, 130, stderr);
+    assert.match(stderr, /^kinfra: Interrupted/m);
+    const registry = await registryOf(sb);
+    assert.deepEqual([registry.slots, registry.worktrees], [{}, {}], "slot released, worktree removed");
+    assert.equal(await pathExists(join(sb.dir, `${stem}-impl-slow-M1`)), false);
+    const containers = await docker(
+      "ps",
+      "-a",
+      "--filter",
+      `label=com.docker.compose.project`,
+      "--format",
+      "{{.Names}}",
+    );
+    assert.deepEqual(containers.split("\n").filter((n) => n.startsWith(stem)), [], "no container left");
+  },
+);

@@ -75,8 +75,26 @@ async function resume(ctx: Context, path: string): Promise<string | undefined> {
   return path;
 }
 
+/**
+ * Claude Code ends a hook that outlives its `timeout` with SIGTERM (measured: "Hook cancelled", then
+ * SIGKILL about two seconds later): abort as Ctrl-C does, so the sandbox start rolls back.
+ */
+function abortOnTerm(ctx: Context): { stop(): void; restore(): void } {
+  const term = new AbortController();
+  const onTerm = () => term.abort();
+  Deno.addSignalListener("SIGTERM", onTerm);
+  const original = ctx.signal;
+  ctx.signal = AbortSignal.any([original, term.signal]);
+  return {
+    stop: () => Deno.removeSignalListener("SIGTERM", onTerm),
+    // After the rollback, the fresh worktree still goes (unless Ctrl-C aborted everything).
+    restore: () => void (ctx.signal = original),
+  };
+}
+
 export async function create(ctx: Context, stdin = Deno.stdin.readable): Promise<CommandOutput> {
   let made: string | undefined;
+  const term = abortOnTerm(ctx);
   try {
     const payload = await readOneObject(stdin);
     const proposed = field(payload, "name");
@@ -100,11 +118,14 @@ export async function create(ctx: Context, stdin = Deno.stdin.readable): Promise
     return { data: { path, resumed: made === undefined }, text: path };
   } catch (e) {
     // The host gets no worktree: what this call made goes again (a sandbox failure keeps it otherwise).
+    term.restore();
     if (made && (await readRegistry(ctx.home)).worktrees[made]) {
       await (await import("../done.ts")).done(ctx, { name: made, force: true, deleteBranch: true }).catch(
         () => {},
       );
     }
     return failed(e);
+  } finally {
+    term.stop();
   }
 }
