@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { git, pathExists, type Sandbox } from "./helpers.ts";
+import { compose, git, pathExists, type Sandbox } from "./helpers.ts";
 import { containersOf, docker, dockerTest, registryOf } from "./sandbox_helpers.ts";
 
 const FIXTURES = new URL("./fixtures/compose/", import.meta.url).pathname;
@@ -257,7 +257,7 @@ dockerTest("impl --dry-run prints the override and the exact compose command", a
   assert.match(
     run.stdout,
     new RegExp(
-      `docker-compose -f \\S+/${project}-impl-a-m1/docker-compose\\.yml -f \\S+/slots/${project}-1/docker-compose\\.override\\.yml -p ${project}-slot-1 up -d`,
+      `${compose!.command} -f \\S+/${project}-impl-a-m1/docker-compose\\.yml -f \\S+/slots/${project}-1/docker-compose\\.override\\.yml -p ${project}-slot-1 up -d`,
     ),
   );
   assert.match(run.stdout, new RegExp(`container_name: ${project}-slot-1-worker`));

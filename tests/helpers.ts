@@ -159,11 +159,51 @@ export const dockerAvailable = await (async () => {
 })();
 export const inCI = Deno.env.get("CI") === "true";
 
-/** Options for a test that needs the Docker engine. */
-export function needsDocker(): { ignore: boolean } {
-  return { ignore: !dockerAvailable && !inCI };
+/** A Compose command line and what it says it is. */
+export interface ComposeUnderTest {
+  /** `KINFRA_COMPOSE`'s value (or what kinfra detects without it). */
+  command: string;
+  argv: string[];
+  flavour: "v1" | "v2";
+  version: string;
 }
 
+/**
+ * The Compose the Docker tests run against: `KINFRA_COMPOSE` (scripts/test.sh runs every test that
+ * needs Docker once with "docker compose" and once with "docker-compose"), else what kinfra picks
+ * without it. Undefined when that Compose does not answer `version`.
+ */
+export const compose: ComposeUnderTest | undefined = await (async () => {
+  const chosen = Deno.env.get("KINFRA_COMPOSE");
+  for (const command of chosen ? [chosen] : ["docker compose", "docker-compose"]) {
+    const argv = command.split(" ");
+    try {
+      const out = await new Deno.Command(argv[0], {
+        args: [...argv.slice(1), "version", "--short"],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      const version = new TextDecoder().decode(out.stdout).trim().replace(/^v/, "");
+      if (out.success && version) {
+        return { command, argv, version, flavour: version.startsWith("1.") ? "v1" : "v2" };
+      }
+    } catch { /* not installed */ }
+  }
+  return undefined;
+})();
+
+/** Options for a test that needs the Docker engine and Compose. */
+export function needsDocker(): { ignore: boolean } {
+  return { ignore: !(dockerAvailable && compose) && !inCI };
+}
+
+/** Fails a Docker test (CI=true never skips one) when the engine or the Compose under test is missing. */
 export function assertDocker(): void {
   if (!dockerAvailable) throw new Error("This test needs a running Docker engine (CI=true: not skipping).");
+  if (!compose) {
+    throw new Error(
+      `This test needs Compose (${Deno.env.get("KINFRA_COMPOSE") ?? "docker compose or docker-compose"}), ` +
+        "which does not answer `version` (CI=true: not skipping).",
+    );
+  }
 }

@@ -3,7 +3,7 @@
  * plugins add through the `doctor` event. Exits 4 when an essential check fails.
  */
 import type { Context } from "../context.ts";
-import { dockerEngineVersion, probeCompose } from "../compose/tool.ts";
+import { type ComposeTool, detectCompose, dockerEngineVersion, probeCompose } from "../compose/tool.ts";
 import { Exit, messageOf } from "../errors.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { exists } from "../io/home.ts";
@@ -55,11 +55,19 @@ async function gitCheck(ctx: Context): Promise<Check> {
 
 async function dockerChecks(ctx: Context): Promise<Check[]> {
   const engine = await dockerEngineVersion(ctx.exec);
-  const preferred = ctx.env.get("KINFRA_COMPOSE") ?? (await ctx.globalConfig()).compose.command;
-  const v2 = await probeCompose(ctx.exec, "docker compose");
-  const v1 = await probeCompose(ctx.exec, "docker-compose");
-  const chosen = preferred ? (preferred === "docker-compose" ? v1 : v2) : v2 ?? v1;
-  const found = [v2 && `docker compose ${v2.version}`, v1 && `docker-compose ${v1.version}`].filter(Boolean);
+  const preferred = ctx.env.get("KINFRA_COMPOSE") || (await ctx.globalConfig()).compose.command;
+  const [plugin, standalone] = await Promise.all([
+    probeCompose(ctx.exec, "docker compose"),
+    probeCompose(ctx.exec, "docker-compose"),
+  ]);
+  const probed: Record<string, ComposeTool | undefined> = {
+    "docker compose": plugin,
+    "docker-compose": standalone,
+  };
+  // The same choice impl makes (detectCompose), from the answers just had.
+  const chosen = await detectCompose(ctx.exec, preferred, (c) => Promise.resolve(probed[c]))
+    .catch(() => undefined);
+  const found = Object.entries(probed).flatMap(([c, t]) => t ? [`${c} ${t.version} (${t.flavour})`] : []);
   return [
     engine ? { name: "docker engine", ok: true, detail: `running (server ${engine})` } : {
       name: "docker engine",

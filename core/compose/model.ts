@@ -1,7 +1,7 @@
 /**
  * The resolved compose model: what Compose itself makes of a project once merge keys, aliases,
  * `extends`, `include`, `.env` and interpolation are applied — asked of `compose config` (JSON
- * from v2, YAML from v1), never re-implemented. It is the source of truth for which host ports a
+ * from v2, YAML from v1, with every profile's services in both), never re-implemented. It is the source of truth for which host ports a
  * sandbox publishes, and what plugins shaping the override see.
  */
 import { join } from "../io/path.ts";
@@ -9,7 +9,8 @@ import { parse } from "yaml";
 import type { ComposeTool } from "./tool.ts";
 import { MAX_ALIASES, type PortSource } from "./file.ts";
 import { usageError } from "../errors.ts";
-import { type Exec, tail } from "../io/exec.ts";
+import type { Exec } from "../io/exec.ts";
+import { composeTail } from "./stderr.ts";
 import { parseHostPorts, parseShortPort } from "./port_spec.ts";
 
 /** One host port a service publishes (a range appears as one entry per port, as v1 prints it). */
@@ -62,11 +63,13 @@ export async function resolveCompose(
   const files = request.text === undefined
     ? ["-f", join(request.dir, request.file)]
     : ["-f", "-", "--project-directory", request.dir];
-  const format = tool.flavour === "v2" ? ["--format", "json"] : [];
+  // v1 prints every service; v2 leaves out those of profiles not enabled unless told to show all.
+  // Both must see them: a fixed port or a code target in a profile is checked and labelled alike.
+  const [profiles, format] = tool.flavour === "v2" ? [["--profile", "*"], ["--format", "json"]] : [[], []];
   const project = request.project ? ["-p", request.project] : [];
   const result = await exec(
     tool.argv[0],
-    [...tool.argv.slice(1), ...files, ...project, "config", ...format],
+    [...tool.argv.slice(1), ...files, ...project, ...profiles, "config", ...format],
     {
       cwd: request.dir,
       env: request.env,
@@ -75,7 +78,7 @@ export async function resolveCompose(
     },
   );
   if (!result.success) {
-    const lines = tail(result.stderr, 12);
+    const lines = composeTail(result.stderr, 12);
     throw usageError(
       `Compose cannot read ${request.label ?? request.file}: ${lines.at(-1) ?? `exit ${result.code}`}`,
       `See the whole message with: ${tool.argv.join(" ")} -f ${request.file} config`,

@@ -32,6 +32,8 @@ export interface ModelInputs {
 
 const PLACEHOLDER = "\u0000kinfra-checkout\u0000";
 const VARIABLE = /\$\{?([A-Za-z_][A-Za-z0-9_]*)/g;
+/** How kinfra asks Compose for a model (resolveCompose's arguments): a change makes old entries stale. */
+const MODEL_FORMAT = 2;
 /** Keep the directory small: past this many models, the older half goes. */
 const MAX_ENTRIES = 256;
 
@@ -56,6 +58,7 @@ async function modelKey(
   const variables = [...names].sort().map((n) => [n, slotValue(n) ?? inputs.environment.get(n) ?? null]);
   const program = tool.flavour === "v2" ? undefined : await whichPath(tool.argv[0]);
   return await sha256Hex(JSON.stringify({
+    format: MODEL_FORMAT,
     tool: [tool.argv, tool.version, program?.path, program?.info.mtime?.getTime(), program?.info.size],
     parent: dirname(inputs.root),
     file: inputs.file,

@@ -4,7 +4,7 @@
  */
 import { environmentError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { type Exec, onPath, whichPath } from "../io/exec.ts";
+import { type Exec, whichPath } from "../io/exec.ts";
 
 export interface ComposeTool {
   /** The argv prefix: ["docker", "compose"] or ["docker-compose"]. */
@@ -28,17 +28,20 @@ export async function probeCompose(exec: Exec, command: string): Promise<Compose
 }
 
 /**
- * Finds the compose command to use: the explicit choice, else v2, else v1.
+ * Finds the compose command to use: the explicit choice, else the `docker compose` plugin, else a
+ * standalone `docker-compose`. Each is asked for its version: a standalone `docker-compose` is v2 as
+ * often as v1 (Debian's and Docker's v2 packages ship one), and v1 and v2 read and print differently.
+ * `probe` lets a caller that probed already (doctor) reuse its answers.
  *
  * @example
  * const compose = await detectCompose(exec, Deno.env.get("KINFRA_COMPOSE"));
- * // compose.argv → ["docker-compose"] on a machine with only Compose v1
+ * // compose → { argv: ["docker-compose"], flavour: "v1", version: "1.29.2" } with only Compose v1
  */
-export async function detectCompose(exec: Exec, preferred?: string): Promise<ComposeTool> {
-  // v1 is a Python program that takes ~0.3 s just to print its version, so on this hot path it is
-  // found on PATH instead; `doctor` asks it for its version.
-  const v1: ComposeTool = { argv: ["docker-compose"], flavour: "v1", version: "1.x" };
-  if (preferred === "docker-compose" && await onPath("docker-compose")) return v1;
+export async function detectCompose(
+  exec: Exec,
+  preferred?: string,
+  probe: (command: string) => Promise<ComposeTool | undefined> = (c) => probeCompose(exec, c),
+): Promise<ComposeTool> {
   if (preferred) {
     if (!CANDIDATES[preferred]) {
       throw environmentError(
@@ -46,7 +49,7 @@ export async function detectCompose(exec: Exec, preferred?: string): Promise<Com
         `Set KINFRA_COMPOSE or [compose] command to "docker compose" or "docker-compose".`,
       );
     }
-    const tool = await probeCompose(exec, preferred);
+    const tool = await probe(preferred);
     if (!tool) {
       throw environmentError(
         `"${preferred}" was requested but does not work here.`,
@@ -55,8 +58,7 @@ export async function detectCompose(exec: Exec, preferred?: string): Promise<Com
     }
     return tool;
   }
-  const tool = await probeCompose(exec, "docker compose") ??
-    (await onPath("docker-compose") ? v1 : undefined);
+  const tool = await probe("docker compose") ?? await probe("docker-compose");
   if (!tool) {
     throw environmentError(
       "Docker Compose is not installed (neither `docker compose` nor `docker-compose` works).",
@@ -77,7 +79,7 @@ const PLUGIN_DIRS = [
 /**
  * detectCompose, remembered in `cacheDir` while nothing it depends on changes: PATH, the choice,
  * and the `docker`, `docker-compose` and compose-plugin files (an upgrade changes their mtime).
- * Saves the ~15 ms `docker compose version` on every impl and done.
+ * Saves the ~15 ms `docker compose version` (~0.3 s for v1, a Python program) on every impl and done.
  */
 export async function detectComposeCached(exec: Exec, preferred: string | undefined, cacheDir: string) {
   const stamp = (path?: string) => {

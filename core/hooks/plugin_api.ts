@@ -23,6 +23,7 @@ export { SLOT_FILES, slotFiles, slotName } from "../slots/slot_files.ts";
 export { healthUrl } from "../slots/ports.ts";
 export type { ComposeTool } from "../compose/tool.ts";
 export { onPath, tail } from "../io/exec.ts";
+export { composeTail } from "../compose/stderr.ts";
 export { sha256Hex } from "../io/hash.ts";
 export { formatBytes } from "../text/bytes.ts";
 export { probe } from "../io/probe.ts";

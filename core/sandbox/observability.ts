@@ -15,6 +15,7 @@ import type { GlobalConfig } from "../project/config/schema.ts";
 import type { Context } from "../context.ts";
 import { KinfraError } from "../errors.ts";
 import { tail } from "../io/exec.ts";
+import { composeTail } from "../compose/stderr.ts";
 
 const SERVICES = ["grafana", "jaeger", "prometheus"];
 
@@ -72,7 +73,9 @@ export async function stackUp(ctx: Context): Promise<void> {
   const file = await renderStack(ctx, (await ctx.globalConfig()).observability);
   const result = await compose(ctx, file, ["up", "-d"]);
   if (!result.success) {
-    throw new KinfraError("The observability stack did not start.", { details: tail(result.stderr, 8) });
+    throw new KinfraError("The observability stack did not start.", {
+      details: composeTail(result.stderr, 8),
+    });
   }
   await Deno.remove(failureMarker(ctx)).catch(() => {});
 }
@@ -82,7 +85,9 @@ export async function stackDown(ctx: Context): Promise<{ networkRemoved: boolean
   const file = await renderStack(ctx, (await ctx.globalConfig()).observability);
   const result = await compose(ctx, file, ["down"]);
   if (!result.success) {
-    throw new KinfraError("Stopping the observability stack failed.", { details: tail(result.stderr, 8) });
+    throw new KinfraError("Stopping the observability stack failed.", {
+      details: composeTail(result.stderr, 8),
+    });
   }
   const users = await networkUsers(ctx);
   const networkRemoved = users.length === 0 &&

@@ -4,33 +4,43 @@
  * and `status --watch` hear of a container starting, dying or going away as it happens.
  */
 import {
+  composeTail,
   HOME_LABEL,
   type HookContext,
   KinfraError,
   observabilityNames,
-  tail,
+  readSlotCompose,
   type WatchContext,
 } from "../../core/hooks/plugin_api.ts";
 import { composeArgv, slotCopies } from "./containers.ts";
 
-/** `compose <args> [service]` on the slot directory's copies, its output, or a KinfraError. */
+const noSuchService = (ctx: HookContext<"sandbox.logs" | "sandbox.restart">, services?: string[]) =>
+  new KinfraError(`${ctx.slot.compose_project} has no service "${ctx.flags.service}".`, {
+    code: 2,
+    hint: services
+      ? `Its services: ${services.join(", ")}.`
+      : "`kinfra status` lists the sandbox's containers and their services.",
+  });
+
+/**
+ * `compose <args> [service]` on the slot directory's copies, its output, or a KinfraError. The
+ * service is checked against the slot's model first: v1 refuses an unknown one, but v2's `logs`
+ * prints nothing and succeeds.
+ */
 async function composeOnSlot(ctx: HookContext<"sandbox.logs" | "sandbox.restart">, args: string[]) {
   const files = slotCopies(ctx.slot.dir, ctx.slot.compose_project);
   const service = ctx.flags.service;
+  if (service) {
+    const known = await readSlotCompose(ctx).then((c) => c.services, () => undefined);
+    if (known && !known.includes(service)) throw noSuchService(ctx, known);
+  }
   const [cmd, argv] = composeArgv(await ctx.compose(), files, [...args, ...(service ? [service] : [])]);
   const result = await ctx.exec(cmd, argv, { cwd: ctx.slot.dir, signal: ctx.signal });
   if (!result.success) {
-    const noService = /no such service/i.test(result.stderr);
-    throw new KinfraError(
-      noService
-        ? `${ctx.slot.compose_project} has no service "${service}".`
-        : `docker compose ${args[0]} failed (exit ${result.code}).`,
-      {
-        code: noService ? 2 : 1,
-        hint: noService ? "`kinfra status` lists the sandbox's containers and their services." : undefined,
-        details: noService ? [] : tail(result.stderr, 10),
-      },
-    );
+    if (/no such service/i.test(result.stderr)) throw noSuchService(ctx);
+    throw new KinfraError(`docker compose ${args[0]} failed (exit ${result.code}).`, {
+      details: composeTail(result.stderr, 10),
+    });
   }
   return result;
 }

@@ -1,11 +1,12 @@
 /**
  * The docker plugin (order 20): code mounts and labels in `sandbox.prepare`, `compose up -d` in
- * `sandbox.start`, the health gate in `sandbox.ready`, `compose down` in `sandbox.stop`, the
- * container list in `status`, removal by label in `sandbox.purge` and the engine's compose projects
+ * `sandbox.start`, the health gate (Docker healthchecks, then the HTTP check) in `sandbox.ready`,
+ * `compose down` in `sandbox.stop`, the container list in `status`, removal by label in `sandbox.purge` and the engine's compose projects
  * in `runtime.scan`, `compose logs`/`restart` for `kinfra logs`/`restart`, and the engine's events
  * for `watch`. Uses only the public plugin API; every Docker call of kinfra's sandboxes is here.
  */
 import {
+  composeTail,
   definePlugin,
   healthUrl,
   HOME_LABEL,
@@ -31,6 +32,10 @@ import {
   stopSlotContainers,
 } from "./containers.ts";
 import { waitHealthy } from "./health.ts";
+import { waitContainersHealthy } from "./container_health.ts";
+
+/** How long the compose file's healthchecks may take when infra.toml has no [sandbox.health]. */
+const DEFAULT_HEALTH_TIMEOUT = 60;
 import { logs, restart, watch } from "./live.ts";
 
 /**
@@ -46,7 +51,7 @@ function upFiles(ctx: HookContext<SlotEvent>): SlotFiles {
 async function composeLogs(ctx: HookContext<SlotEvent>): Promise<string[]> {
   const [cmd, args] = composeArgv(await ctx.compose(), upFiles(ctx), ["logs", "--no-color", "--tail", "20"]);
   const result = await ctx.exec(cmd, args, { env: ctx.env }).catch(() => undefined);
-  return result ? tail(result.stdout + result.stderr, 30) : [];
+  return result ? tail(result.stdout, 30).concat(composeTail(result.stderr, 30)).slice(-30) : [];
 }
 
 /**
@@ -152,14 +157,32 @@ export const dockerPlugin = definePlugin({
       const result = await ctx.exec(cmd, args, { signal: ctx.signal, cwd, env: ctx.env });
       if (!result.success) {
         throw new KinfraError(`docker compose up failed (exit ${result.code}).`, {
-          details: tail(result.stderr, 15),
+          details: composeTail(result.stderr, 15),
         });
       }
     },
 
     "sandbox.ready": async (ctx) => {
-      const health = ctx.config?.sandbox?.health;
-      if (!health) return;
+      if (!ctx.config?.sandbox) return;
+      const health = ctx.config.sandbox.health;
+      // The compose file's own healthchecks first (what v2's `up --wait` would wait for; v1 has none).
+      const checks = await waitContainersHealthy(
+        () => listContainers(ctx.exec, ctx.slot.compose_project),
+        (health?.timeout ?? DEFAULT_HEALTH_TIMEOUT) * 1000,
+        ctx.signal,
+      );
+      if (!checks.ok) {
+        throw new KinfraError(
+          `Healthcheck failed: ${checks.failing.join(", ")} ${
+            checks.reason === "unhealthy" ? "turned unhealthy" : checks.reason
+          } after ${Math.round(checks.elapsedMs / 1000)}s.`,
+          { details: ["Last lines of compose logs:", ...await composeLogs(ctx)] },
+        );
+      }
+      const checked = checks.checked
+        ? [`healthcheck: ${checks.checked} container(s) healthy (${checks.elapsedMs} ms)`]
+        : [];
+      if (!health) return { messages: checked };
       const url = healthUrl(ctx.ports, health);
       ctx.log.step(`Waiting for ${url} (up to ${health.timeout}s)`);
       const outcome = await waitHealthy(url, health.timeout * 1000, ctx.signal);
@@ -168,7 +191,7 @@ export const dockerPlugin = definePlugin({
           details: ["Last lines of compose logs:", ...await composeLogs(ctx)],
         });
       }
-      return { messages: [`healthy: ${url} (${outcome.elapsedMs} ms)`] };
+      return { messages: [...checked, `healthy: ${url} (${outcome.elapsedMs} ms)`] };
     },
 
     "sandbox.stop": async (ctx) => {

@@ -7,8 +7,8 @@ import { basename, dirname, join } from "../../io/path.ts";
 import { warnCloseBases } from "../../slots/slots.ts";
 import { writeFileAtomic } from "../../io/atomic.ts";
 import { dockerEngineVersion } from "../../compose/tool.ts";
-import { findComposeFile, hostVariables, scanCompose } from "../../compose/file.ts";
-import { resolveCompose } from "../../compose/model.ts";
+import { findComposeFile, hostVariables, type PortSource, scanCompose } from "../../compose/file.ts";
+import { resolveCompose, sourceOf } from "../../compose/model.ts";
 import { resolveSlot } from "../../compose/slot_compose.ts";
 import type { SandboxConfig } from "../../project/config/schema.ts";
 import { rangeWidths, slotPorts } from "../../slots/ports.ts";
@@ -153,22 +153,30 @@ async function readProject(ctx: Context, root: string, composeFile: string) {
   // The project's own port variables must resolve to their defaults (file or .env), not to a value
   // some earlier `eval "$(kinfra env)"` left in this shell.
   const unset = sources.ports.flatMap(hostVariables);
+  // A host port written as a variable without a default and set nowhere is empty: Compose v1
+  // refuses it, v2 lets Docker pick a port. Either way no slot can be given its own: refused alike.
+  const bare = sources.ports.filter((p) =>
+    typeof p.host === "object" && !("port" in p.host.start) && p.host.start.fallback === undefined
+  );
+  const hint = (source: PortSource) => {
+    const name = (source.host as { start: { variable: string } }).start.variable;
+    return `\${${name}} (${source.file}:${source.line}) has no default: write "\${${name}:-<port>}" there, or set ${name} in the .env beside the compose file.`;
+  };
   const model = await resolveCompose(ctx.exec, await ctx.compose(), {
     dir: join(root, dirname(composeFile)),
     file: basename(composeFile),
     unset,
   }).catch((e) => {
-    const bare = sources.ports.find((p) =>
-      typeof p.host === "object" && !("port" in p.host.start) && !p.host.start.fallback
-    );
-    if (!(e instanceof KinfraError) || !bare) throw e;
-    const name = (bare.host as { start: { variable: string } }).start.variable;
-    throw usageError(
-      e.message,
-      `\${${name}} (${bare.file}:${bare.line}) has no default: write "\${${name}:-<port>}" there, or set ${name} in the .env beside the compose file.`,
-      e.details,
-    );
+    if (!(e instanceof KinfraError) || !bare.length) throw e;
+    throw usageError(e.message, hint(bare[0]), e.details);
   });
+  const empty = bare.find((b) => !model.ports.some((p) => sourceOf(p, sources.ports) === b));
+  if (empty) {
+    throw usageError(
+      `${composeFile} publishes "${empty.text}" on a host port Docker would pick: its variable is set nowhere.`,
+      hint(empty),
+    );
+  }
   return { sources, model, analysis: analyzePorts(sources, model) };
 }
 
