@@ -1,20 +1,21 @@
 /**
- * Compose's stderr, as a person reads it whichever flavour wrote it. v1 (Python) writes
- * `WARNING: The X variable is not set…` and `ERROR: …`; v2 (Go) writes the same warnings as logrus
- * records (`time="…" level=warning msg="The \"X\" variable is not set…"`) and its errors bare. Both
- * come out the v1 way, so kinfra's messages and their details read the same on either.
+ * Compose's stderr, as a person reads it whichever flavour wrote it. v1 (Python) writes its warnings
+ * as plain lines when stderr is not a terminal (`The X variable is not set. Defaulting to a blank
+ * string.`); v2 (Go) writes the same as logrus records (`time="…" level=warning msg="The \"X\"
+ * variable is not set…"`). v2's records come out as v1's lines, so kinfra's messages and their
+ * details read the same on either.
  */
 import { tail } from "../io/exec.ts";
 
 const LOGRUS = /^time="[^"]*" level=(\w+) msg="((?:[^"\\]|\\.)*)"(.*)$/;
 
-/** One stderr line with a v2 logrus record turned into `WARNING: …` (other lines as they are). */
+/** One stderr line with a v2 logrus record turned into its message (other lines as they are). */
 export function composeLine(line: string): string {
   const record = LOGRUS.exec(line);
   if (!record) return line;
   const [, level, msg, rest] = record;
   const text = msg.replace(/\\(.)/g, "$1") + rest;
-  return `${level === "warning" ? "WARNING" : level.toUpperCase()}: ${text}`;
+  return level === "error" || level === "fatal" ? `ERROR: ${text}` : text;
 }
 
 /**
@@ -22,7 +23,7 @@ export function composeLine(line: string): string {
  *
  * @example
  * composeTail('time="2026-01-01T00:00:00Z" level=warning msg="The \\"P\\" variable is not set."\nboom', 5);
- * // → ['WARNING: The "P" variable is not set.', "boom"]
+ * // → ['The "P" variable is not set.', "boom"]
  */
 export function composeTail(stderr: string, n: number): string[] {
   return tail(stderr, Number.MAX_SAFE_INTEGER).map(composeLine).slice(-n);

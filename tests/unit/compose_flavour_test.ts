@@ -68,19 +68,19 @@ const V2_STDERR = [
   "error while interpolating services.web.ports.[]: required variable P is missing a value: set P please",
 ].join("\n");
 const V1_STDERR = [
-  "WARNING: The X variable is not set. Defaulting to a blank string.",
+  "The X variable is not set. Defaulting to a blank string.",
   "",
   `Missing mandatory value for "ports" option interpolating ['\${P:?set P please}:80'] in service "web": set P please`,
 ].join("\n");
 
-Deno.test("Compose's stderr reads the same from v2 (logrus records) and v1 (WARNING: lines)", () => {
+Deno.test("Compose's stderr reads the same from v2 (logrus records) and v1 (plain lines)", () => {
   assert.deepEqual(composeTail(V2_STDERR, 5), [
-    "WARNING: /w/docker-compose.yml: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
-    'WARNING: The "X" variable is not set. Defaulting to a blank string.',
+    "/w/docker-compose.yml: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
+    'The "X" variable is not set. Defaulting to a blank string.',
     "error while interpolating services.web.ports.[]: required variable P is missing a value: set P please",
   ]);
   assert.deepEqual(composeTail(V1_STDERR, 2), [
-    "WARNING: The X variable is not set. Defaulting to a blank string.",
+    "The X variable is not set. Defaulting to a blank string.",
     `Missing mandatory value for "ports" option interpolating ['\${P:?set P please}:80'] in service "web": set P please`,
   ]);
   assert.equal(composeLine('time="x" level=error msg="boom" extra'), "ERROR: boom extra");
