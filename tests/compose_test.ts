@@ -257,7 +257,9 @@ dockerTest("impl --dry-run prints the override and the exact compose command", a
   assert.match(
     run.stdout,
     new RegExp(
-      `${compose!.command} -f \\S+/${project}-impl-a-m1/docker-compose\\.yml -f \\S+/slots/${project}-1/docker-compose\\.override\\.yml -p ${project}-slot-1 up -d`,
+      `${
+        compose!.command
+      } -f \\S+/${project}-impl-a-m1/docker-compose\\.yml -f \\S+/slots/${project}-1/docker-compose\\.override\\.yml -p ${project}-slot-1 up -d`,
     ),
   );
   assert.match(run.stdout, new RegExp(`container_name: ${project}-slot-1-worker`));

@@ -33,7 +33,9 @@ dockerTest(
       "docker-compose.yml":
         `services:\n  app:\n    image: ${IMAGE}\n    init: true\n    command: ["sleep", "600"]\n`,
     });
-    const up = await runCommand(compose!.argv[0], [...compose!.argv.slice(1), "-p", decoy, "up", "-d"], { cwd: join(sb.dir, "decoy") });
+    const up = await runCommand(compose!.argv[0], [...compose!.argv.slice(1), "-p", decoy, "up", "-d"], {
+      cwd: join(sb.dir, "decoy"),
+    });
     assert.equal(up.code, 0, up.stderr);
     // Home A's live sandbox.
     const repo = await makeProject(sb, stem, { base: randomBase() });
@@ -50,7 +52,9 @@ dockerTest(
     assert.equal((await containersOf(decoy)).length, 1, "the look-alike survives");
     assert.equal((await containersOf(made.compose_project)).length, 1, "home A's sandbox survives");
     assert.equal((await httpGet(`http://127.0.0.1:${Object.values(made.ports)[0]}/health`)).status, 200);
-    await runCommand(compose!.argv[0], [...compose!.argv.slice(1), "-p", decoy, "down"], { cwd: join(sb.dir, "decoy") });
+    await runCommand(compose!.argv[0], [...compose!.argv.slice(1), "-p", decoy, "down"], {
+      cwd: join(sb.dir, "decoy"),
+    });
   },
 );
 

@@ -16,13 +16,12 @@ import type { GlobalConfig, InfraConfig } from "../project/config/schema.ts";
 import type { Exec } from "../io/exec.ts";
 import type { Logger } from "../io/output.ts";
 
-export type { Exec, ExecOptions, ExecResult } from "../io/exec.ts";
+export { type Exec, type ExecOptions, type ExecResult, onPath, tail } from "../io/exec.ts";
 export type { Logger } from "../io/output.ts";
 export { Exit, KinfraError } from "../errors.ts";
 export { SLOT_FILES, slotFiles, slotName } from "../slots/slot_files.ts";
 export { healthUrl } from "../slots/ports.ts";
 export type { ComposeTool } from "../compose/tool.ts";
-export { onPath, tail } from "../io/exec.ts";
 export { composeTail } from "../compose/stderr.ts";
 export { sha256Hex } from "../io/hash.ts";
 export { formatBytes } from "../text/bytes.ts";
