@@ -2,7 +2,8 @@
  * Benchmarks kinfra against the raw commands it wraps, measured in the same run on the same files.
  * The one place kinfra's performance figures come from (medians; ratios, never absolute targets):
  *   lifecycle    `impl` vs `git worktree add` + `compose up -d`; `done` vs `compose down` + `git
- *                worktree remove` (no health check configured, so no health wait is included)
+ *                worktree remove` (no health check configured, so no health wait is included), once
+ *                per Compose flavour: kinfra (KINFRA_COMPOSE) and the raw side call the same program
  *   startup      `--version`, `worktrees --json`, `status --json`, `env` vs a deno hello-world, also
  *                with 500 registry entries across 50 projects
  *   concurrency  8 and 16 concurrent `impl`s vs as many concurrent raw `add + up -d`; distinct slots
@@ -13,7 +14,8 @@
  *                engine's events), a worktree created (the registry), vs the raw command's own time
  *   proxy        `kinfra checkout` switch time vs `docker restart`; a request through the router or a
  *                canonical port vs direct (scripts/bench_proxy.ts)
- * Usage: deno run -A scripts/bench.ts [--rounds 5] [--only startup,health,data] [--json]
+ * The other sections use the first flavour (v2 when it is there).
+ * Usage: deno run -A scripts/bench.ts [--rounds 5] [--only startup,health,data] [--compose v2,v1] [--json]
  * (needs a Docker engine and the test image; --json prints the rows as one JSON document)
  */
 import { join } from "../core/io/path.ts";
@@ -69,7 +71,10 @@ async function run(cmd: string, args: string[], cwd = repo, extraEnv: Record<str
   return { ms, stdout: new TextDecoder().decode(out.stdout), stderr: new TextDecoder().decode(out.stderr) };
 }
 const kinfra = async (...args: string[]) =>
-  (await run(Deno.execPath(), ["run", "-A", "--quiet", MAIN, ...args])).ms;
+  (await run(Deno.execPath(), ["run", "-A", "--quiet", MAIN, ...args], repo, {
+    KINFRA_COMPOSE: compose.command,
+  }))
+    .ms;
 const median = (xs: number[]) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (xs: number[], p: number) => xs.toSorted((a, b) => a - b)[Math.ceil(xs.length * p) - 1];
 /** The median of 17 runs after 3 warm-ups. */
@@ -80,12 +85,34 @@ async function steady(fn: () => Promise<number>): Promise<number> {
 }
 const wanted = (section: string) => !ONLY || ONLY.includes(section);
 
-// The compose command kinfra would pick, so both sides call the same program.
-const v2 = await new Deno.Command("docker", { args: ["compose", "version"], stdout: "null", stderr: "null" })
-  .output();
-const compose = v2.success ? ["docker", "compose"] : ["docker-compose"];
+/** One Compose flavour: kinfra is told to use it (KINFRA_COMPOSE) and the raw side runs it. */
+interface Flavour {
+  name: "v2" | "v1";
+  command: string;
+  argv: string[];
+  version: string;
+}
+async function probeFlavour(command: string): Promise<Flavour | undefined> {
+  const argv = command.split(" ");
+  const out = await new Deno.Command(argv[0], {
+    args: [...argv.slice(1), "version", "--short"],
+    stderr: "null",
+  })
+    .output().catch(() => undefined);
+  const version = out?.success ? new TextDecoder().decode(out.stdout).trim().replace(/^v/, "") : "";
+  return version ? { name: version.startsWith("1.") ? "v1" : "v2", command, argv, version } : undefined;
+}
+const found = (await Promise.all(["docker compose", "docker-compose"].map(probeFlavour)))
+  .filter((f): f is Flavour => f !== undefined);
+const asked = Deno.args.includes("--compose") ? flag("--compose").split(",") : ["v2", "v1"];
+const FLAVOURS = asked.flatMap((name) => found.filter((f) => f.name === name).slice(0, 1));
+if (!FLAVOURS.length) {
+  throw new Error(`No Compose of ${asked.join(", ")} here (found: ${found.map((f) => f.command)}).`);
+}
+/** The flavour being measured: lifecycle() goes through each, everything else uses the first. */
+let compose = FLAVOURS[0];
 const composeRun = (files: string[], args: string[], cwd: string, vars: Record<string, string>) =>
-  run(compose[0], [...compose.slice(1), ...files, ...args], cwd, vars);
+  run(compose.argv[0], [...compose.argv.slice(1), ...files, ...args], cwd, vars);
 
 async function setUp() {
   await Deno.mkdir(join(repo, "src"), { recursive: true });
@@ -109,17 +136,18 @@ async function setUp() {
 
 async function lifecycle() {
   const t = { impl: [] as number[], rawUp: [] as number[], done: [] as number[], rawDown: [] as number[] };
+  const tag = compose.name;
   for (let i = 0; i < ROUNDS; i++) {
-    t.impl.push(await kinfra("impl", `f${i}/M1`));
-    t.done.push(await kinfra("done", `f${i}-M1`));
-    const path = join(work, `raw-${i}`);
+    t.impl.push(await kinfra("impl", `f${tag}${i}/M1`));
+    t.done.push(await kinfra("done", `f${tag}${i}-M1`));
+    const path = join(work, `raw-${tag}-${i}`);
     // The same stack kinfra runs: the worktree's compose file plus the code mount, by hand.
-    const override = join(work, `raw-${i}.override.yml`);
+    const override = join(work, `raw-${tag}-${i}.override.yml`);
     await Deno.writeTextFile(override, `services:\n  web:\n    volumes:\n      - ${path}/src:/app/src\n`);
-    const files = ["-f", join(path, "docker-compose.yml"), "-f", override, "-p", `${RAW}-slot-${i}`];
+    const files = ["-f", join(path, "docker-compose.yml"), "-f", override, "-p", `${RAW}-slot-${tag}${i}`];
     const port = { BENCH_WEB_PORT: String(BASE + 1) };
     t.rawUp.push(
-      (await run("git", ["worktree", "add", "-q", "-b", `raw/${i}`, path, "main"])).ms +
+      (await run("git", ["worktree", "add", "-q", "-b", `raw/${tag}${i}`, path, "main"])).ms +
         (await composeRun(files, ["up", "-d"], path, port)).ms,
     );
     t.rawDown.push(
@@ -127,8 +155,9 @@ async function lifecycle() {
         (await run("git", ["worktree", "remove", path])).ms,
     );
   }
-  row("impl vs git worktree add + compose up -d", median(t.impl), median(t.rawUp));
-  row("done vs compose down + git worktree remove", median(t.done), median(t.rawDown));
+  const which = `[${compose.name}: ${compose.command}]`;
+  row(`impl vs git worktree add + compose up -d ${which}`, median(t.impl), median(t.rawUp));
+  row(`done vs compose down + git worktree remove ${which}`, median(t.done), median(t.rawDown));
 }
 
 /** 499 more worktrees across 50 projects (and 19 more running slots) beside the real one. */
@@ -512,7 +541,13 @@ async function ui() {
 
 try {
   await setUp();
-  if (wanted("lifecycle")) await lifecycle();
+  if (wanted("lifecycle")) {
+    for (const flavour of FLAVOURS) {
+      compose = flavour;
+      await lifecycle();
+    }
+    compose = FLAVOURS[0];
+  }
   if (wanted("startup")) await startup();
   if (wanted("concurrency")) { for (const n of [8, 16]) await concurrency(n); }
   if (wanted("contention")) await contention();
@@ -525,7 +560,9 @@ try {
       repo,
       home,
       kinfra: async (...args) => {
-        const r = await run(Deno.execPath(), ["run", "-A", "--quiet", MAIN, ...args]);
+        const r = await run(Deno.execPath(), ["run", "-A", "--quiet", MAIN, ...args], repo, {
+          KINFRA_COMPOSE: compose.command,
+        });
         return { ms: r.ms, stdout: r.stdout };
       },
       docker: async (...args) => (await run("docker", args)).ms,
@@ -535,7 +572,7 @@ try {
   }
 } finally {
   const header = {
-    compose: compose.join(" "),
+    compose: FLAVOURS.map((f) => `${f.command} ${f.version} (${f.name})`).join(", "),
     rounds: ROUNDS,
     cores: navigator.hardwareConcurrency,
     deno: Deno.version.deno,
