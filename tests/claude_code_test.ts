@@ -181,3 +181,26 @@ claudeTest(
   },
   { docker: true },
 );
+
+claudeTest(
+  "claude -w where kinfra cannot make the worktree: Claude shows kinfra's one-line reason",
+  async () => {
+    const sb = await makeSandbox();
+    try {
+      const repo = await sb.repo("shop", { ".devops-ai/infra.toml": '[project]\nname = "shop"\n' });
+      const env = await claudeEnv(sb, repo);
+      assert.equal((await sb.kinfra(["agent-hook", "claude-code", "install"], { cwd: repo })).code, 0);
+      await writeFiles(repo, { ".devops-ai/infra.toml": '[project]\nname = "Bad Name"\n' });
+      const run = await claudePrint(env, repo, ["-w", "feat-b", "-p", "hi"]);
+      assert.equal(run.code, 1);
+      assert.match(
+        run.stdout + run.stderr,
+        /Error creating worktree: WorktreeCreate hook failed: .*agent-hook claude-code create: kinfra: .*project\.name = "Bad Name"/,
+      );
+      assert.equal(await pathExists(join(sb.dir, "shop-spec-feat-b")), false);
+      assert.deepEqual((await registryOf(sb)).worktrees, {});
+    } finally {
+      await sb.cleanup();
+    }
+  },
+);
