@@ -12,7 +12,13 @@ import { type CanonicalPort, canonicalPorts, checkoutsOf } from "../proxy/checko
 import { ensureProxy, reconcileProxy } from "../proxy/ensure.ts";
 import { sandboxUrls } from "../proxy/names.ts";
 import type { ProxyState } from "../proxy/state.ts";
-import { readRegistry, type SlotEntry, updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
+import {
+  readRegistry,
+  type Registry,
+  type SlotEntry,
+  updateRegistry,
+  type WorktreeEntry,
+} from "../slots/registry.ts";
 import { portSpans } from "../slots/ports.ts";
 import { refusals } from "./checkout_checks.ts";
 
@@ -39,6 +45,12 @@ export async function checkout(
   options: { name?: string; none?: boolean },
 ): Promise<CommandOutput> {
   if (options.none) return await release(ctx, options.name);
+  if (options.name === undefined) {
+    // In the project's own checkout (no worktree to check out here): say what is checked out.
+    const top = (await ctx.git.locate(ctx.cwd).catch(() => undefined))?.top;
+    const registry = await readRegistry(ctx.home);
+    if (top && !registry.worktrees[top]) return await show(ctx, registry);
+  }
   const entry = await findWorktree(ctx, options.name);
   const project = await ctx.project(entry.project_root);
   if (entry.kind !== "impl" || !project.config?.sandbox) {
@@ -122,5 +134,30 @@ async function release(ctx: Context, name?: string): Promise<CommandOutput> {
     text: path
       ? `${ctx.style.green("✓")} ${projectName}: canonical ports released (were ${path.split("/").pop()})`
       : `${projectName} has no checkout.`,
+  };
+}
+
+/** `kinfra checkout` in the project's main checkout: which worktree has the canonical ports. */
+async function show(ctx: Context, registry: Registry): Promise<CommandOutput> {
+  const project = await ctx.project();
+  const current = checkoutsOf(registry).find((c) => c.project === project.name);
+  const ports = current?.slot ? canonicalPorts(current.slot) : [];
+  const name = current?.worktree.path.split("/").pop() ?? null;
+  return {
+    data: {
+      project: project.name,
+      checked_out: name,
+      path: current?.worktree.path ?? null,
+      live: Boolean(current?.slot),
+      ports,
+    },
+    text: current
+      ? [
+        `${project.name}: canonical ports lead to ${name}${
+          current.slot ? "" : " (its sandbox is down: released)"
+        }`,
+        ...portLines(ports, true),
+      ].join("\n")
+      : `${project.name} has no checkout. \`kinfra checkout <name>\` leads its canonical ports to a worktree's sandbox.`,
   };
 }

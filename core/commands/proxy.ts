@@ -9,7 +9,7 @@ import { KinfraError } from "../errors.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { readActivity } from "../proxy/activity.ts";
 import { askProxy } from "../proxy/control.ts";
-import { ensureProxy, partsNeeding } from "../proxy/ensure.ts";
+import { ensureProxy, partsNeeding, stopProxy } from "../proxy/ensure.ts";
 import { proxyPaths } from "../proxy/paths.ts";
 import type { ProxyState } from "../proxy/state.ts";
 
@@ -17,10 +17,15 @@ import type { ProxyState } from "../proxy/state.ts";
 export function describeProxy(state: ProxyState): string[] {
   const lines = [`pid ${state.pid}, since ${state.started_at}, router 127.0.0.1:${state.router_port}`];
   for (const [name, part] of Object.entries(state.parts)) {
-    const summary = Object.entries(part).filter(([k]) => !["problems", "needed", "error"].includes(k))
-      .map(([k, v]) => `${k} ${Array.isArray(v) ? v.length : typeof v === "object" ? JSON.stringify(v) : v}`)
-      .join(", ");
-    lines.push(`  ${name}: ${part.needed ? "needed" : "idle"}${summary ? ` · ${summary}` : ""}`);
+    const summary = part.summary ?? [
+      Object.entries(part).filter(([k]) => !["problems", "needed", "error"].includes(k))
+        .map(([k, v]) =>
+          `${k} ${Array.isArray(v) ? v.length : typeof v === "object" ? JSON.stringify(v) : v}`
+        )
+        .join(", "),
+    ];
+    lines.push(`  ${name}: ${part.needed ? "needed" : "idle"}${summary[0] ? ` · ${summary[0]}` : ""}`);
+    for (const line of summary.slice(1)) lines.push(`    ${line}`);
     for (const p of [...part.problems ?? [], ...(part.error ? [part.error] : [])]) lines.push(`    ! ${p}`);
   }
   if (state.exits_at) lines.push(`  nothing needs it: exits at ${state.exits_at}`);
@@ -77,29 +82,14 @@ export async function start(ctx: Context): Promise<CommandOutput> {
 }
 
 export async function stop(ctx: Context): Promise<CommandOutput> {
-  const paths = proxyPaths(ctx.home);
-  const reply = await askProxy(paths.socket, { op: "stop" });
-  if (!reply?.ok) return { data: { stopped: false }, text: "kinfra proxy is not running." };
-  // Gone once its lock is free.
-  const file = await Deno.open(paths.lock, { read: true, write: true, create: true });
-  try {
-    for (const deadline = Date.now() + 10_000; !await file.tryLock(true);) {
-      if (Date.now() > deadline) {
-        throw new KinfraError(`The kinfra proxy (pid ${reply.state.pid}) did not stop within 10s.`, {
-          hint: `kill ${reply.state.pid}`,
-        });
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  } finally {
-    file.close();
-  }
+  const pid = await stopProxy(ctx);
+  if (pid === undefined) return { data: { stopped: false }, text: "kinfra proxy is not running." };
   const needing = await partsNeeding(ctx);
   return {
-    data: { stopped: true, pid: reply.state.pid, needed_by: needing },
-    text: `kinfra proxy (pid ${reply.state.pid}) stopped.` +
+    data: { stopped: true, pid, needed_by: needing },
+    text: `kinfra proxy (pid ${pid}) stopped.` +
       (needing.length
-        ? ` Sandbox names and checkouts are down until a command needs them again (\`kinfra proxy start\`).`
+        ? " Sandbox names and checkouts are down until a command needs them again (`kinfra proxy start`)."
         : ""),
   };
 }

@@ -109,6 +109,19 @@ export function checkoutPart(env: PartEnv): ProxyPart {
     },
     status: () => ({
       checkouts: summary,
+      summary: [
+        `${Object.keys(summary).length} checkout(s)`,
+        ...Object.entries(summary).map(([project, c]) => {
+          const { worktree, ports } = c as {
+            worktree: string;
+            ports: { port: number; target: number; protocol: string }[];
+          };
+          const list = ports.map((p) => `${p.port}${p.protocol === "udp" ? "/udp" : ""} → ${p.target}`).join(
+            ", ",
+          );
+          return `${project} → ${worktree.split("/").pop()}: ${list || "released while its sandbox is down"}`;
+        }),
+      ],
       ...(Object.keys(problems).length ? { problems: Object.values(problems).flat() } : {}),
     }),
     close() {

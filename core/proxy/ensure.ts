@@ -6,7 +6,8 @@
  * tries again.
  */
 import type { Context } from "../context.ts";
-import { messageOf } from "../errors.ts";
+import { BUILD } from "#build";
+import { KinfraError, messageOf } from "../errors.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { askProxy } from "./control.ts";
 import { isCheckedOut } from "./checkouts.ts";
@@ -53,7 +54,9 @@ export async function ensureProxy(
 ): Promise<ProxyState | undefined> {
   // Waiting callers need it caught up with what they just wrote; the others only need it alive.
   const running = await reconcileProxy(ctx, options.wait ? "reconcile" : "status");
-  if (running) return running;
+  if (running && running.build === buildId()) return running;
+  // One from another kinfra build (an upgrade): replaced, so the code serving is this one.
+  if (running) await stopProxy(ctx);
   if (!(await partsNeeding(ctx)).length) return undefined;
   try {
     await spawnProxy(ctx);
@@ -71,6 +74,36 @@ export async function ensureProxy(
     `The kinfra proxy did not start within ${START_TIMEOUT_MS / 1000}s; see ${proxyPaths(ctx.home).log}.`,
   );
   return undefined;
+}
+
+/** This kinfra's build, as the proxy process records it (`state.build`). */
+export const buildId = () => `${BUILD.version} ${BUILD.commit}`;
+
+/**
+ * Asks the running proxy to stop and waits until it has (its lock is free). Returns the pid it had,
+ * or undefined when none ran.
+ */
+export async function stopProxy(ctx: Context, timeoutMs = 10_000): Promise<number | undefined> {
+  const paths = proxyPaths(ctx.home);
+  const reply = await askProxy(paths.socket, { op: "stop" });
+  if (!reply?.ok) return undefined;
+  const file = await Deno.open(paths.lock, { read: true, write: true, create: true });
+  try {
+    for (const deadline = Date.now() + timeoutMs; !await file.tryLock(true);) {
+      if (Date.now() > deadline) {
+        throw new KinfraError(
+          `The kinfra proxy (pid ${reply.state.pid}) did not stop within ${timeoutMs / 1000}s.`,
+          {
+            hint: `Stop it with \`kill ${reply.state.pid}\`.`,
+          },
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    file.close(); // closing releases the lock we just took
+  }
+  return reply.state.pid;
 }
 
 /** Starts `kinfra proxy run` for this home, detached: it outlives this command. */

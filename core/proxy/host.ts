@@ -206,6 +206,7 @@ class ProxyHost {
       updated_at: new Date().toISOString(),
       router_port: world?.config.proxy.port ?? 0,
       version: BUILD.version,
+      build: `${BUILD.version} ${BUILD.commit}`,
       home: this.ctx.home.root,
       needed: this.isNeeded(),
       exits_at: this.exitsAt,

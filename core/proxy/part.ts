@@ -69,6 +69,8 @@ export interface ProxyPart {
 export interface PartStatus {
   /** Problems a user should see (a port held by another process, a route that failed). */
   problems?: string[];
+  /** How `kinfra proxy status` shows it, a line each (default: its fields). */
+  summary?: string[];
   [key: string]: unknown;
 }
 

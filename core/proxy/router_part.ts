@@ -70,6 +70,11 @@ export function routerPart(env: PartEnv): ProxyPart {
         listening: Boolean(router),
         names: [...routes.values()].map((r) => ({ host: r.host, port: r.port, worktree: r.worktree.path })),
         connections: router?.connections.size ?? 0,
+        summary: [
+          router
+            ? `127.0.0.1:${port}: ${routes.size} name(s), ${router.connections.size} open connection(s)`
+            : "not listening",
+        ],
         ...(problem ? { problems: [problem] } : {}),
       };
     },

@@ -8,6 +8,8 @@ export interface ProxyState {
   /** The router's port (`[proxy] port`), whether or not it could bind it (see `parts.router`). */
   router_port: number;
   version: string;
+  /** `<version> <commit>` of the kinfra running it: a command of another build replaces it. */
+  build: string;
   home: string;
   /** True while some part is needed; when false the process exits at `exits_at`. */
   needed: boolean;
