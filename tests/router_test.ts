@@ -138,10 +138,12 @@ dockerTest(
       await writePlugin(join(sb.home, "plugins"), {
         name: "wsroute",
         events: ["sandbox.routes"],
-        cases: `  sandbox.routes) echo '{"routes": {"ws": ${host.port}}}' ;;`,
+        cases: `  sandbox.routes) echo '{"routes": {"ws": ${host.port}, "Not_A_Label": 80}}' ;;`,
       });
       const repo = await project(sb, stem);
-      await impl(sb, repo, "a");
+      const made = await sb.kinfra(["impl", "a/M1"], { cwd: repo });
+      assert.equal(made.code, 0, made.stderr);
+      assert.match(made.stderr, /plugin wsroute: route "Not_A_Label" → 80 ignored/);
       const status = await sb.kinfra(["status", "a-M1", "--json"], { cwd: repo });
       const wsUrl = `http://ws.a-m1.${stem}.localhost:${router}/`;
       assert.equal(status.json<{ urls: Record<string, string> }>().urls["plugin:ws"], wsUrl);
