@@ -16,7 +16,6 @@ import { AlreadyClaimed, composeProject, slotOf } from "../slots/slots.ts";
 import { findWorktree } from "../project/find_worktree.ts";
 import { hookInput, withSlot, type WorktreeInput } from "../hooks/inputs.ts";
 import type { Hooks } from "../hooks/dispatch.ts";
-import type { HookInput } from "../hooks/plugin_api.ts";
 import { renderSandbox } from "./status.ts";
 import { type SandboxView, sandboxView } from "../proxy/view.ts";
 

@@ -11,7 +11,6 @@
  * });
  */
 import type { ComposeTool } from "../compose/tool.ts";
-import { KinfraError } from "../errors.ts";
 import type { GlobalConfig, InfraConfig } from "../project/config/schema.ts";
 import type { Exec } from "../io/exec.ts";
 import type { Logger } from "../io/output.ts";

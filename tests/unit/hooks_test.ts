@@ -4,7 +4,7 @@ import { GLOBAL_DEFAULTS } from "../../core/project/config/defaults.ts";
 import { Hooks } from "../../core/hooks/dispatch.ts";
 import { exec } from "../../core/io/exec.ts";
 import { silentLogger } from "../../core/io/output.ts";
-import { definePlugin, type EventName, type HookInput, type Plugin } from "../../core/hooks/plugin_api.ts";
+import { definePlugin, type EventName, type Plugin } from "../../core/hooks/plugin_api.ts";
 import { Rollback } from "../../core/hooks/rollback.ts";
 import type { SlotInput } from "../../core/hooks/inputs.ts";
 import { KinfraError } from "../../core/errors.ts";
