@@ -9,7 +9,7 @@ import { AgentDeck, DeckError } from "../../plugins/agent-deck/cli.ts";
 import { findMilestoneFile, renderMessage } from "../../plugins/agent-deck/message.ts";
 import { waitReady } from "../../plugins/agent-deck/readiness.ts";
 import type { ExecResult, HookContext } from "../../core/hooks/plugin_api.ts";
-import { writeFiles } from "../helpers.ts";
+import { writeFiles } from "./_files.ts";
 
 const ctx = (milestone?: string) =>
   ({

@@ -12,7 +12,7 @@ import { parseShortPort } from "../../core/compose/port_spec.ts";
 import { expandPorts, slotPorts } from "../../core/slots/ports.ts";
 import type { Registry } from "../../core/slots/registry.ts";
 import { firstUsableSlot } from "../../core/slots/slots.ts";
-import { writeFiles } from "../helpers.ts";
+import { writeFiles } from "./_files.ts";
 import { freePorts } from "./_ports.ts";
 
 Deno.test("short port syntax: IPs, ranges, variables and protocols are read; the rest says what it is", () => {

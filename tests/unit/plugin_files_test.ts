@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { resolveCommand } from "../../core/hooks/argv.ts";
 import { hashPluginDir } from "../../core/hooks/trust.ts";
 import { join } from "../../core/io/path.ts";
-import { writeFiles } from "../helpers.ts";
+import { writeFiles } from "./_files.ts";
 import { kinfraErrorOf } from "./_usage.ts";
 
 /** Runs `fn` in a temp dir holding `plugin/` (with `files`) and `cwd/`. */
