@@ -1,7 +1,7 @@
 /** locateOnDisk answers exactly what `git rev-parse` does, or leaves the question to git. */
 import assert from "node:assert/strict";
-import { join } from "../../core/io/path.ts";
-import { locateOnDisk } from "../../core/project/git.ts";
+import { join } from "../../../core/io/path.ts";
+import { locateOnDisk } from "../../../core/project/git.ts";
 
 const git = (cwd: string, ...args: string[]) => {
   const out = new Deno.Command("git", { args: ["-C", cwd, ...args], stdout: "piped", stderr: "null" })

@@ -4,14 +4,14 @@
  * file in a temp home; the project and git are stand-ins).
  */
 import assert from "node:assert/strict";
-import type { Context } from "../../core/context.ts";
-import { homePaths } from "../../core/io/home.ts";
-import { findWorktree } from "../../core/project/find_worktree.ts";
-import { parseImplTarget, validateName, worktreeName } from "../../core/project/names.ts";
-import type { Project } from "../../core/project/project.ts";
-import { worktreeLayout } from "../../core/project/worktrees.ts";
-import type { WorktreeEntry } from "../../core/slots/registry.ts";
-import { kinfraErrorOf, usageOf } from "./_usage.ts";
+import type { Context } from "../../../core/context.ts";
+import { homePaths } from "../../../core/io/home.ts";
+import { findWorktree } from "../../../core/project/find_worktree.ts";
+import { parseImplTarget, validateName, worktreeName } from "../../../core/project/names.ts";
+import type { Project } from "../../../core/project/project.ts";
+import { worktreeLayout } from "../../../core/project/worktrees.ts";
+import type { WorktreeEntry } from "../../../core/slots/registry.ts";
+import { kinfraErrorOf, usageOf } from "../_usage.ts";
 
 Deno.test("validateName() accepts letters, digits, '.', '_' and '-' and returns the name", () => {
   for (const ok of ["wellness-reminders", "M1", "v1.2", "a_b", "9lives"]) {

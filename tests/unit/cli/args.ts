@@ -1,7 +1,13 @@
 /** core/cli/args.ts: parsing argv against a small command table of its own, flag specs, help text. */
 import assert from "node:assert/strict";
-import { type CommandSpec, helpText, type OptionSpec, parseArgv, parseFlags } from "../../core/cli/args.ts";
-import { usageOf } from "./_usage.ts";
+import {
+  type CommandSpec,
+  helpText,
+  type OptionSpec,
+  parseArgv,
+  parseFlags,
+} from "../../../core/cli/args.ts";
+import { usageOf } from "../_usage.ts";
 
 const GLOBALS: OptionSpec[] = [
   { flags: "--json", description: "JSON output" },

@@ -4,18 +4,18 @@
  * how the data plugin labels them (plugins/data/volumes.ts).
  */
 import assert from "node:assert/strict";
-import { parseEnv, renderEnv, SLOT_FILES, slotFiles, slotName } from "../../core/slots/slot_files.ts";
-import { composeArgv, slotCopies } from "../../plugins/docker/containers.ts";
-import { filters } from "../../plugins/docker/engine.ts";
+import { parseEnv, renderEnv, SLOT_FILES, slotFiles, slotName } from "../../../core/slots/slot_files.ts";
+import { composeArgv, slotCopies } from "../../../plugins/docker/containers.ts";
+import { filters } from "../../../plugins/docker/engine.ts";
 import {
   slotVolumeLabels,
   slotVolumes,
   SNAPSHOT_LABEL,
   snapshotLabels,
   snapshotVolume,
-} from "../../plugins/data/volumes.ts";
-import { HOME_LABEL, SLOT_LABEL } from "../../core/hooks/plugin_api.ts";
-import { kinfraErrorOf } from "./_usage.ts";
+} from "../../../plugins/data/volumes.ts";
+import { HOME_LABEL, SLOT_LABEL } from "../../../core/hooks/plugin_api.ts";
+import { kinfraErrorOf } from "../_usage.ts";
 
 Deno.test("slotName() is <project>-<n>", () => {
   assert.equal(slotName("shop", 2), "shop-2");

@@ -3,10 +3,10 @@
  * directories; a dead pid is the pid of a child process that has finished.
  */
 import assert from "node:assert/strict";
-import { homePaths } from "../../core/io/home.ts";
-import { join } from "../../core/io/path.ts";
-import type { SlotEntry, SlotStatus } from "../../core/slots/registry.ts";
-import { findStale, ownerAlive, staleReason } from "../../core/slots/stale.ts";
+import { homePaths } from "../../../core/io/home.ts";
+import { join } from "../../../core/io/path.ts";
+import type { SlotEntry, SlotStatus } from "../../../core/slots/registry.ts";
+import { findStale, ownerAlive, staleReason } from "../../../core/slots/stale.ts";
 
 /** The pid of a process that ran and exited (and was reaped). */
 async function deadPid(): Promise<number> {

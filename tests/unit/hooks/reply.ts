@@ -4,12 +4,12 @@
  * a real two-line shell plugin that prints a given reply.
  */
 import assert from "node:assert/strict";
-import { externalPlugin } from "../../core/hooks/external.ts";
-import type { Manifest } from "../../core/hooks/manifest.ts";
-import type { HookContext } from "../../core/hooks/plugin_api.ts";
-import { silentLogger } from "../../core/io/output.ts";
-import { join } from "../../core/io/path.ts";
-import { kinfraErrorOf } from "./_usage.ts";
+import { externalPlugin } from "../../../core/hooks/external.ts";
+import type { Manifest } from "../../../core/hooks/manifest.ts";
+import type { HookContext } from "../../../core/hooks/plugin_api.ts";
+import { silentLogger } from "../../../core/io/output.ts";
+import { join } from "../../../core/io/path.ts";
+import { kinfraErrorOf } from "../_usage.ts";
 
 const MANIFEST: Manifest = {
   api: 1,

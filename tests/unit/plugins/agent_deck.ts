@@ -5,11 +5,11 @@
  * plugin end to end.
  */
 import assert from "node:assert/strict";
-import { AgentDeck, DeckError } from "../../plugins/agent-deck/cli.ts";
-import { findMilestoneFile, renderMessage } from "../../plugins/agent-deck/message.ts";
-import { waitReady } from "../../plugins/agent-deck/readiness.ts";
-import type { ExecResult, HookContext } from "../../core/hooks/plugin_api.ts";
-import { writeFiles } from "./_files.ts";
+import { AgentDeck, DeckError } from "../../../plugins/agent-deck/cli.ts";
+import { findMilestoneFile, renderMessage } from "../../../plugins/agent-deck/message.ts";
+import { waitReady } from "../../../plugins/agent-deck/readiness.ts";
+import type { ExecResult, HookContext } from "../../../core/hooks/plugin_api.ts";
+import { writeFiles } from "../_files.ts";
 
 const ctx = (milestone?: string) =>
   ({

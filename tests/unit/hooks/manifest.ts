@@ -1,7 +1,7 @@
 /** core/hooks/manifest.ts: plugin.toml read, defaults filled, and one line saying what is wrong. */
 import assert from "node:assert/strict";
-import { EVENTS, type Manifest, parseManifest } from "../../core/hooks/manifest.ts";
-import type { EventName } from "../../core/hooks/plugin_api.ts";
+import { EVENTS, type Manifest, parseManifest } from "../../../core/hooks/manifest.ts";
+import type { EventName } from "../../../core/hooks/plugin_api.ts";
 
 const BASE =
   'api = 1\nname = "seed"\nversion = "1.0.0"\ncommand = ["./bin/hook"]\nevents = ["sandbox.ready"]\n';

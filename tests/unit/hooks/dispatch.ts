@@ -3,13 +3,13 @@
  * how plugins' messages are attributed, and the order among plugins of equal rank.
  */
 import assert from "node:assert/strict";
-import { GLOBAL_DEFAULTS } from "../../core/project/config/defaults.ts";
-import { Hooks, messagesOf } from "../../core/hooks/dispatch.ts";
-import { exec } from "../../core/io/exec.ts";
-import { silentLogger } from "../../core/io/output.ts";
-import { definePlugin, type Plugin } from "../../core/hooks/plugin_api.ts";
-import type { SlotInput } from "../../core/hooks/inputs.ts";
-import { kinfraErrorOf } from "./_usage.ts";
+import { GLOBAL_DEFAULTS } from "../../../core/project/config/defaults.ts";
+import { Hooks, messagesOf } from "../../../core/hooks/dispatch.ts";
+import { exec } from "../../../core/io/exec.ts";
+import { silentLogger } from "../../../core/io/output.ts";
+import { definePlugin, type Plugin } from "../../../core/hooks/plugin_api.ts";
+import type { SlotInput } from "../../../core/hooks/inputs.ts";
+import { kinfraErrorOf } from "../_usage.ts";
 
 const input = (): SlotInput => ({
   project: { name: "p", prefix: "p", root: "/p" },

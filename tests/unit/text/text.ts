@@ -1,8 +1,8 @@
 /** core/text: did-you-mean suggestions, durations as plugins write them, byte counts as people read them. */
 import assert from "node:assert/strict";
-import { formatBytes } from "../../core/text/bytes.ts";
-import { closest } from "../../core/text/closest.ts";
-import { parseDuration } from "../../core/text/duration.ts";
+import { formatBytes } from "../../../core/text/bytes.ts";
+import { closest } from "../../../core/text/closest.ts";
+import { parseDuration } from "../../../core/text/duration.ts";
 
 Deno.test("closest() suggests a candidate one typo away", () => {
   assert.equal(closest("wroktrees", ["init", "worktrees", "status"]), "worktrees");

@@ -1,7 +1,7 @@
 /** The pure helpers of core/io: hex and sha256, the table renderer, colour styling. */
 import assert from "node:assert/strict";
-import { hex, sha256Hex } from "../../core/io/hash.ts";
-import { makeStyle, table } from "../../core/io/output.ts";
+import { hex, sha256Hex } from "../../../core/io/hash.ts";
+import { makeStyle, table } from "../../../core/io/output.ts";
 
 Deno.test("hex() writes two lower-case digits per byte, leading zeros kept", () => {
   assert.equal(hex(new Uint8Array([0, 10, 255])), "000aff");

@@ -3,11 +3,11 @@
  * command may run (core/hooks/argv.ts resolveCommand), on real temp directories.
  */
 import assert from "node:assert/strict";
-import { resolveCommand } from "../../core/hooks/argv.ts";
-import { hashPluginDir } from "../../core/hooks/trust.ts";
-import { join } from "../../core/io/path.ts";
-import { writeFiles } from "./_files.ts";
-import { kinfraErrorOf } from "./_usage.ts";
+import { resolveCommand } from "../../../core/hooks/argv.ts";
+import { hashPluginDir } from "../../../core/hooks/trust.ts";
+import { join } from "../../../core/io/path.ts";
+import { writeFiles } from "../_files.ts";
+import { kinfraErrorOf } from "../_usage.ts";
 
 /** Runs `fn` in a temp dir holding `plugin/` (with `files`) and `cwd/`. */
 async function withPlugin(

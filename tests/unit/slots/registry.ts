@@ -1,7 +1,7 @@
 /** core/slots/registry.ts: the registry's text read and its shape checked; a corrupt file is never replaced. */
 import assert from "node:assert/strict";
-import { parseRegistry } from "../../core/slots/registry.ts";
-import { kinfraErrorOf } from "./_usage.ts";
+import { parseRegistry } from "../../../core/slots/registry.ts";
+import { kinfraErrorOf } from "../_usage.ts";
 
 const SLOT = {
   slot_id: 1,

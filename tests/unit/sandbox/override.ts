@@ -1,7 +1,7 @@
 /** core/sandbox/override.ts: merging plugins' compose fragments into one override file, and its text. */
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { envMap, mergeFragments, renderOverride } from "../../core/sandbox/override.ts";
+import { envMap, mergeFragments, renderOverride } from "../../../core/sandbox/override.ts";
 
 const merge = (...fragments: Record<string, unknown>[]) => mergeFragments(fragments, new Set());
 const api = (body: Record<string, unknown>) => ({ services: { api: body } });

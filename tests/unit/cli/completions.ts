@@ -4,8 +4,8 @@
  * here) is read for its `_describe` items.
  */
 import assert from "node:assert/strict";
-import { completions } from "../../core/cli/completions.ts";
-import { GLOBAL_OPTIONS, PROGRAM } from "../../core/cli/program.ts";
+import { completions } from "../../../core/cli/completions.ts";
+import { GLOBAL_OPTIONS, PROGRAM } from "../../../core/cli/program.ts";
 
 const script = async (shell: "bash" | "zsh" | "fish") =>
   (await completions(PROGRAM, GLOBAL_OPTIONS, shell)).text;

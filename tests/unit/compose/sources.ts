@@ -11,10 +11,10 @@ import {
   lineDiff,
   parseComposeText,
   scanCompose,
-} from "../../core/compose/file.ts";
-import { describeFixed, fixedPorts, modelOf, sourceOf } from "../../core/compose/model.ts";
-import { httpVariables, portProtocols } from "../../core/compose/slot_compose.ts";
-import { usageOf } from "./_usage.ts";
+} from "../../../core/compose/file.ts";
+import { describeFixed, fixedPorts, modelOf, sourceOf } from "../../../core/compose/model.ts";
+import { httpVariables, portProtocols } from "../../../core/compose/slot_compose.ts";
+import { usageOf } from "../_usage.ts";
 
 /** The sources of one compose file given as text (nothing is read from disk). */
 const scan = (text: string): Promise<ComposeSources> => scanCompose("/nonexistent", "compose.yml", text);

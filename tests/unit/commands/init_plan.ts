@@ -1,6 +1,6 @@
 /** core/commands/init/plan.ts portVariable: the port variable `kinfra init` writes for each published port. */
 import assert from "node:assert/strict";
-import { portVariable } from "../../core/commands/init/plan.ts";
+import { portVariable } from "../../../core/commands/init/plan.ts";
 
 Deno.test("portVariable() is <PREFIX>_<SERVICE>_PORT in upper case", () => {
   assert.equal(portVariable("shop", "api", "8080", new Set()), "SHOP_API_PORT");

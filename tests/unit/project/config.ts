@@ -3,11 +3,11 @@
  * and what is allowed; mount specs; contained paths; the observability stack's names.
  */
 import assert from "node:assert/strict";
-import { observabilityNames } from "../../core/project/config/defaults.ts";
-import { loadGlobalConfig, parseInfraConfig } from "../../core/project/config/load.ts";
-import { isContainedPath, parseMount } from "../../core/project/config/mounts.ts";
-import { homePaths } from "../../core/io/home.ts";
-import { kinfraErrorOf, usageOf } from "./_usage.ts";
+import { observabilityNames } from "../../../core/project/config/defaults.ts";
+import { loadGlobalConfig, parseInfraConfig } from "../../../core/project/config/load.ts";
+import { isContainedPath, parseMount } from "../../../core/project/config/mounts.ts";
+import { homePaths } from "../../../core/io/home.ts";
+import { kinfraErrorOf, usageOf } from "../_usage.ts";
 
 const PROJECT = '[project]\nname = "shop"\n';
 const infra = (body = "", maxSlots = 20) => parseInfraConfig(PROJECT + body, "infra.toml", maxSlots);

@@ -7,7 +7,7 @@ import {
   rangeWidths,
   shownPorts,
   slotPorts,
-} from "../../core/slots/ports.ts";
+} from "../../../core/slots/ports.ts";
 
 Deno.test("portSpans() gives a single port width 1 and keeps a range's width", () => {
   assert.deepEqual(portSpans({ WEB: 8080, LS: { base: 4510, width: 3 } }), {

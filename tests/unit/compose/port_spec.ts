@@ -6,7 +6,7 @@ import {
   renderHost,
   renderShort,
   type ShortPort,
-} from "../../core/compose/port_spec.ts";
+} from "../../../core/compose/port_spec.ts";
 
 const short = (text: string) => parseShortPort(text) as ShortPort;
 

@@ -3,8 +3,8 @@
  * (plugins/docker/health.ts waitHealthy) against a real HTTP server on loopback.
  */
 import assert from "node:assert/strict";
-import { healthUrl } from "../../core/slots/ports.ts";
-import { waitHealthy } from "../../plugins/docker/health.ts";
+import { healthUrl } from "../../../core/slots/ports.ts";
+import { waitHealthy } from "../../../plugins/docker/health.ts";
 
 Deno.test("healthUrl() is loopback, the health variable's port, then the endpoint", () => {
   assert.equal(

@@ -4,11 +4,11 @@
  */
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
-import { homePaths } from "../../core/io/home.ts";
-import type { Logger } from "../../core/io/output.ts";
-import { join } from "../../core/io/path.ts";
-import type { PortSetting } from "../../core/slots/ports.ts";
-import type { Registry, SlotEntry } from "../../core/slots/registry.ts";
+import { homePaths } from "../../../core/io/home.ts";
+import type { Logger } from "../../../core/io/output.ts";
+import { join } from "../../../core/io/path.ts";
+import type { PortSetting } from "../../../core/slots/ports.ts";
+import type { Registry, SlotEntry } from "../../../core/slots/registry.ts";
 import {
   AlreadyClaimed,
   claimSlot,
@@ -17,9 +17,9 @@ import {
   parseComposeProject,
   parseSlotDir,
   warnCloseBases,
-} from "../../core/slots/slots.ts";
-import { kinfraErrorOf } from "./_usage.ts";
-import { freePorts } from "./_ports.ts";
+} from "../../../core/slots/slots.ts";
+import { kinfraErrorOf } from "../_usage.ts";
+import { freePorts } from "../_ports.ts";
 
 Deno.test("composeProject() names a slot's compose project <project>-slot-<n>", () => {
   assert.equal(composeProject("shop", 3), "shop-slot-3");

@@ -1,11 +1,11 @@
 /** The pure parts of the CLI and the kernel, without a process, git or Docker. */
 import assert from "node:assert/strict";
-import { parseArgv } from "../../core/cli/args.ts";
-import { GLOBAL_OPTIONS, PROGRAM } from "../../core/cli/program.ts";
-import { KinfraError } from "../../core/errors.ts";
-import { parseInfraConfig } from "../../core/project/config/load.ts";
-import { parseImplTarget, validateName } from "../../core/project/names.ts";
-import { envMap, mergeFragments } from "../../core/sandbox/override.ts";
+import { parseArgv } from "../../../core/cli/args.ts";
+import { GLOBAL_OPTIONS, PROGRAM } from "../../../core/cli/program.ts";
+import { KinfraError } from "../../../core/errors.ts";
+import { parseInfraConfig } from "../../../core/project/config/load.ts";
+import { parseImplTarget, validateName } from "../../../core/project/names.ts";
+import { envMap, mergeFragments } from "../../../core/sandbox/override.ts";
 
 const parse = (...argv: string[]) => parseArgv(PROGRAM, GLOBAL_OPTIONS, argv);
 
