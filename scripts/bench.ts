@@ -566,6 +566,7 @@ try {
         return { ms: r.ms, stdout: r.stdout };
       },
       docker: async (...args) => (await run("docker", args)).ms,
+      dockerOut: async (...args) => (await run("docker", args)).stdout,
       row,
       median,
     });

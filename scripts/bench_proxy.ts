@@ -13,6 +13,7 @@ export interface BenchKit {
   /** Runs kinfra; resolves to its wall time and stdout. */
   kinfra: (...args: string[]) => Promise<{ ms: number; stdout: string }>;
   docker: (...args: string[]) => Promise<number>;
+  dockerOut: (...args: string[]) => Promise<string>;
   row: (measurement: string, kinfra: number, baseline: number, note?: string) => void;
   median: (xs: number[]) => number;
 }
@@ -52,7 +53,9 @@ export async function proxyBench(kit: BenchKit): Promise<void> {
     proxySwitch.push(JSON.parse(r.stdout).switch_ms);
     command.push(r.ms);
   }
-  const container = `${slots.pxa.project}-web-1`;
+  const container =
+    (await kit.dockerOut("ps", "-q", "--filter", `label=com.docker.compose.project=${slots.pxa.project}`))
+      .trim();
   for (let i = 0; i < kit.rounds; i++) restart.push(await kit.docker("restart", "-t", "0", container));
   const note = "no container touched";
   kit.row(

@@ -10,6 +10,7 @@ import { BUILD } from "#build";
 import { KinfraError, messageOf } from "../errors.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { askProxy } from "./control.ts";
+import { join, resolve } from "../io/path.ts";
 import { isCheckedOut } from "./checkouts.ts";
 import { proxyPaths } from "./paths.ts";
 import type { ProxyWorld } from "./part.ts";
@@ -109,12 +110,14 @@ export async function stopProxy(ctx: Context, timeoutMs = 10_000): Promise<numbe
 /** Starts `kinfra proxy run` for this home, detached: it outlives this command. */
 async function spawnProxy(ctx: Context): Promise<void> {
   const { kinfraBin } = await import("../hooks/external.ts");
-  const paths = proxyPaths(ctx.home);
-  await Deno.mkdir(paths.dir, { recursive: true });
-  const child = new Deno.Command(kinfraBin(ctx.home.root), {
+  // Absolute: the process runs in its own directory, where a relative KINFRA_HOME means another place.
+  const root = resolve(Deno.cwd(), ctx.home.root);
+  const dir = join(root, "proxy");
+  await Deno.mkdir(dir, { recursive: true });
+  const child = new Deno.Command(kinfraBin(root), {
     args: ["proxy", "run"],
-    cwd: paths.dir,
-    env: { KINFRA_HOME: ctx.home.root, NO_COLOR: "1" },
+    cwd: dir,
+    env: { KINFRA_HOME: root, NO_COLOR: "1" },
     stdin: "null",
     stdout: "null",
     stderr: "null",
