@@ -20,6 +20,7 @@ import "./io/hash_output.ts";
 import "./plugins/agent_deck.ts";
 import "./plugins/health.ts";
 import "./project/config.ts";
+import "./project/find_worktree.ts";
 import "./project/git_locate.ts";
 import "./project/names.ts";
 import "./sandbox/override.ts";
