@@ -336,7 +336,7 @@ dockerTest(
     const bomb = await sb.repo(`${stem}bomb`, { "docker-compose.yml": lol });
     const refused = await sb.kinfra(["init", "--yes"], { cwd: bomb });
     assert.equal(refused.code, 2, refused.stderr);
-    assert.match(refused.stderr, /aliases expand to more than 10000 nodes.*billion laughs/);
+    assert.match(refused.stderr, /aliases expand to more than \d+ nodes.*billion laughs/);
     assert.equal(await pathExists(join(bomb, ".devops-ai")), false);
   },
 );

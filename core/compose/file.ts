@@ -5,10 +5,22 @@
  * rewrite changes that scalar's text and nothing else: comments, blank lines and key order stay.
  */
 import { dirname, join, relative } from "../io/path.ts";
-import { isAlias, isMap, isScalar, isSeq, type Node, parseDocument, type Scalar, type YAMLMap } from "yaml";
+import {
+  type Alias,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  type Node,
+  parseDocument,
+  type Scalar,
+  type YAMLMap,
+} from "yaml";
+import { type AliasTargets, aliasTargets, documentSize, duplicateKey, toPlain } from "./yaml_plain.ts";
 import { isContainedPath } from "../project/config/mounts.ts";
 import { usageError } from "../errors.ts";
 import { exists } from "../io/home.ts";
+import { lineIndex } from "../io/line_index.ts";
 import { type HostPorts, parseHostPorts, parseShortPort, renderShort } from "./port_spec.ts";
 
 export const COMPOSE_NAMES = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
@@ -40,6 +52,8 @@ export interface PortSource {
 export interface ComposeSources {
   /** Every file read, relative to the project root, with its text. */
   files: Record<string, string>;
+  /** Each file as plain data, aliases and merge keys applied. */
+  values: Record<string, Record<string, unknown>>;
   ports: PortSource[];
   /** Files the compose file reaches that lie outside the project (read, never rewritten). */
   outside: string[];
@@ -59,29 +73,61 @@ export async function findComposeFile(dir: string): Promise<string | undefined> 
   return undefined;
 }
 
+/** Aliases may grow a document to this many nodes, or ten times its written size if that is more. */
+export const MAX_EXPANDED_NODES = 1_000_000;
+
+export interface ParsedCompose {
+  doc: Doc;
+  /** Every alias's anchor (see yaml_plain.ts: resolving them one by one is quadratic). */
+  targets: AliasTargets;
+  /** The file as plain data, aliases and merge keys applied. */
+  value: Record<string, unknown>;
+}
+
 /** Parses compose YAML into its AST, with syntax errors as usage errors naming line and column. */
-export function parseComposeText(text: string, path: string) {
-  const doc = parseDocument(text, { keepSourceTokens: true });
+export function parseComposeText(text: string, path: string): ParsedCompose {
+  const doc = parseDocument(text, { keepSourceTokens: true, uniqueKeys: false });
   if (doc.errors.length) {
     const e = doc.errors[0];
     throw usageError(
       `${path}:${e.linePos?.[0].line}:${e.linePos?.[0].col}: YAML syntax error: ${e.message.split("\n")[0]}`,
     );
   }
-  try {
-    doc.toJS({ maxAliasCount: MAX_ALIASES });
-  } catch (e) {
-    if (!(e instanceof ReferenceError)) throw e;
+  const duplicate = duplicateKey(doc.contents);
+  if (duplicate) {
     throw usageError(
-      `${path}: its YAML aliases expand to more than ${MAX_ALIASES} nodes, which is how a "billion laughs" ` +
-        "document exhausts memory; kinfra does not read it.",
+      `${path}:${lineIndex(text)(duplicate.range?.[0] ?? 0)}: YAML syntax error: Map keys must be unique ` +
+        `(${JSON.stringify(String((duplicate as Scalar).value))} is written twice).`,
+    );
+  }
+  const targets = aliasTargets(doc.contents);
+  for (const [alias, target] of targets) {
+    if (target) continue;
+    const source = (alias as Alias).source;
+    throw usageError(
+      `${path}:${
+        lineIndex(text)(alias.range?.[0] ?? 0)
+      }: YAML alias *${source} names no anchor &${source} before it.`,
+      "Define the anchor (&name) above its first use.",
+    );
+  }
+  const { written, expanded } = documentSize(doc.contents, targets);
+  const limit = Math.max(MAX_EXPANDED_NODES, 10 * written);
+  if (expanded > limit) {
+    throw usageError(
+      `${path}: its YAML aliases expand to more than ${limit} nodes (${written} written), which is how a ` +
+        '"billion laughs" document exhausts memory; kinfra does not read it.',
       "Real compose files stay far below this; check the anchors (&name) and aliases (*name) in the file.",
     );
   }
+  const plain = toPlain(doc.contents, targets);
+  const value = plain !== null && typeof plain === "object" && !Array.isArray(plain)
+    ? plain as Record<string, unknown>
+    : {};
   if (!isMap(doc.get("services")) && !doc.has("include")) {
     throw usageError(`${path} has no "services" mapping.`, "Is this a Docker Compose file?");
   }
-  return doc;
+  return { doc, targets, value };
 }
 
 /**
@@ -92,7 +138,7 @@ export function parseComposeText(text: string, path: string) {
  * // ports[0] → { file: "docker-compose.yml", where: "services.api.ports[0]", text: "8080:80", … }
  */
 export async function scanCompose(root: string, file: string, firstText?: string): Promise<ComposeSources> {
-  const sources: ComposeSources = { files: {}, ports: [], outside: [] };
+  const sources: ComposeSources = { files: {}, values: {}, ports: [], outside: [] };
   const queue = [file];
   while (queue.length) {
     const current = queue.shift()!;
@@ -102,9 +148,10 @@ export async function scanCompose(root: string, file: string, firstText?: string
       : await Deno.readTextFile(join(root, current)).catch(() => undefined);
     if (text === undefined) continue; // Compose itself reports a missing file.
     sources.files[current] = text;
-    const doc = parseComposeText(text, current);
-    sources.ports.push(...portsIn(doc, current, text));
-    for (const ref of referencedFiles(doc)) {
+    const parsed = parseComposeText(text, current);
+    sources.values[current] = parsed.value;
+    for (const entry of portsIn(parsed, current, text)) sources.ports.push(entry);
+    for (const ref of referencedFiles(parsed.value)) {
       const path = relative(root, join(root, dirname(current), ref));
       if (isContainedPath(path)) queue.push(path);
       else if (!sources.outside.includes(path)) sources.outside.push(path);
@@ -116,28 +163,30 @@ export async function scanCompose(root: string, file: string, firstText?: string
 type Doc = ReturnType<typeof parseDocument>;
 
 /** Files named by `extends: { file }` and `include` (string, `path:` string or list). */
-function referencedFiles(doc: Doc): string[] {
+function referencedFiles(value: Record<string, unknown>): string[] {
   const refs: string[] = [];
-  const services = doc.get("services");
-  for (const pair of isMap(services) ? services.items : []) {
-    const ext = isMap(pair.value) ? (pair.value as YAMLMap).get("extends") : undefined;
-    const ref = isMap(ext) ? ext.get("file") : undefined;
+  const services = value.services;
+  for (const body of Object.values(isObject(services) ? services : {})) {
+    const ref = isObject(body) && isObject(body.extends) ? body.extends.file : undefined;
     if (typeof ref === "string") refs.push(ref);
   }
-  const include = doc.toJS({ maxAliasCount: MAX_ALIASES })?.include;
+  const include = value.include;
   for (const item of Array.isArray(include) ? include : []) {
-    const paths = typeof item === "string" ? [item] : item?.path;
+    const paths = typeof item === "string" ? [item] : isObject(item) ? item.path : undefined;
     refs.push(...[paths].flat().filter((p): p is string => typeof p === "string"));
   }
   return refs;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
 /** Every entry of every `ports` list in the document, following aliases to the lists they share. */
-function portsIn(doc: Doc, file: string, text: string): PortSource[] {
+function portsIn({ doc, targets }: ParsedCompose, file: string, text: string): PortSource[] {
   const found: PortSource[] = [];
   const seen = new Set<Node>();
-  const lineOf = (offset: number) => text.slice(0, offset).split("\n").length;
-  const resolve = (node: unknown) => (isAlias(node) ? node.resolve(doc) : node) as Node | undefined;
+  const lineOf = lineIndex(text);
+  const resolve = (node: unknown) => (isAlias(node) ? targets.get(node) : node) as Node | undefined;
 
   const visit = (node: Node | undefined, path: string[]): void => {
     if (isMap(node)) {
@@ -200,11 +249,15 @@ function portsIn(doc: Doc, file: string, text: string): PortSource[] {
 
 /** Applies replacements (source offsets → new scalar text) to one file's text, last first. */
 export function applyEdits(text: string, edits: { range: [number, number]; text: string }[]): string {
-  let out = text;
-  for (const edit of edits.toSorted((a, b) => b.range[0] - a.range[0])) {
-    out = out.slice(0, edit.range[0]) + edit.text + out.slice(edit.range[1]);
+  // Pieces joined once: slicing the whole text per edit is quadratic in a large file.
+  const pieces: string[] = [];
+  let at = 0;
+  for (const edit of edits.toSorted((a, b) => a.range[0] - b.range[0])) {
+    pieces.push(text.slice(at, edit.range[0]), edit.text);
+    at = edit.range[1];
   }
-  return out;
+  pieces.push(text.slice(at));
+  return pieces.join("");
 }
 
 /** A minimal line diff (changed lines only) for showing an edit before it is written. */

@@ -87,7 +87,7 @@ export async function resolveCompose(
   }
   const doc = tool.flavour === "v2"
     ? JSON.parse(result.stdout)
-    : parse(result.stdout, { maxAliasCount: MAX_ALIASES });
+    : parse(result.stdout, { maxAliasCount: MAX_ALIASES, uniqueKeys: false }); // Compose wrote it: no duplicates to find
   return modelOf(doc ?? {});
 }
 
@@ -127,7 +127,8 @@ function published(service: string, entry: unknown): ModelPort[] {
 
 /** The published ports that are not among `ports` (a slot's own): the same in every slot. */
 export function fixedPorts(model: ComposeModel, ports: Set<number>): ModelPort[] {
-  return model.ports.filter((p) => !model.hostNetwork.includes(p.service) && !ports.has(p.published));
+  const hostNetwork = new Set(model.hostNetwork);
+  return model.ports.filter((p) => !hostNetwork.has(p.service) && !ports.has(p.published));
 }
 
 /**
@@ -135,13 +136,41 @@ export function fixedPorts(model: ComposeModel, ports: Set<number>): ModelPort[]
  * that can give it — preferring one written in the service itself, then a fixed number.
  */
 export function sourceOf(port: ModelPort, sources: PortSource[]): PortSource | undefined {
-  const fits = sources.filter((s) =>
-    typeof s.host === "object" && s.protocol === port.protocol && covers(s.container, port.target) &&
-    hostFits(s, port.published)
-  );
-  const rank = (s: PortSource) =>
-    (s.service === port.service ? 0 : 2) + ("port" in (s.host as object) ? 0 : 1);
-  return fits.toSorted((a, b) => rank(a) - rank(b))[0];
+  return sourceFinder(sources)(port);
+}
+
+/**
+ * `sourceOf` for many ports: the entries are indexed once by service, then by protocol and container
+ * port, so finding each port's entry does not scan every entry of a large file.
+ */
+export function sourceFinder(sources: PortSource[]): (port: ModelPort) => PortSource | undefined {
+  // service → `protocol/container` → entries; a container range is filed under "range".
+  const index = new Map<string | undefined, Map<string, PortSource[]>>();
+  for (const s of sources) {
+    if (typeof s.host !== "object") continue;
+    const keyed = index.get(s.service) ?? new Map<string, PortSource[]>();
+    index.set(s.service, keyed);
+    const key = s.container.includes("-") ? "range" : `${s.protocol}/${s.container}`;
+    keyed.get(key)?.push(s) ?? keyed.set(key, [s]);
+  }
+  return (port) => {
+    const key = `${port.protocol}/${port.target}`;
+    const fits = (s: PortSource) =>
+      s.protocol === port.protocol && covers(s.container, port.target) && hostFits(s, port.published);
+    const candidates = (service: string | undefined) => {
+      const keyed = index.get(service);
+      return [...keyed?.get(key) ?? [], ...keyed?.get("range") ?? []].filter(fits);
+    };
+    const pick = (list: PortSource[]) => list.find((s) => "port" in (s.host as object)) ?? list[0];
+    // The service's own entry; else an anchor's or another file's (no service); else another service's.
+    const found = pick(candidates(port.service)) ?? pick(candidates(undefined));
+    if (found) return found;
+    for (const service of index.keys()) {
+      const other = service === port.service || service === undefined ? undefined : pick(candidates(service));
+      if (other) return other;
+    }
+    return undefined;
+  };
 }
 
 function covers(container: string, target: string): boolean {
@@ -161,8 +190,9 @@ export function describeFixed(
   ports: ModelPort[],
   sources: { ports: PortSource[]; files: Record<string, string> },
 ) {
+  const find = sourceFinder(sources.ports);
   return ports.map((port) => {
-    const source = sourceOf(port, sources.ports);
+    const source = find(port);
     const what = `${port.service} publishes host port ${port.published} (→ ${port.target}/${port.protocol})`;
     if (!source) {
       return `${what}, written in none of the files kinfra read (${Object.keys(sources.files).join(", ")})`;

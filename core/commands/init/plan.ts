@@ -6,7 +6,7 @@
  * placed is reported with where to look. No prompts and no I/O here.
  */
 import { applyEdits, type ComposeSources, lineDiff, type PortSource } from "../../compose/file.ts";
-import { type ComposeModel, type ModelPort, sourceOf } from "../../compose/model.ts";
+import { type ComposeModel, type ModelPort, sourceFinder } from "../../compose/model.ts";
 import { parseMount } from "../../project/config/mounts.ts";
 import { PORT_VAR } from "../../project/config/schema.ts";
 import { renderHost } from "../../compose/port_spec.ts";
@@ -90,10 +90,12 @@ export function analyzePorts(sources: ComposeSources, model: ComposeModel): Port
         "per sandbox, and two sandboxes running it will collide.",
     );
   }
+  const find = sourceFinder(sources.ports);
+  const hostNetwork = new Set(model.hostNetwork);
   for (const port of model.ports) {
-    if (model.hostNetwork.includes(port.service)) continue;
-    const source = sourceOf(port, sources.ports);
-    if (source) groups.set(source, [...groups.get(source) ?? [], port]);
+    if (hostNetwork.has(port.service)) continue;
+    const source = find(port);
+    if (source) groups.get(source)?.push(port) ?? groups.set(source, [port]);
     else analysis.problems.push(unplaced(port, sources));
   }
   const adopted = new Set<string>();
