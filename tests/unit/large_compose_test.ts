@@ -12,7 +12,7 @@ import {
   type PortSource,
   scanCompose,
 } from "../../core/compose/file.ts";
-import { modelOf, type ModelPort, sourceFinder } from "../../core/compose/model.ts";
+import { modelOf, sourceFinder } from "../../core/compose/model.ts";
 import { analyzePorts, planInit } from "../../core/commands/init/plan.ts";
 import { aliasTargets, toPlain } from "../../core/compose/yaml_plain.ts";
 import { KinfraError } from "../../core/errors.ts";
