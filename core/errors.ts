@@ -48,6 +48,21 @@ export function usageError(message: string, hint?: string, details?: string[]): 
   return new KinfraError(message, { code: Exit.usage, hint, details });
 }
 
+/**
+ * An invalid infra.toml or config.toml (exit 2). Its own class because commands that can run
+ * without a project (`status` in a checkout, a name lookup) must still report a broken one.
+ */
+export class ConfigError extends KinfraError {
+  constructor(message: string, hint?: string, details?: string[]) {
+    super(message, { code: Exit.usage, hint, details });
+  }
+}
+
+/** A configuration file error (exit 2): see ConfigError. */
+export function configError(message: string, hint?: string, details?: string[]): ConfigError {
+  return new ConfigError(message, hint, details);
+}
+
 /** Something the user must resolve first: dirty worktree, veto, unmerged branch (exit 3). */
 export function blockedError(message: string, hint?: string, details?: string[]): KinfraError {
   return new KinfraError(message, { code: Exit.blocked, hint, details });

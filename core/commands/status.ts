@@ -11,6 +11,7 @@ import { composeProject, slotOf } from "../slots/slots.ts";
 import { shownPorts } from "../slots/ports.ts";
 import { cleanStale } from "../sandbox/repair.ts";
 import { findWorktree } from "../project/find_worktree.ts";
+import { projectIfAny } from "../project/project.ts";
 import { hookInput, withSlot } from "../hooks/inputs.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { agentSessions, sessionLabel } from "./agent_session.ts";
@@ -96,7 +97,7 @@ async function projectOverview(ctx: Context): Promise<CommandOutput | undefined>
   const top = (await ctx.git.locate(ctx.cwd).catch(() => undefined))?.top;
   const registry = await readRegistry(ctx.home);
   if (!top || registry.worktrees[top]) return undefined;
-  const project = await ctx.project().catch(() => undefined);
+  const project = await projectIfAny(() => ctx.project());
   if (!project || project.root !== top) return undefined;
   const slots = Object.values(registry.slots);
   const entries = Object.values(registry.worktrees).filter((w) => w.project_root === project.root);

@@ -7,7 +7,7 @@
 import { basename, isAbsolute, resolve } from "../io/path.ts";
 import type { ProjectEnv } from "./env.ts";
 import { usageError } from "../errors.ts";
-import type { Project } from "./project.ts";
+import { type Project, projectIfAny } from "./project.ts";
 import { readRegistry, type WorktreeEntry } from "../slots/registry.ts";
 import { worktreeName } from "./names.ts";
 
@@ -43,7 +43,7 @@ export async function findWorktree(ctx: ProjectEnv, name?: string): Promise<Work
   const here = name === undefined ? (await ctx.git.locate(ctx.cwd)).top : undefined;
   const typedPath = name && (isAbsolute(name) || name.startsWith(".")) ? resolve(ctx.cwd, name) : undefined;
   const asPath = here ?? (typedPath && await realPath(typedPath));
-  const project = await ctx.project().catch(() => undefined);
+  const project = await projectIfAny(() => ctx.project());
   if (project && !asPath) {
     const own = pick(entries.filter((e) => e.project_root === project.root), name, asPath);
     if (own) return own;

@@ -5,7 +5,7 @@
  * and its directory name the prefix.
  */
 import { basename, dirname, isAbsolute, join, relative, resolve } from "../io/path.ts";
-import { usageError } from "../errors.ts";
+import { ConfigError, configError } from "../errors.ts";
 import { parseInfraConfigCached } from "./config/cache.ts";
 import type { InfraConfig } from "./config/schema.ts";
 import type { Git } from "./git.ts";
@@ -74,13 +74,24 @@ export async function findProject(
   };
 }
 
+/**
+ * The project, or undefined where there is none (outside git); a broken infra.toml is still
+ * reported, so a command that can run without a project does not hide it behind another message.
+ */
+export async function projectIfAny(load: () => Promise<Project>): Promise<Project | undefined> {
+  return await load().catch((e) => {
+    if (e instanceof ConfigError) throw e;
+    return undefined;
+  });
+}
+
 /** `[worktree] root` of infra.toml, which may not lead out of the project's parent directory. */
 function containedRoot(root: string, value: string, configPath: string): string {
   const resolved = resolve(root, value);
   const parent = dirname(root);
   const inside = relative(parent, resolved);
   if (inside.startsWith("..") || isAbsolute(inside)) {
-    throw usageError(
+    throw configError(
       `${configPath}: worktree.root = ${JSON.stringify(value)} leads to ${resolved}, outside ${parent}.`,
       `Keep worktrees beside the project ("..", "../worktrees"); for another place, set an absolute ` +
         `[worktree] root in the global config.toml.`,

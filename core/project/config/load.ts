@@ -5,11 +5,11 @@
  */
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
-import { usageError } from "../../errors.ts";
+import { configError } from "../../errors.ts";
 import type { HomePaths } from "../../io/home.ts";
 import { closest } from "../../text/closest.ts";
 import { GlobalConfig, InfraConfig } from "./schema.ts";
-import { lastPort, portSpans } from "../../slots/ports.ts";
+import { portProblem } from "./port_rules.ts";
 
 /**
  * Parses infra.toml text. `maxSlots` is needed for the rule `base + slots.max ≤ 65535`.
@@ -19,20 +19,8 @@ import { lastPort, portSpans } from "../../slots/ports.ts";
  */
 export function parseInfraConfig(text: string, path: string, maxSlots: number): InfraConfig {
   const config = validate(InfraConfig, parseTomlText(text, path), path);
-  for (const [name, span] of Object.entries(portSpans(config.sandbox?.ports ?? {}))) {
-    const { base, width } = span;
-    if (lastPort(span, maxSlots) > 65535) {
-      const used = width > 1
-        ? `${maxSlots + 1} ranges of ${width} ports from ${base}`
-        : `${base} + ${maxSlots}`;
-      throw usageError(
-        `${path}: sandbox.ports.${name}: base + slots.max (${used}) exceeds 65535.`,
-        `Choose a base port of at most ${
-          65536 - (maxSlots + 1) * width
-        }, or lower [slots] max in the global config.`,
-      );
-    }
-  }
+  const problem = portProblem(config.sandbox?.ports ?? {}, maxSlots);
+  if (problem) throw configError(`${path}: sandbox.ports.${problem.key}: ${problem.text}`, problem.hint);
   return config;
 }
 
@@ -47,13 +35,26 @@ export async function loadGlobalConfig(home: HomePaths): Promise<GlobalConfig> {
   return validate(GlobalConfig, parseTomlText(text, home.config), home.config);
 }
 
+/** Far deeper than any kinfra or plugin setting; deeper tables would overflow the stack further on. */
+const MAX_DEPTH = 32;
+
 function parseTomlText(text: string, path: string): unknown {
   try {
-    return parseToml(text);
+    const data = parseToml(text);
+    const deep = deepestKey(data);
+    if (deep.length > MAX_DEPTH) {
+      throw configError(
+        `${path}: tables nest ${deep.length}+ levels deep under "${
+          keyPath(deep.slice(0, 3))
+        }…" (at most ${MAX_DEPTH}).`,
+        "Flatten that table: no kinfra or plugin setting nests that deep.",
+      );
+    }
+    return data;
   } catch (e) {
     if (e instanceof TomlError) {
       const reason = e.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
-      throw usageError(
+      throw configError(
         `${path}:${e.line}:${e.column}: TOML syntax error: ${reason}.`,
         "Fix the syntax at that line and column.",
         e.message.split("\n").slice(1).filter((l) => l.trim()),
@@ -61,6 +62,20 @@ function parseTomlText(text: string, path: string): unknown {
     }
     throw e;
   }
+}
+
+/** The key path of the first value nested deeper than MAX_DEPTH (walked without recursion), else []. */
+function deepestKey(data: unknown): PropertyKey[] {
+  const stack: [unknown, PropertyKey[]][] = [[data, []]];
+  while (stack.length) {
+    const [node, path] = stack.pop()!;
+    if (path.length > MAX_DEPTH) return path;
+    if (node === null || typeof node !== "object" || node instanceof Date) continue;
+    for (const [key, value] of Object.entries(node)) {
+      stack.push([value, [...path, Array.isArray(node) ? Number(key) : key]]);
+    }
+  }
+  return [];
 }
 
 function validate<S extends z.ZodType>(schema: S, data: unknown, path: string): z.output<S> {
@@ -72,10 +87,14 @@ function validate<S extends z.ZodType>(schema: S, data: unknown, path: string): 
   );
   const problems = issues.flatMap((issue) => describeIssue(issue, data, schema));
   const [first, ...rest] = problems;
-  throw usageError(`${path}: ${first.text}`, first.hint ?? "Fix the value and run the command again.", [
-    ...rest.map((p) => p.text + (p.hint ? ` (${p.hint})` : "")),
+  throw configError(`${path}: ${first.text}`, first.hint ?? "Fix the value and run the command again.", [
+    // A file of thousands of bad keys would print thousands of lines: the first few make the point.
+    ...rest.slice(0, MAX_DETAILS).map((p) => p.text + (p.hint ? ` (${p.hint})` : "")),
+    ...(rest.length > MAX_DETAILS ? [`… and ${rest.length - MAX_DETAILS} more problems.`] : []),
   ]);
 }
+
+const MAX_DETAILS = 10;
 
 interface Problem {
   text: string;
@@ -100,21 +119,46 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown, schema: z.ZodType
   const key = keyPath(issue.path) || "(top level)";
   const value = valueAt(data, path);
   if (value === undefined) return [{ text: `${key} is required but missing.`, hint: hintFor(issue) }];
-  const shown = typeof value === "object"
-    ? (Array.isArray(value) ? "an array" : "a table")
-    : JSON.stringify(value);
+  const shown = shownValue(value);
   // A record key's own rule (zod says only "Invalid key in record") is in the nested issue.
   const why = issue.code === "invalid_type"
     ? `expected ${typeName(issue.expected)}`
     : issue.code === "invalid_key"
-    ? issue.issues[0]?.message ?? issue.message
+    ? `${issue.issues[0]?.message ?? issue.message}${lookalikes(String(issue.path.at(-1)))}`
     : issue.message;
   return [{ text: `${key} = ${shown}: ${why}.` }];
 }
 
-/** `sandbox.mounts.code[0]` style paths. */
+/** A value as TOML wrote it: `nan`, `inf`, a date as its text, a string quoted with escapes visible. */
+function shownValue(value: unknown): string {
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    return Number.isNaN(value) ? "nan" : value > 0 ? "inf" : "-inf";
+  }
+  if (value instanceof Date) return `${value.toISOString()} (a date)`;
+  if (typeof value === "object" && value !== null) return Array.isArray(value) ? "an array" : "a table";
+  return JSON.stringify(value).replace(
+    /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** `sandbox.mounts.code[0]` style paths; a key that is not a bare TOML key is quoted, escapes visible. */
 function keyPath(path: PropertyKey[]): string {
-  return path.map((k, i) => typeof k === "number" ? `[${k}]` : (i ? "." : "") + String(k)).join("");
+  return path.map((k, i) => {
+    if (typeof k === "number") return `[${k}]`;
+    const key = /^[A-Za-z0-9_-]+$/.test(String(k)) ? String(k) : shownValue(String(k));
+    return (i ? "." : "") + key;
+  }).join("");
+}
+
+/** Names the characters of a key that only look like ASCII (a Cyrillic "О" in WEB_PОRT). */
+function lookalikes(key: string): string {
+  const odd = [...new Set([...key].filter((c) => c > "\x7f"))];
+  return odd.length
+    ? ` (it contains ${
+      odd.map((c) => `"${c}" U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`).join(", ")
+    }, not ASCII)`
+    : "";
 }
 
 function hintFor(issue: z.core.$ZodIssue): string | undefined {

@@ -31,6 +31,7 @@ export function parseMount(spec: string): Mount | string {
   const container = rawContainer ?? `/app/${host.split("/").pop()}`;
   if (!container.startsWith("/")) return "the container side must be an absolute path";
   if (container.split("/").includes("..")) return `the container side must not contain ".."`;
+  if (/^\/+$/.test(container)) return "the container side must not be the container's root directory";
   return { host, container: container.replace(/(.)\/+$/, "$1"), readOnly: mode === "ro" };
 }
 

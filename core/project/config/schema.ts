@@ -37,14 +37,22 @@ const PortRange = z.strictObject({
 });
 
 const Health = z.strictObject({
-  endpoint: z.string().startsWith("/", "must start with '/'"),
+  // Sent as the request line's path: a space or a line break would end it and start another header.
+  endpoint: z.string().regex(
+    // deno-lint-ignore no-control-regex
+    /^\/[^\s\x00-\x1f\x7f]*$/,
+    "must be a path starting with '/', without spaces or control characters",
+  ),
   port_var: z.string(),
   timeout: z.int("must be a whole number of seconds").min(1, "must be 1–3600").max(3600, "must be 1–3600")
     .default(60),
 });
 
 const Sandbox = z.strictObject({
-  compose_file: relativePath.default("docker-compose.yml"),
+  compose_file: relativePath.refine(
+    (p) => !/(^|\/)\.?\.?$/.test(p),
+    "must name a compose file (such as docker-compose.yml), not a directory",
+  ).default("docker-compose.yml"),
   health: Health.optional(),
   ports: z.record(
     z.string().regex(PORT_VAR, "port variable names must match ^[A-Z_][A-Z0-9_]*$"),
@@ -97,8 +105,18 @@ export const InfraConfig = z.strictObject({
     enable: z.array(z.string().regex(PLUGIN_NAME, "plugin names match ^[a-z][a-z0-9-]*$")).default([]),
   }).catchall(z.record(z.string(), z.unknown(), "each [plugins.<name>] must be a table")).prefault({}),
 }).superRefine((config, ctx) => {
+  for (const name of Object.keys(config.plugins)) {
+    if (name !== "enable" && !PLUGIN_NAME.test(name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["plugins", name],
+        message: "is not a plugin name (plugin names match ^[a-z][a-z0-9-]*$)",
+      });
+    }
+  }
   const health = config.sandbox?.health;
-  if (health && !(health.port_var in config.sandbox!.ports)) {
+  // Own keys only: `"toString" in {}` is true, and a health check would then wait on no port at all.
+  if (health && !Object.hasOwn(config.sandbox!.ports, health.port_var)) {
     const known = Object.keys(config.sandbox!.ports);
     ctx.addIssue({
       code: "custom",

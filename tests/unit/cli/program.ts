@@ -126,7 +126,7 @@ Deno.test("config errors: each names the key, the value and what is allowed", ()
   );
   assert.equal(
     config('[sandbox.health]\nendpoint = "health"\nport_var = "X"\n'),
-    "infra.toml: sandbox.health.endpoint = \"health\": must start with '/'. | Fix the value and run the command again.",
+    "infra.toml: sandbox.health.endpoint = \"health\": must be a path starting with '/', without spaces or control characters. | Fix the value and run the command again.",
   );
   assert.match(
     usage(() => parseInfraConfig("[project\nname = 1\n", "infra.toml", 20)),
