@@ -6,12 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { Alias, parseDocument } from "yaml";
-import {
-  applyEdits,
-  parseComposeText,
-  type PortSource,
-  scanCompose,
-} from "../../core/compose/file.ts";
+import { applyEdits, parseComposeText, type PortSource, scanCompose } from "../../core/compose/file.ts";
 import { modelOf, sourceFinder } from "../../core/compose/model.ts";
 import { analyzePorts, planInit } from "../../core/commands/init/plan.ts";
 import { aliasTargets, toPlain } from "../../core/compose/yaml_plain.ts";

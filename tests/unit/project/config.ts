@@ -148,7 +148,7 @@ Deno.test("parseInfraConfig() lists further problems under the first", async () 
 Deno.test("parseInfraConfig() refuses a health endpoint without a leading '/'", () => {
   assert.equal(
     refusal('[sandbox.ports]\nX = 8080\n[sandbox.health]\nendpoint = "health"\nport_var = "X"\n'),
-    "infra.toml: sandbox.health.endpoint = \"health\": must start with '/'. | Fix the value and run the command again.",
+    "infra.toml: sandbox.health.endpoint = \"health\": must be a path starting with '/', without spaces or control characters. | Fix the value and run the command again.",
   );
 });
 
