@@ -21,7 +21,7 @@ import { isContainedPath } from "../project/config/mounts.ts";
 import { usageError } from "../errors.ts";
 import { exists } from "../io/home.ts";
 import { lineIndex } from "../io/line_index.ts";
-import { type HostPorts, parseHostPorts, parseShortPort, renderShort } from "./port_spec.ts";
+import { containerTarget, type HostPorts, parseHostPorts, parseShortPort, renderShort } from "./port_spec.ts";
 
 export const COMPOSE_NAMES = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
 
@@ -40,8 +40,10 @@ export interface PortSource {
   text: string;
   /** Undefined when Docker picks the host port; a reason string when kinfra cannot read it. */
   host?: HostPorts | string;
-  /** Container port(s) as written, without the protocol. */
+  /** Container port(s) as written, without the protocol (a container variable's default). */
   container: string;
+  /** The variable the container port is written with (`${JVB_PORT:-10000}`), if any. */
+  containerVariable?: string;
   protocol: string;
   /** Source offsets of the scalar a rewrite replaces. */
   range: [number, number];
@@ -211,7 +213,7 @@ function portsIn({ doc, targets }: ParsedCompose, file: string, text: string): P
   const readEntry = (node: Node | undefined, path: string[]) => {
     const at = (
       scalar: Scalar,
-      fields: Pick<PortSource, "text" | "host" | "container" | "protocol" | "render">,
+      fields: Pick<PortSource, "text" | "host" | "container" | "containerVariable" | "protocol" | "render">,
     ) => ({
       ...fields,
       where: path.join(".").replaceAll(".[", "["),
@@ -227,7 +229,8 @@ function portsIn({ doc, targets }: ParsedCompose, file: string, text: string): P
       return at(node, {
         text,
         host: parsed.host,
-        container: parsed.container.split("/")[0],
+        container: containerTarget(parsed),
+        containerVariable: parsed.containerVariable,
         protocol: parsed.protocol,
         render: (host) => JSON.stringify(renderShort(parsed, host)),
       });

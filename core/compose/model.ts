@@ -11,7 +11,8 @@ import { MAX_ALIASES, type PortSource } from "./file.ts";
 import { usageError } from "../errors.ts";
 import type { Exec } from "../io/exec.ts";
 import { composeTail } from "./stderr.ts";
-import { parseHostPorts, parseShortPort } from "./port_spec.ts";
+import { containerTarget, parseHostPorts, parseShortPort } from "./port_spec.ts";
+import { portOrigin } from "./port_origin.ts";
 
 /** One host port a service publishes (a range appears as one entry per port, as v1 prints it). */
 export interface ModelPort {
@@ -109,7 +110,7 @@ function published(service: string, entry: unknown): ModelPort[] {
   if (typeof entry === "string") {
     const short = parseShortPort(entry);
     if (typeof short === "string") return [];
-    [host, target, protocol] = [short.host, short.container.split("/")[0], short.protocol];
+    [host, target, protocol] = [short.host, containerTarget(short), short.protocol];
   } else if (entry && typeof entry === "object") {
     const long = entry as Record<string, unknown>;
     if (long.published === undefined || long.published === "") return [];
@@ -185,21 +186,14 @@ function hostFits(source: PortSource, port: number): boolean {
   return host.start.port <= port && port <= (host.end?.port ?? host.start.port);
 }
 
-/** One line per fixed port: service, port, and where it is written. */
+/** One line per fixed port: service, port, and where it is written (see port_origin.ts). */
 export function describeFixed(
   ports: ModelPort[],
   sources: { ports: PortSource[]; files: Record<string, string> },
 ) {
   const find = sourceFinder(sources.ports);
-  return ports.map((port) => {
-    const source = find(port);
-    const what = `${port.service} publishes host port ${port.published} (→ ${port.target}/${port.protocol})`;
-    if (!source) {
-      return `${what}, written in none of the files kinfra read (${Object.keys(sources.files).join(", ")})`;
-    }
-    const variable = typeof source.host === "object" && "variable" in source.host.start
-      ? ` through \${${source.host.start.variable}}, which is not in [sandbox.ports]`
-      : "";
-    return `${what}${variable}: ${source.file}:${source.line} (${source.where}: "${source.text}")`;
-  });
+  return ports.map((port) =>
+    `${port.service} publishes host port ${port.published} (→ ${port.target}/${port.protocol})` +
+    portOrigin(port, find(port), sources)
+  );
 }

@@ -21,12 +21,20 @@ export interface ShortPort {
   host?: HostPorts;
   /** The container port or range with its protocol, as written (`8080`, `53/udp`, `8080-8081`). */
   container: string;
+  /** A container port written as a variable with a numeric default (`${JVB_PORT:-10000}`)… */
+  containerVariable?: string;
+  /** …and that default (`10000`). */
+  containerDefault?: string;
   protocol: string;
 }
 
 const VARIABLE = String.raw`\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)`;
 const END = new RegExp(`^(?:([0-9]+)|${VARIABLE})$`);
 const CONTAINER = /^([0-9]+(?:-[0-9]+)?)(?:\/([a-z]+))?$/;
+/** A container port from a variable with a numeric default: `${JVB_PORT:-10000}/udp`. */
+const CONTAINER_VARIABLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*):?-([0-9]+)\}(?:\/([a-z]+))?$/;
+/** A whole entry written as one variable: `${EXPOSE_PORT-:2283:2283}`. */
+const WHOLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}$/;
 
 /** Splits at colons outside `${…}` and `[…]`. */
 function splitColons(text: string): string[] {
@@ -80,12 +88,26 @@ export function parseHostPorts(text: string): HostPorts | string {
  * parseShortPort("127.0.0.1:4510-4559:4510-4559"); // ip 127.0.0.1, host range 4510–4559
  */
 export function parseShortPort(value: string): ShortPort | string {
+  const whole = WHOLE.exec(value);
+  if (whole) {
+    const fallback = whole[2]?.endsWith("-") ? ` (default "${whole[3]}")` : "";
+    return `the whole entry is the variable \${${
+      whole[1]
+    }}${fallback}, so kinfra cannot tell its host port ` +
+      "from its container port";
+  }
   const parts = splitColons(value);
   if (parts.length > 3) return `"${value}" has too many colons (write an IPv6 address in brackets)`;
   const containerText = parts[parts.length - 1];
   const c = CONTAINER.exec(containerText);
-  if (!c) return `container port "${containerText}" is not a number or a range`;
-  const result: ShortPort = { container: containerText, protocol: c[2] ?? "tcp" };
+  const v = c ? undefined : CONTAINER_VARIABLE.exec(containerText);
+  if (!c && !v) return `container port "${containerText}" is not a number or a range`;
+  const result: ShortPort = c ? { container: containerText, protocol: c[2] ?? "tcp" } : {
+    container: containerText,
+    protocol: v![3] ?? "tcp",
+    containerVariable: v![1],
+    containerDefault: v![2],
+  };
   if (parts.length === 3) result.ip = parts[0];
   const hostText = parts.length >= 2 ? parts[parts.length - 2] : "";
   if (hostText === "") return result;
@@ -93,6 +115,9 @@ export function parseShortPort(value: string): ShortPort | string {
   if (typeof host === "string") return host;
   return { ...result, host };
 }
+
+/** The container port(s) without the protocol: as written, or a container variable's default. */
+export const containerTarget = (port: ShortPort) => port.containerDefault ?? port.container.split("/")[0];
 
 /** The host part for variable `v` (and `v_END` for a range) with the old ports as defaults. */
 export function renderHost(variable: string, start: number, end?: number): string {

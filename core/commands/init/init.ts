@@ -70,6 +70,15 @@ export async function init(ctx: Context, options: InitOptions): Promise<CommandO
     throw usageError(`--compose-file: "${options.composeFile}" does not exist in ${root}.`);
   }
   const compose = composeFile ? await readProject(ctx, root, composeFile) : undefined;
+  const [refused, ...alsoRefused] = compose?.analysis.refused ?? [];
+  if (refused) {
+    // infra.toml's own rules would refuse the config these give: refuse now, with the entry.
+    throw usageError(
+      refused,
+      "Nothing was written; change the compose file and run kinfra init again.",
+      alsoRefused,
+    );
+  }
   const services = compose?.model.services ?? [];
 
   const defaults = defaultAnswers(root, options, composeFile);

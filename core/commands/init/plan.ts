@@ -5,11 +5,12 @@
  * and rewritten there; a port already written as a variable is adopted as it is; what cannot be
  * placed is reported with where to look. No prompts and no I/O here.
  */
-import { applyEdits, type ComposeSources, lineDiff, type PortSource } from "../../compose/file.ts";
-import { type ComposeModel, type ModelPort, sourceFinder } from "../../compose/model.ts";
+import { applyEdits, type ComposeSources, lineDiff } from "../../compose/file.ts";
+import type { ComposeModel } from "../../compose/model.ts";
 import { parseMount } from "../../project/config/mounts.ts";
 import { PORT_VAR } from "../../project/config/schema.ts";
 import { renderHost } from "../../compose/port_spec.ts";
+import { at, type PortAnalysis } from "./analyze.ts";
 import type { PortSetting } from "../../slots/ports.ts";
 
 export interface InitAnswers {
@@ -27,26 +28,7 @@ export interface InitAnswers {
   bases?: Record<string, number>;
 }
 
-/** A published port init can give each slot its own value for. */
-export interface PortChoice {
-  source: PortSource;
-  /** The services publishing through this entry (an anchor may serve several). */
-  services: string[];
-  base: number;
-  width: number;
-  /** The project's own variable, adopted as it is (no rewrite). */
-  adopt?: string;
-}
-
-export interface PortAnalysis {
-  choices: PortChoice[];
-  services: string[];
-  /** Services a code mount likely belongs in: the ones built from the project (`build:`). */
-  built: string[];
-  warnings: string[];
-  /** Published ports kinfra cannot make slot-specific: where they are and what to do. */
-  problems: string[];
-}
+export { analyzePorts, MAX_RANGE_WIDTH, type PortAnalysis, type PortChoice } from "./analyze.ts";
 
 export interface InitPlan {
   infraToml: string;
@@ -71,82 +53,6 @@ export function portVariable(prefix: string, service: string, target: string, ta
   return name;
 }
 
-const at = (s: PortSource) => `${s.file}:${s.line} (${s.where}: "${s.text}")`;
-
-/**
- * Traces every host port of the model to its entry.
- *
- * @example
- * analyzePorts(await scanCompose(root, "compose.yml"), model).choices[0]; // { source, services: ["api"], base: 8080, width: 1 }
- */
-export function analyzePorts(sources: ComposeSources, model: ComposeModel): PortAnalysis {
-  const bodies = (model.doc.services ?? {}) as Record<string, Record<string, unknown> | null>;
-  const built = model.services.filter((s) => bodies[s]?.build !== undefined);
-  const analysis: PortAnalysis = { choices: [], services: model.services, built, warnings: [], problems: [] };
-  const groups = new Map<PortSource, ModelPort[]>();
-  for (const service of model.hostNetwork) {
-    analysis.warnings.push(
-      `Service "${service}" uses network_mode: host, so its ports are the host's: they cannot be isolated ` +
-        "per sandbox, and two sandboxes running it will collide.",
-    );
-  }
-  const find = sourceFinder(sources.ports);
-  const hostNetwork = new Set(model.hostNetwork);
-  for (const port of model.ports) {
-    if (hostNetwork.has(port.service)) continue;
-    const source = find(port);
-    if (source) groups.get(source)?.push(port) ?? groups.set(source, [port]);
-    else analysis.problems.push(unplaced(port, sources));
-  }
-  const adopted = new Set<string>();
-  for (const [source, ports] of groups) {
-    const host = source.host as Exclude<PortSource["host"], string | undefined>;
-    const published = ports.map((p) => p.published);
-    const [base, width] = [Math.min(...published), Math.max(...published) - Math.min(...published) + 1];
-    const services = [...new Set(ports.map((p) => p.service))];
-    if ("port" in host.start) {
-      if (host.end && !("port" in host.end)) {
-        analysis.problems.push(
-          `${at(source)}: a range from a number to a variable; write both ends as numbers.`,
-        );
-      } else {
-        const end = host.end && "port" in host.end ? host.end.port : host.start.port;
-        analysis.choices.push({ source, services, base: host.start.port, width: end - host.start.port + 1 });
-      }
-      continue;
-    }
-    const variable = host.start.variable;
-    if (host.end && !("variable" in host.end && host.end.variable === `${variable}_END`)) {
-      analysis.warnings.push(
-        `Port left as is: ${
-          at(source)
-        } is a range whose ends are not \${${variable}} and \${${variable}_END}; ` +
-          `write it as "\${${variable}:-${base}}-\${${variable}_END:-${
-            base + width - 1
-          }}:…" to give each sandbox its own.`,
-      );
-    } else if (!adopted.has(variable)) {
-      adopted.add(variable);
-      analysis.choices.push({ source, services, base, width: host.end ? width : 1, adopt: variable });
-    }
-  }
-  for (const source of sources.ports) {
-    if (typeof source.host === "string") {
-      analysis.warnings.push(`Port left as is: ${at(source)}: ${source.host}.`);
-    }
-  }
-  return analysis;
-}
-
-function unplaced(port: ModelPort, sources: ComposeSources): string {
-  const outside = sources.outside.length
-    ? ` It may come from ${sources.outside.join(", ")}, outside the project: parameterize it there.`
-    : "";
-  return `${port.service} publishes host port ${port.published} (→ ${port.target}/${port.protocol}), but no ` +
-    `ports entry in ${Object.keys(sources.files).join(", ")} gives it.${outside} Write it as ` +
-    `"\${VAR:-${port.published}}:${port.target}" where it is defined and add VAR to [sandbox.ports].`;
-}
-
 /**
  * Builds the plan: which variables, the compose edits and infra.toml.
  *
@@ -169,11 +75,22 @@ export function planInit(
     plan.problems.push(...analysis.problems);
     const taken = new Set(analysis.choices.flatMap((c) => c.adopt ? [c.adopt] : []));
     const edits: Record<string, { range: [number, number]; text: string }[]> = {};
+    // One number over TCP and UDP ("53:53/tcp", "53:53/udp") is one variable: two with one base
+    // would collide with each other in every slot.
+    const byNumber = new Map<string, { variable: string; protocols: Set<string> }>();
     analysis.choices.forEach((choice, i) => {
       if (answers.ports && !answers.ports.includes(i)) return;
       const { source, base, width } = choice;
-      const variable = choice.adopt ??
+      const number = `${base}/${width}`;
+      const twin = choice.adopt ? undefined : byNumber.get(number);
+      const shared = twin && !twin.protocols.has(source.protocol) ? twin.variable : undefined;
+      const variable = choice.adopt ?? shared ??
         portVariable(answers.prefix, choice.services[0] ?? source.where, source.container, taken);
+      if (!choice.adopt) {
+        const entry = byNumber.get(number) ?? { variable, protocols: new Set<string>() };
+        if (entry.variable === variable) entry.protocols.add(source.protocol);
+        byNumber.set(number, entry);
+      }
       const slotBase = answers.bases?.[variable] ?? base;
       ports[variable] = width > 1 ? { base: slotBase, width } : slotBase;
       if (choice.adopt) {
