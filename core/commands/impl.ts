@@ -190,12 +190,14 @@ async function plan(
   let ports: Record<string, number> = {};
   const sandbox = project.config?.sandbox;
   if (sandbox && compose) {
-    const slot = await firstUsableSlot(await readRegistry(ctx.home), {
+    const registry = await readRegistry(ctx.home);
+    const skipped: string[] = [];
+    const slot = await firstUsableSlot(registry, {
       project: project.name,
       bases: sandbox.ports,
       maxSlots: (await ctx.globalConfig()).slots.max,
       protocols: portProtocols(compose.sources),
-    });
+    }, (line) => skipped.push(line));
     slotId = slot?.id ?? null;
     ports = slot?.ports ?? {};
     const id = slot?.id ?? 1;
@@ -203,7 +205,7 @@ async function plan(
     const name = composeProject(project.name, id);
     steps.push(
       !slot
-        ? "no free slot right now"
+        ? `no free slot right now: ${noSlotReason(Object.keys(registry.slots).length, skipped)}`
         : Object.keys(ports).length
         ? `claim slot ${id}: ${Object.entries(ports).map(([k, v]) => `${k}=${v}`).join(" ")}`
         : `claim slot ${id} (no port variables: every published port is one Docker picks)`,
@@ -269,4 +271,14 @@ async function dryOverride(
     generatedAt: "(dry run)",
   })
     .trimEnd();
+}
+
+/** Why `--dry-run` found no slot: slots held by sandboxes, and the first reasons the others were skipped. */
+function noSlotReason(held: number, skipped: string[]): string {
+  const shown = skipped.slice(0, 3).map((line) => line.replace(/^Slot (\d+) skipped: /, "slot $1: ").replace(/\.$/, ""));
+  return [
+    ...(held ? [`${held} slot${held > 1 ? "s" : ""} held by sandboxes`] : []),
+    ...shown,
+    ...(skipped.length > 3 ? [`${skipped.length - 3} more skipped alike`] : []),
+  ].join("; ");
 }
