@@ -275,7 +275,9 @@ async function dryOverride(
 
 /** Why `--dry-run` found no slot: slots held by sandboxes, and the first reasons the others were skipped. */
 function noSlotReason(held: number, skipped: string[]): string {
-  const shown = skipped.slice(0, 3).map((line) => line.replace(/^Slot (\d+) skipped: /, "slot $1: ").replace(/\.$/, ""));
+  const shown = skipped.slice(0, 3).map((line) =>
+    line.replace(/^Slot (\d+) skipped: /, "slot $1: ").replace(/\.$/, "")
+  );
   return [
     ...(held ? [`${held} slot${held > 1 ? "s" : ""} held by sandboxes`] : []),
     ...shown,
