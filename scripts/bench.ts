@@ -15,6 +15,8 @@
  *   proxy        `kinfra checkout` switch time vs `docker restart`; a request through the router or a
  *                canonical port vs direct (scripts/bench_proxy.ts)
  * The other sections use the first flavour (v2 when it is there).
+ *   large        `impl --dry-run` on a generated 4.4 MB compose file (5,200 services merging anchors,
+ *                520 published ports; scripts/large_compose.ts) vs `compose config` on the same file
  * Usage: deno run -A scripts/bench.ts [--rounds 5] [--only startup,health,data] [--compose v2,v1] [--json]
  * (needs a Docker engine and the test image; --json prints the rows as one JSON document)
  */
@@ -539,6 +541,43 @@ async function ui() {
   row("ui: kinfra spec → its row on the page, vs kinfra spec", median(lag.spec), median(raw.spec), note);
 }
 
+/**
+ * A monorepo-sized compose file: `impl --dry-run` (which reads every file, asks Compose for the model,
+ * traces each published port and renders the override) against Compose's own `config` on it. Cold:
+ * no cached model (Compose runs inside); cached: the model from the cache, kinfra's own work only.
+ */
+async function large() {
+  const { largeCompose } = await import("./large_compose.ts");
+  const dir = join(work, "large");
+  const { compose: text, infraToml } = largeCompose(5200, { project: "large" });
+  await Deno.mkdir(join(dir, ".devops-ai"), { recursive: true });
+  await Deno.writeTextFile(join(dir, "docker-compose.yml"), text);
+  await Deno.writeTextFile(join(dir, ".devops-ai/infra.toml"), infraToml);
+  for (const args of [["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "large"]]) {
+    await run("git", args, dir);
+  }
+  const mb = (new TextEncoder().encode(text).length / 1e6).toFixed(1);
+  for (const flavour of FLAVOURS) {
+    compose = flavour;
+    const t = { cold: [] as number[], cached: [] as number[], raw: [] as number[] };
+    const dryRun = ["run", "-A", "--quiet", MAIN, "impl", "big/M1", "--dry-run"];
+    const vars = { KINFRA_COMPOSE: flavour.command };
+    const format = flavour.name === "v2" ? ["--format", "json"] : [];
+    for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
+      await Deno.remove(join(home, "cache"), { recursive: true }).catch(() => {});
+      t.cold.push((await run(Deno.execPath(), dryRun, dir, vars)).ms);
+      t.cached.push((await run(Deno.execPath(), dryRun, dir, vars)).ms);
+      t.raw.push(
+        (await composeRun(["-f", join(dir, "docker-compose.yml")], ["config", ...format], dir, {})).ms,
+      );
+    }
+    const label = `[${flavour.name}] impl --dry-run, ${mb} MB compose (5,200 services)`;
+    row(`${label} vs compose config`, median(t.cold), median(t.raw));
+    row(`${label}, model cached, vs compose config`, median(t.cached), median(t.raw), "kinfra's own work");
+  }
+  compose = FLAVOURS[0];
+}
+
 try {
   await setUp();
   if (wanted("lifecycle")) {
@@ -554,6 +593,7 @@ try {
   if (wanted("health")) await health();
   if (wanted("data")) await data();
   if (wanted("ui")) await ui();
+  if (wanted("large")) await large();
   if (wanted("proxy")) {
     await (await import("./bench_proxy.ts")).proxyBench({
       rounds: ROUNDS,

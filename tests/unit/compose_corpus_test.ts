@@ -107,16 +107,6 @@ Deno.test("a whole entry written as one variable (immich) is named as where the 
   assert.equal(analysis.warnings.filter((w) => w.includes("EXPOSE_PORT")).length, 0);
 });
 
-Deno.test("${VAR} with no value anywhere (ragflow, .env not here) is said at init, not left without a word", async () => {
-  // Compose v2 reads it as an empty host port: Docker picks one, the model publishes no fixed port.
-  const { analysis, plan } = await analyze("env_only", { web: v2([[8443, 443, "tcp"]]) });
-  assert.deepEqual(plan.ports, { P_WEB_PORT: 8443 });
-  assert.match(
-    analysis.warnings.join("\n"),
-    /docker-compose\.yml:7 \(services\.web\.ports\[0\]: "\$\{SVR_WEB_HTTP_PORT\}:80"\): \$\{SVR_WEB_HTTP_PORT\} has no value here .*Docker pick a random host port.*"\$\{SVR_WEB_HTTP_PORT:-<port>\}:80"/,
-  );
-});
-
 Deno.test("parseShortPort() reads a container port written as a variable with a default, and a whole-entry variable", () => {
   assert.deepEqual(parseShortPort("${JVB_PORT:-10000}:${JVB_PORT:-10000}/udp"), {
     container: "${JVB_PORT:-10000}/udp",

@@ -109,30 +109,7 @@ export function analyzePorts(sources: ComposeSources, model: ComposeModel): Port
       analysis.warnings.push(`Port left as is: ${at(source)}: ${source.host}.`);
     }
   }
-  analysis.warnings.push(...valuelessPorts(sources, model));
   return analysis;
-}
-
-/**
- * Entries of a service written `${VAR}:…` (no default) that the model publishes no fixed port
- * for: VAR has no value here, so Compose v2 lets Docker pick the host port (v1 refuses the file).
- * Said, because the project's .env elsewhere may well set it.
- */
-function valuelessPorts(sources: ComposeSources, model: ComposeModel): string[] {
-  const fixed = new Set(model.ports.map((p) => `${p.service}/${p.target}/${p.protocol}`));
-  return sources.ports.flatMap((s) => {
-    const start = typeof s.host === "object" ? s.host.start : undefined;
-    if (!start || !("variable" in start) || start.fallback !== undefined || !s.service) return [];
-    if (fixed.has(`${s.service}/${s.container}/${s.protocol}`)) return [];
-    return [
-      `Port left as is: ${
-        at(s)
-      }: \${${start.variable}} has no value here (not in the environment, not in a ` +
-      ".env beside the compose file, no default in the file), so Compose lets Docker pick a random host port " +
-      `for each sandbox. If the project's .env sets it (it is not here), write a default where the entry is, ` +
-      `"\${${start.variable}:-<port>}:${s.container}", and run kinfra init again.`,
-    ];
-  });
 }
 
 function tooWide(source: PortSource, start: number, end: number): string {
