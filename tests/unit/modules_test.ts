@@ -23,6 +23,8 @@ import "./project/config.ts";
 import "./project/find_worktree.ts";
 import "./project/git_locate.ts";
 import "./project/names.ts";
+import "./proxy/forward.ts";
+import "./proxy/names.ts";
 import "./sandbox/override.ts";
 import "./slots/ports.ts";
 import "./slots/registry.ts";

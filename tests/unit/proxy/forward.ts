@@ -1,9 +1,19 @@
 /** The proxy's forwarders and router on real loopback sockets (no Docker): switching, routing, pages. */
 import assert from "node:assert/strict";
-import { TcpForward } from "../../core/proxy/forward_tcp.ts";
-import { Router } from "../../core/proxy/router.ts";
-import type { Route } from "../../core/proxy/names.ts";
-import { readToEnd } from "../proxy_helpers.ts";
+import { TcpForward } from "../../../core/proxy/forward_tcp.ts";
+import { Router } from "../../../core/proxy/router.ts";
+import type { Route } from "../../../core/proxy/names.ts";
+
+/** Everything a connection sends until it closes (a reset counts as the end). */
+async function readToEnd(conn: Deno.Conn): Promise<string> {
+  let text = "";
+  const buf = new Uint8Array(4096);
+  for (;;) {
+    const n = await conn.read(buf).catch(() => null);
+    if (n === null) return text;
+    text += new TextDecoder().decode(buf.subarray(0, n));
+  }
+}
 
 /** A TCP server that answers every connection with `name` once it has read a line, then closes. */
 function namedServer(name: string) {

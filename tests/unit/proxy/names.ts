@@ -1,9 +1,9 @@
 /** The proxy's pure parts: sandbox names, routes, canonical ports, /proc parsing, Host headers. */
 import assert from "node:assert/strict";
-import { portLabel, requestHost, routesOf, sandboxHost, sandboxUrls } from "../../core/proxy/names.ts";
-import { canonicalPorts, checkoutsOf, isCheckedOut } from "../../core/proxy/checkouts.ts";
-import { socketInodes } from "../../core/proxy/holder.ts";
-import type { Registry, SlotEntry, WorktreeEntry } from "../../core/slots/registry.ts";
+import { portLabel, requestHost, routesOf, sandboxHost, sandboxUrls } from "../../../core/proxy/names.ts";
+import { canonicalPorts, checkoutsOf, isCheckedOut } from "../../../core/proxy/checkouts.ts";
+import { socketInodes } from "../../../core/proxy/holder.ts";
+import type { Registry, SlotEntry, WorktreeEntry } from "../../../core/slots/registry.ts";
 
 const worktree = (feature: string, milestone: string, created = "2026-01-01T00:00:00Z"): WorktreeEntry => ({
   path: `/w/shop-impl-${feature}-${milestone}`,
