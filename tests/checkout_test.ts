@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { KINFRA, runCommand, type Sandbox, writeFiles } from "./helpers.ts";
 import { dockerTest, makeProject, randomBase } from "./sandbox_helpers.ts";
-import { eventually, proxyStatus, readToEnd, useRouterPort } from "./proxy_helpers.ts";
+import { eventually, proxyStatus, rawGet, readToEnd, useRouterPort } from "./proxy_helpers.ts";
 
 /** A CGI script that says which sandbox answers, then waits for `go` before its last line. */
 const STREAM = `#!/bin/sh
@@ -63,10 +63,11 @@ const checkedOut = async (sb: Sandbox, cwd: string) =>
 dockerTest(
   "checkout moves the canonical port between sandboxes; open connections never get the other's answer",
   async (sb, stem) => {
-    await useRouterPort(sb);
+    const router = await useRouterPort(sb);
     const base = randomBase();
     const { repo, paths } = await twoSandboxes(sb, stem, base);
     assert.equal(await get(base), ""); // nothing on the canonical port before a checkout
+    const projectName = async () => (await rawGet(router, `${stem}.localhost`, "/name.txt")).body;
 
     const a = await sb.kinfra(["checkout", "a-M1", "--json"], { cwd: repo });
     assert.equal(a.code, 0, a.stderr);
@@ -77,6 +78,7 @@ dockerTest(
       protocol: "tcp",
     }]);
     assert.equal(await get(base), "a\n");
+    assert.equal(await projectName(), "a\n"); // <project>.localhost: the checked-out sandbox
     const curl = await runCommand("curl", ["-s", `http://127.0.0.1:${base}/name.txt`]);
     assert.equal(curl.stdout, "a\n");
 
@@ -104,6 +106,7 @@ dockerTest(
     streaming.close();
 
     assert.equal(await get(base), "b\n");
+    assert.equal(await projectName(), "b\n");
     assert.equal((await runCommand("curl", ["-s", `http://127.0.0.1:${base}/name.txt`])).stdout, "b\n");
     assert.deepEqual(await checkedOut(sb, repo), [`${stem}-impl-b-M1`]);
     const status = await sb.kinfra(["status", "b-M1", "--json"], { cwd: repo });

@@ -10,7 +10,7 @@ import type { CommandOutput } from "../io/output.ts";
 import { findWorktree } from "../project/find_worktree.ts";
 import { type CanonicalPort, canonicalPorts, checkoutsOf } from "../proxy/checkouts.ts";
 import { ensureProxy, reconcileProxy } from "../proxy/ensure.ts";
-import { sandboxUrls } from "../proxy/names.ts";
+import { label, sandboxUrls } from "../proxy/names.ts";
 import type { ProxyState } from "../proxy/state.ts";
 import {
   readRegistry,
@@ -90,7 +90,9 @@ export async function checkout(
     });
   }
   const name = entry.path.split("/").pop()!;
-  const { url } = slot ? sandboxUrls(slot, entry, (await ctx.globalConfig()).proxy.port) : { url: null };
+  const routerPort = (await ctx.globalConfig()).proxy.port;
+  const { url } = slot ? sandboxUrls(slot, entry, routerPort) : { url: null };
+  const projectUrl = `http://${label(entry.project)}.localhost:${routerPort}/`;
   return {
     data: {
       project: entry.project,
@@ -101,13 +103,16 @@ export async function checkout(
       live: Boolean(slot),
       ports,
       url,
+      project_url: url ? projectUrl : null,
       switch_ms: Math.round(switchMs * 10) / 10,
     },
     text: [
       `${ctx.style.green("✓")} ${entry.project}: canonical ports lead to ${name}` +
       (slot ? ` (slot ${slot.slot_id})` : " — its sandbox is down: they open when `kinfra up` starts it"),
       ...portLines(ports, Boolean(slot)),
-      ...(url ? [`  ${url}`] : []),
+      ...(url
+        ? [`  ${url}`, `  ${projectUrl} (${entry.project}'s checked-out sandbox, whichever it is)`]
+        : []),
     ].join("\n"),
   };
 }

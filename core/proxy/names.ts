@@ -4,8 +4,9 @@
  * port (the health check's, else the first HTTP one), and `<port name>.<feature>-<milestone>.
  * <project>.localhost` with each other HTTP port — `<port name>` being the variable lower-cased,
  * without the project's prefix and the `_PORT` suffix, `_` as `-` (`SHOP_ADMIN_PORT` → `admin`).
- * Plugins' routes (`sandbox.routes`) take the same form. Names follow the worktree, not the slot,
- * so a URL stays the same across `down`/`up`.
+ * Plugins' routes (`sandbox.routes`) take the same form; `<project>.localhost` is the project's
+ * checked-out sandbox (`kinfra checkout`). Names follow the worktree, not the slot, so a URL stays
+ * the same across `down`/`up`.
  */
 import type { Registry, SlotEntry, WorktreeEntry } from "../slots/registry.ts";
 
@@ -82,6 +83,17 @@ export function routesOf(registry: Registry): Map<string, Route> {
     }
     for (const [name, port] of Object.entries(slot.routes ?? {})) {
       add(`${label(name)}.${base}`, `plugin:${name}`, port);
+    }
+  }
+  // `<project>.localhost`: the project's checked-out sandbox (an OAuth callback registered once follows it).
+  for (const [project, path] of Object.entries(registry.checkouts ?? {})) {
+    const slot = slots.find((s) => s.worktree_path === path);
+    const worktree = registry.worktrees[path];
+    const primary = slot && primaryVariable(slot);
+    if (!slot || !worktree || !primary) continue;
+    const host = `${label(project)}.localhost`;
+    if (!routes.has(host)) {
+      routes.set(host, { host, port: slot.ports[primary], variable: primary, slot, worktree });
     }
   }
   return routes;

@@ -101,7 +101,7 @@ export class Router {
     }
     this.hooks.traffic(route, { connections: 1, requests: 1, bytes: head.length });
     for (let done = 0; done < head.length;) done += await upstream.write(head.subarray(done));
-    const key = `${route.slot.slot_id}:${route.slot.claimed_at}:${route.port}`;
+    const key = routeKey(route);
     await this.connections.pipe(key, client, upstream, (n) => this.hooks.traffic(route, { bytes: n }));
   }
 
@@ -119,6 +119,9 @@ function tryClose(conn: Deno.Conn): void {
     conn.close();
   } catch { /* closed */ }
 }
+
+/** What a connection leads to: its name and its sandbox's port — a change of either cuts it. */
+export const routeKey = (r: Route) => `${r.host}|${r.slot.slot_id}:${r.slot.claimed_at}:${r.port}`;
 
 export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);

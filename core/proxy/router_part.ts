@@ -7,7 +7,7 @@ import { messageOf } from "../errors.ts";
 import { describeHolder, portHolder } from "./holder.ts";
 import { isLive, type Route, routesOf } from "./names.ts";
 import type { PartEnv, PartStatus, ProxyPart, ProxyWorld } from "./part.ts";
-import { escapeHtml, Router } from "./router.ts";
+import { escapeHtml, routeKey, Router } from "./router.ts";
 
 export function routerPart(env: PartEnv): ProxyPart {
   let routes = new Map<string, Route>();
@@ -58,11 +58,9 @@ export function routerPart(env: PartEnv): ProxyPart {
       }
       // A failed bind is retried on every pass: the holder may have gone.
       if (!router || port !== world.config.proxy.port) await open(world.config.proxy.port);
-      const live = new Set(
-        [...routes.values()].map((r) => `${r.slot.slot_id}:${r.slot.claimed_at}:${r.port}`),
-      );
+      const live = new Set([...routes.values()].map(routeKey));
       const cut = router?.connections.cut((key) => live.has(key)) ?? 0;
-      if (cut) env.log(`router: closed ${cut} connection(s) to sandboxes that went away`);
+      if (cut) env.log(`router: closed ${cut} connection(s) whose name went away or moved`);
     },
     status(): PartStatus {
       return {

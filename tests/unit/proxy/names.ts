@@ -136,3 +136,11 @@ Deno.test("requestHost() strips the port, the trailing dot and case", () => {
   assert.equal(requestHost("a-m1.shop.localhost."), "a-m1.shop.localhost");
   assert.equal(requestHost("[::1]:4390"), "[::1]");
 });
+
+Deno.test("routesOf(): <project>.localhost is the checked-out sandbox, none without a checkout", () => {
+  const a = worktree("a", "M1"), b = worktree("b", "M1");
+  const registry = registryOf([a, slot(1, a.path)], [b, slot(2, b.path)]);
+  assert.equal(routesOf(registry).has("shop.localhost"), false);
+  registry.checkouts = { shop: b.path };
+  assert.equal(routesOf(registry).get("shop.localhost")?.port, 8082);
+});
