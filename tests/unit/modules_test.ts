@@ -8,6 +8,7 @@
 import "./cli/args.ts";
 import "./cli/completions.ts";
 import "./cli/program.ts";
+import "./commands/claude_settings.ts";
 import "./commands/init_plan.ts";
 import "./compose/port_spec.ts";
 import "./compose/sources.ts";
