@@ -66,7 +66,12 @@ function linuxHolder(port: number, protocol: Protocol): PortHolder | undefined {
 function describe(pid: number): PortHolder {
   const name = readText(`/proc/${pid}/comm`)?.trim() ?? "?";
   const cmdline = readText(`/proc/${pid}/cmdline`)?.split("\0").filter(Boolean).join(" ");
-  return { pid, name, ...(cmdline ? { command: cmdline.slice(0, 160) } : {}) };
+  // Another home's kinfra proxy: say whose (its KINFRA_HOME), so the fix is obvious.
+  const home = cmdline?.endsWith("proxy run")
+    ? readText(`/proc/${pid}/environ`)?.split("\0").find((v) => v.startsWith("KINFRA_HOME="))?.slice(12)
+    : undefined;
+  const command = home ? `the kinfra proxy of the home ${home}` : cmdline?.slice(0, 160);
+  return { pid, name, ...(command ? { command } : {}) };
 }
 
 async function lsofHolder(port: number, protocol: Protocol): Promise<PortHolder | undefined> {
