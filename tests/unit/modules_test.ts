@@ -27,6 +27,7 @@ import "./project/names.ts";
 import "./proxy/forward.ts";
 import "./proxy/names.ts";
 import "./sandbox/override.ts";
+import "./slots/bookkeeping.ts";
 import "./slots/ports.ts";
 import "./slots/registry.ts";
 import "./slots/slot_data.ts";
