@@ -17,6 +17,7 @@ import "./hooks/dispatch.ts";
 import "./hooks/manifest.ts";
 import "./hooks/plugin_files.ts";
 import "./hooks/reply.ts";
+import "./hooks/trust_store.ts";
 import "./io/hash_output.ts";
 import "./plugins/agent_deck.ts";
 import "./plugins/health.ts";

@@ -35,7 +35,9 @@ const WORKTREE = {
 };
 
 /** Runs `fn` with a temp home whose registry holds SLOT and its worktree, and the slot directory on disk. */
-async function withSlot(fn: (env: SlotsEnv, slot: SlotEntry, read: () => Promise<Registry>) => Promise<void>) {
+async function withSlot(
+  fn: (env: SlotsEnv, slot: SlotEntry, read: () => Promise<Registry>) => Promise<void>,
+) {
   const dir = await Deno.makeTempDir();
   try {
     const home = homePaths({ get: (k: string) => k === "KINFRA_HOME" ? dir : undefined });
