@@ -117,3 +117,16 @@ dockerTest(
     }
   },
 );
+
+dockerTest("a live slot whose worktree was removed by hand keeps no proxy alive", async (sb, stem) => {
+  await useRouterPort(sb);
+  const repo = await makeProject(sb, stem, { base: randomBase() });
+  const env = { KINFRA_PROXY_GRACE: "1" };
+  const impl = await sb.kinfra(["impl", "a/M1", "--json"], { cwd: repo, env });
+  assert.equal(impl.code, 0, impl.stderr);
+  const { pid } = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
+  // What a test's cleanup (or a user's rm -rf) leaves: the registry still says running.
+  await Deno.remove(impl.json<{ path: string }>().path, { recursive: true });
+  await eventually("the proxy to exit", () => Promise.resolve(alive(pid!)), (a) => !a);
+  assert.deepEqual((await proxyStatus(sb)).needed_by, []);
+});

@@ -33,7 +33,12 @@ export class Activity {
   private dirty = false;
   private timer?: ReturnType<typeof setTimeout>;
 
-  constructor(private readonly path: string, private readonly flushMs = 2000) {}
+  /** `keep()` false (its home is being removed): nothing is written, so nothing is created again. */
+  constructor(
+    private readonly path: string,
+    private readonly keep: () => boolean = () => true,
+    private readonly flushMs = 2000,
+  ) {}
 
   /** Loads what an earlier process recorded, so a restart does not make every sandbox look idle-new. */
   async load(): Promise<void> {
@@ -89,6 +94,7 @@ export class Activity {
     this.timer = undefined;
     if (!this.dirty) return;
     this.dirty = false;
+    if (!this.keep()) return;
     await replaceFileAtomic(this.path, JSON.stringify({ slots: this.slots }, null, 2) + "\n");
   }
 }

@@ -5,6 +5,7 @@
  * going down closes them. A port another process holds is reported per project in `status()`.
  */
 import { messageOf } from "../errors.ts";
+import { existsSync } from "../io/home.ts";
 import { type CanonicalPort, canonicalPorts, checkoutsOf } from "./checkouts.ts";
 import { type Target, TcpForward } from "./forward_tcp.ts";
 import { UdpForward } from "./forward_udp.ts";
@@ -64,7 +65,7 @@ export function checkoutPart(env: PartEnv): ProxyPart {
 
   return {
     name: "checkout",
-    needed: (world) => checkoutsOf(world.registry).some((c) => c.slot),
+    needed: (world) => checkoutsOf(world.registry).some((c) => c.slot && existsSync(c.worktree.path)),
     async reconcile(world) {
       const wanted = wantedOf(world);
       for (const [key, { forward }] of forwards) {

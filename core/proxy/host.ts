@@ -54,7 +54,7 @@ export async function runProxy(ctx: Context): Promise<CommandOutput> {
     e.preventDefault();
     log(`unhandled: ${messageOf(e.reason)}`);
   });
-  const activity = new Activity(paths.activity);
+  const activity = new Activity(paths.activity, () => existsSync(ctx.home.registry));
   await activity.load();
   const host = new ProxyHost(ctx, PARTS.map((make) => make({ home: ctx.home, ctx, log, activity })), log);
   await Deno.remove(paths.socket).catch(() => {}); // a dead process's socket: we hold the lock now
@@ -66,7 +66,7 @@ export async function runProxy(ctx: Context): Promise<CommandOutput> {
   control.close();
   await Deno.remove(paths.socket).catch(() => {});
   await host.close();
-  if (existsSync(ctx.home.registry)) await activity.flush().catch(() => {});
+  await activity.flush().catch(() => {});
   await Deno.remove(paths.state).catch(() => {});
   log("stopped");
   lock.close();
@@ -102,7 +102,12 @@ class ProxyHost {
     const onTerm = stop("SIGTERM");
     Deno.addSignalListener("SIGTERM", onTerm);
     this.ctx.signal.addEventListener("abort", stop("interrupted"));
-    const timers = [setInterval(() => this.world.changed().then((c) => void (c && this.reconcile())), 1000)];
+    // The poll: a changed registry or config, or nothing needing it any more (a worktree removed by
+    // hand) with no exit planned yet, makes a pass.
+    const poll = async () => {
+      if (await this.world.changed() || (!this.exitTimer && !this.isNeeded())) await this.reconcile();
+    };
+    const timers = [setInterval(() => void poll().catch(() => {}), 1000)];
     for (const part of this.parts) {
       if (!part.tick || !part.intervalMs) continue;
       timers.push(setInterval(() => {
@@ -189,6 +194,7 @@ class ProxyHost {
       }, this.graceMs);
       this.exitTimer = timer;
     }
+    if (!existsSync(this.ctx.home.registry)) return; // removed meanwhile: write nothing into a dying home
     await replaceFileAtomic(proxyPaths(this.ctx.home).state, JSON.stringify(this.state(), null, 2) + "\n")
       .catch((e) => this.log(`cannot write state.json: ${messageOf(e)}`));
   }

@@ -4,6 +4,7 @@
  * another slot) or goes away cuts the connections that led to the old port.
  */
 import { messageOf } from "../errors.ts";
+import { existsSync } from "../io/home.ts";
 import { describeHolder, portHolder } from "./holder.ts";
 import { isLive, type Route, routesOf } from "./names.ts";
 import type { PartEnv, PartStatus, ProxyPart, ProxyWorld } from "./part.ts";
@@ -42,9 +43,11 @@ export function routerPart(env: PartEnv): ProxyPart {
 
   return {
     name: "router",
+    // A slot whose worktree is gone is stale (the next command repairs it): nothing to serve — and a
+    // test's temp home removed around a live slot does not keep the process alive.
     needed: (world: ProxyWorld) =>
       Object.values(world.registry.slots).some((s) =>
-        isLive(s) && world.registry.worktrees[s.worktree_path]?.kind === "impl"
+        isLive(s) && world.registry.worktrees[s.worktree_path]?.kind === "impl" && existsSync(s.worktree_path)
       ),
     async reconcile(world) {
       routes = this.needed(world) ? routesOf(world.registry) : new Map();
