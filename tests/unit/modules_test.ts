@@ -10,6 +10,7 @@ import "./cli/completions.ts";
 import "./cli/program.ts";
 import "./commands/claude_settings.ts";
 import "./commands/init_plan.ts";
+import "./commands/small_rules.ts";
 import "./compose/port_spec.ts";
 import "./compose/sources.ts";
 import "./errors.ts";
