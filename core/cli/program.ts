@@ -71,6 +71,7 @@ export const PROGRAM: Command = {
         { flags: "--no-sandbox", description: "create the worktree only" },
         { flags: "--seed <snapshot>", description: "start the sandbox's volumes from a snapshot" },
         { flags: "--from <worktree>", description: "start the sandbox's volumes as a copy of another's" },
+        { flags: "--host <host>", description: "run the sandbox on a host of `kinfra hosts`, auto or local" },
         { flags: "--dry-run", description: "print the plan and change nothing" },
       ],
       run: async (ctx, [target], o) => (await import("../commands/impl.ts")).impl(ctx, { target, ...o }),
@@ -109,7 +110,8 @@ export const PROGRAM: Command = {
       name: "up",
       description: "start the sandbox of an existing impl worktree",
       args: [NAME_ARG],
-      run: async (ctx, [name]) => (await import("../commands/sandbox_cmds.ts")).up(ctx, { name }),
+      options: [{ flags: "--host <host>", description: "on this host (default: where it ran last)" }],
+      run: async (ctx, [name], o) => (await import("../commands/sandbox_cmds.ts")).up(ctx, { name, ...o }),
     }),
     command({
       name: "down",

@@ -91,4 +91,47 @@ export const GROUPS: Command[] = [
       }),
     ],
   },
+  {
+    name: "hosts",
+    description: "remote Docker hosts that sandboxes can run on (impl --host)",
+    subcommands: [
+      command({
+        name: "add",
+        description: "add a host: ssh://user@host[:port], tcp://host:port or a docker context",
+        args: [
+          { name: "name", description: "a short name, e.g. big", required: true },
+          {
+            name: "endpoint",
+            description: "ssh://user@host[:port], tcp://host:port or a context",
+            required: true,
+          },
+        ],
+        run: async (ctx, [name, endpoint]) =>
+          (await import("../commands/hosts.ts")).add(ctx, { name: name!, endpoint: endpoint! }),
+      }),
+      command({
+        name: "list",
+        description: "the hosts, the default one and the sandboxes on each",
+        run: async (ctx) => (await import("../commands/hosts.ts")).list(ctx),
+      }),
+      command({
+        name: "test",
+        description: "check a host: ssh, its engine, docker and rsync there, compose here",
+        args: [{ name: "name", description: "host name", required: true }],
+        run: async (ctx, [name]) => (await import("../commands/hosts.ts")).test(ctx, { name: name! }),
+      }),
+      command({
+        name: "rm",
+        description: "forget a host (refused while sandboxes run on it)",
+        args: [{ name: "name", description: "host name", required: true }],
+        run: async (ctx, [name]) => (await import("../commands/hosts.ts")).rm(ctx, { name: name! }),
+      }),
+      command({
+        name: "agent",
+        description: "keep a remote slot's tunnels and code sync up (kinfra starts it itself)",
+        args: [{ name: "slot", description: "slot number", required: true }],
+        run: async (ctx, [slot]) => (await import("../commands/hosts.ts")).agent(ctx, { slot: slot! }),
+      }),
+    ],
+  },
 ];

@@ -16,8 +16,13 @@ import { cleanStale } from "../sandbox/repair.ts";
 import { finishInterrupted, ownerBusy } from "../project/worktrees.ts";
 import { type AgentWorktree, agentWorktree } from "../project/agent_worktrees.ts";
 
-const activeProjects = (registry: Registry) =>
-  new Set(Object.values(registry.slots).map((s) => composeProject(s.project, s.slot_id)));
+/** The compose projects the registry holds on one engine (undefined: the local one). */
+const activeProjects = (registry: Registry, dockerHost?: string) =>
+  new Set(
+    Object.values(registry.slots).filter((s) => s.remote?.docker_host === dockerHost).map((s) =>
+      composeProject(s.project, s.slot_id)
+    ),
+  );
 
 export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<CommandOutput> {
   const dryRun = Boolean(options.dryRun);
@@ -63,17 +68,34 @@ export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<C
     if (orphan) removed.slot_dirs.push(path);
   }
 
-  const { ours, failures } = await scanRuntime(ctx);
-  for (const failure of failures) ctx.log.warn(`The orphan scan is incomplete: ${failure}`);
-  for (const project of ours) {
-    const slot = parseComposeProject(project);
-    if (!slot) continue; // not shaped like a slot's sandbox: not one kinfra made
-    const orphan = await updateRegistry(ctx.home, async (reg) => {
-      if (activeProjects(reg).has(project)) return false;
-      if (!dryRun) await purgeSandbox(ctx, slot.project, slot.id);
-      return true;
-    });
-    if (orphan) removed.compose_projects.push(project);
+  // The local engine, then every remote host kinfra knows (a host that does not answer is said).
+  const { readHosts } = await import("../remote/hosts.ts");
+  const engines = [
+    { name: "local", dockerHost: undefined as string | undefined },
+    ...Object.values((await readHosts(ctx.home)).hosts).map((h) => ({
+      name: h.name,
+      dockerHost: h.docker_host,
+    })),
+  ];
+  for (const engine of engines) {
+    const { ours, failures } = await scanRuntime(ctx, engine.dockerHost, engine.name);
+    for (const failure of failures) {
+      ctx.log.warn(
+        `The orphan scan${engine.dockerHost ? ` of host ${engine.name}` : ""} is incomplete: ${failure}`,
+      );
+    }
+    for (const project of ours) {
+      const slot = parseComposeProject(project);
+      if (!slot) continue; // not shaped like a slot's sandbox: not one kinfra made
+      const orphan = await updateRegistry(ctx.home, async (reg) => {
+        if (activeProjects(reg, engine.dockerHost).has(project)) return false;
+        if (!dryRun) await purgeSandbox(ctx, slot.project, slot.id, engine.dockerHost, engine.name);
+        return true;
+      });
+      if (orphan) {
+        removed.compose_projects.push(engine.dockerHost ? `${project} (host ${engine.name})` : project);
+      }
+    }
   }
 
   // Worktrees an agent host left when its run ended: kept (they may hold its work), and said what they are.

@@ -34,6 +34,8 @@ export interface ImplOptions {
   /** `--seed <snapshot>` / `--from <worktree>`: where the sandbox's volumes start from. */
   seed?: string;
   from?: string;
+  /** `--host`: a remote host of `kinfra hosts`, "auto" or "local". */
+  host?: string;
   dryRun?: boolean;
 }
 
@@ -69,7 +71,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
 
   let sandbox: SandboxResult | undefined;
   if (withSandbox) {
-    sandbox = await startSandbox(ctx, project, hooks, entry, input);
+    sandbox = await startSandbox(ctx, project, hooks, entry, input, { host: options.host });
     input = sandbox.input;
     messages.push(...sandbox.messages);
   }

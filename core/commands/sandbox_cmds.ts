@@ -59,7 +59,7 @@ const alreadyUp = (
   ].join("\n"),
 });
 
-export async function up(ctx: Context, options: { name?: string }): Promise<CommandOutput> {
+export async function up(ctx: Context, options: { name?: string; host?: string }): Promise<CommandOutput> {
   const { entry, project, slot } = await target(ctx, options.name);
   const hooks = await ctx.hooks(project);
   if (
@@ -82,7 +82,16 @@ export async function up(ctx: Context, options: { name?: string }): Promise<Comm
   }
   let started;
   try {
-    started = await (await sandbox()).startSandbox(ctx, project, hooks, entry, hookInput(project, entry, {}));
+    started = await (await sandbox()).startSandbox(
+      ctx,
+      project,
+      hooks,
+      entry,
+      hookInput(project, entry, {}),
+      {
+        host: options.host,
+      },
+    );
   } catch (e) {
     // Another `up` of this worktree got the slot first: one sandbox, already on its way.
     if (e instanceof AlreadyClaimed) {

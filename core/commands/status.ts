@@ -43,6 +43,9 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
   const project = await ctx.project(entry.project_root);
   const slot = await slotOf(ctx, entry.path);
   const input = slot ? withSlot(hookInput(project, entry, {}), slot) : hookInput(project, entry, {});
+  const remote = slot?.remote
+    ? await (await import("../remote/status.ts")).remoteStatus(ctx, slot)
+    : undefined;
   const { replies, failures } = await (await ctx.hooks(project)).observe("status", input);
   const plugins = Object.fromEntries(replies.map((r) => [r.plugin, r.result.status ?? {}]));
   const view = await sandboxView(ctx, entry, slot);
@@ -58,6 +61,7 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
     compose_project: slot ? composeProject(slot.project, slot.slot_id) : null,
     ports: slot?.ports ?? {},
     ...view,
+    remote: remote?.data ?? null,
     plugins,
     plugin_failures: failures,
   };
@@ -69,6 +73,7 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
       ...(slot
         ? renderSandbox(slot, project.config?.sandbox, view)
         : ["  no sandbox (start one with `kinfra up`)", ...viewLines(view, undefined)]),
+      ...(remote?.lines ?? []),
       // Each plugin renders its own section; a plugin that gives no lines is shown as key value pairs.
       ...replies.flatMap(({ plugin, result }) =>
         // A plugin saying its part needs the user (an agent waiting for input) is shown in yellow.

@@ -8,6 +8,7 @@ import type { ComposeTool } from "../compose/tool.ts";
 import type { GlobalConfig } from "../project/config/schema.ts";
 import type { Exec } from "../io/exec.ts";
 import type { Logger } from "../io/output.ts";
+import { execOnEngine } from "../io/engine.ts";
 import type { Rollback } from "./rollback.ts";
 import {
   type CommandEvent,
@@ -58,6 +59,10 @@ export interface HookEnvironment {
   homeId: string;
   compose: () => Promise<ComposeTool>;
   global: GlobalConfig;
+  /** DOCKER_HOST for events about a remote host's engine as a whole (`runtime.scan`, `sandbox.purge`). */
+  dockerHost?: string;
+  /** That host's name in `kinfra hosts`, for messages. */
+  hostName?: string;
 }
 
 /** A variable name, as `.env.sandbox` and POSIX shells accept it. */
@@ -130,6 +135,11 @@ export class Hooks {
     this.plugins = plugins.toSorted((a, b) =>
       (a.order ?? 50) - (b.order ?? 50) || a.name.localeCompare(b.name)
     );
+  }
+
+  /** The same dispatcher, talking to the engine at `dockerHost` (a remote host's) for every event. */
+  onEngine(dockerHost: string | undefined, hostName?: string): Hooks {
+    return new Hooks(this.plugins, { ...this.environment, dockerHost, hostName });
   }
 
   /** The same dispatcher over the plugins `keep` accepts (say, the built-in ones for a dry run). */
@@ -258,6 +268,9 @@ export class Hooks {
         `${event} was dispatched without ${event === "sandbox.purge" ? "a slot" : "a project"}.`,
       );
     }
+    // A remote slot's (or host's) engine: every subprocess of the handler gets its DOCKER_HOST.
+    const dockerHost = input.slot?.remote?.docker_host ?? this.environment.dockerHost;
+    const hostName = input.slot?.remote?.host ?? this.environment.hostName;
     const ctx = {
       ...input,
       state: input.state[plugin.name] ?? {},
@@ -265,7 +278,8 @@ export class Hooks {
       pluginConfig: (config ?? {}) as Record<string, unknown>,
       signal,
       log: log.child(plugin.name),
-      exec,
+      exec: dockerHost ? execOnEngine(exec, dockerHost, hostName) : exec,
+      dockerHost,
       home,
       homeId,
       compose,

@@ -52,7 +52,7 @@ export function hookInput(project: Project, entry: WorktreeEntry, flags: HookInp
  */
 export function withSlot(
   input: WorktreeInput,
-  slot: Pick<SlotEntry, "slot_id" | "slot_dir" | "project" | "ports">,
+  slot: Pick<SlotEntry, "slot_id" | "slot_dir" | "project" | "ports" | "remote">,
   extraEnv: Record<string, string> = {},
 ): SlotInput {
   return {
@@ -62,6 +62,13 @@ export function withSlot(
       id: slot.slot_id,
       dir: slot.slot_dir,
       compose_project: composeProject(slot.project, slot.slot_id),
+      ...(slot.remote && {
+        remote: {
+          host: slot.remote.host,
+          docker_host: slot.remote.docker_host,
+          ...(slot.remote.copy && { code_root: slot.remote.copy }),
+        },
+      }),
     },
     ports: slot.ports,
   };

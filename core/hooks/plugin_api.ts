@@ -177,7 +177,17 @@ export interface HookInput {
     feature: string;
     milestone?: string;
   } | null;
-  slot: { id: number; dir: string; compose_project: string } | null;
+  slot: {
+    id: number;
+    dir: string;
+    compose_project: string;
+    /**
+     * Set when the sandbox runs on a remote Docker host: its name, the DOCKER_HOST reaching its
+     * engine (already set for every subprocess a handler runs through `exec`), and where the
+     * worktree's code is over there (bind mounts must use it instead of the worktree path).
+     */
+    remote?: { host: string; docker_host: string; code_root?: string };
+  } | null;
   ports: Record<string, number>;
   /** Variables collected so far from core and earlier plugins. */
   env: Record<string, string>;
@@ -243,7 +253,10 @@ interface BaseContext<E extends EventName> extends Omit<HookInput, "state"> {
   pluginConfig: Record<string, unknown>;
   signal: AbortSignal;
   log: Logger;
+  /** Runs a subprocess; for a slot on a remote host, docker and compose reach that host's engine. */
   exec: Exec;
+  /** DOCKER_HOST of the engine this event is about (a remote slot's, or `runtime.scan` of a host); undefined: the local one. */
+  dockerHost?: string;
   /** The state home (`$KINFRA_HOME`). */
   home: string;
   /** The state home's id: label every Docker object you create with `dev.kinfra.home=<homeId>`. */

@@ -22,7 +22,14 @@ export async function cleanStale(ctx: Context, options: { dryRun?: boolean } = {
       }`,
     );
     if (options.dryRun) continue;
-    await purgeSandbox(ctx, slot.project, slot.slot_id);
+    const [dockerHost, hostName] = [slot.remote?.docker_host, slot.remote?.host];
+    await purgeSandbox(ctx, slot.project, slot.slot_id, dockerHost, hostName);
+    // A remote slot is released only once its host confirms nothing of it is left.
+    if (slot.remote) {
+      const { settleRemote } = await import("../remote/remote_slot.ts");
+      const purge = () => purgeSandbox(ctx, slot.project, slot.slot_id, dockerHost, hostName);
+      if (!await settleRemote(ctx, slot, purge)) continue;
+    }
     await releaseSlot(ctx, slot, (current) => staleReason(current) !== undefined);
   }
   return stale;

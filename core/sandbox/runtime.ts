@@ -21,9 +21,16 @@ export interface RuntimeSandboxes {
   failures: string[];
 }
 
-/** Every plugin's answer to `runtime.scan`, merged. */
-export async function scanRuntime(ctx: Context): Promise<RuntimeSandboxes> {
-  const { replies, failures } = await (await ctx.hooks()).observe("runtime.scan", runtimeInput(null));
+/** Every plugin's answer to `runtime.scan`, merged; of a remote host's engine with `dockerHost`. */
+export async function scanRuntime(
+  ctx: Context,
+  dockerHost?: string,
+  hostName?: string,
+): Promise<RuntimeSandboxes> {
+  const { replies, failures } = await (await ctx.hooks()).onEngine(dockerHost, hostName).observe(
+    "runtime.scan",
+    runtimeInput(null),
+  );
   return {
     ours: new Set(replies.flatMap((r) => r.result.ours ?? [])),
     foreign: new Set(replies.flatMap((r) => r.result.foreign ?? [])),
@@ -35,8 +42,17 @@ export async function scanRuntime(ctx: Context): Promise<RuntimeSandboxes> {
  * Removes what this home left of a slot's sandbox (containers, networks, volumes carrying its
  * label), whatever else is gone. False when a plugin failed (the dispatcher has said why).
  */
-export async function purgeSandbox(ctx: Context, project: string, id: number): Promise<boolean> {
+export async function purgeSandbox(
+  ctx: Context,
+  project: string,
+  id: number,
+  dockerHost?: string,
+  hostName?: string,
+): Promise<boolean> {
   const slot = { id, dir: slotDir(ctx, project, id), compose_project: composeProject(project, id) };
-  const { failures } = await (await ctx.hooks()).teardown("sandbox.purge", runtimeInput(slot));
+  const { failures } = await (await ctx.hooks()).onEngine(dockerHost, hostName).teardown(
+    "sandbox.purge",
+    runtimeInput(slot),
+  );
   return failures.length === 0;
 }

@@ -28,7 +28,7 @@ import { worktreeName } from "../project/names.ts";
 import type { SlotEntry, WorktreeEntry } from "../slots/registry.ts";
 import { Rollback } from "../hooks/rollback.ts";
 import { scanRuntime } from "./runtime.ts";
-import { claimSlot, composeProject, releaseSlot, setSlotStatus, warnCloseBases } from "../slots/slots.ts";
+import { claimSlot, composeProject, setSlotStatus, warnCloseBases } from "../slots/slots.ts";
 import { cleanStale } from "./repair.ts";
 import { renderEnv, slotFiles, slotName } from "../slots/slot_files.ts";
 
@@ -60,14 +60,19 @@ export async function startSandbox(
   hooks: Hooks,
   entry: WorktreeEntry,
   worktreeInput: WorktreeInput,
+  options: { host?: string } = {},
 ): Promise<SandboxResult> {
   const sandbox = project.config!.sandbox!;
   await requireComposeFile(project, entry.path);
   const sources = await scanCompose(entry.path, sandbox.compose_file);
   await cleanStale(ctx);
+  // A remote host (--host, the worktree's last one, [sandbox] host) is asked for its busy ports first.
+  const remote = await import("../remote/remote_slot.ts");
+  const host = await remote.chooseHost(ctx, options.host, entry.last_host as string | undefined);
+  const planned = host && await remote.planRemote(ctx, host, entry.path);
   const [{ foreign, ours }] = await Promise.all([
-    scanRuntime(ctx),
-    sandbox.otel.enabled && (await import("./observability.ts")).ensureObservability(ctx),
+    scanRuntime(ctx, host?.docker_host, host?.name),
+    !host && sandbox.otel.enabled && (await import("./observability.ts")).ensureObservability(ctx),
   ]);
   warnCloseBases(ctx, sandbox.ports, (await ctx.globalConfig()).slots.max);
   const rollback = new Rollback(ctx.log);
@@ -88,11 +93,14 @@ export async function startSandbox(
     protocols: portProtocols(sources),
     http: httpVariables(sources, sandbox.health?.port_var),
     primary: sandbox.health?.port_var ?? httpVariables(sources)[0],
+    ...planned && { remote: planned.remote, remoteBusy: planned.busy },
   });
-  rollback.add(`release slot ${slot.slot_id}`, () => releaseSlot(ctx, slot));
+  rollback.add(`release slot ${slot.slot_id}`, () => remote.releaseChecked(ctx, slot));
   const name = composeProject(project.name, slot.slot_id);
   ctx.log.step(
-    `Claimed slot ${slot.slot_id}: ${Object.entries(slot.ports).map(([k, v]) => `${k}=${v}`).join(" ")}`,
+    `Claimed slot ${slot.slot_id}${host ? ` on host ${host.name}` : ""}: ${
+      Object.entries(slot.ports).map(([k, v]) => `${k}=${v}`).join(" ")
+    }`,
   );
   let input = withSlot(worktreeInput, slot, { COMPOSE_PROJECT_NAME: name, ...mapValues(slot.ports, String) });
   // Each setup event hands back the input the next one gets (with the env and state replies added).
@@ -103,6 +111,9 @@ export async function startSandbox(
   };
 
   try {
+    checkpoint();
+    // The code copied over, then tunnels and sync up (the health gate goes through them).
+    if (slot.remote) await remote.startRemote(ctx, slot, (what, undo) => rollback.add(what, undo));
     checkpoint();
     const { model } = await slotCompose(ctx, project, {
       dir: entry.path,
@@ -186,7 +197,10 @@ export async function stopSandbox(
     messages.push(...messagesOf(replies));
     failures.push(...failed);
   }
-  await releaseSlot(ctx, slot);
+  const { releaseChecked } = await import("../remote/remote_slot.ts");
+  if (!await releaseChecked(ctx, slot)) {
+    messages.push(`slot ${slot.slot_id} stays reserved until host ${slot.remote!.host} answers again`);
+  }
   // The proxy lets go of the slot's names and canonical ports before the command returns.
   await (await import("../proxy/ensure.ts")).reconcileProxy(ctx);
   return failures;

@@ -34,6 +34,22 @@ export interface SlotEntry {
   status: SlotStatus;
   pid?: number;
   host?: string;
+  /** Set when the sandbox runs on a remote Docker host (`kinfra hosts`) instead of the local engine. */
+  remote?: RemoteSlot;
+}
+
+/** Where a remote slot's sandbox runs and what keeps it local-looking. */
+export interface RemoteSlot {
+  /** The host's name in `<home>/hosts.json`. */
+  host: string;
+  /** DOCKER_HOST for its engine, recorded so teardown works even after `hosts rm`. */
+  docker_host: string;
+  /** The worktree's copy on the host (ssh hosts), which the code mounts use. */
+  copy?: string;
+  /** The `kinfra hosts agent` process keeping its tunnels and sync up. */
+  agent_pid?: number;
+  /** Set when teardown could not reach the host: the slot stays reserved until it answers again. */
+  unreachable?: string;
 }
 
 export interface WorktreeEntry {

@@ -18,7 +18,14 @@ import {
   slotPorts,
 } from "./ports.ts";
 import { slotFiles, slotName } from "./slot_files.ts";
-import { readRegistry, type Registry, type SlotEntry, type SlotStatus, updateRegistry } from "./registry.ts";
+import {
+  readRegistry,
+  type Registry,
+  type RemoteSlot,
+  type SlotEntry,
+  type SlotStatus,
+  updateRegistry,
+} from "./registry.ts";
 
 /** What slot bookkeeping needs of the running command: the home, a logger and the clock. */
 export interface SlotsEnv {
@@ -48,6 +55,9 @@ export interface ClaimRequest {
   http?: string[];
   /** The variable the sandbox's stable name (`kinfra proxy`'s router) leads to. */
   primary?: string;
+  /** A sandbox on a remote host, and the ports in use there (the local bind test runs too: tunnels listen here). */
+  remote?: RemoteSlot;
+  remoteBusy?: { host: string; tcp: Set<number>; udp: Set<number> };
 }
 
 /** The compose project name of a slot: `<project>-slot-<n>`. */
@@ -109,10 +119,17 @@ export async function claimSlot(ctx: SlotsEnv, request: ClaimRequest): Promise<S
       status: "claiming",
       pid: Deno.pid,
       host: Deno.hostname(),
+      ...(request.remote && { remote: request.remote }),
     };
     registry.slots[String(id)] = claim;
     const worktree = registry.worktrees[request.worktreePath];
-    if (worktree) Object.assign(worktree, { slot: id, last_slot: id });
+    if (worktree) {
+      Object.assign(worktree, { slot: id, last_slot: id });
+      // `up` goes back to the same host; `done` removes the code copy there even after `down`.
+      if (request.remote) {
+        Object.assign(worktree, { last_host: request.remote.host, remote_copy: request.remote });
+      } else delete worktree.last_host;
+    }
     return claim;
   });
   if (!entry) {
@@ -155,10 +172,7 @@ export function warnCloseBases(ctx: SlotsEnv, ports: Record<string, PortSetting>
  */
 export async function firstUsableSlot(
   registry: Registry,
-  request: Pick<
-    ClaimRequest,
-    "project" | "bases" | "maxSlots" | "foreignProjects" | "leftoverProjects" | "preferred" | "protocols"
-  >,
+  request: Omit<ClaimRequest, "worktreePath" | "http" | "primary" | "remote">,
   skip: (line: string) => void = () => {},
 ): Promise<{ id: number; ports: Record<string, number> } | undefined> {
   const taken = takenPorts(registry);
@@ -170,12 +184,13 @@ export async function firstUsableSlot(
     if (registry.slots[String(id)]) continue;
     const ports = slotPorts(request.bases, id);
     const name = composeProject(request.project, id);
-    const reason = await whyUnusable(expandPorts(ports, widths), taken, request.protocols ?? {}) ??
-      (request.foreignProjects?.has(name)
-        ? "its compose project already exists on the Docker engine and is not this home's"
-        : request.leftoverProjects?.has(name) && id !== preferred
-        ? `${name} is still on the Docker engine (kept volumes, or left over); \`kinfra gc\` removes it`
-        : undefined);
+    const reason =
+      await whyUnusable(expandPorts(ports, widths), taken, request.protocols ?? {}, request.remoteBusy) ??
+        (request.foreignProjects?.has(name)
+          ? "its compose project already exists on the Docker engine and is not this home's"
+          : request.leftoverProjects?.has(name) && id !== preferred
+          ? `${name} is still on the Docker engine (kept volumes, or left over); \`kinfra gc\` removes it`
+          : undefined);
     if (!reason) return { id, ports };
     skip(`Slot ${id} skipped: ${reason}.`);
   }
@@ -213,6 +228,7 @@ async function whyUnusable(
   ports: { name: string; port: number }[],
   taken: Map<number, string>,
   protocols: Record<string, Protocol[]>,
+  remoteBusy?: ClaimRequest["remoteBusy"],
 ): Promise<string | undefined> {
   const own = new Map<number, string>();
   for (const { name, port } of ports) {
@@ -227,6 +243,9 @@ async function whyUnusable(
   }
   for (const { name, port } of ports) {
     for (const protocol of protocols[name.replace(/_END$/, "")] ?? ["tcp"]) {
+      if (remoteBusy?.[protocol].has(port)) {
+        return `port ${port}${protocol === "udp" ? "/udp" : ""} (${name}) in use on host ${remoteBusy.host}`;
+      }
       if (!await isPortFree(port, protocol)) {
         return `port ${port}${protocol === "udp" ? "/udp" : ""} (${name}) in use by another process`;
       }

@@ -28,6 +28,9 @@ export function ownerAlive(owner: { pid?: number; host?: string }): boolean {
 
 /** Why a slot is stale, or undefined when it is not. */
 export function staleReason(slot: SlotEntry): string | undefined {
+  if (slot.remote?.unreachable) {
+    return `its host ${slot.remote.host} did not answer while it was torn down (${slot.remote.unreachable})`;
+  }
   const busy = TRANSIENT.has(slot.status) && ownerAlive(slot);
   if (TRANSIENT.has(slot.status) && !ownerAlive(slot)) {
     return `its kinfra process (pid ${slot.pid}) died while ${slot.status}`;

@@ -148,9 +148,14 @@ const portsText = (ports: ApiContainer["Ports"]) =>
   ).join(", ");
 
 /** The containers of a compose project, from Docker's labels (the same for Compose v1 and v2). */
-export async function listContainers(exec: Exec, project: string): Promise<ContainerState[]> {
+export async function listContainers(
+  exec: Exec,
+  project: string,
+  dockerHost?: string,
+): Promise<ContainerState[]> {
   const api = await engineGet<ApiContainer[]>(
     `/containers/json?all=1&${filters({ label: [`com.docker.compose.project=${project}`] })}`,
+    dockerHost,
   );
   if (api) {
     return api.map((c) => ({
@@ -184,13 +189,19 @@ export interface DockerProjects {
 }
 
 /** Every compose project with containers, networks or volumes, by whose they are (one call each). */
-export async function dockerProjects(exec: Exec, homeId: string): Promise<DockerProjects> {
+export async function dockerProjects(
+  exec: Exec,
+  homeId: string,
+  dockerHost?: string,
+): Promise<DockerProjects> {
   const query = filters({ label: ["com.docker.compose.project"] });
   type Labelled = { Labels: Record<string, string> | null };
   const api = await Promise.all([
-    engineGet<Labelled[]>(`/containers/json?all=1&${query}`),
-    engineGet<Labelled[]>(`/networks?${query}`),
-    engineGet<{ Volumes: Labelled[] | null }>(`/volumes?${query}`).then((v) => v && (v.Volumes ?? [])),
+    engineGet<Labelled[]>(`/containers/json?all=1&${query}`, dockerHost),
+    engineGet<Labelled[]>(`/networks?${query}`, dockerHost),
+    engineGet<{ Volumes: Labelled[] | null }>(`/volumes?${query}`, dockerHost).then((v) =>
+      v && (v.Volumes ?? [])
+    ),
   ]);
   if (api.every(Boolean)) {
     const projects: DockerProjects = { ours: new Set(), foreign: new Set() };

@@ -18,8 +18,12 @@ function parseHost(host: string, tls: boolean): Endpoint | undefined {
   return undefined;
 }
 
-/** Where the CLI would send its requests, as far as this client can follow. */
-export async function engineEndpoint(): Promise<Endpoint | undefined> {
+/**
+ * Where the CLI would send its requests, as far as this client can follow; `dockerHost` (a remote
+ * slot's engine) wins over the environment.
+ */
+export async function engineEndpoint(dockerHost?: string): Promise<Endpoint | undefined> {
+  if (dockerHost) return parseHost(dockerHost, false);
   const env = (name: string) => Deno.env.get(name) || undefined;
   const host = env("DOCKER_HOST");
   if (host) return parseHost(host, Boolean(env("DOCKER_TLS_VERIFY") || env("DOCKER_CERT_PATH")));
@@ -55,8 +59,8 @@ async function unixGet(socket: string, path: string, signal: AbortSignal): Promi
  * GETs `path` (e.g. `/containers/json?all=1`) from the engine and parses the JSON answer; undefined
  * when the endpoint is one only the CLI can use, or does not answer 200 within two seconds.
  */
-export async function engineGet<T>(path: string): Promise<T | undefined> {
-  const endpoint = await engineEndpoint();
+export async function engineGet<T>(path: string, dockerHost?: string): Promise<T | undefined> {
+  const endpoint = await engineEndpoint(dockerHost);
   if (!endpoint) return undefined;
   const signal = AbortSignal.timeout(2000);
   try {

@@ -104,6 +104,25 @@ function slotNames(ctx: HookContext<"sandbox.prepare">, doc: Record<string, unkn
 
 type Mapping = Record<string, unknown>;
 
+/**
+ * On a remote host the worktree is not at its local path: the compose file's own bind mounts of
+ * worktree files are pointed at the host's copy (same target, so Compose's merge replaces them).
+ */
+function remapBinds(doc: Mapping, services: Record<string, Mapping>, worktree: string, copy: string) {
+  for (const [name, body] of Object.entries((doc.services ?? {}) as Record<string, Mapping | null>)) {
+    for (const v of (body?.volumes ?? []) as (Mapping | string)[]) {
+      if (typeof v !== "object" || v.type !== "bind" || typeof v.source !== "string") continue;
+      if (v.source !== worktree && !v.source.startsWith(`${worktree}/`)) continue;
+      const own = (services[name].volumes as string[] | undefined) ?? [];
+      if (own.some((o) => o.split(":")[1] === v.target)) continue;
+      services[name].volumes = [
+        ...own,
+        `${copy}${v.source.slice(worktree.length)}:${v.target}${v.read_only ? ":ro" : ""}`,
+      ];
+    }
+  }
+}
+
 export const dockerPlugin = definePlugin({
   name: "docker",
   order: 20,
@@ -143,8 +162,10 @@ export const dockerPlugin = definePlugin({
           ];
         }
       };
-      add(sandbox.mounts.code_targets, sandbox.mounts.code, ctx.worktree.path);
+      const remote = ctx.slot.remote;
+      add(sandbox.mounts.code_targets, sandbox.mounts.code, remote?.code_root ?? ctx.worktree.path);
       add(sandbox.mounts.shared_targets, sandbox.mounts.shared, ctx.project.root);
+      if (remote?.code_root) remapBinds(doc, services, ctx.worktree.path, remote.code_root);
       return { compose: fragment, messages: renamed.messages };
     },
 
@@ -232,7 +253,7 @@ export const dockerPlugin = definePlugin({
     },
 
     "runtime.scan": async (ctx) => {
-      const { ours, foreign } = await dockerProjects(ctx.exec, ctx.homeId);
+      const { ours, foreign } = await dockerProjects(ctx.exec, ctx.homeId, ctx.dockerHost);
       return { ours: [...ours], foreign: [...foreign] };
     },
 
@@ -241,7 +262,7 @@ export const dockerPlugin = definePlugin({
       const health = ctx.config?.sandbox?.health;
       const url = health && healthUrl(ctx.ports, health);
       const [containers, state] = await Promise.all([
-        listContainers(ctx.exec, ctx.slot.compose_project),
+        listContainers(ctx.exec, ctx.slot.compose_project, ctx.dockerHost),
         url && probe(url),
       ]);
       return {

@@ -28,6 +28,14 @@ export const otelPlugin = definePlugin({
     "sandbox.prepare": async (ctx) => {
       const sandbox = ctx.config?.sandbox;
       if (!sandbox?.otel.enabled) return;
+      // The shared stack runs on this machine's engine; its network does not exist on another host.
+      if (ctx.slot.remote) {
+        return {
+          messages: [
+            `traces off: the shared stack is local and this sandbox runs on host ${ctx.slot.remote.host}`,
+          ],
+        };
+      }
       const { otel } = sandbox;
       const names = observabilityNames(ctx.global.observability);
       const base = (await readSlotCompose(ctx)).doc;

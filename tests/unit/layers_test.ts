@@ -44,7 +44,7 @@ export const RANKS: string[][] = [
   ["core/compose/"], // which compose, compose files and models, port analysis
   ["core/hooks/"], // the plugin API, dispatcher, plugin inputs, external plugins
   ["core/context.ts"], // the Context interface
-  ["core/sandbox/", "core/make_context.ts", "core/proxy/"], // sandbox start/stop/repair, observability; wiring; the proxy process
+  ["core/sandbox/", "core/make_context.ts", "core/proxy/", "core/remote/"], // sandbox start/stop/repair, observability; wiring; the proxy process; remote hosts
   ["core/commands/"], // one file per command
   ["core/cli/"], // program table, argument parser, completions, reports
 ];

@@ -24,6 +24,7 @@ export const GLOBAL_DEFAULTS = {
   worktree: {} as { root?: string },
   /** The kinfra proxy process (docs/proxy.md): the router's port for `<name>.<project>.localhost`. */
   proxy: { port: 4390 },
+  sandbox: {} as { host?: string },
 };
 
 /**

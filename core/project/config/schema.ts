@@ -155,6 +155,14 @@ export const GlobalConfig = z.strictObject({
     /** The image of the helper container that copies volumes (needs `sh`, `cp -a`, `du`). */
     helper_image: z.string().min(1).default(GLOBAL_DEFAULTS.data.helper_image),
   }).prefault({}),
+  sandbox: z.strictObject({
+    /** Where new sandboxes run: a host of `kinfra hosts`, "auto", or "local" (the default). */
+    host: z.string().regex(
+      /^[a-z0-9][a-z0-9_-]{0,39}$/,
+      "must be a host name (kinfra hosts list), auto or local",
+    )
+      .optional(),
+  }).prefault({}),
   worktree: z.strictObject({
     /** Where every project's worktrees go, as an absolute path (infra.toml's own root wins). */
     root: z.string().startsWith("/", "must be an absolute path").optional(),

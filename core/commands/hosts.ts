@@ -1,0 +1,249 @@
+/**
+ * `kinfra hosts add|list|test|rm` (and `hosts agent`, the per-slot process kinfra starts itself):
+ * the remote Docker engines sandboxes may run on. Stored in the home, never in infra.toml.
+ */
+import type { Context } from "../context.ts";
+import { blockedError, environmentError, Exit, messageOf, usageError } from "../errors.ts";
+import type { CommandOutput } from "../io/output.ts";
+import { readRegistry } from "../slots/registry.ts";
+import { execOnEngine } from "../io/engine.ts";
+import {
+  checkHostName,
+  getHost,
+  type Host,
+  LOCAL,
+  parseSshEndpoint,
+  readHosts,
+  updateHosts,
+} from "../remote/hosts.ts";
+import { onHost } from "../remote/ssh.ts";
+
+/** The DOCKER_HOST of a docker context (TLS contexts need their certificates: not supported). */
+async function contextHost(ctx: Context, name: string): Promise<string> {
+  const result = await ctx.exec("docker", [
+    "context",
+    "inspect",
+    name,
+    "--format",
+    "{{json .Endpoints.docker}}",
+  ]);
+  if (!result.success) {
+    throw usageError(`No docker context "${name}".`, "See `docker context ls`.");
+  }
+  const endpoint = JSON.parse(result.stdout || "{}");
+  if (
+    endpoint.SkipTLSVerify === false && endpoint.Host?.startsWith("tcp://") && result.stdout.includes("TLS")
+  ) {
+    throw usageError(`Docker context "${name}" uses TLS, which kinfra cannot pass on yet.`);
+  }
+  if (typeof endpoint.Host !== "string") throw usageError(`Docker context "${name}" has no docker endpoint.`);
+  return endpoint.Host;
+}
+
+/** The host record for an endpoint as the user wrote it. */
+async function describe(ctx: Context, name: string, endpoint: string): Promise<Host> {
+  const base = { name, endpoint, added_at: ctx.now().toISOString() };
+  if (endpoint.startsWith("ssh://")) {
+    return { ...base, docker_host: endpoint, ssh: parseSshEndpoint(endpoint) };
+  }
+  if (/^tcp:\/\/[A-Za-z0-9.\[\]:_-]+:[0-9]{1,5}\/?$/.test(endpoint)) {
+    return { ...base, docker_host: endpoint };
+  }
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(endpoint)) {
+    const host = await contextHost(ctx, endpoint);
+    return {
+      ...base,
+      endpoint: `context:${endpoint}`,
+      docker_host: host,
+      ...(host.startsWith("ssh://") ? { ssh: parseSshEndpoint(host) } : {}),
+    };
+  }
+  throw usageError(
+    `"${endpoint}" is not an endpoint kinfra understands.`,
+    "Give ssh://user@host[:port], tcp://host:port, or the name of an existing docker context.",
+  );
+}
+
+export interface HostCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  hint?: string;
+}
+
+/** What a host has and lacks: ssh, its engine, compose (run here), rsync; with a hint for each gap. */
+export async function checkHost(ctx: Context, host: Host): Promise<HostCheck[]> {
+  const checks: HostCheck[] = [];
+  if (host.ssh) {
+    const probe = await onHost(ctx.exec, host, [
+      "sh",
+      "-c",
+      'printf "home=%s\\n" "$HOME"; for t in docker rsync; do command -v $t >/dev/null && echo "has=$t"; done; ' +
+      "grep -m1 MemTotal /proc/meminfo 2>/dev/null",
+    ]);
+    const ssh = probe.code !== 255;
+    checks.push({
+      name: "ssh",
+      ok: ssh,
+      detail: ssh
+        ? `answers (${host.ssh.destination})`
+        : probe.stderr.trim().split("\n").pop() ?? "no answer",
+      ...(ssh ? {} : {
+        hint: `Check \`ssh ${host.ssh.destination}\` works without a prompt (keys, agent, ssh config).`,
+      }),
+    });
+    if (ssh) {
+      const home = /home=(\S+)/.exec(probe.stdout)?.[1];
+      if (home?.startsWith("/")) {
+        await updateHosts(ctx.home, (f) => {
+          if (f.hosts[host.name]) f.hosts[host.name].remote_home = home;
+        });
+      }
+      for (
+        const [tool, why] of [["docker", "the docker CLI reaches the engine over ssh through it"], [
+          "rsync",
+          "the code of remote sandboxes is synced with it",
+        ]]
+      ) {
+        const has = probe.stdout.includes(`has=${tool}`);
+        checks.push({
+          name: `${tool} on ${host.name}`,
+          ok: has,
+          detail: has ? "installed" : "missing",
+          ...(has ? {} : { hint: `Install ${tool} on ${host.name}: ${why}.` }),
+        });
+      }
+      const mem = /MemTotal:\s+([0-9]+) kB/.exec(probe.stdout);
+      if (mem) {
+        checks.push({ name: "memory", ok: true, detail: `${(Number(mem[1]) / 1048576).toFixed(1)} GiB` });
+      }
+    }
+  }
+  const engine = await execOnEngine(ctx.exec, host.docker_host, host.name)("docker", [
+    "version",
+    "--format",
+    "{{.Server.Version}}",
+  ]).catch((e) => ({ success: false, stdout: "", stderr: messageOf(e), code: 1 }));
+  checks.push({
+    name: "engine",
+    ok: engine.success,
+    detail: engine.success
+      ? `Docker ${engine.stdout.trim()} (${host.docker_host})`
+      : engine.stderr.trim().split("\n").pop() ?? "no answer",
+    ...(engine.success ? {} : { hint: `Start Docker on ${host.name}, or check ${host.docker_host}.` }),
+  });
+  // Compose runs on this machine and talks to the host's engine; only the engine must be there.
+  try {
+    const c = await ctx.compose();
+    checks.push({ name: "compose", ok: true, detail: `${c.argv.join(" ")} ${c.version}, runs here` });
+  } catch (e) {
+    checks.push({
+      name: "compose",
+      ok: false,
+      detail: messageOf(e),
+      hint: "Install Docker Compose on this machine.",
+    });
+  }
+  return checks;
+}
+
+export async function add(ctx: Context, options: { name: string; endpoint: string }): Promise<CommandOutput> {
+  checkHostName(options.name);
+  const host = await describe(ctx, options.name, options.endpoint);
+  if ((await readHosts(ctx.home)).hosts[options.name]) {
+    throw usageError(
+      `Host "${options.name}" already exists.`,
+      `Remove it first (\`kinfra hosts rm ${options.name}\`).`,
+    );
+  }
+  await updateHosts(ctx.home, (f) => {
+    f.hosts[host.name] = host;
+  });
+  const checks = await checkHost(ctx, host);
+  const failing = checks.filter((c) => !c.ok);
+  return {
+    data: { host: (await readHosts(ctx.home)).hosts[host.name], checks },
+    text: [
+      `${ctx.style.green("✓")} Added host ${host.name} (${host.endpoint})`,
+      ...renderChecks(ctx, checks),
+      failing.length
+        ? `  it is recorded, but sandboxes will not start there until the checks pass (kinfra hosts test ${host.name})`
+        : `  use it: kinfra impl <feature>/<milestone> --host ${host.name}`,
+    ].join("\n"),
+  };
+}
+
+function renderChecks(ctx: Context, checks: HostCheck[]): string[] {
+  return checks.flatMap((c) => [
+    `  ${c.ok ? ctx.style.green("✓") : ctx.style.red("✗")} ${c.name}: ${c.detail}`,
+    ...(c.hint ? [`    ${c.hint}`] : []),
+  ]);
+}
+
+export async function list(ctx: Context): Promise<CommandOutput> {
+  const [{ hosts }, registry, global] = await Promise.all([
+    readHosts(ctx.home),
+    readRegistry(ctx.home),
+    ctx.globalConfig(),
+  ]);
+  const fallback = global.sandbox.host ?? LOCAL;
+  const rows = Object.values(hosts).sort((a, b) => a.name.localeCompare(b.name)).map((h) => ({
+    ...h,
+    sandboxes: Object.values(registry.slots).filter((s) => s.remote?.host === h.name).map((s) => s.slot_id),
+    default: fallback === h.name,
+  }));
+  return {
+    data: { default: fallback, hosts: rows },
+    text: rows.length
+      ? [
+        ...rows.map((h) =>
+          `${h.name}${h.default ? " (default)" : ""}  ${h.endpoint}  ${h.sandboxes.length} sandbox(es)${
+            h.sandboxes.length ? ` (slot ${h.sandboxes.join(", ")})` : ""
+          }`
+        ),
+        ...(fallback === LOCAL ? ["new sandboxes run locally unless --host is given ([sandbox] host)"] : []),
+      ].join("\n")
+      : "No hosts. Add one with `kinfra hosts add <name> ssh://user@host`.",
+  };
+}
+
+export async function test(ctx: Context, options: { name: string }): Promise<CommandOutput> {
+  const host = await getHost(ctx.home, options.name);
+  const checks = await checkHost(ctx, host);
+  const failing = checks.filter((c) => !c.ok);
+  return {
+    exitCode: failing.length ? Exit.environment : Exit.ok,
+    data: { host: host.name, ok: failing.length === 0, checks },
+    text: [`${host.name} (${host.endpoint})`, ...renderChecks(ctx, checks)].join("\n"),
+  };
+}
+
+export async function rm(ctx: Context, options: { name: string }): Promise<CommandOutput> {
+  const host = await getHost(ctx.home, options.name);
+  const used = Object.values((await readRegistry(ctx.home)).slots).filter((s) =>
+    s.remote?.host === host.name
+  );
+  if (used.length) {
+    throw blockedError(
+      `Host "${host.name}" still runs ${used.length} sandbox(es): slot ${
+        used.map((s) => s.slot_id).join(", ")
+      }.`,
+      "Stop them first (`kinfra down` / `kinfra done`).",
+    );
+  }
+  await updateHosts(ctx.home, (f) => {
+    delete f.hosts[host.name];
+  });
+  return { data: { removed: host.name }, text: `${ctx.style.green("✓")} Removed host ${host.name}` };
+}
+
+/** `kinfra hosts agent <slot>`: runs until the slot is gone (started by kinfra, not by hand). */
+export async function agent(ctx: Context, options: { slot: string }): Promise<CommandOutput> {
+  const id = Number(options.slot);
+  if (!Number.isInteger(id) || id < 1) throw usageError(`"${options.slot}" is not a slot number.`);
+  const { runAgent } = await import("../remote/agent.ts");
+  await runAgent(ctx, id).catch((e) => {
+    throw environmentError(`The agent of slot ${id} stopped: ${messageOf(e)}`);
+  });
+  return { data: { slot: id, stopped: true }, text: `agent of slot ${id} stopped` };
+}

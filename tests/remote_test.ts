@@ -1,0 +1,413 @@
+/**
+ * Sandboxes on a remote Docker engine (issue 28), against a second engine that is really elsewhere:
+ * scripts/remote_host.sh builds it in a network namespace of its own (private /30, own dockerd,
+ * reachable only through an sshd there with a key made for the run; `ssh` is a wrapper on PATH).
+ * Its published ports are not this machine's, so a port answering on 127.0.0.1 went through the
+ * tunnels, and its /tmp is not this machine's, so code served there came through the sync.
+ * Nothing of it outlives the run. With CI=true, a host that cannot be built fails the tests.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { inCI, KINFRA, runCommand, type Sandbox, withSandbox, writeFiles } from "./helpers.ts";
+import { httpGet, makeProject, type ProjectOptions, uniqueName } from "./sandbox_helpers.ts";
+
+const SCRIPT = new URL("../scripts/remote_host.sh", import.meta.url).pathname;
+
+interface RemoteHost {
+  netns: string;
+  addr: string;
+  endpoint: string;
+  /** The directory holding the ssh wrapper; first on PATH for kinfra, docker, compose and rsync. */
+  bin: string;
+  stateDir: string;
+}
+
+const canBuild = Deno.uid() === 0 && Deno.build.os === "linux";
+
+async function hostUp(stateDir: string): Promise<RemoteHost> {
+  const run = await runCommand("bash", [SCRIPT, "up", stateDir]);
+  if (run.code !== 0) throw new Error(`remote_host.sh up failed:\n${run.stderr}`);
+  const vars = Object.fromEntries(
+    run.stdout.trim().split("\n").map((l) => l.split("=", 2) as [string, string]),
+  );
+  return {
+    netns: vars.REMOTE_NETNS,
+    addr: vars.REMOTE_ADDR,
+    endpoint: vars.REMOTE_ENDPOINT,
+    bin: vars.REMOTE_SSH_BIN,
+    stateDir,
+  };
+}
+
+async function hostDown(stateDir: string): Promise<void> {
+  const run = await runCommand("bash", [SCRIPT, "down", stateDir]);
+  if (run.code !== 0) throw new Error(`remote_host.sh down failed:\n${run.stderr}`);
+}
+
+/** PATH with the test host's ssh wrapper first. */
+const pathWith = (host: RemoteHost) => `${host.bin}:${Deno.env.get("PATH")}`;
+
+/** `docker …` against the namespace's engine (through the wrapper, as kinfra reaches it). */
+async function remoteDocker(host: RemoteHost, ...args: string[]): Promise<string> {
+  const r = await runCommand("docker", args, { env: { DOCKER_HOST: host.endpoint, PATH: pathWith(host) } });
+  if (r.code !== 0) throw new Error(`docker ${args.join(" ")} on the test host: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** A command run on the test host over ssh (its shell, its files). */
+async function onTestHost(host: RemoteHost, command: string) {
+  return await runCommand("ssh", [host.addr, command], { env: { PATH: pathWith(host) } });
+}
+
+const remoteContainers = async (host: RemoteHost, project: string) =>
+  (await remoteDocker(host, "ps", "-a", "--filter", `label=com.docker.compose.project=${project}`, "-q"))
+    .split("\n").filter(Boolean);
+
+const localContainers = async (project: string) =>
+  (await runCommand("docker", ["ps", "-a", "--filter", `label=com.docker.compose.project=${project}`, "-q"]))
+    .stdout.split("\n").filter(Boolean);
+
+const alive = (pid: number) => {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+type RegistrySlot = {
+  slot_id: number;
+  status: string;
+  ports: Record<string, number>;
+  remote?: { host: string; copy?: string; agent_pid?: number; unreachable?: string };
+};
+async function slots(sb: Sandbox): Promise<RegistrySlot[]> {
+  try {
+    return Object.values(JSON.parse(await Deno.readTextFile(join(sb.home, "registry.json"))).slots);
+  } catch {
+    return [];
+  }
+}
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await fn();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A project, the test host added as "ns", and kinfra bound to PATH with the wrapper. */
+async function setup(sb: Sandbox, host: RemoteHost, options: Partial<ProjectOptions> = {}) {
+  const name = uniqueName("r");
+  const base = 24000 + Math.floor(Math.random() * 60) * 100;
+  const repo = await makeProject(sb, name, { base, ...options });
+  const env = { PATH: pathWith(host) };
+  const kinfra = (args: string[], cwd = repo) => sb.kinfra(args, { cwd, env });
+  const added = await kinfra(["hosts", "add", "ns", host.endpoint]);
+  assert.equal(added.code, 0, added.stderr + added.stdout);
+  return { name, base, repo, env, kinfra, worktree: join(sb.dir, `${name}-impl-f-M1`) };
+}
+
+Deno.test({
+  name: "remote hosts: a sandbox on a Docker engine in another network namespace",
+  ignore: !canBuild && !inCI,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async (t) => {
+    if (!canBuild) {
+      throw new Error(
+        "The remote tests need root on Linux to build their test host (CI=true: not skipping).",
+      );
+    }
+    const stateDir = await Deno.makeTempDir({ prefix: "kinfra-remote-host-" });
+    let host: RemoteHost;
+    try {
+      host = await hostUp(stateDir);
+    } catch (e) {
+      await hostDown(stateDir).catch(() => {});
+      await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+      throw e;
+    }
+    try {
+      await t.step(
+        "the test host's engine answers only through ssh, and its ports are not this machine's",
+        async () => {
+          assert.match(await remoteDocker(host, "info", "--format", "{{.DockerRootDir}}"), /^\//);
+          const ours = await runCommand("docker", ["info", "--format", "{{.ID}}"]);
+          assert.notEqual(await remoteDocker(host, "info", "--format", "{{.ID}}"), ours.stdout.trim());
+        },
+      );
+
+      await t.step(
+        "hosts add/list/test --json; a bad endpoint is exit 2, a dead one exit 4 naming ssh",
+        () =>
+          withSandbox(async (sb) => {
+            const { kinfra } = await setup(sb, host);
+            const list = (await kinfra(["hosts", "list", "--json"])).json<
+              { hosts: { name: string; endpoint: string }[] }
+            >();
+            assert.deepEqual(list.hosts.map((h) => [h.name, h.endpoint]), [["ns", host.endpoint]]);
+            const test = await kinfra(["hosts", "test", "ns", "--json"]);
+            assert.equal(test.code, 0, test.stdout);
+            const checks = test.json<{ checks: { name: string; ok: boolean }[] }>().checks;
+            assert.ok(checks.every((c) => c.ok), JSON.stringify(checks));
+            assert.ok(checks.some((c) => c.name === "rsync on ns"));
+            const bad = await kinfra(["hosts", "add", "x", "ftp://nowhere"]);
+            assert.equal(bad.code, 2);
+            assert.match(bad.stderr, /ssh:\/\/user@host/);
+            // Port 2 of the namespace: nothing listens, the connection is refused at once.
+            assert.equal((await kinfra(["hosts", "add", "dead", `ssh://kinfra@${host.addr}:2`])).code, 0);
+            const dead = await kinfra(["hosts", "test", "dead"]);
+            assert.equal(dead.code, 4, dead.stdout);
+            assert.match(dead.stdout, /✗ ssh/);
+            const unknown = await kinfra(["impl", "f/M1", "--host", "nope"]);
+            assert.equal(unknown.code, 2);
+            assert.match(unknown.stderr, /No host "nope"/);
+            assert.equal((await kinfra(["hosts", "rm", "dead"])).code, 0);
+          }),
+      );
+
+      await t.step(
+        "impl --host: ports answer on 127.0.0.1 through tunnels, edits are served remotely, down/up, done leaves nothing",
+        () =>
+          withSandbox(async (sb) => {
+            const { name, base, kinfra, worktree } = await setup(sb, host);
+            const impl = await kinfra(["impl", "f/M1", "--host", "ns", "--json"]);
+            assert.equal(impl.code, 0, impl.stderr);
+            const port = base + 1;
+            const project = `${name}-slot-1`;
+            // Running over there, not here; answering here.
+            assert.equal((await remoteContainers(host, project)).length, 1);
+            assert.deepEqual(await localContainers(project), []);
+            assert.equal((await httpGet(`http://127.0.0.1:${port}/health`)).body, "ok\n");
+            // The code comes from the copy on the host (its /tmp is not this machine's).
+            const [slot] = await slots(sb);
+            assert.equal(slot.remote?.host, "ns");
+            assert.doesNotMatch(slot.remote!.copy!, /^\/tmp\//);
+            assert.equal(
+              (await onTestHost(host, `test -d ${worktree}`)).code,
+              1,
+              "the worktree path exists there",
+            );
+            const status = (await kinfra(["status", "--json"], worktree)).json<
+              { remote: { host: string; tunnels: { state: string }; sync: { state: string } } }
+            >();
+            assert.equal(status.remote.host, "ns");
+            assert.equal(status.remote.tunnels.state, "up");
+            assert.equal(status.remote.sync.state, "idle");
+
+            const start = performance.now();
+            await writeFiles(worktree, { "src/page.txt": "edited\n" });
+            await until("the edit served remotely", async () =>
+              (await httpGet(`http://127.0.0.1:${port}/page.txt`)).body === "edited\n");
+            console.log(`    edit → served through the tunnel: ${Math.round(performance.now() - start)} ms`);
+            // Ignored files stay here.
+            await writeFiles(worktree, {
+              ".gitignore": "secret.txt\n",
+              "src/secret.txt": "no\n",
+              "src/p2.txt": "2\n",
+            });
+            await until("the second edit", async () =>
+              (await httpGet(`http://127.0.0.1:${port}/p2.txt`)).body === "2\n");
+            assert.equal((await httpGet(`http://127.0.0.1:${port}/secret.txt`)).status, 404);
+
+            const down = await kinfra(["down"], worktree);
+            assert.equal(down.code, 0, down.stderr);
+            assert.deepEqual(await remoteContainers(host, project), []);
+            assert.equal((await httpGet(`http://127.0.0.1:${port}/health`)).status, 0);
+            assert.ok(!alive(slot.remote!.agent_pid!), "the agent stopped with down");
+
+            const up = await kinfra(["up"], worktree);
+            assert.equal(up.code, 0, up.stderr);
+            assert.equal((await remoteContainers(host, project)).length, 1, "up goes back to the same host");
+            assert.equal((await httpGet(`http://127.0.0.1:${port}/page.txt`)).body, "edited\n");
+            const [again] = await slots(sb);
+
+            const done = await kinfra(["done", "f-M1", "--force"]);
+            assert.equal(done.code, 0, done.stderr);
+            assert.deepEqual(await remoteContainers(host, project), []);
+            assert.equal(
+              await remoteDocker(
+                host,
+                "network",
+                "ls",
+                "-q",
+                "--filter",
+                `label=com.docker.compose.project=${project}`,
+              ),
+              "",
+            );
+            assert.equal(
+              (await onTestHost(host, `test -e ${again.remote!.copy}`)).code,
+              1,
+              "the copy is gone",
+            );
+            assert.ok(!alive(again.remote!.agent_pid!), "the agent stopped with done");
+            assert.deepEqual(await slots(sb), []);
+          }),
+      );
+
+      await t.step(
+        "a port in use on the remote host refuses that slot (a local bind test would not see it)",
+        () =>
+          withSandbox(async (sb) => {
+            const { name, base, kinfra } = await setup(sb, host);
+            const blocker = uniqueName("blocker");
+            await remoteDocker(
+              host,
+              "run",
+              "-d",
+              "--name",
+              blocker,
+              "-p",
+              `${base + 1}:8080`,
+              "kinfra-test/busybox:latest",
+              "httpd",
+              "-f",
+              "-p",
+              "8080",
+            );
+            try {
+              const impl = await kinfra(["impl", "f/M1", "--host", "ns"]);
+              assert.equal(impl.code, 0, impl.stderr);
+              assert.match(
+                impl.stderr,
+                new RegExp(`Slot 1 skipped: port ${base + 1} \\(\\w+\\) in use on host ns`),
+              );
+              assert.deepEqual((await slots(sb)).map((s) => s.slot_id), [2]);
+              assert.equal((await remoteContainers(host, `${name}-slot-2`)).length, 1);
+              assert.equal((await kinfra(["done", "f-M1"])).code, 0);
+            } finally {
+              await remoteDocker(host, "rm", "-f", blocker);
+            }
+          }),
+      );
+
+      await t.step(
+        "a host that stops answering mid-way is named, its slot kept, and the next command repairs it",
+        () =>
+          withSandbox(async (sb) => {
+            const { name, kinfra, env, repo } = await setup(sb, host, {
+              health: "/missing",
+              healthTimeout: 6,
+            });
+            const child = new Deno.Command(KINFRA[0], {
+              args: [...KINFRA.slice(1), "impl", "f/M1", "--host", "ns"],
+              cwd: repo,
+              env: { KINFRA_HOME: sb.home, NO_COLOR: "1", ...env },
+              stdout: "piped",
+              stderr: "piped",
+            }).spawn();
+            const project = `${name}-slot-1`;
+            await until(
+              "the sandbox started on the host",
+              async () => (await remoteContainers(host, project)).length > 0,
+            );
+            // The host drops off the network while kinfra waits for health.
+            await runCommand("bash", [SCRIPT, "block", host.stateDir]);
+            const out = await child.output();
+            const stderr = new TextDecoder().decode(out.stderr);
+            assert.equal(out.code, 1, stderr);
+            assert.match(stderr, /host ns/);
+            assert.match(stderr, /stays reserved until host ns answers again/);
+            const [kept] = await slots(sb);
+            assert.ok(kept.remote?.unreachable, JSON.stringify(kept));
+            // Still down: the next command says which host it waits for and keeps the slot.
+            const waiting = await kinfra(["worktrees"]);
+            assert.match(waiting.stderr, /host ns/);
+            assert.equal((await slots(sb)).length, 1);
+            // Back: the next command finishes the cleanup.
+            await runCommand("bash", [SCRIPT, "unblock", host.stateDir]);
+            const repaired = await kinfra(["worktrees"]);
+            assert.equal(repaired.code, 0, repaired.stderr);
+            assert.deepEqual(await slots(sb), []);
+            assert.deepEqual(await remoteContainers(host, project), []);
+            assert.equal((await kinfra(["done", "f-M1"])).code, 0);
+          }),
+      );
+
+      await t.step(
+        "a kinfra killed while starting a remote sandbox is repaired by the next command",
+        () =>
+          withSandbox(async (sb) => {
+            const { name, kinfra, env, repo } = await setup(sb, host, {
+              health: "/missing",
+              healthTimeout: 30,
+            });
+            const child = new Deno.Command(KINFRA[0], {
+              args: [...KINFRA.slice(1), "impl", "f/M1", "--host", "ns"],
+              cwd: repo,
+              env: { KINFRA_HOME: sb.home, NO_COLOR: "1", ...env },
+              stdout: "null",
+              stderr: "null",
+            }).spawn();
+            const project = `${name}-slot-1`;
+            await until(
+              "the sandbox started on the host",
+              async () => (await remoteContainers(host, project)).length > 0,
+            );
+            const [slot] = await slots(sb);
+            child.kill("SIGKILL");
+            await child.status;
+            assert.ok(alive(slot.remote!.agent_pid!), "the agent outlives a killed kinfra");
+            const status = await kinfra(["worktrees"]);
+            assert.equal(status.code, 0, status.stderr);
+            assert.match(status.stderr, /stale/);
+            assert.deepEqual(await slots(sb), []);
+            assert.deepEqual(await remoteContainers(host, project), []);
+            assert.ok(!alive(slot.remote!.agent_pid!), "the repair stopped the agent");
+            assert.equal((await kinfra(["done", "f-M1"])).code, 0);
+          }),
+      );
+
+      await t.step(
+        "Ctrl-C while a remote sandbox starts rolls back there too: exit 130, nothing left",
+        () =>
+          withSandbox(async (sb) => {
+            const { name, env, repo } = await setup(sb, host, { health: "/missing", healthTimeout: 30 });
+            const child = new Deno.Command(KINFRA[0], {
+              args: [...KINFRA.slice(1), "impl", "f/M1", "--host", "ns"],
+              cwd: repo,
+              env: { KINFRA_HOME: sb.home, NO_COLOR: "1", ...env },
+              stdout: "null",
+              stderr: "piped",
+            }).spawn();
+            const project = `${name}-slot-1`;
+            await until(
+              "the sandbox started on the host",
+              async () => (await remoteContainers(host, project)).length > 0,
+            );
+            const [slot] = await slots(sb);
+            child.kill("SIGINT");
+            const out = await child.output();
+            assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));
+            assert.deepEqual(await remoteContainers(host, project), []);
+            assert.deepEqual(await slots(sb), []);
+            assert.ok(!alive(slot.remote!.agent_pid!));
+          }),
+      );
+    } finally {
+      await hostDown(stateDir);
+      await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+    }
+    // Nothing of the test host is left: namespace, veth, route, processes, state.
+    assert.equal((await runCommand("ip", ["netns", "list"])).stdout.includes(host.netns), false);
+    assert.equal((await runCommand("ip", ["link", "show", `${host.netns}h`])).code !== 0, true);
+    assert.doesNotMatch(
+      (await runCommand("ip", ["route"])).stdout,
+      new RegExp(host.addr.replace(/\.2$/, ".0")),
+    );
+    assert.equal(
+      await Deno.stat(`/var/lib/kinfra-remote/${host.netns}`).then(() => true, () => false),
+      false,
+    );
+  },
+});
