@@ -82,16 +82,8 @@ export async function up(ctx: Context, options: { name?: string; host?: string }
   }
   let started;
   try {
-    started = await (await sandbox()).startSandbox(
-      ctx,
-      project,
-      hooks,
-      entry,
-      hookInput(project, entry, {}),
-      {
-        host: options.host,
-      },
-    );
+    const input = hookInput(project, entry, {});
+    started = await (await sandbox()).startSandbox(ctx, project, hooks, entry, input, { host: options.host });
   } catch (e) {
     // Another `up` of this worktree got the slot first: one sandbox, already on its way.
     if (e instanceof AlreadyClaimed) {
