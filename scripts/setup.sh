@@ -133,3 +133,10 @@ ensure_claude_code() {
   command -v tmux >/dev/null 2>&1 && "$CLAUDE_CODE_PREFIX/node_modules/.bin/claude" --version >/dev/null 2>&1 \
     || { say "no Claude Code or tmux: the Claude Code tests are skipped (or fail with CI=true)"; return 1; }
 }
+
+# What the remote-host tests build their second engine with (scripts/remote_host.sh): iproute2,
+# openssh-server (installed without starting an sshd here), rsync, and paramiko for Compose v1's ssh://.
+ensure_remote_host() {
+  [ "$(id -u)" = 0 ] || { say "not root: the remote-host tests are skipped (or fail with CI=true)"; return 1; }
+  bash "$(dirname "${BASH_SOURCE[0]}")/remote_host.sh" ensure || { say "no remote test host: its tests are skipped (or fail with CI=true)"; return 1; }
+}

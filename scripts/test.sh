@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite: installs what is missing (Deno; on Debian as root also the Docker engine,
-# Compose v2 and v1, busybox for the test image, Chromium and Claude Code), then runs every test
-# against real git, Docker and a real browser.
+# Compose v2 and v1, busybox for the test image, Chromium, Claude Code and the remote test host's
+# tools), then runs every test against real git, Docker and a real browser.
 #
 # Compose comes in two flavours that read, print and fail differently, so the tests run twice:
 # every test with Compose v2 (`docker compose`, what most users have), then the test files that need
@@ -23,6 +23,7 @@ ensure_deno
 ensure_docker && ensure_test_image
 ensure_chromium
 ensure_claude_code
+ensure_remote_host
 export NO_COLOR=1
 if [ "${KINFRA_BIN:-}" = source ]; then
   unset KINFRA_BIN
