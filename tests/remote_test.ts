@@ -197,12 +197,13 @@ Deno.test({
               1,
               "the worktree path exists there",
             );
-            const status = (await kinfra(["status", "--json"], worktree)).json<
-              { remote: { host: string; tunnels: { state: string }; sync: { state: string } } }
-            >();
-            assert.equal(status.remote.host, "ns");
-            assert.equal(status.remote.tunnels.state, "up");
-            assert.equal(status.remote.sync.state, "idle");
+            type Remote = { remote: { host: string; tunnels: { state: string }; sync: { state: string } } };
+            const status = async () => (await kinfra(["status", "--json"], worktree)).json<Remote>();
+            const shown = await status();
+            assert.equal(shown.remote.host, "ns");
+            assert.equal(shown.remote.tunnels.state, "up");
+            // The agent's first pass may still run; then the sync says it is idle.
+            await until("the sync idle", async () => (await status()).remote.sync.state === "idle");
 
             const start = performance.now();
             await writeFiles(worktree, { "src/page.txt": "edited\n" });
