@@ -314,24 +314,28 @@ Deno.test({
             );
             // The host drops off the network while kinfra waits for health.
             await runCommand("bash", [SCRIPT, "block", host.stateDir]);
-            const out = await child.output();
-            const stderr = new TextDecoder().decode(out.stderr);
-            assert.equal(out.code, 1, stderr);
-            assert.match(stderr, /host ns/);
-            assert.match(stderr, /stays reserved until host ns answers again/);
-            const [kept] = await slots(sb);
-            assert.ok(kept.remote?.unreachable, JSON.stringify(kept));
-            // Still down: the next command says which host it waits for and keeps the slot.
-            const waiting = await kinfra(["worktrees"]);
-            assert.match(waiting.stderr, /host ns/);
-            assert.equal((await slots(sb)).length, 1);
-            // Back: the next command finishes the cleanup.
-            await runCommand("bash", [SCRIPT, "unblock", host.stateDir]);
-            const repaired = await kinfra(["worktrees"]);
-            assert.equal(repaired.code, 0, repaired.stderr);
-            assert.deepEqual(await slots(sb), []);
-            assert.deepEqual(await remoteContainers(host, project), []);
-            assert.equal((await kinfra(["done", "f-M1"])).code, 0);
+            try {
+              const out = await child.output();
+              const stderr = new TextDecoder().decode(out.stderr);
+              assert.equal(out.code, 1, stderr);
+              assert.match(stderr, /host ns/);
+              assert.match(stderr, /stays reserved until host ns answers again/);
+              const [kept] = await slots(sb);
+              assert.ok(kept.remote?.unreachable, JSON.stringify(kept));
+              // Still down: the next command says which host it waits for and keeps the slot.
+              const waiting = await kinfra(["worktrees"]);
+              assert.match(waiting.stderr, /host ns/);
+              assert.equal((await slots(sb)).length, 1);
+              // Back: the next command finishes the cleanup.
+              await runCommand("bash", [SCRIPT, "unblock", host.stateDir]);
+              const repaired = await kinfra(["worktrees"]);
+              assert.equal(repaired.code, 0, repaired.stderr);
+              assert.deepEqual(await slots(sb), []);
+              assert.deepEqual(await remoteContainers(host, project), []);
+              assert.equal((await kinfra(["done", "f-M1"])).code, 0);
+            } finally {
+              await runCommand("bash", [SCRIPT, "unblock", host.stateDir]); // once more if a step failed: no-op
+            }
           }),
       );
 
