@@ -16,15 +16,20 @@ type Forward = TcpForward | UdpForward;
 
 interface Wanted extends CanonicalPort {
   project: string;
-  target_sandbox: string;
   worktree: string;
-  target_fn: Target;
+  forwardTo: Target;
 }
 
 export function checkoutPart(env: PartEnv): ProxyPart {
   const forwards = new Map<string, { forward: Forward; project: string }>();
   let problems: Record<string, string[]> = {};
-  let summary: Record<string, unknown> = {};
+  interface Shown {
+    worktree: string;
+    live: boolean;
+    ports: { variable: string; port: number; target: number; protocol: string; open: boolean }[];
+    problems: string[];
+  }
+  let shown: Record<string, Shown> = {};
 
   const wantedOf = (world: ProxyWorld): Map<string, Wanted> => {
     const wanted = new Map<string, Wanted>();
@@ -38,9 +43,8 @@ export function checkoutPart(env: PartEnv): ProxyPart {
         wanted.set(key, {
           ...c,
           project,
-          target_sandbox: sandbox,
           worktree: worktree.path,
-          target_fn: { port: c.target, sandbox, traffic },
+          forwardTo: { port: c.target, sandbox, traffic },
         });
       }
     }
@@ -48,7 +52,7 @@ export function checkoutPart(env: PartEnv): ProxyPart {
   };
 
   const open = async (w: Wanted): Promise<Forward> =>
-    w.protocol === "udp" ? await UdpForward.open(w.port, w.target_fn) : new TcpForward(w.port, w.target_fn);
+    w.protocol === "udp" ? await UdpForward.open(w.port, w.forwardTo) : new TcpForward(w.port, w.forwardTo);
 
   const whyNot = async (w: Wanted, e: unknown): Promise<string> => {
     const code = (e as { code?: string }).code;
@@ -78,7 +82,7 @@ export function checkoutPart(env: PartEnv): ProxyPart {
       for (const [key, w] of wanted) {
         const have = forwards.get(key);
         if (have) {
-          const cut = have.forward.retarget(w.target_fn);
+          const cut = have.forward.retarget(w.forwardTo);
           have.project = w.project;
           if (cut) {
             env.log(`checkout: ${key} → ${w.target}: closed ${cut} connection(s) to the previous sandbox`);
@@ -93,7 +97,7 @@ export function checkoutPart(env: PartEnv): ProxyPart {
         }
       }
       problems = next;
-      summary = Object.fromEntries(
+      shown = Object.fromEntries(
         checkoutsOf(world.registry).map((c) => [c.project, {
           worktree: c.worktree.path,
           live: Boolean(c.slot),
@@ -109,14 +113,10 @@ export function checkoutPart(env: PartEnv): ProxyPart {
       );
     },
     status: () => ({
-      checkouts: summary,
+      checkouts: shown,
       summary: [
-        `${Object.keys(summary).length} checkout(s)`,
-        ...Object.entries(summary).map(([project, c]) => {
-          const { worktree, ports } = c as {
-            worktree: string;
-            ports: { port: number; target: number; protocol: string }[];
-          };
+        `${Object.keys(shown).length} checkout(s)`,
+        ...Object.entries(shown).map(([project, { worktree, ports }]) => {
           const list = ports.map((p) => `${p.port}${p.protocol === "udp" ? "/udp" : ""} → ${p.target}`).join(
             ", ",
           );

@@ -15,7 +15,7 @@ export function routerPart(env: PartEnv): ProxyPart {
   let router: Router | undefined;
   let port: number | undefined;
   let problem: string | undefined;
-  const router_ = () =>
+  const makeRouter = () =>
     new Router({
       route: (host) => routes.get(host),
       page: (host) => livePage(host, routes, port ?? 0),
@@ -26,7 +26,7 @@ export function routerPart(env: PartEnv): ProxyPart {
     router?.close();
     router = undefined;
     port = wanted;
-    const next = router_();
+    const next = makeRouter();
     try {
       next.listen(wanted);
       router = next;
