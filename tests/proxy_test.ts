@@ -130,3 +130,26 @@ dockerTest("a live slot whose worktree was removed by hand keeps no proxy alive"
   await eventually("the proxy to exit", () => Promise.resolve(alive(pid!)), (a) => !a);
   assert.deepEqual((await proxyStatus(sb)).needed_by, []);
 });
+
+dockerTest(
+  "proxy stop ends a proxy that no longer answers (SIGSTOPped) by the pid its lock names",
+  async (sb, stem) => {
+    await useRouterPort(sb);
+    const repo = await makeProject(sb, stem, { base: randomBase() });
+    assert.equal((await sb.kinfra(["impl", "a/M1"], { cwd: repo })).code, 0);
+    const { pid } = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
+    Deno.kill(pid!, "SIGSTOP");
+    try {
+      const stop = await sb.kinfra(["proxy", "stop", "--json"], { cwd: repo });
+      assert.equal(stop.code, 0, stop.stderr);
+      assert.match(stop.stderr, new RegExp(`pid ${pid}\\) does not answer; stopping it with SIGTERM`));
+      assert.equal(stop.json().pid, pid);
+      await eventually("the proxy gone", () => Promise.resolve(alive(pid!)), (a) => !a);
+    } finally {
+      if (alive(pid!)) Deno.kill(pid!, "SIGKILL");
+    }
+    // And the next command that needs it starts a fresh one.
+    assert.equal((await sb.kinfra(["up", "a-M1"], { cwd: repo })).code, 0);
+    assert.notEqual((await eventually("a new proxy", () => proxyStatus(sb), (s) => s.running)).pid, pid);
+  },
+);

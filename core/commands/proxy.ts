@@ -9,7 +9,8 @@ import { KinfraError } from "../errors.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { readActivity } from "../proxy/activity.ts";
 import { askProxy } from "../proxy/control.ts";
-import { ensureProxy, partsNeeding, stopProxy } from "../proxy/ensure.ts";
+import { ensureProxy, partsNeeding } from "../proxy/ensure.ts";
+import { stopProxy } from "../proxy/stop.ts";
 import { proxyPaths } from "../proxy/paths.ts";
 import type { ProxyState } from "../proxy/state.ts";
 

@@ -59,7 +59,7 @@ export async function serveControl(
 export async function askProxy(
   socket: string,
   request: ControlRequest,
-  timeoutMs = 10_000,
+  timeoutMs = 5_000,
 ): Promise<ControlReply | undefined> {
   let conn: Deno.Conn;
   try {

@@ -7,7 +7,7 @@
  */
 import type { Context } from "../context.ts";
 import { BUILD } from "#build";
-import { KinfraError, messageOf } from "../errors.ts";
+import { messageOf } from "../errors.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { askProxy } from "./control.ts";
 import { join, resolve } from "../io/path.ts";
@@ -57,7 +57,7 @@ export async function ensureProxy(
   const running = await reconcileProxy(ctx, options.wait ? "reconcile" : "status");
   if (running && running.build === buildId()) return running;
   // One from another kinfra build (an upgrade): replaced, so the code serving is this one.
-  if (running) await stopProxy(ctx);
+  if (running) await (await import("./stop.ts")).stopProxy(ctx);
   if (!(await partsNeeding(ctx)).length) return undefined;
   try {
     await spawnProxy(ctx);
@@ -79,33 +79,6 @@ export async function ensureProxy(
 
 /** This kinfra's build, as the proxy process records it (`state.build`). */
 export const buildId = () => `${BUILD.version} ${BUILD.commit}`;
-
-/**
- * Asks the running proxy to stop and waits until it has (its lock is free). Returns the pid it had,
- * or undefined when none ran.
- */
-export async function stopProxy(ctx: Context, timeoutMs = 10_000): Promise<number | undefined> {
-  const paths = proxyPaths(ctx.home);
-  const reply = await askProxy(paths.socket, { op: "stop" });
-  if (!reply?.ok) return undefined;
-  const file = await Deno.open(paths.lock, { read: true, write: true, create: true });
-  try {
-    for (const deadline = Date.now() + timeoutMs; !await file.tryLock(true);) {
-      if (Date.now() > deadline) {
-        throw new KinfraError(
-          `The kinfra proxy (pid ${reply.state.pid}) did not stop within ${timeoutMs / 1000}s.`,
-          {
-            hint: `Stop it with \`kill ${reply.state.pid}\`.`,
-          },
-        );
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  } finally {
-    file.close(); // closing releases the lock we just took
-  }
-  return reply.state.pid;
-}
 
 /** Starts `kinfra proxy run` for this home, detached: it outlives this command. */
 async function spawnProxy(ctx: Context): Promise<void> {
