@@ -216,6 +216,19 @@ Deno.test("loadGlobalConfig() refuses slots.max above 200, naming config.toml", 
   }
 });
 
+Deno.test("loadGlobalConfig(): [proxy] port defaults to 4390 and must be a port", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const home = homePaths({ get: (k: string) => k === "KINFRA_HOME" ? dir : undefined });
+    assert.equal((await loadGlobalConfig(home)).proxy.port, 4390);
+    await Deno.writeTextFile(home.config, "[proxy]\nport = 70000\n");
+    const e = await kinfraErrorOf(() => loadGlobalConfig(home));
+    assert.equal(e.message, `${home.config}: proxy.port = 70000: must be 1–65535.`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("parseMount() reads host:container:ro", () => {
   assert.deepEqual(parseMount("src/:/app/src:ro"), { host: "src", container: "/app/src", readOnly: true });
 });
