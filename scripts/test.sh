@@ -33,8 +33,9 @@ elif [ -z "${KINFRA_BIN:-}" ]; then
 fi
 echo "kinfra under test: ${KINFRA_BIN:-deno run main.ts}"
 
-# Test files that need Docker (they use dockerTest or needsDocker from tests/helpers.ts).
-mapfile -t docker_files < <(grep -lE '\b(dockerTest|needsDocker)\(' tests/*_test.ts tests/unit/*_test.ts)
+# Test files that need Docker: they use dockerTest, needsDocker or the sandbox fixtures (tests/helpers.ts,
+# tests/sandbox_helpers.ts), or claudeTest with `docker: true`.
+mapfile -t docker_files < <(grep -lE '\b(dockerTest|needsDocker)\(|sandbox_helpers\.ts|docker: true' tests/*_test.ts)
 
 passed=0 failed=0 ignored=0 status=0
 # run <label> <KINFRA_COMPOSE> <deno test args…>: one Deno run, its counts added to the totals.
