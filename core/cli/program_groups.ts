@@ -126,12 +126,6 @@ export const GROUPS: Command[] = [
         args: [{ name: "name", description: "host name", required: true }],
         run: async (ctx, [name]) => (await import("../commands/hosts.ts")).rm(ctx, { name: name! }),
       }),
-      command({
-        name: "agent",
-        description: "keep a remote slot's tunnels and code sync up (kinfra starts it itself)",
-        args: [{ name: "slot", description: "slot number", required: true }],
-        run: async (ctx, [slot]) => (await import("../commands/hosts.ts")).agent(ctx, { slot: slot! }),
-      }),
     ],
   },
 ];

@@ -1,9 +1,9 @@
 /**
- * `kinfra hosts add|list|test|rm` (and `hosts agent`, the per-slot process kinfra starts itself):
- * the remote Docker engines sandboxes may run on. Stored in the home, never in infra.toml.
+ * `kinfra hosts add|list|test|rm`: the remote Docker engines sandboxes may run on. Stored in the
+ * home, never in infra.toml.
  */
 import type { Context } from "../context.ts";
-import { blockedError, environmentError, Exit, messageOf, usageError } from "../errors.ts";
+import { blockedError, Exit, messageOf, usageError } from "../errors.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { execOnEngine } from "../io/engine.ts";
@@ -235,15 +235,4 @@ export async function rm(ctx: Context, options: { name: string }): Promise<Comma
     delete f.hosts[host.name];
   });
   return { data: { removed: host.name }, text: `${ctx.style.green("✓")} Removed host ${host.name}` };
-}
-
-/** `kinfra hosts agent <slot>`: runs until the slot is gone (started by kinfra, not by hand). */
-export async function agent(ctx: Context, options: { slot: string }): Promise<CommandOutput> {
-  const id = Number(options.slot);
-  if (!Number.isInteger(id) || id < 1) throw usageError(`"${options.slot}" is not a slot number.`);
-  const { runAgent } = await import("../remote/agent.ts");
-  await runAgent(ctx, id).catch((e) => {
-    throw environmentError(`The agent of slot ${id} stopped: ${messageOf(e)}`);
-  });
-  return { data: { slot: id, stopped: true }, text: `agent of slot ${id} stopped` };
 }

@@ -10,17 +10,15 @@
  *
  * A part lives in its own file under `core/proxy/` and is listed in `core/proxy/parts.ts`:
  * - the router (`router_part.ts`): `<feature>-<milestone>.<project>.localhost:<port>` names;
- * - checkouts (`checkout_part.ts`): a project's canonical ports forwarded to one sandbox.
+ * - checkouts (`checkout_part.ts`): a project's canonical ports forwarded to one sandbox;
+ * - tunnels (`tunnels_part.ts`): a remote slot's ports on 127.0.0.1 through `ssh -N -L` (issue 28);
+ * - sync (`sync_part.ts`): a remote slot's worktree copied to its host as it changes (issue 28).
  *
  * How the next ones plug in:
  * - **Idle check (issue 27)**: a part with `intervalMs` whose `tick` reads `env.activity.read()`
  *   (per slot: last traffic time, bytes, connections, requests — what the router and the forwarders
  *   saw) and the registry, and acts on sandboxes idle for too long (e.g. runs `kinfra down` through
  *   `kinfraBin`); `needed` is true while some running sandbox has an idle limit.
- * - **ssh tunnels to remote engines (issue 28)**: a part whose `reconcile` keeps one `ssh -N -L`
- *   child per remote slot (started when the slot appears, killed when it goes, restarted when it
- *   dies — its `tick`), `needed` while any slot is remote, `close` kills every child. Traffic it
- *   forwards itself can be counted with `env.activity.record`.
  */
 import type { Context } from "../context.ts";
 import type { GlobalConfig } from "../project/config/schema.ts";

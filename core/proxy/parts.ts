@@ -5,5 +5,8 @@
 import type { PartFactory } from "./part.ts";
 import { checkoutPart } from "./checkout_part.ts";
 import { routerPart } from "./router_part.ts";
+import { syncPart } from "./sync_part.ts";
+import { tunnelsPart } from "./tunnels_part.ts";
 
-export const PARTS: PartFactory[] = [checkoutPart, routerPart];
+// Tunnels before checkouts: a checked-out remote sandbox's canonical ports lead to its tunnels.
+export const PARTS: PartFactory[] = [tunnelsPart, syncPart, checkoutPart, routerPart];

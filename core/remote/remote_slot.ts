@@ -1,16 +1,15 @@
 /**
  * A sandbox on a remote host, from the core's side: which host (`--host`, the worktree's last one,
  * `[sandbox] host`, `auto`), what is checked before the claim (ssh answers, ports in use there),
- * what runs around `compose up` (the first copy of the code, the agent with tunnels and sync), and
+ * what runs around `compose up` (the first copy of the code; tunnels and sync by the proxy), and
  * a release that trusts only the host itself: a slot whose host does not answer stays reserved, so
  * the next command (stale repair) finishes the job and says which host it waits for.
  */
 import type { Context } from "../context.ts";
 import { KinfraError, messageOf, usageError } from "../errors.ts";
-import { kinfraBin } from "../hooks/external.ts";
 import { readRegistry, type RemoteSlot, type SlotEntry, updateRegistry } from "../slots/registry.ts";
 import { releaseSlot } from "../slots/slots.ts";
-import { agentAlive, readAgentState, stopAgent } from "./agent.ts";
+import { tunnelPorts } from "./tunnels.ts";
 import { execOnEngine } from "../io/engine.ts";
 import { getHost, type Host, LOCAL, readHosts, updateHosts } from "./hosts.ts";
 import { type BusyPorts, remoteBusyPorts } from "./ports.ts";
@@ -82,14 +81,11 @@ export async function planRemote(
 }
 
 /**
- * After the claim, before `compose up`: the code copied over, then the agent started and its
- * tunnels listening (the health gate goes through them). Each step registers its undo.
+ * After the claim, before `compose up`: the code copied over, then the proxy process (its tunnels
+ * and sync parts) serving the slot, and its first port listening here — the health gate goes
+ * through the tunnels. Releasing the slot is what stops them (the proxy follows the registry).
  */
-export async function startRemote(
-  ctx: Context,
-  slot: SlotEntry,
-  addUndo: (what: string, fn: () => Promise<unknown>) => void,
-) {
+export async function startRemote(ctx: Context, slot: SlotEntry): Promise<void> {
   const remote = slot.remote!;
   const host = await getHost(ctx.home, remote.host);
   if (remote.copy) {
@@ -98,56 +94,28 @@ export async function startRemote(
     await initialSync(ctx.exec, host, slot.worktree_path, remote.copy, ctx.signal);
     ctx.log.info(`copied in ${Math.round(performance.now() - start)} ms`);
   }
-  addUndo("stop tunnels and sync", () => stopAgent(slot));
-  await startAgent(ctx, slot);
-}
-
-/** Starts the slot's agent detached and waits for its tunnels to listen. */
-export async function startAgent(ctx: Context, slot: SlotEntry): Promise<void> {
-  await Deno.mkdir(slot.slot_dir, { recursive: true });
-  const log = await Deno.open(`${slot.slot_dir}/agent.log`, { append: true, create: true });
-  const child = new Deno.Command(kinfraBin(ctx.home.root), {
-    args: ["hosts", "agent", String(slot.slot_id)],
-    env: { KINFRA_HOME: ctx.home.root },
-    stdin: "null",
-    stdout: log.writable ? "piped" : "null",
-    stderr: "piped",
-    detached: true,
-  }).spawn();
-  // The agent's output goes to its log, never to this terminal.
-  child.stdout.pipeTo(log.writable).catch(() => {});
-  child.stderr.pipeTo(new WritableStream()).catch(() => {});
-  child.unref();
-  await updateRegistry(ctx.home, (registry) => {
-    const current = registry.slots[String(slot.slot_id)];
-    if (current?.claimed_at === slot.claimed_at && current.remote) current.remote.agent_pid = child.pid;
-  });
-  slot.remote!.agent_pid = child.pid;
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline && !ctx.signal.aborted) {
-    const state = await readAgentState(slot);
-    const own = state?.agent_pid === child.pid;
-    if (own && state.tunnel.state === "up") return;
-    if ((own && state.tunnel.state === "down") || !agentAlive(child.pid)) {
-      await stopAgent(slot);
-      throw new KinfraError(
-        `The tunnels to ${slot.remote!.host} did not come up: ${state?.tunnel.error ?? "the agent exited"}.`,
-        { hint: `See ${slot.slot_dir}/agent.log and \`kinfra hosts test ${slot.remote!.host}\`.` },
-      );
+  const ports = tunnelPorts(slot);
+  if (!ports.length) return;
+  const { ensureProxy, reconcileProxy } = await import("../proxy/ensure.ts");
+  await ensureProxy(ctx, { wait: true });
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline && !ctx.signal.aborted;) {
+    const state = await reconcileProxy(ctx, "status");
+    const tunnel =
+      (state?.parts.tunnels?.slots as Record<string, { state: string; error?: string }> | undefined)
+        ?.[String(slot.slot_id)];
+    if (tunnel?.state === "up") return;
+    if (tunnel?.state === "down") {
+      throw new KinfraError(`The tunnels to ${host.name} did not come up: ${tunnel.error}.`, {
+        hint: `See \`kinfra proxy status\` and \`kinfra hosts test ${host.name}\`.`,
+      });
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  await stopAgent(slot);
-  throw new KinfraError(`The tunnels to ${slot.remote!.host} did not come up within 15 s.`);
-}
-
-/** Keeps the agent of a running remote slot alive (`status`, `up`): started again when it died. */
-export async function ensureAgent(ctx: Context, slot: SlotEntry): Promise<void> {
-  if (!slot.remote || slot.status !== "running" || agentAlive(slot.remote.agent_pid)) return;
-  ctx.log.warn(
-    `The tunnels and sync of slot ${slot.slot_id} (host ${slot.remote.host}) had stopped; starting them again.`,
-  );
-  await startAgent(ctx, slot).catch((e) => ctx.log.warn(messageOf(e)));
+  if (!ctx.signal.aborted) {
+    throw new KinfraError(`The tunnels to ${host.name} did not come up within 15 s.`, {
+      hint: "See `kinfra proxy status`.",
+    });
+  }
 }
 
 /**
@@ -170,7 +138,7 @@ async function leftOnHost(ctx: Context, slot: SlotEntry): Promise<boolean> {
 }
 
 /**
- * Before a remote slot is released: its agent stopped, and the host asked whether teardown really
+ * Before a remote slot is released: the host asked whether teardown really
  * removed its containers. When the host does not answer, the slot is parked (kept, marked with the
  * host) and false is returned: the caller must not release it.
  */
@@ -180,7 +148,6 @@ export async function settleRemote(
   purge?: () => Promise<unknown>,
 ): Promise<boolean> {
   if (!slot.remote) return true;
-  await stopAgent(slot);
   try {
     if (await leftOnHost(ctx, slot) && purge) {
       await purge();

@@ -1,24 +1,31 @@
 /**
- * What `status` shows of a remote slot: its host, the tunnels and the code sync, from its agent's
- * state file. An agent that died is started again first: the tunnels are what make the ports
- * answer here.
+ * What `status` shows of a remote slot: its host, the tunnels and the code sync, as the proxy
+ * process (its tunnels and sync parts) reports them. The proxy is started first when it is not
+ * running: the tunnels are what make the ports answer here.
  */
 import type { Context } from "../context.ts";
 import type { SlotEntry } from "../slots/registry.ts";
-import { readAgentState } from "./agent.ts";
-import { ensureAgent } from "./remote_slot.ts";
+
+type Part = Record<
+  string,
+  { state: string; error?: string; last_sync?: string | null; last_ms?: number | null }
+>;
 
 export async function remoteStatus(ctx: Context, slot: SlotEntry) {
-  await ensureAgent(ctx, slot);
-  const state = await readAgentState(slot);
   const remote = slot.remote!;
-  const tunnel = remote.unreachable ? "host not answering" : state?.tunnel.state ?? "unknown";
-  const sync = state?.sync;
+  const { ensureProxy, reconcileProxy } = await import("../proxy/ensure.ts");
+  const state = remote.unreachable
+    ? undefined
+    : await ensureProxy(ctx, { wait: true }) ?? await reconcileProxy(ctx, "status");
+  const id = String(slot.slot_id);
+  const tunnel = (state?.parts.tunnels?.slots as Part | undefined)?.[id];
+  const sync = (state?.parts.sync?.slots as Part | undefined)?.[id];
+  const tunnels = remote.unreachable ? "host not answering" : tunnel?.state ?? "not running";
   const data = {
     host: remote.host,
     docker_host: remote.docker_host,
     copy: remote.copy ?? null,
-    tunnels: { state: tunnel, ports: state?.tunnel.ports ?? [], error: state?.tunnel.error ?? null },
+    tunnels: { state: tunnels, error: tunnel?.error ?? null },
     sync: sync
       ? {
         state: sync.state,
@@ -30,14 +37,14 @@ export async function remoteStatus(ctx: Context, slot: SlotEntry) {
     unreachable: remote.unreachable ?? null,
   };
   const lines = [
-    `  host ${remote.host} (${remote.docker_host}) · tunnels ${tunnel}${
-      state?.tunnel.error && tunnel !== "up" ? ` (${state.tunnel.error})` : ""
+    `  host ${remote.host} (${remote.docker_host}) · tunnels ${tunnels}${
+      tunnel?.error && tunnels !== "up" ? ` (${tunnel.error})` : ""
     }`,
     ...(sync
       ? [
         `  code sync ${sync.state}${sync.last_sync ? ` · last ${sync.last_sync} (${sync.last_ms} ms)` : ""}${
           sync.error ? ` · ${sync.error}` : ""
-        } → ${remote.host}:${sync.copy}`,
+        } → ${remote.host}:${remote.copy}`,
       ]
       : []),
   ];

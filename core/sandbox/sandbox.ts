@@ -113,7 +113,7 @@ export async function startSandbox(
   try {
     checkpoint();
     // The code copied over, then tunnels and sync up (the health gate goes through them).
-    if (slot.remote) await remote.startRemote(ctx, slot, (what, undo) => rollback.add(what, undo));
+    if (slot.remote) await remote.startRemote(ctx, slot);
     checkpoint();
     const { model } = await slotCompose(ctx, project, {
       dir: entry.path,

@@ -1,0 +1,143 @@
+/**
+ * The sync part: the code of a remote slot stays local, where the agent edits it, and its copy on
+ * the host follows within about a second — a watcher on the worktree, a short debounce (a save or
+ * a checkout is one burst), then one rsync pass over ssh (remote/sync.ts: `.git` and ignored files
+ * stay here, deletions carry over). A pass that fails is tried again; `status()` says, per slot,
+ * how the last one went.
+ */
+import { messageOf } from "../errors.ts";
+import type { SlotEntry } from "../slots/registry.ts";
+import { getHost } from "../remote/hosts.ts";
+import { syncOnce } from "../remote/sync.ts";
+import type { PartEnv, ProxyPart, ProxyWorld } from "./part.ts";
+
+const DEBOUNCE_MS = 150;
+const RETRY_MS = 1000;
+
+interface Sync {
+  slot: SlotEntry;
+  watcher?: Deno.FsWatcher;
+  pending: boolean;
+  running: boolean;
+  timer?: ReturnType<typeof setTimeout>;
+  state: "idle" | "syncing" | "error";
+  last_sync?: string;
+  last_ms?: number;
+  error?: string;
+  closed: boolean;
+}
+
+const key = (slot: SlotEntry) => `${slot.slot_id}:${slot.claimed_at}`;
+const syncedSlots = (world: ProxyWorld) =>
+  Object.values(world.registry.slots).filter((s) => s.remote?.copy && !s.remote.unreachable);
+
+export function syncPart(env: PartEnv): ProxyPart {
+  const syncs = new Map<string, Sync>();
+
+  const pass = async (s: Sync) => {
+    if (s.running || s.closed) return;
+    s.running = true;
+    s.pending = false;
+    s.state = "syncing";
+    const start = performance.now();
+    try {
+      const host = await getHost(env.home, s.slot.remote!.host);
+      await syncOnce(env.ctx.exec, host, s.slot.worktree_path, s.slot.remote!.copy!);
+      Object.assign(s, {
+        state: "idle",
+        last_sync: new Date().toISOString(),
+        last_ms: Math.round(performance.now() - start),
+        error: undefined,
+      });
+    } catch (e) {
+      Object.assign(s, { state: "error", error: messageOf(e) });
+      env.log(`sync: slot ${s.slot.slot_id}: ${s.error}`);
+      s.pending = true;
+      schedule(s, RETRY_MS);
+    } finally {
+      s.running = false;
+    }
+    if (s.pending) schedule(s, DEBOUNCE_MS);
+  };
+
+  const schedule = (s: Sync, ms: number) => {
+    if (s.closed) return;
+    s.pending = true;
+    clearTimeout(s.timer);
+    s.timer = setTimeout(() => pass(s), ms);
+  };
+
+  const watch = (s: Sync) => {
+    try {
+      s.watcher = Deno.watchFs(s.slot.worktree_path, { recursive: true });
+    } catch (e) {
+      Object.assign(s, { state: "error", error: `cannot watch ${s.slot.worktree_path}: ${messageOf(e)}` });
+      return;
+    }
+    (async () => {
+      for await (const event of s.watcher!) {
+        if (event.paths.every((p) => p.includes("/.git/") || p.endsWith("/.git"))) continue;
+        schedule(s, DEBOUNCE_MS);
+      }
+    })().catch(() => {});
+  };
+
+  const close = (s: Sync) => {
+    s.closed = true;
+    clearTimeout(s.timer);
+    try {
+      s.watcher?.close();
+    } catch { /* closed */ }
+  };
+
+  return {
+    name: "sync",
+    needed: (world) => syncedSlots(world).length > 0,
+    reconcile(world) {
+      const wanted = new Map(syncedSlots(world).map((s) => [key(s), s]));
+      for (const [k, s] of syncs) {
+        if (wanted.has(k)) continue;
+        close(s);
+        syncs.delete(k);
+      }
+      for (const [k, slot] of wanted) {
+        if (syncs.has(k)) continue;
+        const s: Sync = { slot, pending: false, running: false, state: "idle", closed: false };
+        syncs.set(k, s);
+        watch(s);
+        schedule(s, 0); // what changed between the start's copy and now
+      }
+      return Promise.resolve();
+    },
+    status: () => ({
+      slots: Object.fromEntries([...syncs.values()].map((s) => [String(s.slot.slot_id), {
+        host: s.slot.remote!.host,
+        copy: s.slot.remote!.copy,
+        state: s.pending && s.state === "idle" ? "pending" : s.state,
+        last_sync: s.last_sync ?? null,
+        last_ms: s.last_ms ?? null,
+        ...(s.error ? { error: s.error } : {}),
+      }])),
+      summary: [
+        `${syncs.size} synced worktree(s)`,
+        ...[...syncs.values()].map((s) =>
+          `slot ${s.slot.slot_id} → ${s.slot.remote!.host}:${s.slot.remote!.copy}: ${s.state}${
+            s.last_ms !== undefined ? ` (last pass ${s.last_ms} ms)` : ""
+          }`
+        ),
+      ],
+      ...([...syncs.values()].some((s) => s.state === "error")
+        ? {
+          problems: [...syncs.values()].filter((s) => s.state === "error").map((s) =>
+            `sync of slot ${s.slot.slot_id}: ${s.error}`
+          ),
+        }
+        : {}),
+    }),
+    close() {
+      for (const s of syncs.values()) close(s);
+      syncs.clear();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * The tunnels part: a remote slot's ports answer on 127.0.0.1 here, through one
+ * `ssh -N -L 127.0.0.1:<port>:127.0.0.1:<port> …` child per slot (ssh from PATH: the user's config,
+ * agent and wrappers apply). Started when the slot appears, killed when it goes, started again
+ * when it dies (each tick). A slot whose host stopped answering during teardown is left alone until
+ * the next command settles it. `status()` says, per slot, whether its tunnels are up.
+ */
+import { messageOf } from "../errors.ts";
+import type { SlotEntry } from "../slots/registry.ts";
+import { getHost } from "../remote/hosts.ts";
+import { tunnelArgs, tunnelPorts } from "../remote/tunnels.ts";
+import type { PartEnv, ProxyPart, ProxyWorld } from "./part.ts";
+
+interface Tunnel {
+  slot: SlotEntry;
+  child?: Deno.ChildProcess;
+  state: "starting" | "up" | "down";
+  since: string;
+  error?: string;
+  /** When it may be started again after dying (a host that refuses is not hammered). */
+  retryAt: number;
+}
+
+const key = (slot: SlotEntry) => `${slot.slot_id}:${slot.claimed_at}`;
+const remoteSlots = (world: ProxyWorld) =>
+  Object.values(world.registry.slots).filter((s) => s.remote && !s.remote.unreachable);
+
+async function listening(port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function tunnelsPart(env: PartEnv): ProxyPart {
+  const tunnels = new Map<string, Tunnel>();
+
+  const start = async (t: Tunnel) => {
+    const host = await getHost(env.home, t.slot.remote!.host);
+    const child = new Deno.Command("ssh", {
+      args: tunnelArgs(host, tunnelPorts(t.slot)),
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    Object.assign(t, { child, state: "starting", since: new Date().toISOString(), error: undefined });
+    env.log(`tunnels: slot ${t.slot.slot_id} → ${host.name} (${tunnelPorts(t.slot).join(", ")})`);
+    child.output().then((out) => {
+      if (t.child !== child) return; // replaced or closed on purpose
+      const why = new TextDecoder().decode(out.stderr).trim().split("\n").pop();
+      Object.assign(t, {
+        child: undefined,
+        state: "down",
+        since: new Date().toISOString(),
+        error: why || `ssh exited (${out.code})`,
+        retryAt: Date.now() + 1000,
+      });
+      env.log(`tunnels: slot ${t.slot.slot_id}: ${t.error}`);
+    });
+  };
+
+  const stop = (t: Tunnel) => {
+    const child = t.child;
+    t.child = undefined;
+    try {
+      child?.kill("SIGTERM");
+    } catch { /* already gone */ }
+  };
+
+  /** Starts what is missing or dead (when its retry time has come); marks listening ones up. */
+  const tend = async () => {
+    for (const t of tunnels.values()) {
+      if (!t.child && Date.now() >= t.retryAt) {
+        await start(t).catch((e) =>
+          Object.assign(t, { state: "down", error: messageOf(e), retryAt: Date.now() + 5000 })
+        );
+      }
+      if (t.child && t.state === "starting" && await listening(tunnelPorts(t.slot)[0])) {
+        Object.assign(t, { state: "up", since: new Date().toISOString() });
+      }
+    }
+  };
+
+  return {
+    name: "tunnels",
+    needed: (world) => remoteSlots(world).length > 0,
+    async reconcile(world) {
+      const wanted = new Map(remoteSlots(world).map((s) => [key(s), s]));
+      for (const [k, t] of tunnels) {
+        if (wanted.has(k)) continue;
+        stop(t);
+        tunnels.delete(k);
+        env.log(`tunnels: slot ${t.slot.slot_id} closed`);
+      }
+      for (const [k, slot] of wanted) {
+        if (!tunnels.has(k) && tunnelPorts(slot).length) {
+          tunnels.set(k, { slot, state: "starting", since: new Date().toISOString(), retryAt: 0 });
+        }
+      }
+      await tend();
+    },
+    intervalMs: 250,
+    tick: () => tend(),
+    status: () => {
+      const slots = Object.fromEntries(
+        [...tunnels.values()].map((t) => [String(t.slot.slot_id), {
+          host: t.slot.remote!.host,
+          ports: tunnelPorts(t.slot),
+          state: t.state,
+          since: t.since,
+          ...(t.error ? { error: t.error } : {}),
+          ...(t.child ? { pid: t.child.pid } : {}),
+        }]),
+      );
+      const down = [...tunnels.values()].filter((t) => t.state === "down");
+      return {
+        slots,
+        summary: [
+          `${tunnels.size} remote slot(s)`,
+          ...[...tunnels.values()].map((t) =>
+            `slot ${t.slot.slot_id} → ${t.slot.remote!.host}: ${t.state} (${tunnelPorts(t.slot).join(", ")})`
+          ),
+        ],
+        ...(down.length
+          ? {
+            problems: down.map((t) =>
+              `slot ${t.slot.slot_id}'s tunnels to ${t.slot.remote!.host}: ${t.error}`
+            ),
+          }
+          : {}),
+      };
+    },
+    close() {
+      for (const t of tunnels.values()) stop(t);
+      tunnels.clear();
+      return Promise.resolve();
+    },
+  };
+}

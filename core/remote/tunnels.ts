@@ -1,0 +1,24 @@
+/** The ssh tunnels of a remote slot: which ports, and the `ssh -N` argv forwarding them. */
+import { expandPorts } from "../slots/ports.ts";
+import type { SlotEntry } from "../slots/registry.ts";
+import type { Host } from "./hosts.ts";
+import { sshArgs } from "./ssh.ts";
+
+/** The TCP ports a slot's tunnels forward (UDP cannot go through ssh). */
+export function tunnelPorts(slot: Pick<SlotEntry, "ports" | "widths" | "udp">): number[] {
+  const udp = new Set(slot.udp ?? []);
+  return expandPorts(slot.ports, slot.widths).filter((p) => !udp.has(p.name.replace(/_END$/, ""))).map((p) =>
+    p.port
+  );
+}
+
+/** `ssh -N` argv forwarding each port of 127.0.0.1 here to 127.0.0.1 on the host. */
+export function tunnelArgs(host: Host, ports: number[]): string[] {
+  return [
+    "-N",
+    "-o",
+    "ExitOnForwardFailure=yes",
+    ...ports.flatMap((p) => ["-L", `127.0.0.1:${p}:127.0.0.1:${p}`]),
+    ...sshArgs(host),
+  ];
+}
