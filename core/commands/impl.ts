@@ -46,6 +46,8 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   const withSandbox = options.sandbox !== false && Boolean(project.config?.sandbox);
   const compose = withSandbox ? await checkBaseCompose(ctx, project, base) : undefined;
   const dataSource = await dataFlags(ctx, project, options, withSandbox);
+  // An unknown or unusable host is refused before anything is created.
+  if (options.host) await checkHostFlag(ctx, options.host, withSandbox);
   if (options.dryRun) return await plan(ctx, project, { feature, milestone }, base, compose);
 
   const hooks = await ctx.hooks(project);
@@ -285,4 +287,11 @@ function noSlotReason(held: number, skipped: string[]): string {
     ...shown,
     ...(skipped.length > 3 ? [`${skipped.length - 3} more skipped alike`] : []),
   ].join("; ");
+}
+
+/** `--host` names a host a sandbox can go to, and there is a sandbox to place. */
+async function checkHostFlag(ctx: Context, host: string, withSandbox: boolean): Promise<void> {
+  if (!withSandbox) throw usageError(`--host places a sandbox, and this impl has no sandbox.`);
+  if (host === "auto" || host === "local") return;
+  await (await import("../remote/remote_slot.ts")).chooseHost(ctx, host);
 }

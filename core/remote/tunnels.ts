@@ -4,12 +4,14 @@ import type { SlotEntry } from "../slots/registry.ts";
 import type { Host } from "./hosts.ts";
 import { sshArgs } from "./ssh.ts";
 
-/** The TCP ports a slot's tunnels forward (UDP cannot go through ssh). */
+/**
+ * The TCP ports a slot's tunnels forward, each once (a range's `VAR_END` is also inside `VAR`'s
+ * range, and ssh refuses to listen twice on one port); UDP cannot go through ssh.
+ */
 export function tunnelPorts(slot: Pick<SlotEntry, "ports" | "widths" | "udp">): number[] {
   const udp = new Set(slot.udp ?? []);
-  return expandPorts(slot.ports, slot.widths).filter((p) => !udp.has(p.name.replace(/_END$/, ""))).map((p) =>
-    p.port
-  );
+  const tcp = expandPorts(slot.ports, slot.widths).filter((p) => !udp.has(p.name.replace(/_END$/, "")));
+  return [...new Set(tcp.map((p) => p.port))];
 }
 
 /** `ssh -N` argv forwarding each port of 127.0.0.1 here to 127.0.0.1 on the host. */

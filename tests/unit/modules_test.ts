@@ -28,6 +28,7 @@ import "./project/git_locate.ts";
 import "./project/names.ts";
 import "./proxy/forward.ts";
 import "./proxy/names.ts";
+import "./remote/remote.ts";
 import "./sandbox/override.ts";
 import "./slots/bookkeeping.ts";
 import "./slots/ports.ts";
