@@ -97,6 +97,12 @@ dockerTest("Compose's errors and warnings read alike from v1 and v2", async (sb,
   assert.match(run.stderr, /Compose cannot read docker-compose\.yml[^:]*: .*depends on .*nothere/i);
   assert.match(run.stderr, /The "?KINFRA_TEST_UNSET"? variable is not set\. Defaulting to a blank string\./);
   assert.doesNotMatch(run.stderr, /level=warning|time="/, "v2's log records read as v1's lines");
+
+  // An unknown top-level key: v1 prints the error, then a paragraph of advice; the error is the headline.
+  const odd = await makeProject(sb, `${stem}k`, { base: randomBase(), extraServices: "kinfra_odd_key: 1\n" });
+  const refused = await sb.kinfra(["impl", "odd/M1", "--dry-run"], { cwd: odd });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /^error: Compose cannot read docker-compose\.yml[^:]*: .*kinfra_odd_key/m);
 });
 
 /** The v2 binary behind `docker compose`, for a standalone `docker-compose` that is v2. */

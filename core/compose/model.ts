@@ -10,7 +10,7 @@ import type { ComposeTool } from "./tool.ts";
 import { MAX_ALIASES, type PortSource } from "./file.ts";
 import { usageError } from "../errors.ts";
 import type { Exec } from "../io/exec.ts";
-import { composeTail } from "./stderr.ts";
+import { composeError } from "./stderr.ts";
 import { containerTarget, parseHostPorts, parseShortPort } from "./port_spec.ts";
 import { portOrigin } from "./port_origin.ts";
 
@@ -79,11 +79,11 @@ export async function resolveCompose(
     },
   );
   if (!result.success) {
-    const lines = composeTail(result.stderr, 12);
+    const { message, details } = composeError(result.stderr);
     throw usageError(
-      `Compose cannot read ${request.label ?? request.file}: ${lines.at(-1) ?? `exit ${result.code}`}`,
+      `Compose cannot read ${request.label ?? request.file}: ${message ?? `exit ${result.code}`}`,
       `See the whole message with: ${tool.argv.join(" ")} -f ${request.file} config`,
-      lines.slice(0, -1),
+      details,
     );
   }
   const doc = tool.flavour === "v2"

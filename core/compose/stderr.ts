@@ -28,3 +28,24 @@ export function composeLine(line: string): string {
 export function composeTail(stderr: string, n: number): string[] {
   return tail(stderr, Number.MAX_SAFE_INTEGER).map(composeLine).slice(-n);
 }
+
+/** Advice v1 prints after every schema error, whatever the error: never the error itself. */
+const V1_ADVICE = [
+  /^You might be seeing this error because/,
+  /^For more on the Compose file format versions/,
+];
+
+/**
+ * Compose's error as a headline and the lines before it: the last line that is not v1's advice
+ * paragraph (which comes after the real error), v2's records written as v1 writes them.
+ *
+ * @example
+ * composeError("The Compose file './compose.yaml' is invalid because:\n'name' does not match …\n\nFor more on …");
+ * // → { message: "'name' does not match …", details: ["The Compose file …", "For more on …"] }
+ */
+export function composeError(stderr: string, n = 12): { message?: string; details: string[] } {
+  const lines = composeTail(stderr, n + V1_ADVICE.length);
+  const at = lines.findLastIndex((l) => !V1_ADVICE.some((advice) => advice.test(l)));
+  if (at < 0) return { message: undefined, details: lines.slice(-n) };
+  return { message: lines[at], details: [...lines.slice(0, at), ...lines.slice(at + 1)].slice(-n) };
+}

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { detectCompose } from "../../core/compose/tool.ts";
-import { composeLine, composeTail } from "../../core/compose/stderr.ts";
+import { composeError, composeLine, composeTail } from "../../core/compose/stderr.ts";
 import type { Exec } from "../../core/io/exec.ts";
 import type { ContainerState } from "../../plugins/docker/containers.ts";
 import { healthState, waitContainersHealthy } from "../../plugins/docker/container_health.ts";
@@ -143,4 +143,31 @@ Deno.test("waitContainersHealthy waits for starting healthchecks, fails on unhea
     signal,
   );
   assert.deepEqual([none.ok, none.checked], [true, 0]);
+});
+
+Deno.test("Compose's error headline is the error, not v1's advice paragraph printed after it", () => {
+  // Compose 1.29.2 on awesome-compose's react-rust-postgres (a top-level `name:`, which v1 does not know).
+  const v1 = [
+    "The Compose file './compose.yaml' is invalid because:",
+    "'name' does not match any of the regexes: '^x-'",
+    "",
+    "You might be seeing this error because you're using the wrong Compose file version. Either specify a supported version.",
+    "For more on the Compose file format versions, see https://docs.docker.com/compose/compose-file/",
+  ].join("\n");
+  const error = composeError(v1);
+  assert.equal(error.message, "'name' does not match any of the regexes: '^x-'");
+  assert.deepEqual(error.details.map((l) => l.slice(0, 30)), [
+    "The Compose file './compose.ya",
+    "You might be seeing this error",
+    "For more on the Compose file f",
+  ]);
+  assert.deepEqual(composeError(V2_STDERR), {
+    message:
+      "error while interpolating services.web.ports.[]: required variable P is missing a value: set P please",
+    details: [
+      "/w/docker-compose.yml: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
+      'The "X" variable is not set. Defaulting to a blank string.',
+    ],
+  });
+  assert.deepEqual(composeError(""), { message: undefined, details: [] });
 });
