@@ -127,6 +127,18 @@ dockerTest(
       c.name === "compose"
     );
     assert.match(check?.detail ?? "", /using docker-compose 2\.\S+ \(v2, chosen explicitly\)/);
+    const unknown = await sb.kinfra(["--json", "doctor"], {
+      cwd: repo,
+      env: { KINFRA_COMPOSE: "nerd compose" },
+    });
+    const refused = unknown.json<{ checks: { name: string; ok: boolean; detail: string; hint: string }[] }>()
+      .checks.find((c) => c.name === "compose");
+    assert.equal(refused?.ok, false);
+    assert.match(refused?.detail ?? "", /Unknown compose command "nerd compose"; found: docker compose 2\./);
+    assert.match(
+      refused?.hint ?? "",
+      /Set KINFRA_COMPOSE or \[compose\] command to "docker compose" or "docker-compose"/,
+    );
     // Read as v2 (every profile asked for): the profile's fixed port is seen.
     const run = await sb.kinfra(["impl", "prof/M1", "--dry-run"], { cwd: repo, env });
     assert.equal(run.code, 2, run.stdout + run.stderr);

@@ -4,7 +4,7 @@
  */
 import type { Context } from "../context.ts";
 import { type ComposeTool, detectCompose, dockerEngineVersion, probeCompose } from "../compose/tool.ts";
-import { Exit, messageOf } from "../errors.ts";
+import { Exit, KinfraError, messageOf } from "../errors.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { exists } from "../io/home.ts";
 import type { Check } from "../hooks/plugin_api.ts";
@@ -66,7 +66,7 @@ async function dockerChecks(ctx: Context): Promise<Check[]> {
   };
   // The same choice impl makes (detectCompose), from the answers just had.
   const chosen = await detectCompose(ctx.exec, preferred, (c) => Promise.resolve(probed[c]))
-    .catch(() => undefined);
+    .catch((e) => e instanceof KinfraError ? e : new KinfraError(messageOf(e)));
   const found = Object.entries(probed).flatMap(([c, t]) => t ? [`${c} ${t.version} (${t.flavour})`] : []);
   return [
     engine ? { name: "docker engine", ok: true, detail: `running (server ${engine})` } : {
@@ -75,7 +75,7 @@ async function dockerChecks(ctx: Context): Promise<Check[]> {
       detail: "not reachable",
       hint: "Start Docker (dockerd or Docker Desktop); sandboxes need it, spec worktrees do not.",
     },
-    chosen
+    !(chosen instanceof KinfraError)
       ? {
         name: "compose",
         ok: true,
@@ -86,10 +86,8 @@ async function dockerChecks(ctx: Context): Promise<Check[]> {
       : {
         name: "compose",
         ok: false,
-        detail: preferred
-          ? `"${preferred}" was requested but does not work`
-          : "neither `docker compose` nor `docker-compose` found",
-        hint: "Install the Compose v2 plugin or docker-compose; or fix KINFRA_COMPOSE / [compose] command.",
+        detail: `${chosen.message.replace(/\.$/, "")}${found.length ? `; found: ${found.join(", ")}` : ""}`,
+        hint: chosen.hint ?? "Install the Compose v2 plugin or docker-compose.",
       },
   ];
 }
