@@ -20,6 +20,8 @@ export interface KinfraErrorOptions {
   hint?: string;
   /** Extra lines shown under the message (file lists, log tails). */
   details?: string[];
+  /** Facts for `--json` (the numbers behind the message), shown as `error.data`. */
+  data?: Record<string, unknown>;
   cause?: unknown;
 }
 
@@ -33,6 +35,7 @@ export class KinfraError extends Error {
   readonly code: ExitCode;
   readonly hint?: string;
   readonly details: string[];
+  readonly data?: Record<string, unknown>;
 
   constructor(message: string, options: KinfraErrorOptions = {}) {
     super(message, { cause: options.cause });
@@ -40,6 +43,7 @@ export class KinfraError extends Error {
     this.code = options.code ?? Exit.failed;
     this.hint = options.hint;
     this.details = options.details ?? [];
+    this.data = options.data;
   }
 }
 

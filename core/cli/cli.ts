@@ -39,10 +39,17 @@ export async function runCli(argv: string[], options: CliOptions): Promise<numbe
     interactive: Deno.stdin.isTerminal() && Deno.stderr.isTerminal() && !flags.json,
     builtins: options.builtins,
   });
+  if (MAINTAINING.has(invocation.path.join(" ")) && !(invocation.options as { names?: boolean }).names) {
+    // No daemon: commands that look at or start sandboxes also stop the idle ones (throttled).
+    await (await import("../sandbox/idle_check.ts")).idleCheck(ctx, { throttled: true });
+  }
   const output = await command.run(ctx, invocation.args, flags);
   renderOutput(output, Boolean(flags.json), Boolean(flags.quiet));
   return output.exitCode ?? 0;
 }
+
+/** The commands after which `idle_stop` is checked (cheap when it ran lately: one file read). */
+const MAINTAINING = new Set(["status", "worktrees", "impl", "up", "warm", "gc"]);
 
 function resolveDirectory(dir: string): string {
   try {

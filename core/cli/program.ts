@@ -73,6 +73,7 @@ export const PROGRAM: Command = {
         { flags: "--from <worktree>", description: "start the sandbox's volumes as a copy of another's" },
         { flags: "--host <host>", description: "run the sandbox on a host of `kinfra hosts`, auto or local" },
         { flags: "--dry-run", description: "print the plan and change nothing" },
+        { flags: "--force", description: "start the sandbox even when the memory budget is used up" },
       ],
       run: async (ctx, [target], o) => (await import("../commands/impl.ts")).impl(ctx, { target, ...o }),
     }),
@@ -110,8 +111,18 @@ export const PROGRAM: Command = {
       name: "up",
       description: "start the sandbox of an existing impl worktree",
       args: [NAME_ARG],
-      options: [{ flags: "--host <host>", description: "on this host (default: where it ran last)" }],
+      options: [
+        { flags: "--host <host>", description: "on this host (default: where it ran last)" },
+        { flags: "--force", description: "start it even when the memory budget is used up" },
+      ],
       run: async (ctx, [name], o) => (await import("../commands/sandbox_cmds.ts")).up(ctx, { name, ...o }),
+    }),
+    command({
+      name: "warm",
+      description: "keep n sandboxes of this project's base ready for impl to take (0 removes them)",
+      args: [{ name: "n", description: "how many (default 1)" }],
+      options: [{ flags: "--force", description: "start them even when the memory budget is used up" }],
+      run: async (ctx, [count], o) => (await import("../commands/warm.ts")).warm(ctx, { count, ...o }),
     }),
     command({
       name: "down",

@@ -56,7 +56,15 @@ export function reportError(
     print(
       Deno.stdout,
       JSON.stringify(
-        { error: { code: known.code, message: known.message, hint: known.hint, details: known.details } },
+        {
+          error: {
+            code: known.code,
+            message: known.message,
+            hint: known.hint,
+            details: known.details,
+            ...(known.data && { data: known.data }),
+          },
+        },
         null,
         2,
       ),

@@ -2,7 +2,8 @@
  * `kinfra gc [--dry-run]`: repairs stale slots, drops registry entries of worktrees that no longer
  * exist, finishes interrupted worktree creations and removals, and removes this home's orphans —
  * slot directories no slot owns, and sandboxes labelled with this home's id whose slot the
- * registry does not know (found and removed by the plugins: `runtime.scan`, `sandbox.purge`). Every removal is decided under the registry lock, so a slot claimed while
+ * registry does not know (found and removed by the plugins: `runtime.scan`, `sandbox.purge`), and
+ * warm sandboxes (`kinfra warm`). Every removal is decided under the registry lock, so a slot claimed while
  * gc runs is never touched; objects of other homes or other tools are never touched at all.
  */
 import { basename, join } from "../io/path.ts";
@@ -11,7 +12,7 @@ import { purgeSandbox, scanRuntime } from "../sandbox/runtime.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { exists } from "../io/home.ts";
 import { readRegistry, type Registry, updateRegistry } from "../slots/registry.ts";
-import { composeProject, parseComposeProject, parseSlotDir } from "../slots/slots.ts";
+import { composeProject, parseComposeProject, parseSlotDir, releaseSlot } from "../slots/slots.ts";
 import { cleanStale } from "../sandbox/repair.ts";
 import { finishInterrupted, ownerBusy } from "../project/worktrees.ts";
 import { type AgentWorktree, agentWorktree } from "../project/agent_worktrees.ts";
@@ -32,7 +33,18 @@ export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<C
     worktrees: [] as string[],
     slot_dirs: [] as string[],
     compose_projects: [] as string[],
+    warm: [] as string[],
   };
+
+  // Warm sandboxes hold no work: gc removes them (and what `kinfra warm <n>` asked for).
+  for (const slot of Object.values((await readRegistry(ctx.home)).slots)) {
+    if (!slot.warm || (slot.status !== "running" && slot.status !== "failed")) continue;
+    removed.warm.push(composeProject(slot.project, slot.slot_id));
+    if (dryRun) continue;
+    await purgeSandbox(ctx, slot.project, slot.slot_id);
+    await releaseSlot(ctx, slot);
+  }
+  if (!dryRun) await updateRegistry(ctx.home, (reg) => void delete reg.warm);
 
   for (const entry of Object.values((await readRegistry(ctx.home)).worktrees)) {
     if (ownerBusy(entry)) continue; // being created or removed right now
@@ -114,6 +126,7 @@ export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<C
       ...removed.slot_dirs.map((d) => `${verb} orphaned slot directory ${basename(d)}`),
       ...removed.compose_projects.map((p) => `${verb} orphaned containers, networks and volumes of ${p}`),
       ...kept.map((a) => `Kept ${a.path}: ${a.explanation}`),
+      ...removed.warm.map((p) => `${verb} warm sandbox ${p}`),
     ].join("\n"),
   };
 }

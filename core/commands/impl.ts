@@ -3,7 +3,7 @@
  * `[sandbox]`, its running sandbox on a slot of its own. `--dry-run` prints the plan and changes
  * nothing.
  */
-import { join, relative } from "../io/path.ts";
+import { join } from "../io/path.ts";
 import { SLOT_FILES, slotFiles, slotName } from "../slots/slot_files.ts";
 import type { Context } from "../context.ts";
 import { messagesOf } from "../hooks/dispatch.ts";
@@ -14,9 +14,9 @@ import type { CommandOutput } from "../io/output.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { Rollback } from "../hooks/rollback.ts";
 import { renderOverride } from "../sandbox/override.ts";
-import { rangeWidths, slotPorts } from "../slots/ports.ts";
 import { prepareOverride, type SandboxResult, startSandbox } from "../sandbox/sandbox.ts";
-import { portProtocols, type SlotCompose, slotCompose } from "../compose/slot_compose.ts";
+import { portProtocols, type SlotCompose } from "../compose/slot_compose.ts";
+import { checkBaseCompose } from "../sandbox/base_compose.ts";
 import { composeProject, firstUsableSlot, slotOf } from "../slots/slots.ts";
 import { findWorktree } from "../project/find_worktree.ts";
 import type { HookFlags } from "../hooks/plugin_api.ts";
@@ -37,6 +37,8 @@ export interface ImplOptions {
   /** `--host`: a remote host of `kinfra hosts`, "auto" or "local". */
   host?: string;
   dryRun?: boolean;
+  /** `--force`: start the sandbox even when the memory budget says it does not fit. */
+  force?: boolean;
 }
 
 export async function impl(ctx: Context, options: ImplOptions): Promise<CommandOutput> {
@@ -49,6 +51,22 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   // An unknown or unusable host is refused before anything is created.
   if (options.host) await checkHostFlag(ctx, options.host, withSandbox);
   if (options.dryRun) return await plan(ctx, project, { feature, milestone }, base, compose);
+  // A warm sandbox of this commit is taken, unless the data is to start elsewhere (--seed, --from);
+  // it is counted against the memory budget already.
+  // Both are about this machine's engine: a sandbox bound for a remote host (`kinfra hosts`) skips them.
+  const local = !options.host && ((await ctx.globalConfig()).sandbox.host ?? "local") === "local";
+  const ownData = options.from || (options.seed && options.seed !== project.config?.sandbox?.data.seed);
+  const warm = withSandbox && local && !ownData
+    ? await (await import("../sandbox/warm.ts")).takeableWarm(
+      await readRegistry(ctx.home),
+      project,
+      await ctx.git.resolveRef(project.gitRoot, base),
+    )
+    : undefined;
+  if (withSandbox && local && !warm) {
+    const { ensureCapacity } = await import("../sandbox/capacity.ts");
+    await ensureCapacity(ctx, { project: project.name, force: options.force, model: compose?.model.doc });
+  }
 
   const hooks = await ctx.hooks(project);
   const entry = await createWorktree(ctx, project, { kind: "impl", feature, milestone }, base);
@@ -73,7 +91,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
 
   let sandbox: SandboxResult | undefined;
   if (withSandbox) {
-    sandbox = await startSandbox(ctx, project, hooks, entry, input, { host: options.host });
+    sandbox = await startSandbox(ctx, project, hooks, entry, input, { host: options.host, warm });
     input = sandbox.input;
     messages.push(...sandbox.messages);
   }
@@ -93,13 +111,14 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
     ports: sandbox?.slot.ports ?? {},
     url: view?.url ?? null,
     urls: view?.urls ?? {},
+    warm: sandbox?.warm === true,
     messages,
   };
   return {
     data,
     text: [
       `${ctx.style.green("✓")} Impl worktree ready: ${ctx.style.bold(entry.path)}`,
-      `  branch ${entry.branch} (from ${base})`,
+      `  branch ${entry.branch} (from ${base})${sandbox?.warm ? " · took a warm sandbox" : ""}`,
       ...(sandbox ? renderSandbox(sandbox.slot, project.config?.sandbox, view) : ["  no sandbox"]),
       ...messages.map((m) => `  ${m}`),
       `  next: cd ${
@@ -151,32 +170,6 @@ async function dataFlags(ctx: Context, project: Project, options: ImplOptions, w
     flags.fork = { worktree: source.path, compose_project: composeProject(slot.project, slot.slot_id) };
   }
   return flags;
-}
-
-/**
- * Checks the compose file as the new worktree will have it — committed on `base` — before anything
- * is created: Compose resolves it (with the project's `.env`, `extends` and `include`) with the
- * first slot's variables, and a host port that would be the same in every slot is refused.
- */
-async function checkBaseCompose(ctx: Context, project: Project, base: string) {
-  const sandbox = project.config!.sandbox!;
-  const file = relative(project.gitRoot, join(project.root, sandbox.compose_file));
-  const shown = await ctx.exec("git", ["-C", project.gitRoot, "show", `${base}:${file}`]);
-  if (!shown.success) {
-    throw usageError(
-      `${file} is not committed on ${base}, so the new worktree would have no compose file.`,
-      `Commit it (git add ${file} && git commit), or pass --no-sandbox.`,
-    );
-  }
-  const onDisk = await Deno.readTextFile(join(project.root, sandbox.compose_file)).catch(() => undefined);
-  return await slotCompose(ctx, project, {
-    dir: project.root,
-    project: composeProject(project.name, 1),
-    vars: slotPorts(sandbox.ports, 1),
-    widths: rangeWidths(sandbox.ports),
-    text: onDisk === shown.stdout ? undefined : shown.stdout,
-    label: `${file} (on ${base})`,
-  });
 }
 
 /** What `impl` would do, without doing any of it: the steps, the override and the compose command. */

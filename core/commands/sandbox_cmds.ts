@@ -59,8 +59,18 @@ const alreadyUp = (
   ].join("\n"),
 });
 
-export async function up(ctx: Context, options: { name?: string; host?: string }): Promise<CommandOutput> {
+export async function up(
+  ctx: Context,
+  options: { name?: string; host?: string; force?: boolean },
+): Promise<CommandOutput> {
   const { entry, project, slot } = await target(ctx, options.name);
+  // The memory budget is this machine's: a sandbox going back to a remote host (`kinfra hosts`) skips it.
+  const local = !options.host && !entry.last_host &&
+    ((await ctx.globalConfig()).sandbox.host ?? "local") === "local";
+  if (!slot && local) {
+    const { ensureCapacity } = await import("../sandbox/capacity.ts");
+    await ensureCapacity(ctx, { project: project.name, force: options.force });
+  }
   const hooks = await ctx.hooks(project);
   if (
     slot && (slot.status !== "running" || await sandboxRunning(hooks, hookInput(project, entry, {}), slot))

@@ -18,6 +18,7 @@ import { agentSessions, sessionLabel } from "./agent_session.ts";
 import { type SandboxView, sandboxView, viewLines } from "../proxy/view.ts";
 import { isCheckedOut } from "../proxy/checkouts.ts";
 import { sandboxUrls } from "../proxy/names.ts";
+import { idleStoppedText, measureUsage, usageJson, usageText } from "../sandbox/usage.ts";
 
 /** Text lines describing a slot: ports and URLs (and its stable names and checkout, given the view). */
 export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig, view?: SandboxView): string[] {
@@ -46,7 +47,12 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
   const remote = slot?.remote
     ? await (await import("../remote/status.ts")).remoteStatus(ctx, slot)
     : undefined;
-  const { replies, failures } = await (await ctx.hooks(project)).observe("status", input);
+  const [{ replies, failures }, measured] = await Promise.all([
+    (await ctx.hooks(project)).observe("status", input),
+    slot ? measureUsage(ctx, { cpu: true }) : undefined,
+  ]);
+  const usage = slot && measured?.sandboxes.get(composeProject(slot.project, slot.slot_id));
+  const stoppedIdle = slot ? undefined : entry.idle_stopped;
   const plugins = Object.fromEntries(replies.map((r) => [r.plugin, r.result.status ?? {}]));
   const view = await sandboxView(ctx, entry, slot);
   if (slot) await (await import("../proxy/ensure.ts")).ensureProxy(ctx); // back after a crash: the names work
@@ -57,9 +63,11 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
     path: entry.path,
     branch: entry.branch,
     slot: slot?.slot_id ?? null,
-    status: slot?.status ?? "no sandbox",
+    status: slot?.status ?? (stoppedIdle ? "stopped" : "no sandbox"),
     compose_project: slot ? composeProject(slot.project, slot.slot_id) : null,
     ports: slot?.ports ?? {},
+    usage: usageJson(usage),
+    idle_stopped: stoppedIdle ?? null,
     ...view,
     remote: remote?.data ?? null,
     plugins,
@@ -70,9 +78,15 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
     text: [
       `${ctx.style.bold(data.name ?? "")} (${entry.kind}, ${entry.project}) on ${entry.branch}`,
       `  ${entry.path}`,
-      ...(slot
-        ? renderSandbox(slot, project.config?.sandbox, view)
-        : ["  no sandbox (start one with `kinfra up`)", ...viewLines(view, undefined)]),
+      ...(slot ? renderSandbox(slot, project.config?.sandbox, view) : [
+        stoppedIdle
+          ? `  ${
+            idleStoppedText(stoppedIdle)
+          } (${stoppedIdle.at}); \`kinfra up\` brings it back on slot ${stoppedIdle.slot}`
+          : "  no sandbox (start one with `kinfra up`)",
+        ...viewLines(view, undefined),
+      ]),
+      ...(usage ? [`  ${usageText(usage)}`] : []),
       ...(remote?.lines ?? []),
       // Each plugin renders its own section; a plugin that gives no lines is shown as key value pairs.
       ...replies.flatMap(({ plugin, result }) =>
@@ -106,7 +120,10 @@ async function projectOverview(ctx: Context): Promise<CommandOutput | undefined>
   if (!project || project.root !== top) return undefined;
   const slots = Object.values(registry.slots);
   const entries = Object.values(registry.worktrees).filter((w) => w.project_root === project.root);
-  const sessions = await agentSessions(ctx, entries);
+  const [sessions, measured] = await Promise.all([
+    agentSessions(ctx, entries),
+    slots.length ? measureUsage(ctx, { cpu: true }).then((r) => r.sandboxes) : new Map(),
+  ]);
   const routerPort = (await ctx.globalConfig()).proxy.port;
   const worktrees = entries
     .sort((a, b) => a.path < b.path ? -1 : 1)
@@ -118,27 +135,40 @@ async function projectOverview(ctx: Context): Promise<CommandOutput | undefined>
         path: w.path,
         branch: w.branch,
         slot: slot?.slot_id ?? null,
-        status: slot?.status ?? "no sandbox",
+        status: slot?.status ?? (w.idle_stopped ? idleStoppedText(w.idle_stopped) : "no sandbox"),
         ports: slot?.ports ?? {},
+        usage: usageJson(slot && measured.get(composeProject(slot.project, slot.slot_id))),
         session: sessions.get(w.path) ?? null,
         checked_out: isCheckedOut(registry, w.path),
         url: slot && w.kind === "impl" ? sandboxUrls(slot, w, routerPort).url : null,
       };
     });
+  const warm = slots.filter((s) => s.warm && s.project === project.name).map((s) => ({
+    slot: s.slot_id,
+    status: s.status,
+    base: s.warm!.base,
+    ports: s.ports,
+    usage: usageJson(measured.get(composeProject(s.project, s.slot_id))),
+  }));
   const lines = worktrees.map((w) =>
     `  ${w.name}  ${w.kind}  ${
       w.slot === null
-        ? "no sandbox"
+        ? w.status
         : `slot ${w.slot} · ${w.status} · ${Object.entries(w.ports).map(([k, v]) => `${k}=${v}`).join(" ")}${
           w.url ? ` · ${w.url}` : ""
-        }`
+        }${w.usage ? ` · ${usageText(w.usage)}` : ""}`
     }${w.checked_out ? " · checked out" : ""}${
       w.session ? `  agent ${sessionLabel(w.session, ctx.style)}` : ""
     }`
   );
+  lines.push(
+    ...warm.map((s) =>
+      `  (warm)  slot ${s.slot} · ${s.status} · base ${s.base}${s.usage ? ` · ${usageText(s.usage)}` : ""}`
+    ),
+  );
   return {
-    data: { project: project.name, root: project.root, worktrees },
-    text: worktrees.length
+    data: { project: project.name, root: project.root, worktrees, warm },
+    text: worktrees.length || warm.length
       ? [
         `${ctx.style.bold(project.name)}: ${worktrees.length} worktree(s)`,
         ...lines,

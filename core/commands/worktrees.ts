@@ -10,6 +10,9 @@ import { type AgentSession, agentSessions, sessionLabel } from "./agent_session.
 import { type AgentWorktree, agentWorktree } from "../project/agent_worktrees.ts";
 import { isCheckedOut } from "../proxy/checkouts.ts";
 import { sandboxUrls } from "../proxy/names.ts";
+import { composeProject } from "../slots/slots.ts";
+import { formatBytes } from "../text/bytes.ts";
+import { formatDuration } from "../text/duration.ts";
 
 export interface WorktreeRow {
   kind: "spec" | "impl";
@@ -28,6 +31,8 @@ export interface WorktreeRow {
   checked_out: boolean;
   /** The sandbox's stable name (`kinfra proxy`'s router), or null without a live sandbox. */
   url: string | null;
+  /** What its sandbox uses now (memory in bytes, cpu in percent of one CPU), or null. */
+  usage: { memory: number; cpu: number | null; containers: number } | null;
 }
 
 export async function worktrees(ctx: Context, options: { names?: boolean } = {}): Promise<CommandOutput> {
@@ -40,7 +45,16 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
   const registry = await readRegistry(ctx.home);
   const routerPort = (await ctx.globalConfig()).proxy.port;
   const rows: WorktreeRow[] = [];
-  const sessions = await agentSessions(ctx, Object.values(registry.worktrees));
+  // Measured only when some sandbox runs: the listing stays instant otherwise.
+  const [sessions, usage] = await Promise.all([
+    agentSessions(ctx, Object.values(registry.worktrees)),
+    Object.keys(registry.slots).length
+      ? import("../sandbox/usage.ts").then(async (m) => ({
+        m,
+        report: await m.measureUsage(ctx, { cpu: true }),
+      }))
+      : undefined,
+  ]);
   for (const entry of Object.values(registry.worktrees)) {
     const slot = entry.slot === undefined ? undefined : registry.slots[String(entry.slot)];
     rows.push({
@@ -55,6 +69,8 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
         ? "missing"
         : slot
         ? slot.status
+        : entry.idle_stopped
+        ? `stopped after ${formatDuration(entry.idle_stopped.idle_ms)} idle`
         : entry.kind === "impl"
         ? "no sandbox"
         : "ready",
@@ -62,6 +78,9 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
       agent: agentWorktree(entry) ?? null,
       checked_out: isCheckedOut(registry, entry.path),
       url: slot && entry.kind === "impl" ? sandboxUrls(slot, entry, routerPort).url : null,
+      usage:
+        usage?.m.usageJson(slot && usage.report.sandboxes.get(composeProject(slot.project, slot.slot_id))) ??
+          null,
     });
   }
   const order = (a: string, b: string) => a < b ? -1 : a > b ? 1 : 0; // localeCompare costs ms on 500 rows
@@ -72,7 +91,18 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
     data: { worktrees: rows },
     text: rows.length
       ? table(
-        ["KIND", "PROJECT", "NAME", "BRANCH", "SLOT", "STATUS", ...agent ? ["AGENT"] : [], "PATH"],
+        [
+          "KIND",
+          "PROJECT",
+          "NAME",
+          "BRANCH",
+          "SLOT",
+          "STATUS",
+          "MEM",
+          "CPU",
+          ...agent ? ["AGENT"] : [],
+          "PATH",
+        ],
         rows.map((r) => [
           r.kind,
           r.project,
@@ -80,6 +110,8 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
           r.branch,
           r.slot?.toString() ?? "-",
           statusText(r),
+          r.usage ? formatBytes(r.usage.memory) : "-",
+          r.usage?.cpu != null ? `${r.usage.cpu}%` : "-",
           ...agent ? [sessionLabel(r.session, ctx.style)] : [],
           r.path,
         ]),

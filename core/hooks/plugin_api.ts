@@ -44,6 +44,7 @@ import type {
   PrepareResult,
   RoutesResult,
   RuntimeScan,
+  RuntimeUsage,
   SetupResult,
   Snapshot,
   TeardownResult,
@@ -75,6 +76,11 @@ export interface EventMap {
    * names; `gc` removes ours that no slot owns. Not tied to a project: `project` is null.
    */
   "runtime.scan": RuntimeScan;
+  /**
+   * What this home's sandboxes use now (memory, CPU), by compose project, and how much memory the
+   * runtime has. `flags.cpu`: also sample CPU use over a short interval. `project` is null.
+   */
+  "runtime.usage": RuntimeUsage;
   /**
    * Remove everything of the slot's sandbox that carries this home's label, volumes included — for
    * a stale slot or an orphan, whose worktree, slot directory and project may all be gone
@@ -120,6 +126,7 @@ export const OBSERVATION_EVENTS = [
   "doctor",
   "runtime.scan",
   "sandbox.routes",
+  "runtime.usage",
 ] as const satisfies readonly EventName[];
 /** Events a command runs for its own sake (`kinfra snapshot …`): the first failure is the command's. */
 export const COMMAND_EVENTS = [
@@ -136,6 +143,7 @@ export type CommandEvent = typeof COMMAND_EVENTS[number];
 /** Events about the runtime as a whole, or a slot whose project may be gone: `project` is null. */
 export const RUNTIME_EVENTS = [
   "runtime.scan",
+  "runtime.usage",
   "sandbox.purge",
   "snapshot.list",
   "snapshot.remove",
@@ -164,6 +172,16 @@ export interface HookFlags {
   service?: string;
   /** `kinfra logs --tail`: how many lines per service. */
   lines?: number;
+  /** `runtime.usage`: also sample CPU use (takes a fraction of a second). */
+  cpu?: boolean;
+  /**
+   * A warm sandbox (`kinfra warm`): `start` while its services that mount no worktree code start
+   * (there is no worktree yet: `worktree.path` is the slot directory), `take` when `impl` adopts
+   * one (those services run already, seeded and healthy: only `services` are to be started).
+   */
+  warm?: "start" | "take";
+  /** `sandbox.start`/`sandbox.ready`: only these services (the rest run already or wait). */
+  services?: string[];
 }
 
 /** The data every handler receives; external plugins get exactly this as JSON on stdin. */

@@ -60,3 +60,22 @@ export interface RuntimeScan {
 export interface RoutesResult {
   routes?: Record<string, number>;
 }
+
+/** What one sandbox uses now (`runtime.usage`). */
+export interface SandboxUsage {
+  /** Bytes of memory its running containers hold (reclaimable page cache not counted). */
+  memory: number;
+  /** Percent of one CPU over a short sample; null when not sampled (`flags.cpu` false). */
+  cpu: number | null;
+  /** CPU time its running containers have used so far, in nanoseconds (for averages over longer windows). */
+  cpu_time: number;
+  /** Running containers. */
+  containers: number;
+}
+
+export interface RuntimeUsage {
+  /** The memory the runtime has (the Docker engine's MemTotal), in bytes. */
+  memory_total?: number;
+  /** This home's sandboxes only, by compose project. */
+  sandboxes?: Record<string, SandboxUsage>;
+}

@@ -28,7 +28,7 @@ import { worktreeName } from "../project/names.ts";
 import type { SlotEntry, WorktreeEntry } from "../slots/registry.ts";
 import { Rollback } from "../hooks/rollback.ts";
 import { scanRuntime } from "./runtime.ts";
-import { claimSlot, composeProject, setSlotStatus, warnCloseBases } from "../slots/slots.ts";
+import { adoptWarm, claimSlot, composeProject, setSlotStatus, warnCloseBases } from "../slots/slots.ts";
 import { cleanStale } from "./repair.ts";
 import { renderEnv, slotFiles, slotName } from "../slots/slot_files.ts";
 
@@ -37,6 +37,8 @@ export interface SandboxResult {
   messages: string[];
   /** The input the sandbox's events saw (with the slot, its env and the model), for the events after. */
   input: SlotInput;
+  /** True when a warm sandbox (`kinfra warm`) was taken instead of starting one from nothing. */
+  warm?: boolean;
 }
 
 /** The worktree's compose file must exist (it is committed; a user may have deleted it since). */
@@ -60,7 +62,7 @@ export async function startSandbox(
   hooks: Hooks,
   entry: WorktreeEntry,
   worktreeInput: WorktreeInput,
-  options: { host?: string } = {},
+  options: { host?: string; warm?: SlotEntry } = {},
 ): Promise<SandboxResult> {
   const sandbox = project.config!.sandbox!;
   await requireComposeFile(project, entry.path);
@@ -83,7 +85,12 @@ export async function startSandbox(
     if (ctx.signal.aborted) throw interrupted();
   };
 
-  const slot = await claimSlot(ctx, {
+  // A warm sandbox runs its services that mount no code already: only the others are started.
+  const adopted = !host && options.warm && await adoptWarm(ctx, options.warm, entry.path);
+  if (adopted) {
+    ctx.log.step(`Taking warm sandbox ${composeProject(project.name, adopted.slot_id)}`);
+  }
+  const slot = adopted || await claimSlot(ctx, {
     project: project.name,
     worktreePath: entry.path,
     bases: sandbox.ports,
@@ -98,7 +105,7 @@ export async function startSandbox(
   rollback.add(`release slot ${slot.slot_id}`, () => remote.releaseChecked(ctx, slot));
   const name = composeProject(project.name, slot.slot_id);
   ctx.log.step(
-    `Claimed slot ${slot.slot_id}${host ? ` on host ${host.name}` : ""}: ${
+    `${adopted ? "Took" : "Claimed"} slot ${slot.slot_id}${host ? ` on host ${host.name}` : ""}: ${
       Object.entries(slot.ports).map(([k, v]) => `${k}=${v}`).join(" ")
     }`,
   );
@@ -123,6 +130,14 @@ export async function startSandbox(
       sources,
     });
     input = { ...input, model: model.doc };
+    if (adopted) {
+      // Taking a warm sandbox: only the services it does not run yet are started.
+      const running = new Set(options.warm!.warm?.services ?? []);
+      const services = Object.keys((model.doc.services ?? {}) as Record<string, unknown>).filter((s) =>
+        !running.has(s)
+      );
+      input = { ...input, flags: { ...input.flags, warm: "take", services } };
+    }
     await Deno.mkdir(slot.slot_dir, { recursive: true });
     // The resolved model: self-contained (no .env, extends or include needed), so teardown works
     // from it alone, and plugins reading it see every service as Compose does.
@@ -155,6 +170,8 @@ export async function startSandbox(
     // Its stable name (and a checkout of this worktree) need the proxy process: start it if it is not up.
     const { ensureProxy, checkedOutNow } = await import("../proxy/ensure.ts");
     await ensureProxy(ctx, { wait: await checkedOutNow(ctx, entry.path) }); // its ports open before `up` returns
+    // What a sandbox of this project uses once healthy: the memory budget's estimate for the next one.
+    await (await import("./usage.ts")).rememberUsage(ctx, project.name, name);
   } catch (e) {
     const failure = ctx.signal.aborted ? interrupted() : e;
     ctx.log.warn(`Sandbox start failed: ${failureMessage(failure)}`);
@@ -174,7 +191,7 @@ export async function startSandbox(
       cause: failure,
     });
   }
-  return { slot, messages, input };
+  return { slot, messages, input, ...(adopted && { warm: true }) };
 }
 
 /**
@@ -232,7 +249,7 @@ export async function prepareOverride(
 }
 
 /** The slot's copy of the resolved model, with a header saying what it is. */
-function renderResolved(doc: Record<string, unknown>, worktree: string): string {
+export function renderResolved(doc: Record<string, unknown>, worktree: string): string {
   return `# Resolved by \`compose config\` from ${worktree} for this slot (kinfra); teardown uses it.\n` +
     stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
 }

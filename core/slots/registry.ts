@@ -36,6 +36,8 @@ export interface SlotEntry {
   host?: string;
   /** Set when the sandbox runs on a remote Docker host (`kinfra hosts`) instead of the local engine. */
   remote?: RemoteSlot;
+  /** Set while the slot is a warm sandbox (`kinfra warm`) no worktree has taken yet. */
+  warm?: WarmSlot;
 }
 
 /** Where a remote slot's sandbox runs and what keeps it local-looking. */
@@ -50,6 +52,40 @@ export interface RemoteSlot {
   agent_pid?: number;
   /** Set when teardown could not reach the host: the slot stays reserved until it answers again. */
   unreachable?: string;
+}
+
+/** A warm sandbox: started from the base commit's compose file, only its services that mount no code. */
+export interface WarmSlot {
+  /** The project's root (main checkout). */
+  root: string;
+  /** The base ref and the commit it was at: `impl` takes a warm slot only for that commit. */
+  base: string;
+  base_commit: string;
+  /** sha256 of infra.toml's [sandbox] table as it was: a changed config makes the slot unusable. */
+  config_hash: string;
+  /** The services running (those mounting no worktree code); `impl` starts the others. */
+  services: string[];
+  /** When it became ready (running, seeded, healthy). */
+  ready_at?: string;
+}
+
+/** What a project's sandbox was measured to use once healthy (`[slots] memory` budget). */
+export interface ProjectUsage {
+  memory: number;
+  cpu: number | null;
+  measured_at: string;
+  /** The compose project it was measured on. */
+  compose_project: string;
+  /** The runtime's memory then (the engine's MemTotal), for the default budget without asking again. */
+  memory_total?: number;
+}
+
+/** Why and when kinfra stopped a sandbox on its own (`idle_stop`). */
+export interface IdleStop {
+  at: string;
+  /** How long it had been unused, in milliseconds. */
+  idle_ms: number;
+  slot: number;
 }
 
 export interface WorktreeEntry {
@@ -80,6 +116,8 @@ export interface WorktreeEntry {
   agent?: AgentRecord;
   /** Plugins' `state`, by plugin name (e.g. the agent-deck session id). */
   plugin_state?: Record<string, Record<string, unknown>>;
+  /** Set when `idle_stop` stopped its sandbox; `up` clears it. */
+  idle_stopped?: IdleStop;
   [extra: string]: unknown;
 }
 
@@ -101,6 +139,10 @@ export interface Registry {
   worktrees: Record<string, WorktreeEntry>;
   /** `kinfra checkout`: by project name, the worktree path whose sandbox has the canonical ports. */
   checkouts?: Record<string, string>;
+  /** By project name: what its sandbox used once healthy, last time one was measured. */
+  usage?: Record<string, ProjectUsage>;
+  /** By project name: how many warm sandboxes `kinfra warm <n>` asked for. */
+  warm?: Record<string, { count: number; root: string }>;
 }
 
 // The shape check is written out by hand: it runs on every command, and zod would double start-up time.

@@ -25,6 +25,7 @@ import {
   type SlotEntry,
   type SlotStatus,
   updateRegistry,
+  type WarmSlot,
 } from "./registry.ts";
 
 /** What slot bookkeeping needs of the running command: the home, a logger and the clock. */
@@ -58,6 +59,8 @@ export interface ClaimRequest {
   /** A sandbox on a remote host, and the ports in use there (the local bind test runs too: tunnels listen here). */
   remote?: RemoteSlot;
   remoteBusy?: { host: string; tcp: Set<number>; udp: Set<number> };
+  /** A warm sandbox (`kinfra warm`): no worktree yet; `worktree_path` is the slot directory. */
+  warm?: WarmSlot;
 }
 
 /** The compose project name of a slot: `<project>-slot-<n>`. */
@@ -94,8 +97,8 @@ export async function claimSlot(ctx: SlotsEnv, request: ClaimRequest): Promise<S
   const entry = await updateRegistry(ctx.home, async (registry) => {
     // One worktree has at most one slot, whatever the timing (three concurrent `up`s).
     const held = Object.values(registry.slots).find((s) => s.worktree_path === request.worktreePath);
-    if (held) throw new AlreadyClaimed(held);
-    const preferred = registry.worktrees[request.worktreePath]?.last_slot;
+    if (held && !request.warm) throw new AlreadyClaimed(held);
+    const preferred = request.warm ? undefined : registry.worktrees[request.worktreePath]?.last_slot;
     const found = await firstUsableSlot(registry, { ...request, preferred }, (line) => {
       ctx.log.info(line);
       skipped.push(line);
@@ -106,7 +109,7 @@ export async function claimSlot(ctx: SlotsEnv, request: ClaimRequest): Promise<S
     const claim: SlotEntry = {
       slot_id: id,
       project: request.project,
-      worktree_path: request.worktreePath,
+      worktree_path: request.warm ? dir : request.worktreePath,
       slot_dir: dir,
       compose_file_copy: slotFiles(dir).compose,
       ports,
@@ -120,11 +123,13 @@ export async function claimSlot(ctx: SlotsEnv, request: ClaimRequest): Promise<S
       pid: Deno.pid,
       host: Deno.hostname(),
       ...(request.remote && { remote: request.remote }),
+      ...(request.warm && { warm: request.warm }),
     };
     registry.slots[String(id)] = claim;
-    const worktree = registry.worktrees[request.worktreePath];
+    const worktree = request.warm ? undefined : registry.worktrees[request.worktreePath];
     if (worktree) {
       Object.assign(worktree, { slot: id, last_slot: id });
+      delete worktree.idle_stopped;
       // `up` goes back to the same host; `done` removes the code copy there even after `down`.
       if (request.remote) {
         Object.assign(worktree, { last_host: request.remote.host, remote_copy: request.remote });
@@ -178,23 +183,57 @@ export async function firstUsableSlot(
   const taken = takenPorts(registry);
   const widths = rangeWidths(request.bases);
   const { preferred } = request;
+  // A sandbox stopped for being idle keeps its slot: `up` brings it back there.
+  const kept = new Map(
+    Object.values(registry.worktrees).flatMap((w) => w.idle_stopped ? [[w.idle_stopped.slot, w.path]] : []),
+  );
   const order = Array.from({ length: request.maxSlots }, (_, i) => i + 1);
   if (preferred && preferred <= request.maxSlots) order.unshift(...order.splice(preferred - 1, 1));
   for (const id of order) {
     if (registry.slots[String(id)]) continue;
     const ports = slotPorts(request.bases, id);
     const name = composeProject(request.project, id);
-    const reason =
+    const keptFor = id !== preferred ? kept.get(id) : undefined;
+    const reason = (keptFor && `kept for ${keptFor}, stopped while idle (\`kinfra up\` brings it back)`) ??
       await whyUnusable(expandPorts(ports, widths), taken, request.protocols ?? {}, request.remoteBusy) ??
-        (request.foreignProjects?.has(name)
-          ? "its compose project already exists on the Docker engine and is not this home's"
-          : request.leftoverProjects?.has(name) && id !== preferred
-          ? `${name} is still on the Docker engine (kept volumes, or left over); \`kinfra gc\` removes it`
-          : undefined);
+      (request.foreignProjects?.has(name)
+        ? "its compose project already exists on the Docker engine and is not this home's"
+        : request.leftoverProjects?.has(name) && id !== preferred
+        ? `${name} is still on the Docker engine (kept volumes, or left over); \`kinfra gc\` removes it`
+        : undefined);
     if (!reason) return { id, ports };
     skip(`Slot ${id} skipped: ${reason}.`);
   }
   return undefined;
+}
+
+/**
+ * Hands a warm slot to a worktree (`impl`), under the lock: the slot becomes the worktree's
+ * (`claiming`, this process), exactly as if it had been claimed. Undefined when it is no longer
+ * there to take (another `impl` took it, `kinfra warm 0` removed it).
+ */
+export async function adoptWarm(
+  ctx: SlotsEnv,
+  warm: SlotEntry,
+  worktreePath: string,
+): Promise<SlotEntry | undefined> {
+  return await updateRegistry(ctx.home, (registry) => {
+    const current = registry.slots[String(warm.slot_id)];
+    if (!current?.warm || current.claimed_at !== warm.claimed_at || current.status !== "running") {
+      return undefined;
+    }
+    delete current.warm;
+    Object.assign(current, {
+      worktree_path: worktreePath,
+      status: "claiming",
+      pid: Deno.pid,
+      host: Deno.hostname(),
+      claimed_at: ctx.now().toISOString(),
+    });
+    const worktree = registry.worktrees[worktreePath];
+    if (worktree) Object.assign(worktree, { slot: current.slot_id, last_slot: current.slot_id });
+    return structuredClone(current);
+  });
 }
 
 /** Thrown when the worktree already has a slot (a concurrent `up`, or one already running). */

@@ -58,6 +58,7 @@ async function dataSource(ctx: HookContext<"sandbox.prepare">, keys: string[]) {
 }
 
 async function seedSlot(ctx: HookContext<"sandbox.prepare">) {
+  if (ctx.flags.warm === "take") return; // seeded when it was made warm
   if (!ctx.flags.seed && !ctx.flags.fork && !ctx.config?.sandbox?.data.seed) return;
   const { volumes, skipped } = slotVolumes(
     ctx.model,

@@ -57,12 +57,16 @@ async function unixGet(socket: string, path: string, signal: AbortSignal): Promi
 
 /**
  * GETs `path` (e.g. `/containers/json?all=1`) from the engine and parses the JSON answer; undefined
- * when the endpoint is one only the CLI can use, or does not answer 200 within two seconds.
+ * when the endpoint is one only the CLI can use, or does not answer 200 within `timeoutMs` (2 s).
  */
-export async function engineGet<T>(path: string, dockerHost?: string): Promise<T | undefined> {
+export async function engineGet<T>(
+  path: string,
+  dockerHost?: string,
+  timeoutMs = 2000,
+): Promise<T | undefined> {
   const endpoint = await engineEndpoint(dockerHost);
   if (!endpoint) return undefined;
-  const signal = AbortSignal.timeout(2000);
+  const signal = AbortSignal.timeout(timeoutMs);
   try {
     if ("unix" in endpoint) {
       const [status, body] = await unixGet(endpoint.unix, path, signal);

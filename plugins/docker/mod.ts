@@ -37,6 +37,7 @@ import { waitContainersHealthy } from "./container_health.ts";
 /** How long the compose file's healthchecks may take when infra.toml has no [sandbox.health]. */
 const DEFAULT_HEALTH_TIMEOUT = 60;
 import { logs, restart, watch } from "./live.ts";
+import { runtimeUsage } from "./usage.ts";
 
 /**
  * The files `up` uses: the worktree's compose file (latest code) with the slot's override. Compose
@@ -44,6 +45,8 @@ import { logs, restart, watch } from "./live.ts";
  * kinfra's variables come in the environment (`ctx.env`), which wins over `.env`.
  */
 function upFiles(ctx: HookContext<SlotEvent>): SlotFiles {
+  // A warm sandbox has no worktree yet: the slot's resolved copy of the base commit's file.
+  if (ctx.flags.warm === "start") return slotCopies(ctx.slot.dir, ctx.slot.compose_project);
   const { override, project } = slotCopies(ctx.slot.dir, ctx.slot.compose_project);
   return { override, project, composeFile: join(ctx.worktree.path, ctx.config!.sandbox!.compose_file) };
 }
@@ -136,15 +139,17 @@ export const dockerPlugin = definePlugin({
       const sandbox = ctx.config?.sandbox;
       if (!sandbox) return;
       const { doc, services: names } = await readSlotCompose(ctx);
-      const labels = {
-        [HOME_LABEL]: ctx.homeId,
-        [SLOT_LABEL]: slotName(ctx.project.name, ctx.slot.id),
-        "dev.kinfra.worktree": ctx.worktree.path,
-      };
+      const labels = { [HOME_LABEL]: ctx.homeId, [SLOT_LABEL]: slotName(ctx.project.name, ctx.slot.id) };
+      // Networks and volumes carry no worktree: a warm sandbox's are the same once `impl` takes it.
+      const owned = ownedObjectLabels(doc, labels);
+      const serviceLabels = ctx.flags.warm === "start"
+        ? labels
+        : { ...labels, "dev.kinfra.worktree": ctx.worktree.path };
       const renamed = slotNames(ctx, doc);
       const services: Record<string, Mapping> = {};
-      for (const service of names) services[service] = { labels, ...renamed.services[service] };
-      const owned = ownedObjectLabels(doc, labels);
+      for (const service of names) {
+        services[service] = { labels: serviceLabels, ...renamed.services[service] };
+      }
       for (const [key, net] of Object.entries(renamed.networks)) {
         owned.networks[key] = { ...owned.networks[key], ...net };
       }
@@ -171,10 +176,18 @@ export const dockerPlugin = definePlugin({
 
     "sandbox.start": async (ctx) => {
       if (!ctx.config?.sandbox) return;
-      const [cmd, args] = composeArgv(await ctx.compose(), upFiles(ctx), ["up", "-d"]);
+      // `services`: a warm sandbox's share, or — taking one — the rest, which must not touch the
+      // services already running (--no-deps: they are up, seeded and healthy).
+      const only = ctx.flags.services ?? [];
+      const up = only.length
+        ? ["up", "-d", ...(ctx.flags.warm === "take" ? ["--no-deps"] : []), ...only]
+        : ["up", "-d"];
+      const [cmd, args] = composeArgv(await ctx.compose(), upFiles(ctx), up);
       // ctx.env wins over the caller's environment (say, an earlier `eval "$(kinfra env)"` of another
       // slot) and over the project's .env, which Compose reads from the compose file's directory.
-      const cwd = join(ctx.worktree.path, ctx.config.sandbox.compose_file, "..");
+      const cwd = ctx.flags.warm === "start"
+        ? ctx.slot.dir
+        : join(ctx.worktree.path, ctx.config.sandbox.compose_file, "..");
       const result = await ctx.exec(cmd, args, { signal: ctx.signal, cwd, env: ctx.env });
       if (!result.success) {
         throw new KinfraError(`docker compose up failed (exit ${result.code}).`, {
@@ -203,7 +216,8 @@ export const dockerPlugin = definePlugin({
       const checked = checks.checked
         ? [`healthcheck: ${checks.checked} container(s) healthy (${checks.elapsedMs} ms)`]
         : [];
-      if (!health) return { messages: checked };
+      // A warm sandbox (`kinfra warm`) runs no code service yet: its healthchecks are all there is.
+      if (!health || ctx.flags.warm === "start") return { messages: checked };
       const url = healthUrl(ctx.ports, health);
       ctx.log.step(`Waiting for ${url} (up to ${health.timeout}s)`);
       const outcome = await waitHealthy(url, health.timeout * 1000, ctx.signal);
@@ -251,6 +265,8 @@ export const dockerPlugin = definePlugin({
     "sandbox.purge": async (ctx) => {
       await removeByLabel(ctx.exec, ctx.slot.compose_project, true, ctx.homeId);
     },
+
+    "runtime.usage": (ctx) => runtimeUsage(ctx.homeId, ctx.flags.cpu === true),
 
     "runtime.scan": async (ctx) => {
       const { ours, foreign } = await dockerProjects(ctx.exec, ctx.homeId, ctx.dockerHost);

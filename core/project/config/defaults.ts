@@ -16,7 +16,7 @@ export const OBSERVABILITY_DEFAULTS = {
 
 /** The global config when there is no config.toml: what the schema's defaults give. */
 export const GLOBAL_DEFAULTS = {
-  slots: { max: 20 },
+  slots: { max: 20 } as { max: number; memory?: string | number; idle_stop?: string },
   compose: {} as { command?: "docker compose" | "docker-compose" },
   observability: OBSERVABILITY_DEFAULTS,
   plugins: { enable: [] as string[] },

@@ -5,6 +5,8 @@
 import { z } from "zod";
 import { GLOBAL_DEFAULTS, OBSERVABILITY_DEFAULTS as OBS } from "./defaults.ts";
 import { isContainedPath, parseMount } from "./mounts.ts";
+import { parseDuration } from "../../text/duration.ts";
+import { parseBytes } from "../../text/bytes.ts";
 
 export const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 export const PORT_VAR = /^[A-Z_][A-Z0-9_]*$/;
@@ -28,6 +30,16 @@ const mountSpec = z.string().superRefine((spec, ctx) => {
     ctx.addIssue({ code: "custom", message: `${parsed} (format host:container[:ro])` });
   }
 });
+/** A duration such as "4h", "30m" or "45s" (`idle_stop`). */
+const duration = z.string().refine(
+  (v) => parseDuration(v) !== undefined,
+  'must be a duration such as "4h", "30m" or "90s"',
+);
+/** A memory size such as "8g" or "512m" (powers of 1024, as Docker writes them), or bytes. */
+const memorySize = z.union([z.string(), z.int()]).refine(
+  (v) => (parseBytes(v) ?? 0) > 0,
+  'must be a memory size such as "8g" or "512m"',
+);
 const serviceList = z.array(z.string().min(1, "must not be empty"));
 
 /** A range of host ports (`9090-9091`): slot n publishes `base + n·width` … `+ width − 1`. */
@@ -73,6 +85,8 @@ const Sandbox = z.strictObject({
       .default("OTEL_RESOURCE_ATTRIBUTES"),
   }).prefault({}),
   networks: z.strictObject({ include: z.array(z.string().min(1)).default([]) }).prefault({}),
+  /** Stop the sandbox after this long unused (overrides the global `[slots] idle_stop`). */
+  idle_stop: z.union([duration, z.literal(false)]).optional(),
   /** Per-slot data (the data plugin): the snapshot new slots start from, and which volumes count. */
   data: z.strictObject({
     seed: z.string().regex(SNAPSHOT_NAME, SNAPSHOT_RULE).optional(),
@@ -133,6 +147,10 @@ export type SandboxConfig = NonNullable<InfraConfig["sandbox"]>;
 export const GlobalConfig = z.strictObject({
   slots: z.strictObject({
     max: z.int().min(1, "must be 1–200").max(200, "must be 1–200").default(GLOBAL_DEFAULTS.slots.max),
+    /** The memory all of this home's sandboxes may use (default: the engine's memory less a reserve). */
+    memory: memorySize.optional(),
+    /** Stop a sandbox unused for this long (off by default; infra.toml's `[sandbox] idle_stop` wins). */
+    idle_stop: duration.optional(),
   })
     .prefault({}),
   compose: z.strictObject({

@@ -1,0 +1,208 @@
+/**
+ * The idle check (`idle_stop`): observes this home's running sandboxes (worktree changes, traffic
+ * through kinfra's router, CPU time from `runtime.usage`), remembers the observations in
+ * `<home>/idle.json`, and stops — `kinfra down`: volumes and slot number kept — those unused for
+ * their window (core/slots/idle.ts says what unused means). No daemon: kinfra commands run it,
+ * throttled, and so does the on-demand kinfra process while it runs. Only this home's registry is
+ * read, so another home's sandboxes are never looked at, let alone stopped.
+ */
+import type { Context } from "../context.ts";
+import { messageOf } from "../errors.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { parseDuration } from "../text/duration.ts";
+import { join } from "../io/path.ts";
+import { withLock } from "../io/lock.ts";
+import { hookInput } from "../hooks/inputs.ts";
+import { checkInterval, isIdle, observeSlot, type SlotWatch, unusedSince } from "../slots/idle.ts";
+import { readRegistry, type SlotEntry, updateRegistry } from "../slots/registry.ts";
+import { composeProject } from "../slots/slots.ts";
+import { measureUsage } from "./usage.ts";
+
+interface IdleState {
+  checked_at: number;
+  /** How long until the next check is worth it (ms), from the shortest window seen. */
+  interval: number;
+  slots: Record<string, SlotWatch>;
+}
+
+export interface IdleReport {
+  /** Every running sandbox observed, with since when it is unused (ms) and its window (ms, 0 = off). */
+  observed: { slot: SlotEntry; unusedSince: number; windowMs: number }[];
+  /** Sandboxes stopped now. */
+  stopped: { path: string; slot: number; idleMs: number }[];
+}
+
+const statePath = (ctx: Context) => join(ctx.home.root, "idle.json");
+const WALK_LIMIT = 20_000;
+
+async function readState(ctx: Context): Promise<IdleState | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(statePath(ctx)));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The newest mtime (ms) under a worktree, `.git` left out, looking at no more than WALK_LIMIT
+ * entries (a creation, deletion or rename changes its directory's mtime, an edit the file's).
+ */
+export async function newestChange(root: string): Promise<number> {
+  let newest = 0, seen = 0;
+  const stack = [root];
+  while (stack.length && seen < WALK_LIMIT) {
+    const dir = stack.pop()!;
+    newest = Math.max(newest, (await Deno.lstat(dir).catch(() => undefined))?.mtime?.getTime() ?? 0);
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(dir));
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (++seen > WALK_LIMIT) break;
+      if (e.name === ".git" && dir === root) continue;
+      const path = join(dir, e.name);
+      if (e.isDirectory) stack.push(path);
+      else newest = Math.max(newest, (await Deno.lstat(path).catch(() => undefined))?.mtime?.getTime() ?? 0);
+    }
+  }
+  return newest;
+}
+
+/**
+ * Last traffic (ms) per slot id through kinfra's router/forwarders, from
+ * `<home>/proxy/activity.json` (`{ "<slot>": <ms or ISO time> }`, or under a `slots` key); empty
+ * when no such process has run.
+ */
+export async function readActivity(ctx: Context): Promise<Map<number, number>> {
+  const found = new Map<number, number>();
+  try {
+    const doc = JSON.parse(await Deno.readTextFile(join(ctx.home.root, "proxy", "activity.json")));
+    const table = doc?.slots && typeof doc.slots === "object" ? doc.slots : doc;
+    for (const [key, value] of Object.entries(table ?? {})) {
+      const id = Number(/(\d+)$/.exec(key)?.[1]);
+      const raw = typeof value === "object" && value
+        ? (value as Record<string, unknown>).last ?? (value as Record<string, unknown>).at
+        : value;
+      const ms = typeof raw === "number" ? raw : typeof raw === "string" ? Date.parse(raw) : NaN;
+      if (Number.isFinite(id) && Number.isFinite(ms)) found.set(id, Math.max(found.get(id) ?? 0, ms));
+    }
+  } catch { /* no router has run */ }
+  return found;
+}
+
+/** How long (ms) each observed running slot has been unused, by slot id, from the last check. */
+export async function unusedTimes(ctx: Context): Promise<Map<number, number>> {
+  const state = await readState(ctx);
+  const now = ctx.now().getTime();
+  return new Map(Object.entries(state?.slots ?? {}).map(([id, w]) => [Number(id), now - unusedSince(w)]));
+}
+
+/** A slot's window (ms; 0 = off): infra.toml's `[sandbox] idle_stop`, else the global one. */
+async function windowOf(ctx: Context, root: string, global: number): Promise<number> {
+  const own = (await ctx.project(root).catch(() => undefined))?.config?.sandbox?.idle_stop;
+  if (own === false) return 0;
+  return own ? parseDuration(own) ?? 0 : global;
+}
+
+/**
+ * Observes every running sandbox and stops the idle ones. `throttled`: return at once when the
+ * last check is more recent than its interval (what commands use). `observe`: observe even when no
+ * sandbox has an `idle_stop` (the budget check, for how long each has been unused). Never throws: a failed check
+ * is a debug line, not the user's problem.
+ */
+export async function idleCheck(
+  ctx: Context,
+  options: { throttled?: boolean; observe?: boolean } = {},
+): Promise<IdleReport> {
+  const report: IdleReport = { observed: [], stopped: [] };
+  const now = ctx.now().getTime();
+  const previous = await readState(ctx);
+  if (options.throttled && previous && now - previous.checked_at < previous.interval) return report;
+  try {
+    await withLock(
+      join(ctx.home.root, "idle.lock"),
+      () => check(ctx, previous, report, options.observe === true),
+      {
+        timeoutMs: 200,
+        onWait: () => {},
+      },
+    );
+  } catch (e) {
+    ctx.log.debug(`idle check skipped: ${messageOf(e)}`);
+  }
+  return report;
+}
+
+async function check(
+  ctx: Context,
+  previous: IdleState | undefined,
+  report: IdleReport,
+  observe: boolean,
+): Promise<void> {
+  const now = ctx.now().getTime();
+  const registry = await readRegistry(ctx.home);
+  const globalMs = parseDuration((await ctx.globalConfig()).slots.idle_stop ?? "") ?? 0;
+  const running = Object.values(registry.slots).filter((s) => s.status === "running" && !s.warm);
+  const windows = new Map<number, number>();
+  for (const slot of running) {
+    const root = registry.worktrees[slot.worktree_path]?.project_root;
+    if (root) windows.set(slot.slot_id, await windowOf(ctx, root, globalMs));
+  }
+  const shortest = Math.min(...[...windows.values()].filter((w) => w > 0));
+  // Nothing running, or no idle_stop anywhere: nothing to observe (the engine is not asked), and
+  // nothing to throttle (the next command may start one). The budget check observes anyway.
+  if (!windows.size || (!Number.isFinite(shortest) && !observe)) return;
+  const state: IdleState = { checked_at: now, interval: 60_000, slots: {} };
+  const [usage, activity] = await Promise.all([measureUsage(ctx), readActivity(ctx)]);
+  for (const slot of running) {
+    const entry = registry.worktrees[slot.worktree_path];
+    const windowMs = windows.get(slot.slot_id);
+    if (!entry || windowMs === undefined) continue;
+    const head = await ctx.exec("git", ["-C", entry.path, "rev-parse", "HEAD"]).then(
+      (r) => r.stdout.trim(),
+      () => "",
+    );
+    const watch = observeSlot(previous?.slots[String(slot.slot_id)], {
+      claimed_at: slot.claimed_at,
+      cpu_time: usage.sandboxes.get(composeProject(slot.project, slot.slot_id))?.cpu_time ?? 0,
+      head,
+      newest_change: await newestChange(entry.path),
+      traffic_at: activity.get(slot.slot_id),
+    }, now);
+    state.slots[String(slot.slot_id)] = watch;
+    report.observed.push({ slot, unusedSince: unusedSince(watch), windowMs });
+    if (windowMs && isIdle(watch, windowMs, now)) await stopIdle(ctx, slot, now - unusedSince(watch), report);
+  }
+  if (Number.isFinite(shortest)) state.interval = checkInterval(shortest);
+  await writeFileAtomic(statePath(ctx), JSON.stringify(state) + "\n");
+}
+
+/** `kinfra down` of an idle sandbox, and a note on its worktree saying so (`status`, the dashboard). */
+async function stopIdle(ctx: Context, slot: SlotEntry, idleMs: number, report: IdleReport): Promise<void> {
+  const registry = await readRegistry(ctx.home);
+  const current = registry.slots[String(slot.slot_id)];
+  const entry = registry.worktrees[slot.worktree_path];
+  if (!entry || current?.claimed_at !== slot.claimed_at || current.status !== "running") return;
+  const { formatDuration } = await import("../text/duration.ts");
+  ctx.log.info(
+    `Stopping the sandbox of ${entry.path} (slot ${slot.slot_id}): unused for ${formatDuration(idleMs)}.`,
+  );
+  const project = await ctx.project(entry.project_root);
+  const { stopSandbox } = await import("./sandbox.ts");
+  await stopSandbox(
+    ctx,
+    await ctx.hooks(project),
+    hookInput(project, entry, { keepVolumes: true }),
+    structuredClone(current),
+    [],
+  );
+  await updateRegistry(ctx.home, (reg) => {
+    const worktree = reg.worktrees[entry.path];
+    if (worktree && worktree.slot === undefined) {
+      worktree.idle_stopped = { at: ctx.now().toISOString(), idle_ms: idleMs, slot: slot.slot_id };
+    }
+  });
+  report.stopped.push({ path: entry.path, slot: slot.slot_id, idleMs });
+}

@@ -1,0 +1,93 @@
+/**
+ * What this home's sandboxes use, through the plugins' `runtime.usage` (the docker plugin reads the
+ * Engine API), and what a project's sandbox was measured to use once healthy (kept in the registry).
+ */
+import type { Context } from "../context.ts";
+import type { SandboxUsage } from "../hooks/plugin_api.ts";
+import { messageOf } from "../errors.ts";
+import { runtimeInput } from "./runtime.ts";
+import { type IdleStop, readRegistry, updateRegistry } from "../slots/registry.ts";
+
+const REMEASURE_MS = 3600_000;
+import { formatBytes } from "../text/bytes.ts";
+import { formatDuration } from "../text/duration.ts";
+
+export interface UsageReport {
+  /** The runtime's memory (the engine's MemTotal), when a plugin said. */
+  memoryTotal?: number;
+  /** By compose project (this home's only). */
+  sandboxes: Map<string, SandboxUsage>;
+  /** Plugins that could not say (`<plugin>: <why>`). */
+  failures: string[];
+}
+
+/** Every plugin's answer to `runtime.usage`, added up per compose project. `cpu`: sample CPU too. */
+export async function measureUsage(ctx: Context, options: { cpu?: boolean } = {}): Promise<UsageReport> {
+  const report: UsageReport = { sandboxes: new Map(), failures: [] };
+  try {
+    const { replies, failures } = await (await ctx.hooks()).observe(
+      "runtime.usage",
+      runtimeInput(null, { cpu: options.cpu === true }),
+    );
+    report.failures = failures.map((f) => `${f.plugin}: ${f.message}`);
+    for (const { result } of replies) {
+      if (result.memory_total) report.memoryTotal = Math.max(report.memoryTotal ?? 0, result.memory_total);
+      for (const [name, u] of Object.entries(result.sandboxes ?? {})) {
+        const sum = report.sandboxes.get(name);
+        report.sandboxes.set(
+          name,
+          sum
+            ? {
+              memory: sum.memory + u.memory,
+              cpu: sum.cpu === null || u.cpu === null ? null : sum.cpu + u.cpu,
+              cpu_time: sum.cpu_time + u.cpu_time,
+              containers: sum.containers + u.containers,
+            }
+            : { ...u },
+        );
+      }
+    }
+  } catch (e) {
+    report.failures.push(messageOf(e));
+  }
+  return report;
+}
+
+/** A sandbox's usage as JSON shows it: `{ memory: <bytes>, cpu: <percent of one CPU> }`, or null. */
+export const usageJson = (usage?: SandboxUsage) =>
+  usage ? { memory: usage.memory, cpu: usage.cpu, containers: usage.containers } : null;
+
+/**
+ * Measures a sandbox that just became healthy and remembers it as what this project's sandbox
+ * needs (the memory budget's estimate). Never fails the caller: a missing measurement is no harm.
+ */
+export async function rememberUsage(ctx: Context, project: string, composeProject: string): Promise<void> {
+  try {
+    // Once an hour is enough: the engine's one-shot stats can take a second, on every impl otherwise.
+    const known = (await readRegistry(ctx.home)).usage?.[project];
+    if (known && ctx.now().getTime() - Date.parse(known.measured_at) < REMEASURE_MS) return;
+    const report = await measureUsage(ctx);
+    const usage = report.sandboxes.get(composeProject);
+    if (!usage || usage.memory <= 0) return;
+    await updateRegistry(ctx.home, (registry) => {
+      registry.usage ??= {};
+      registry.usage[project] = {
+        memory: usage.memory,
+        cpu: usage.cpu,
+        measured_at: ctx.now().toISOString(),
+        compose_project: composeProject,
+        ...(report.memoryTotal && { memory_total: report.memoryTotal }),
+      };
+    });
+  } catch (e) {
+    ctx.log.debug(`Could not measure ${composeProject}: ${messageOf(e)}`);
+  }
+}
+
+/** `memory 210 MB · cpu 0.4%` (cpu left out when it was not sampled). */
+export function usageText(usage: Pick<SandboxUsage, "memory" | "cpu">): string {
+  return `memory ${formatBytes(usage.memory)}${usage.cpu === null ? "" : ` · cpu ${usage.cpu}%`}`;
+}
+
+/** `stopped after 4h idle` — what status, worktrees and the dashboard say of an idle-stopped sandbox. */
+export const idleStoppedText = (stop: IdleStop) => `stopped after ${formatDuration(stop.idle_ms)} idle`;
