@@ -76,10 +76,7 @@ export interface EventMap {
    * names; `gc` removes ours that no slot owns. Not tied to a project: `project` is null.
    */
   "runtime.scan": RuntimeScan;
-  /**
-   * What this home's sandboxes use now (memory, CPU), by compose project, and how much memory the
-   * runtime has. `flags.cpu`: also sample CPU use over a short interval. `project` is null.
-   */
+  /** This home's sandboxes' memory and CPU by compose project, and the runtime's memory (`flags.cpu`: CPU too). */
   "runtime.usage": RuntimeUsage;
   /**
    * Remove everything of the slot's sandbox that carries this home's label, volumes included — for
@@ -175,9 +172,8 @@ export interface HookFlags {
   /** `runtime.usage`: also sample CPU use (takes a fraction of a second). */
   cpu?: boolean;
   /**
-   * A warm sandbox (`kinfra warm`): `start` while its services that mount no worktree code start
-   * (there is no worktree yet: `worktree.path` is the slot directory), `take` when `impl` adopts
-   * one (those services run already, seeded and healthy: only `services` are to be started).
+   * A warm sandbox (`kinfra warm`): `start` while its code-free services start (`worktree.path` is
+   * the slot directory), `take` when `impl` adopts one (only `services` are to be started).
    */
   warm?: "start" | "take";
   /** `sandbox.start`/`sandbox.ready`: only these services (the rest run already or wait). */

@@ -28,8 +28,9 @@ import { worktreeName } from "../project/names.ts";
 import type { SlotEntry, WorktreeEntry } from "../slots/registry.ts";
 import { Rollback } from "../hooks/rollback.ts";
 import { scanRuntime } from "./runtime.ts";
-import { adoptWarm, claimSlot, composeProject, setSlotStatus, warnCloseBases } from "../slots/slots.ts";
+import { claimSlot, composeProject, setSlotStatus, warnCloseBases } from "../slots/slots.ts";
 import { cleanStale } from "./repair.ts";
+import { adoptWarm } from "../slots/adopt.ts";
 import { renderEnv, slotFiles, slotName } from "../slots/slot_files.ts";
 
 export interface SandboxResult {

@@ -55,7 +55,7 @@ Deno.test("parseDuration() trims surrounding spaces", () => {
 });
 
 Deno.test("parseDuration() refuses unknown units, a missing unit and junk around the number", () => {
-  for (const bad of ["3x", "3", "3h", "s", "3 s", "-3s", "3s!", "", "1e3s"]) {
+  for (const bad of ["3x", "3", "3w", "s", "3 s", "-3s", "3s!", "", "1e3s"]) {
     assert.equal(parseDuration(bad), undefined, JSON.stringify(bad));
   }
 });
