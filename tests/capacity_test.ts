@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { git, type Sandbox, writeFiles } from "./helpers.ts";
+import { eventually, rawGet, useRouterPort } from "./proxy_helpers.ts";
 import {
   containersOf,
   docker,
@@ -328,3 +329,44 @@ for (const flavour of ["docker compose", "docker-compose"]) {
     },
   );
 }
+
+dockerTest(
+  "idle_stop: traffic through kinfra's router keeps a sandbox; the proxy process stops it once unused, with no command run",
+  async (sb, stem) => {
+    const router = await useRouterPort(sb);
+    const repo = await project(sb, stem, { base: randomBase(), sandbox: `idle_stop = "5s"` });
+    const made = await sb.kinfra(["--json", "impl", "a/M1"], { cwd: repo });
+    assert.equal(made.code, 0, made.stderr);
+    const { path } = made.json<{ path: string }>();
+    const name = `a-m1.${stem}.localhost`;
+  await eventually(
+    "the router answers for the sandbox",
+    () => rawGet(router, name, "/health").catch(() => ({ status: 0 })),
+    (r) => r.status === 200,
+  );
+
+    // Used through its stable name every 1.5 s for 9 s (the worktree untouched): never stopped.
+    for (let i = 0; i < 6; i++) {
+      assert.equal((await rawGet(router, name, "/health")).status, 200);
+      await sleep(1500);
+      const run = await sb.kinfra(["--json", "status", "a-M1"], { cwd: repo });
+      assert.equal(
+      run.json<{ status: string }>().status,
+      "running",
+      `stopped although used 1.5s ago (${i}): ${run.stderr} ${await Deno.readTextFile(join(sb.home, "idle.json"))} ${await Deno.readTextFile(join(sb.home, "proxy", "activity.json")).catch(() => "")}`,
+    );
+    }
+    // Then left alone, and no kinfra command run: the proxy process's idle part stops it.
+    const stopped = await eventually(
+      "the proxy stops the idle sandbox",
+      async () => {
+        const registry = JSON.parse(await Deno.readTextFile(join(sb.home, "registry.json")));
+        return registry.worktrees[path]?.idle_stopped as { slot: number } | undefined;
+      },
+      (v) => v !== undefined,
+      25_000,
+    );
+    assert.equal(stopped!.slot, 1);
+    assert.equal((await containersOf(`${stem}-slot-1`)).length, 0);
+  },
+);

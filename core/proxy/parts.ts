@@ -7,6 +7,7 @@ import { checkoutPart } from "./checkout_part.ts";
 import { routerPart } from "./router_part.ts";
 import { syncPart } from "./sync_part.ts";
 import { tunnelsPart } from "./tunnels_part.ts";
+import { idlePart } from "./idle_part.ts";
 
 // Tunnels before checkouts: a checked-out remote sandbox's canonical ports lead to its tunnels.
-export const PARTS: PartFactory[] = [tunnelsPart, syncPart, checkoutPart, routerPart];
+export const PARTS: PartFactory[] = [tunnelsPart, syncPart, checkoutPart, routerPart, idlePart];

@@ -17,6 +17,9 @@ import { checkInterval, isIdle, observeSlot, type SlotWatch, unusedSince } from 
 import { readRegistry, type SlotEntry, updateRegistry } from "../slots/registry.ts";
 import { composeProject } from "../slots/slots.ts";
 import { measureUsage } from "./usage.ts";
+import { readActivity, type SlotActivity } from "../proxy/activity.ts";
+import { proxyPaths } from "../proxy/paths.ts";
+import { exists } from "../io/home.ts";
 
 interface IdleState {
   checked_at: number;
@@ -34,6 +37,8 @@ export interface IdleReport {
 
 const statePath = (ctx: Context) => join(ctx.home.root, "idle.json");
 const WALK_LIMIT = 20_000;
+/** How often the proxy process writes activity.json at most (core/proxy/activity.ts). */
+const ACTIVITY_FLUSH_MS = 2000;
 
 async function readState(ctx: Context): Promise<IdleState | undefined> {
   try {
@@ -71,24 +76,22 @@ export async function newestChange(root: string): Promise<number> {
 }
 
 /**
- * Last traffic (ms) per slot id through kinfra's router/forwarders, from
- * `<home>/proxy/activity.json` (`{ "<slot>": <ms or ISO time> }`, or under a `slots` key); empty
- * when no such process has run.
+ * Last traffic (ms) per slot id through kinfra's router/forwarders — only where it belongs to the
+ * same claim (a slot id reused by another sandbox starts afresh): from the running proxy process's
+ * own record, else `<home>/proxy/activity.json`; empty when no such process has run.
  */
-export async function readActivity(ctx: Context): Promise<Map<number, number>> {
+async function trafficTimes(
+  ctx: Context,
+  slots: { slot_id: number; claimed_at: string }[],
+  record?: Record<string, SlotActivity>,
+): Promise<Map<number, number>> {
+  const recorded = record ?? (await readActivity(proxyPaths(ctx.home).activity)).slots;
   const found = new Map<number, number>();
-  try {
-    const doc = JSON.parse(await Deno.readTextFile(join(ctx.home.root, "proxy", "activity.json")));
-    const table = doc?.slots && typeof doc.slots === "object" ? doc.slots : doc;
-    for (const [key, value] of Object.entries(table ?? {})) {
-      const id = Number(/(\d+)$/.exec(key)?.[1]);
-      const raw = typeof value === "object" && value
-        ? (value as Record<string, unknown>).last ?? (value as Record<string, unknown>).at
-        : value;
-      const ms = typeof raw === "number" ? raw : typeof raw === "string" ? Date.parse(raw) : NaN;
-      if (Number.isFinite(id) && Number.isFinite(ms)) found.set(id, Math.max(found.get(id) ?? 0, ms));
-    }
-  } catch { /* no router has run */ }
+  for (const slot of slots) {
+    const entry = recorded[String(slot.slot_id)];
+    const at = entry?.claimed_at === slot.claimed_at ? Date.parse(entry.last_traffic) : NaN;
+    if (Number.isFinite(at)) found.set(slot.slot_id, at);
+  }
   return found;
 }
 
@@ -109,12 +112,13 @@ async function windowOf(ctx: Context, root: string, global: number): Promise<num
 /**
  * Observes every running sandbox and stops the idle ones. `throttled`: return at once when the
  * last check is more recent than its interval (what commands use). `observe`: observe even when no
- * sandbox has an `idle_stop` (the budget check, for how long each has been unused). Never throws: a failed check
+ * sandbox has an `idle_stop` (the budget check, for how long each has been unused). `activity`: the
+ * proxy process's own traffic record (instead of reading activity.json). Never throws: a failed check
  * is a debug line, not the user's problem.
  */
 export async function idleCheck(
   ctx: Context,
-  options: { throttled?: boolean; observe?: boolean } = {},
+  options: { throttled?: boolean; observe?: boolean; activity?: Record<string, SlotActivity> } = {},
 ): Promise<IdleReport> {
   const report: IdleReport = { observed: [], stopped: [] };
   const now = ctx.now().getTime();
@@ -123,7 +127,7 @@ export async function idleCheck(
   try {
     await withLock(
       join(ctx.home.root, "idle.lock"),
-      () => check(ctx, previous, report, options.observe === true),
+      () => check(ctx, previous, report, options.observe === true, options.activity),
       {
         timeoutMs: 200,
         onWait: () => {},
@@ -140,6 +144,7 @@ async function check(
   previous: IdleState | undefined,
   report: IdleReport,
   observe: boolean,
+  record?: Record<string, SlotActivity>,
 ): Promise<void> {
   const now = ctx.now().getTime();
   const registry = await readRegistry(ctx.home);
@@ -155,7 +160,7 @@ async function check(
   // nothing to throttle (the next command may start one). The budget check observes anyway.
   if (!windows.size || (!Number.isFinite(shortest) && !observe)) return;
   const state: IdleState = { checked_at: now, interval: 60_000, slots: {} };
-  const [usage, activity] = await Promise.all([measureUsage(ctx), readActivity(ctx)]);
+  const [usage, activity] = await Promise.all([measureUsage(ctx), trafficTimes(ctx, running, record)]);
   for (const slot of running) {
     const entry = registry.worktrees[slot.worktree_path];
     const windowMs = windows.get(slot.slot_id);
@@ -173,7 +178,16 @@ async function check(
     }, now);
     state.slots[String(slot.slot_id)] = watch;
     report.observed.push({ slot, unusedSince: unusedSince(watch), windowMs });
-    if (windowMs && isIdle(watch, windowMs, now)) await stopIdle(ctx, slot, now - unusedSince(watch), report);
+    if (!windowMs || !isIdle(watch, windowMs, now)) continue;
+    if (!record && await exists(proxyPaths(ctx.home).activity)) {
+      // The proxy process writes its traffic record at most every 2 s: wait for its next write, so
+      // traffic in the last moments is not missed, and look again.
+      await new Promise((resolve) => setTimeout(resolve, ACTIVITY_FLUSH_MS + 200));
+      const late = (await trafficTimes(ctx, [slot])).get(slot.slot_id);
+      if (late !== undefined) watch.traffic_at = Math.max(watch.traffic_at ?? 0, late);
+      if (!isIdle(watch, windowMs, ctx.now().getTime())) continue;
+    }
+    await stopIdle(ctx, slot, ctx.now().getTime() - unusedSince(watch), report);
   }
   if (Number.isFinite(shortest)) state.interval = checkInterval(shortest);
   await writeFileAtomic(statePath(ctx), JSON.stringify(state) + "\n");
