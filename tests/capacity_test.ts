@@ -339,11 +339,11 @@ dockerTest(
     assert.equal(made.code, 0, made.stderr);
     const { path } = made.json<{ path: string }>();
     const name = `a-m1.${stem}.localhost`;
-  await eventually(
-    "the router answers for the sandbox",
-    () => rawGet(router, name, "/health").catch(() => ({ status: 0 })),
-    (r) => r.status === 200,
-  );
+    await eventually(
+      "the router answers for the sandbox",
+      () => rawGet(router, name, "/health").catch(() => ({ status: 0 })),
+      (r) => r.status === 200,
+    );
 
     // Used through its stable name every 1.5 s for 9 s (the worktree untouched): never stopped.
     for (let i = 0; i < 6; i++) {
@@ -351,10 +351,12 @@ dockerTest(
       await sleep(1500);
       const run = await sb.kinfra(["--json", "status", "a-M1"], { cwd: repo });
       assert.equal(
-      run.json<{ status: string }>().status,
-      "running",
-      `stopped although used 1.5s ago (${i}): ${run.stderr} ${await Deno.readTextFile(join(sb.home, "idle.json"))} ${await Deno.readTextFile(join(sb.home, "proxy", "activity.json")).catch(() => "")}`,
-    );
+        run.json<{ status: string }>().status,
+        "running",
+        `stopped although used 1.5s ago (${i}): ${run.stderr} ${await Deno.readTextFile(
+          join(sb.home, "idle.json"),
+        )} ${await Deno.readTextFile(join(sb.home, "proxy", "activity.json")).catch(() => "")}`,
+      );
     }
     // Then left alone, and no kinfra command run: the proxy process's idle part stops it.
     const stopped = await eventually(

@@ -149,7 +149,8 @@ async function check(
   const now = ctx.now().getTime();
   const registry = await readRegistry(ctx.home);
   const globalMs = parseDuration((await ctx.globalConfig()).slots.idle_stop ?? "") ?? 0;
-  const running = Object.values(registry.slots).filter((s) => s.status === "running" && !s.warm);
+  // Local sandboxes only: a remote host's containers are not measured here (their CPU would read 0).
+  const running = Object.values(registry.slots).filter((s) => s.status === "running" && !s.warm && !s.remote);
   const windows = new Map<number, number>();
   for (const slot of running) {
     const root = registry.worktrees[slot.worktree_path]?.project_root;
@@ -204,8 +205,8 @@ async function stopIdle(ctx: Context, slot: SlotEntry, idleMs: number, report: I
     `Stopping the sandbox of ${entry.path} (slot ${slot.slot_id}): unused for ${formatDuration(idleMs)}.`,
   );
   const project = await ctx.project(entry.project_root);
-  const { stopSandbox } = await import("./sandbox.ts");
-  await stopSandbox(
+  const { teardownSlot } = await import("./teardown.ts");
+  await teardownSlot(
     ctx,
     await ctx.hooks(project),
     hookInput(project, entry, { keepVolumes: true }),

@@ -30,6 +30,7 @@ import { Rollback } from "../hooks/rollback.ts";
 import { scanRuntime } from "./runtime.ts";
 import { claimSlot, composeProject, setSlotStatus, warnCloseBases } from "../slots/slots.ts";
 import { cleanStale } from "./repair.ts";
+import { teardownSlot } from "./teardown.ts";
 import { adoptWarm } from "../slots/adopt.ts";
 import { renderEnv, slotFiles, slotName } from "../slots/slot_files.ts";
 
@@ -207,18 +208,7 @@ export async function stopSandbox(
   slot: SlotEntry,
   messages: string[],
 ): Promise<Failure[]> {
-  const input = withSlot(worktreeInput, slot);
-  await setSlotStatus(ctx, slot, "stopping");
-  const failures: Failure[] = [];
-  for (const event of ["sandbox.stop", "slot.released"] as const) {
-    const { replies, failures: failed } = await hooks.teardown(event, input);
-    messages.push(...messagesOf(replies));
-    failures.push(...failed);
-  }
-  const { releaseChecked } = await import("../remote/remote_slot.ts");
-  if (!await releaseChecked(ctx, slot)) {
-    messages.push(`slot ${slot.slot_id} stays reserved until host ${slot.remote!.host} answers again`);
-  }
+  const failures = await teardownSlot(ctx, hooks, worktreeInput, slot, messages);
   // The proxy lets go of the slot's names and canonical ports before the command returns.
   await (await import("../proxy/ensure.ts")).reconcileProxy(ctx);
   return failures;

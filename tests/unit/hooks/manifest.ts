@@ -122,7 +122,6 @@ const EVERY_EVENT: Record<EventName, true> = {
   "snapshot.remove": true,
   "sandbox.logs": true,
   "sandbox.restart": true,
-  "sandbox.routes": true,
 };
 
 Deno.test("EVENTS, which manifests may name, is every event of the plugin API once", () => {

@@ -1,0 +1,35 @@
+/**
+ * A sandbox's teardown, the part every stop shares: `sandbox.stop` (compose down with the slot
+ * dir's copies), `slot.released`, then the slot is freed. `stopSandbox` (sandbox.ts) adds telling
+ * the proxy process; the idle check (run inside that process too) uses this alone, and the process
+ * follows the registry by itself.
+ */
+import type { Context } from "../context.ts";
+import { type Failure, type Hooks, messagesOf } from "../hooks/dispatch.ts";
+import { withSlot, type WorktreeInput } from "../hooks/inputs.ts";
+import type { SlotEntry } from "../slots/registry.ts";
+import { setSlotStatus } from "../slots/slots.ts";
+
+/** Stops the slot's sandbox and frees the slot; teardown goes on past plugin failures, which are returned. */
+export async function teardownSlot(
+  ctx: Context,
+  hooks: Hooks,
+  worktreeInput: WorktreeInput,
+  slot: SlotEntry,
+  messages: string[],
+): Promise<Failure[]> {
+  const input = withSlot(worktreeInput, slot);
+  await setSlotStatus(ctx, slot, "stopping");
+  const failures: Failure[] = [];
+  for (const event of ["sandbox.stop", "slot.released"] as const) {
+    const { replies, failures: failed } = await hooks.teardown(event, input);
+    messages.push(...messagesOf(replies));
+    failures.push(...failed);
+  }
+  // A remote slot is released only once its host confirms (core/remote).
+  const { releaseChecked } = await import("../remote/remote_slot.ts");
+  if (!await releaseChecked(ctx, slot)) {
+    messages.push(`slot ${slot.slot_id} stays reserved until host ${slot.remote!.host} answers again`);
+  }
+  return failures;
+}
