@@ -14,9 +14,12 @@
  *                engine's events), a worktree created (the registry), vs the raw command's own time
  *   proxy        `kinfra checkout` switch time vs `docker restart`; a request through the router or a
  *                canonical port vs direct (scripts/bench_proxy.ts)
- * The other sections use the first flavour (v2 when it is there).
  *   large        `impl --dry-run` on a generated 4.4 MB compose file (5,200 services merging anchors,
  *                520 published ports; scripts/large_compose.ts) vs `compose config` on the same file
+ *   warm         `impl` taking a warm sandbox (`kinfra warm`) vs `git worktree add` + `compose up -d` +
+ *                waiting for health, with a database that needs seconds; both Compose flavours
+ *                (scripts/bench_warm.ts)
+ * lifecycle and warm run once per Compose flavour; the other sections use the first (v2 when it is there).
  * Usage: deno run -A scripts/bench.ts [--rounds 5] [--only startup,health,data] [--compose v2,v1] [--json]
  * (needs a Docker engine and the test image; --json prints the rows as one JSON document)
  */
@@ -607,6 +610,19 @@ try {
       },
       docker: async (...args) => (await run("docker", args)).ms,
       dockerOut: async (...args) => (await run("docker", args)).stdout,
+      row,
+      median,
+    });
+  }
+  if (wanted("warm")) {
+    await (await import("./bench_warm.ts")).warmBench({
+      rounds: ROUNDS,
+      work,
+      home,
+      main: MAIN,
+      raw: RAW,
+      flavours: FLAVOURS.map((f) => ({ name: f.name, command: f.command, argv: f.argv })),
+      run: (cmd, args, cwd, extra) => run(cmd, args, cwd, extra),
       row,
       median,
     });

@@ -277,7 +277,9 @@ for (const flavour of ["docker compose", "docker-compose"]) {
 
       const made = await run(["--json", "impl", "feat/M1"], repo);
       assert.equal(made.code, 0, made.stderr);
-      const impl = made.json<{ warm: boolean; slot: number; ports: Record<string, number>; path: string }>();
+      const impl = made.json<
+        { warm: boolean; warm_refill: boolean; slot: number; ports: Record<string, number>; path: string }
+      >();
       assert.equal(impl.warm, true);
       assert.equal(impl.slot, slot);
       assert.equal(
@@ -298,14 +300,23 @@ for (const flavour of ["docker compose", "docker-compose"]) {
         "from-snapshot",
         "the warm database was seeded from [sandbox.data] seed",
       );
-      // Taken: no warm one left, and the worktree's sandbox behaves as any other.
+      // The worktree's sandbox behaves as any other; the pool is refilled in the background.
       const after = (await run(["--json", "status", "feat-M1"], repo)).json<
         { status: string; slot: number }
       >();
       assert.deepEqual([after.status, after.slot], ["running", slot]);
-      assert.deepEqual((await run(["--json", "status"], repo)).json<{ warm: unknown[] }>().warm, []);
+      assert.equal(impl.warm_refill, true);
+      const refilled = await eventually(
+        "the warm pool is back to one",
+        async () =>
+          (await run(["--json", "status"], repo)).json<{ warm: { slot: number; status: string }[] }>().warm,
+        (w) => w.length === 1 && w[0].status === "running",
+        60_000,
+      );
+      assert.notEqual(refilled[0].slot, slot);
 
-      // Without a warm one, impl starts everything as usual (warm: false).
+      // A warm sandbox of an older commit is not taken: impl starts everything (warm: false).
+      await git(repo, "commit", "-q", "--allow-empty", "-m", "moved on");
       const cold = await run(["--json", "impl", "cold/M1"], repo);
       assert.equal(cold.code, 0, cold.stderr);
       assert.equal(cold.json<{ warm: boolean }>().warm, false);

@@ -90,9 +90,12 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   }
 
   let sandbox: SandboxResult | undefined;
+  let refilling = false;
   if (withSandbox) {
     sandbox = await startSandbox(ctx, project, hooks, entry, input, { host: options.host, warm });
     input = sandbox.input;
+    // A warm sandbox was taken: the pool is refilled in the background (`kinfra warm <n>`).
+    if (sandbox.warm) refilling = await (await import("../sandbox/warm.ts")).refillInBackground(ctx, project);
     messages.push(...sandbox.messages);
   }
   const ready = await hooks.setup("worktree.ready", input);
@@ -112,13 +115,18 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
     url: view?.url ?? null,
     urls: view?.urls ?? {},
     warm: sandbox?.warm === true,
+    warm_refill: refilling,
     messages,
   };
   return {
     data,
     text: [
       `${ctx.style.green("✓")} Impl worktree ready: ${ctx.style.bold(entry.path)}`,
-      `  branch ${entry.branch} (from ${base})${sandbox?.warm ? " · took a warm sandbox" : ""}`,
+      `  branch ${entry.branch} (from ${base})${
+        sandbox?.warm
+          ? ` · took a warm sandbox${refilling ? " (another is warming in the background)" : ""}`
+          : ""
+      }`,
       ...(sandbox ? renderSandbox(sandbox.slot, project.config?.sandbox, view) : ["  no sandbox"]),
       ...messages.map((m) => `  ${m}`),
       `  next: cd ${

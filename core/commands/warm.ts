@@ -4,12 +4,13 @@
  * `[sandbox]` config are replaced; `kinfra warm 0` removes them all.
  */
 import type { Context } from "../context.ts";
-import { usageError } from "../errors.ts";
+import { KinfraError, usageError } from "../errors.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { resolveBase } from "../project/worktrees.ts";
-import { readRegistry, updateRegistry } from "../slots/registry.ts";
+import { readRegistry, type Registry, updateRegistry } from "../slots/registry.ts";
 import { composeProject } from "../slots/slots.ts";
 import { cleanStale } from "../sandbox/repair.ts";
+import { ownerAlive, TRANSIENT } from "../slots/stale.ts";
 
 export async function warm(
   ctx: Context,
@@ -37,6 +38,15 @@ export async function warm(
   });
   const hooks = await ctx.hooks(project);
   const removed: number[] = [];
+  // Another kinfra starting or removing one (a background refill) finishes first.
+  const busy = (registry: Registry) =>
+    warmSlots(registry, project.name).filter((s) => TRANSIENT.has(s.status) && ownerAlive(s));
+  for (const deadline = Date.now() + 120_000; busy(await readRegistry(ctx.home)).length;) {
+    if (Date.now() > deadline) {
+      throw new KinfraError("Another kinfra is still starting warm sandboxes; try again.");
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
   const current = warmSlots(await readRegistry(ctx.home), project.name);
   // Outdated ones first (another commit, another config), then the newest beyond the count.
   const outdated = current.filter((s) => s.warm!.base_commit !== commit || s.warm!.config_hash !== hash);

@@ -17,7 +17,7 @@ import type { Hooks } from "../hooks/dispatch.ts";
 import type { HookInput } from "../hooks/plugin_api.ts";
 import { projectInput, type SlotInput, withSlot } from "../hooks/inputs.ts";
 import type { Project } from "../project/project.ts";
-import type { Registry, SlotEntry } from "../slots/registry.ts";
+import { readRegistry, type Registry, type SlotEntry } from "../slots/registry.ts";
 import { claimSlot, composeProject, releaseSlot, setSlotStatus } from "../slots/slots.ts";
 import { checkBaseCompose } from "./base_compose.ts";
 import { httpVariables, portProtocols } from "../compose/slot_compose.ts";
@@ -210,4 +210,27 @@ export async function removeWarm(
     for (const f of failures) ctx.log.warn(`${f.plugin}: ${f.message}`);
   }
   await releaseSlot(ctx, slot);
+}
+
+/**
+ * After `impl` took a warm sandbox: `kinfra warm <n>` in the background (detached, output
+ * discarded), so the project is back to the n warm sandboxes asked for. False when none were asked
+ * for. `kinfra status` in the project shows the new one starting.
+ */
+export async function refillInBackground(ctx: Context, project: Project): Promise<boolean> {
+  const count = (await readRegistry(ctx.home)).warm?.[project.name]?.count;
+  if (!count) return false;
+  const { kinfraBin } = await import("../hooks/external.ts");
+  const child = new Deno.Command(kinfraBin(ctx.home.root), {
+    args: ["warm", String(count), "--quiet"],
+    cwd: project.root,
+    env: { KINFRA_HOME: ctx.home.root, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+  child.unref();
+  ctx.log.debug(`refilling the warm sandboxes of ${project.name} (pid ${child.pid})`);
+  return true;
 }

@@ -13,7 +13,8 @@ export interface StaleSlot {
   reason: string;
 }
 
-const TRANSIENT = new Set(["claiming", "starting", "stopping"]);
+/** Statuses of a slot someone is still setting up or tearing down. */
+export const TRANSIENT = new Set(["claiming", "starting", "stopping"]);
 
 /** True when the owner's pid runs on this host (an owner on another host is never judged by pid). */
 export function ownerAlive(owner: { pid?: number; host?: string }): boolean {
