@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { git, type Sandbox, writeFiles } from "./helpers.ts";
+import { git, KINFRA, type Sandbox, writeFiles } from "./helpers.ts";
 import { eventually, rawGet, useRouterPort } from "./proxy_helpers.ts";
 import {
   containersOf,
@@ -95,6 +95,8 @@ dockerTest("status and worktrees show what a sandbox uses, measured from the eng
   const rows = (await sb.kinfra(["--json", "worktrees"])).json<{ worktrees: { usage: Usage | null }[] }>();
   assert.ok(rows.worktrees[0].usage!.memory >= 48 * MiB);
   assert.match((await sb.kinfra(["worktrees"])).stdout, /MEM\s+CPU/);
+  const onBoard = await dashboard(sb, (projects) => projects[0]?.worktrees[0]?.sandbox?.usage ?? undefined);
+  assert.ok(onBoard.memory >= 48 * MiB, `the dashboard: ${onBoard.memory} bytes`);
 
   // Remembered per project once healthy: the budget's estimate for the next sandbox.
   const registry = JSON.parse(await Deno.readTextFile(join(sb.home, "registry.json")));
@@ -147,6 +149,56 @@ dockerTest(
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+interface BoardProject {
+  name: string;
+  worktrees: {
+    name: string;
+    idle_stopped: { text: string; slot: number } | null;
+    sandbox: { usage: Usage | null } | null;
+  }[];
+  warm: { slot: number; status: string; usage: Usage | null }[];
+}
+
+/**
+ * Runs `kinfra ui` until its board (GET /api/board, with the run's token) satisfies `check`, which
+ * returns what the test wants from it; the board's own timer measures usage every 2 s here.
+ */
+async function dashboard<T>(sb: Sandbox, check: (projects: BoardProject[]) => T | undefined): Promise<T> {
+  const child = new Deno.Command(KINFRA[0], {
+    args: [...KINFRA.slice(1), "ui", "--port", "0"],
+    cwd: sb.dir,
+    env: { KINFRA_HOME: sb.home, NO_COLOR: "1", KINFRA_UI_REFRESH: "2" },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    let out = "";
+    while (!/http:\/\/\S+\s/.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`kinfra ui ended: ${out}`);
+      out += value;
+    }
+    const url = new URL(out.match(/http:\/\/\S+/)![0]);
+    const token = url.searchParams.get("token")!;
+    const found = await eventually(
+      "the dashboard's board",
+      async () => {
+        const response = await fetch(`${url.origin}/api/board`, { headers: { "x-kinfra-token": token } });
+        const board = await response.json() as { projects: BoardProject[] } | null;
+        return board ? check(board.projects) : undefined;
+      },
+      (v) => v !== undefined,
+      30_000,
+    );
+    return found!;
+  } finally {
+    child.kill("SIGINT");
+    await child.status;
+    reader.cancel().catch(() => {});
+  }
+}
+
 dockerTest(
   "idle_stop stops an unused sandbox (down: slot and volumes kept), not one whose worktree changes; up restores the same slot",
   async (sb, stem) => {
@@ -180,6 +232,12 @@ dockerTest(
     assert.match((await sb.kinfra(["status", "idle-M1"], { cwd: repo })).stdout, /stopped after [5-9]s idle/);
     assert.equal((await containersOf(`${stem}-slot-${slot}`)).length, 0);
     assert.match((await sb.kinfra(["worktrees"])).stdout, /stopped after \d+s idle/);
+    const row = await dashboard(
+      sb,
+      (projects) =>
+        projects.flatMap((p) => p.worktrees).find((w) => w.name === `${stem}-impl-idle-M1` && w.idle_stopped),
+    );
+    assert.match(row.idle_stopped!.text, /^stopped after [5-9]s idle$/);
 
     // Its slot is kept while it is stopped: another sandbox goes elsewhere.
     const other = await sb.kinfra(["--json", "impl", "other/M1"], { cwd: repo });
@@ -274,6 +332,17 @@ for (const flavour of ["docker compose", "docker-compose"]) {
       );
       const overview = (await run(["--json", "status"], repo)).json<{ warm: { slot: number }[] }>();
       assert.deepEqual(overview.warm.map((w) => w.slot), [slot]);
+      if (flavour === "docker compose") {
+        // The dashboard shows it, with what it uses.
+        const shown = await dashboard(
+          sb,
+          (projects) =>
+            projects.find((p) => p.name === stem)?.warm.find((w) =>
+              w.slot === slot && (w.usage?.memory ?? 0) > 0
+            ),
+        );
+        assert.equal(shown.status, "running");
+      }
 
       const made = await run(["--json", "impl", "feat/M1"], repo);
       assert.equal(made.code, 0, made.stderr);

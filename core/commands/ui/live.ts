@@ -3,8 +3,8 @@
  * registry changes (every impl, up, down, done writes it), when the runtime reports a change of this
  * home's containers (the plugins' `watch`: the docker plugin follows `docker events`), and when a
  * health endpoint's answer changes (probed every 2 s, no Docker call). Every 15 s it is rebuilt
- * anyway, for what sends no events (an agent-deck session finishing; `KINFRA_UI_REFRESH` seconds).
- * Browsers never cause a poll.
+ * anyway, for what sends no events (an agent-deck session finishing; `KINFRA_UI_REFRESH` seconds),
+ * and what the sandboxes use (memory, CPU) is measured on the same period. Browsers never cause a poll.
  */
 import type { Context } from "../../context.ts";
 import { makeContext } from "../../make_context.ts";
@@ -12,6 +12,8 @@ import { messageOf } from "../../errors.ts";
 import { ensureHome } from "../../io/home.ts";
 import { probe } from "../../io/probe.ts";
 import { type Board, board } from "./model.ts";
+import { measureUsage } from "../../sandbox/usage.ts";
+import type { SandboxUsage } from "../../hooks/plugin_api.ts";
 
 const SETTLE_MS = 100;
 const HEALTH_MS = 2000;
@@ -35,6 +37,14 @@ export async function follow(
   let running: Promise<void> | undefined;
   let again = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  // What the sandboxes use: measured on its own timer (the engine's statistics take a second or
+  // two), so a board is never held up by it; a new measurement that differs makes a new board.
+  let usage = new Map<string, SandboxUsage>();
+  const measure = async () => {
+    if (signal.aborted) return;
+    const next = (await measureUsage(ctx, { cpu: true })).sandboxes;
+    if (JSON.stringify([...next]) !== JSON.stringify([...usage])) (usage = next, refresh());
+  };
   const build = async () => {
     const fresh = makeContext({
       cwd: ctx.cwd,
@@ -45,7 +55,7 @@ export async function follow(
       builtins: () => ctx.builtins(),
     });
     try {
-      const next = await board(fresh);
+      const next = await board(fresh, usage);
       const text = JSON.stringify(next);
       current = next;
       if (text !== last && !signal.aborted) {
@@ -85,7 +95,12 @@ export async function follow(
   await build();
   if (signal.aborted) return; // Ctrl-C while the first board was being built
   const watcher = Deno.watchFs(ctx.home.root, { recursive: false });
-  const timers = [setInterval(healthChanged, HEALTH_MS), setInterval(refresh, fullRefreshMs(ctx))];
+  const timers = [
+    setInterval(healthChanged, HEALTH_MS),
+    setInterval(refresh, fullRefreshMs(ctx)),
+    setInterval(() => measure().catch(() => {}), fullRefreshMs(ctx)),
+  ];
+  measure().catch(() => {});
   const close = () => {
     watcher.close();
     timers.forEach(clearInterval);

@@ -11,6 +11,8 @@ import { endpoints, stackContainers } from "../../sandbox/observability.ts";
 import { hookInput, withSlot } from "../../hooks/inputs.ts";
 import { readRegistry, type SlotEntry, type WorktreeEntry } from "../../slots/registry.ts";
 import { composeProject } from "../../slots/slots.ts";
+import type { SandboxUsage } from "../../hooks/plugin_api.ts";
+import { idleStoppedText, usageJson } from "../../sandbox/usage.ts";
 import { shownPorts, type SlotPort } from "../../slots/ports.ts";
 import { staleReason } from "../../slots/stale.ts";
 import { type AgentSession, agentSession } from "../agent_session.ts";
@@ -40,6 +42,8 @@ export interface Sandbox {
   /** The stable name (`kinfra proxy`'s router) and one per HTTP port variable. */
   url: string | null;
   urls: Record<string, string>;
+  /** What it uses (memory in bytes, cpu in percent of one CPU), as last measured; null before that. */
+  usage: { memory: number; cpu: number | null; containers: number } | null;
 }
 
 export interface Row {
@@ -57,11 +61,22 @@ export interface Row {
   problems: string[];
   /** The project's checked-out worktree (`kinfra checkout`). */
   checked_out: boolean;
+  /** Set when `idle_stop` stopped its sandbox: "stopped after 4h idle", when, and the slot kept for it. */
+  idle_stopped: { text: string; at: string; slot: number } | null;
+}
+
+/** A warm sandbox (`kinfra warm`) of the project, waiting for an `impl`. */
+export interface WarmRow {
+  slot: number;
+  status: string;
+  base: string;
+  services: string[];
+  usage: { memory: number; cpu: number | null; containers: number } | null;
 }
 
 export interface Board {
   home: string;
-  projects: { name: string; root: string; worktrees: Row[] }[];
+  projects: { name: string; root: string; worktrees: Row[]; warm: WarmRow[] }[];
   observability: {
     state: "running" | "partial" | "stopped" | "unknown";
     containers: Container[];
@@ -80,7 +95,12 @@ function sandboxState(slot: SlotEntry, containers: Container[]): Sandbox["state"
 }
 
 /** One worktree as a row: the registry's facts plus what the plugins' `status` says. */
-async function row(ctx: Context, entry: WorktreeEntry, slot: SlotEntry | undefined): Promise<Row> {
+async function row(
+  ctx: Context,
+  entry: WorktreeEntry,
+  slot: SlotEntry | undefined,
+  usage: Map<string, SandboxUsage>,
+): Promise<Row> {
   const base: Row = {
     project: entry.project,
     name: basename(entry.path),
@@ -94,6 +114,13 @@ async function row(ctx: Context, entry: WorktreeEntry, slot: SlotEntry | undefin
     session: null,
     problems: [],
     checked_out: false,
+    idle_stopped: !slot && entry.idle_stopped
+      ? {
+        text: idleStoppedText(entry.idle_stopped),
+        at: entry.idle_stopped.at,
+        slot: entry.idle_stopped.slot,
+      }
+      : null,
   };
   let plugins: Record<string, Record<string, unknown>> = {};
   try {
@@ -130,6 +157,7 @@ async function row(ctx: Context, entry: WorktreeEntry, slot: SlotEntry | undefin
     grafana: typeof otel.grafana === "string" ? otel.grafana : null,
     url: view.url,
     urls: view.urls,
+    usage: usageJson(usage.get(composeProject(slot.project, slot.slot_id))),
   };
   return base;
 }
@@ -153,14 +181,18 @@ async function observability(ctx: Context): Promise<Board["observability"]> {
   };
 }
 
-/** The whole board, now. Worktrees are looked at in parallel; a failing one is a row with a problem. */
-export async function board(ctx: Context): Promise<Board> {
+/**
+ * The whole board, now. Worktrees are looked at in parallel; a failing one is a row with a problem.
+ * `usage`: what the sandboxes use, by compose project, measured by the caller (the engine's
+ * statistics take a second or two: `follow` measures them on a timer of their own).
+ */
+export async function board(ctx: Context, usage: Map<string, SandboxUsage> = new Map()): Promise<Board> {
   const registry = await readRegistry(ctx.home);
   const slots = Object.values(registry.slots);
   const [rows, stack] = await Promise.all([
     Promise.all(
       Object.values(registry.worktrees).map((w) =>
-        row(ctx, w, slots.find((s) => s.worktree_path === w.path))
+        row(ctx, w, slots.find((s) => s.worktree_path === w.path), usage)
       ),
     ),
     observability(ctx),
@@ -169,9 +201,21 @@ export async function board(ctx: Context): Promise<Board> {
   const order = (a: string, b: string) => a < b ? -1 : a > b ? 1 : 0;
   for (const r of rows.sort((a, b) => order(a.project, b.project) || order(a.name, b.name))) {
     const root = registry.worktrees[r.path].project_root;
-    const group = projects.get(root) ?? { name: r.project, root, worktrees: [] };
+    const group = projects.get(root) ?? { name: r.project, root, worktrees: [], warm: [] };
     group.worktrees.push(r);
     projects.set(root, group);
+  }
+  for (const s of slots.filter((s) => s.warm).sort((a, b) => a.slot_id - b.slot_id)) {
+    const group = projects.get(s.warm!.root) ??
+      { name: s.project, root: s.warm!.root, worktrees: [], warm: [] };
+    group.warm.push({
+      slot: s.slot_id,
+      status: s.status,
+      base: s.warm!.base,
+      services: s.warm!.services,
+      usage: usageJson(usage.get(composeProject(s.project, s.slot_id))),
+    });
+    projects.set(s.warm!.root, group);
   }
   return { home: ctx.home.root, projects: [...projects.values()], observability: stack };
 }
