@@ -39,12 +39,12 @@ export { parseMount } from "../project/config/mounts.ts";
 export { parseDuration } from "../text/duration.ts";
 export { observabilityNames } from "../project/config/defaults.ts";
 import type {
+  CapacityFlags,
   Check,
   EnvResult,
   PrepareResult,
   RoutesResult,
   RuntimeScan,
-  RuntimeUsage,
   SetupResult,
   Snapshot,
   TeardownResult,
@@ -76,8 +76,6 @@ export interface EventMap {
    * names; `gc` removes ours that no slot owns. Not tied to a project: `project` is null.
    */
   "runtime.scan": RuntimeScan;
-  /** This home's sandboxes' memory and CPU by compose project, and the runtime's memory (`flags.cpu`: CPU too). */
-  "runtime.usage": RuntimeUsage;
   /**
    * Remove everything of the slot's sandbox that carries this home's label, volumes included — for
    * a stale slot or an orphan, whose worktree, slot directory and project may all be gone
@@ -123,7 +121,6 @@ export const OBSERVATION_EVENTS = [
   "doctor",
   "runtime.scan",
   "sandbox.routes",
-  "runtime.usage",
 ] as const satisfies readonly EventName[];
 /** Events a command runs for its own sake (`kinfra snapshot …`): the first failure is the command's. */
 export const COMMAND_EVENTS = [
@@ -140,7 +137,6 @@ export type CommandEvent = typeof COMMAND_EVENTS[number];
 /** Events about the runtime as a whole, or a slot whose project may be gone: `project` is null. */
 export const RUNTIME_EVENTS = [
   "runtime.scan",
-  "runtime.usage",
   "sandbox.purge",
   "snapshot.list",
   "snapshot.remove",
@@ -148,7 +144,7 @@ export const RUNTIME_EVENTS = [
 export type RuntimeEvent = typeof RUNTIME_EVENTS[number];
 
 /** The command-line choices that reach plugins (external ones too, in the stdin document). */
-export interface HookFlags {
+export interface HookFlags extends CapacityFlags {
   /** `spec`/`impl --session`: start an agent-deck session for the worktree. */
   session?: boolean;
   /** `impl`: false with `--no-sandbox`. */
@@ -169,15 +165,6 @@ export interface HookFlags {
   service?: string;
   /** `kinfra logs --tail`: how many lines per service. */
   lines?: number;
-  /** `runtime.usage`: also sample CPU use (takes a fraction of a second). */
-  cpu?: boolean;
-  /**
-   * A warm sandbox (`kinfra warm`): `start` while its code-free services start (`worktree.path` is
-   * the slot directory), `take` when `impl` adopts one (only `services` are to be started).
-   */
-  warm?: "start" | "take";
-  /** `sandbox.start`/`sandbox.ready`: only these services (the rest run already or wait). */
-  services?: string[];
 }
 
 /** The data every handler receives; external plugins get exactly this as JSON on stdin. */

@@ -47,9 +47,17 @@ export interface Snapshot {
   created: string;
 }
 
+/**
+ * `runtime.scan`: which sandboxes the runtime holds (`ours`, `foreign`); asked with `flags.usage`,
+ * what this home's use instead (`sandboxes`, by compose project) and the runtime's memory.
+ */
 export interface RuntimeScan {
   ours?: string[];
   foreign?: string[];
+  /** The memory the runtime has (the Docker engine's MemTotal), in bytes (`flags.usage`). */
+  memory_total?: number;
+  /** What this home's sandboxes use, by compose project (`flags.usage`). */
+  sandboxes?: Record<string, SandboxUsage>;
 }
 
 /**
@@ -61,7 +69,7 @@ export interface RoutesResult {
   routes?: Record<string, number>;
 }
 
-/** What one sandbox uses now (`runtime.usage`). */
+/** What one sandbox uses now (`runtime.scan` with `flags.usage`). */
 export interface SandboxUsage {
   /** Bytes of memory its running containers hold (reclaimable page cache not counted). */
   memory: number;
@@ -73,9 +81,16 @@ export interface SandboxUsage {
   containers: number;
 }
 
-export interface RuntimeUsage {
-  /** The memory the runtime has (the Docker engine's MemTotal), in bytes. */
-  memory_total?: number;
-  /** This home's sandboxes only, by compose project. */
-  sandboxes?: Record<string, SandboxUsage>;
+/** The flags of the capacity features (docs/capacity.md); part of HookFlags. */
+export interface CapacityFlags {
+  /** `runtime.scan`: what this home's sandboxes use instead of whose they are; `cpu`: CPU too (slower). */
+  usage?: boolean;
+  cpu?: boolean;
+  /**
+   * A warm sandbox (`kinfra warm`): `start` while its code-free services start (`worktree.path` is
+   * the slot directory), `take` when `impl` adopts one (only `services` are to be started).
+   */
+  warm?: "start" | "take";
+  /** `sandbox.start`/`sandbox.ready`: only these services (the rest run already or wait). */
+  services?: string[];
 }

@@ -1,6 +1,6 @@
 /**
  * The idle check (`idle_stop`): observes this home's running sandboxes (worktree changes, traffic
- * through kinfra's router, CPU time from `runtime.usage`), remembers the observations in
+ * through kinfra's router, CPU time from `runtime.scan` with `flags.usage`), remembers the observations in
  * `<home>/idle.json`, and stops — `kinfra down`: volumes and slot number kept — those unused for
  * their window (core/slots/idle.ts says what unused means). No daemon: kinfra commands run it,
  * throttled, and so does the on-demand kinfra process while it runs. Only this home's registry is

@@ -1,6 +1,6 @@
 /**
- * What this home's sandboxes use, through the plugins' `runtime.usage` (the docker plugin reads the
- * Engine API), and what a project's sandbox was measured to use once healthy (kept in the registry).
+ * What this home's sandboxes use, through the plugins' `runtime.scan` with `flags.usage` (the docker
+ * plugin reads the Engine API), and what a project's sandbox was measured to use once healthy (kept in the registry).
  */
 import type { Context } from "../context.ts";
 import type { SandboxUsage } from "../hooks/plugin_api.ts";
@@ -21,13 +21,13 @@ export interface UsageReport {
   failures: string[];
 }
 
-/** Every plugin's answer to `runtime.usage`, added up per compose project. `cpu`: sample CPU too. */
+/** Every plugin's answer to `runtime.scan` with `flags.usage`, added up per compose project (`cpu`: CPU too). */
 export async function measureUsage(ctx: Context, options: { cpu?: boolean } = {}): Promise<UsageReport> {
   const report: UsageReport = { sandboxes: new Map(), failures: [] };
   try {
     const { replies, failures } = await (await ctx.hooks()).observe(
-      "runtime.usage",
-      runtimeInput(null, { cpu: options.cpu === true }),
+      "runtime.scan",
+      runtimeInput(null, { usage: true, cpu: options.cpu === true }),
     );
     report.failures = failures.map((f) => `${f.plugin}: ${f.message}`);
     for (const { result } of replies) {

@@ -7,17 +7,10 @@ import { join } from "../io/path.ts";
 import type { HomePaths } from "../io/home.ts";
 import type { Logger } from "../io/output.ts";
 import { KinfraError } from "../errors.ts";
-import {
-  expandPorts,
-  isPortFree,
-  lastPort,
-  type PortSetting,
-  portSpans,
-  type Protocol,
-  rangeWidths,
-  slotPorts,
-} from "./ports.ts";
+import { expandPorts, isPortFree, type PortSetting, type Protocol, rangeWidths, slotPorts } from "./ports.ts";
 import { slotFiles, slotName } from "./slot_files.ts";
+import { keptForIdle } from "./kept.ts";
+export { warnCloseBases } from "./close_bases.ts";
 import {
   readRegistry,
   type Registry,
@@ -151,26 +144,6 @@ export async function claimSlot(ctx: SlotsEnv, request: ClaimRequest): Promise<S
 }
 
 /**
- * Warns when two port variables' bases are closer than the slot range: slot n of one would be slot
- * n+k of the other. Allocation never hands out such a port twice (it skips the slot), but slots
- * are then used up faster than they need to be.
- */
-export function warnCloseBases(ctx: SlotsEnv, ports: Record<string, PortSetting>, maxSlots: number): void {
-  const sorted = Object.entries(portSpans(ports)).sort((a, b) => a[1].base - b[1].base);
-  for (let i = 1; i < sorted.length; i++) {
-    const [[a, sa], [b, sb]] = [sorted[i - 1], sorted[i]];
-    if (sb.base <= lastPort(sa, maxSlots)) {
-      ctx.log.warn(
-        `${a} (${sa.base}) and ${b} (${sb.base}) are closer than the ${maxSlots}-slot range, so some slots ` +
-          `would share a port; kinfra skips those. Start ${b} above ${
-            lastPort(sa, maxSlots)
-          } in [sandbox.ports].`,
-      );
-    }
-  }
-}
-
-/**
  * The lowest slot id usable for `request` in `registry`, with its ports; each skipped slot is told
  * to `skip` with the reason ("Slot 1 skipped: port 8081 (…) in use by another process."). Used by
  * the claim (under the lock) and by `impl --dry-run` (a prediction).
@@ -183,18 +156,13 @@ export async function firstUsableSlot(
   const taken = takenPorts(registry);
   const widths = rangeWidths(request.bases);
   const { preferred } = request;
-  // A sandbox stopped for being idle keeps its slot: `up` brings it back there.
-  const kept = new Map(
-    Object.values(registry.worktrees).flatMap((w) => w.idle_stopped ? [[w.idle_stopped.slot, w.path]] : []),
-  );
   const order = Array.from({ length: request.maxSlots }, (_, i) => i + 1);
   if (preferred && preferred <= request.maxSlots) order.unshift(...order.splice(preferred - 1, 1));
   for (const id of order) {
     if (registry.slots[String(id)]) continue;
     const ports = slotPorts(request.bases, id);
     const name = composeProject(request.project, id);
-    const keptFor = id !== preferred ? kept.get(id) : undefined;
-    const reason = (keptFor && `kept for ${keptFor}, stopped while idle (\`kinfra up\` brings it back)`) ??
+    const reason = keptForIdle(registry, id, preferred) ??
       await whyUnusable(expandPorts(ports, widths), taken, request.protocols ?? {}, request.remoteBusy) ??
       (request.foreignProjects?.has(name)
         ? "its compose project already exists on the Docker engine and is not this home's"

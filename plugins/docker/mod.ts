@@ -266,9 +266,9 @@ export const dockerPlugin = definePlugin({
       await removeByLabel(ctx.exec, ctx.slot.compose_project, true, ctx.homeId);
     },
 
-    "runtime.usage": (ctx) => runtimeUsage(ctx.homeId, ctx.flags.cpu === true),
-
     "runtime.scan": async (ctx) => {
+      // Asked what this home's sandboxes use (`kinfra status`, the memory budget): the Engine API's stats.
+      if (ctx.flags.usage) return await runtimeUsage(ctx.homeId, ctx.flags.cpu === true);
       const { ours, foreign } = await dockerProjects(ctx.exec, ctx.homeId, ctx.dockerHost);
       return { ours: [...ours], foreign: [...foreign] };
     },

@@ -4,7 +4,7 @@
  * stats` computes it (over the engine's last second), the containers' CPU time so far, and the
  * engine's MemTotal. No CLI: when the engine cannot be reached over its API, the answer is empty.
  */
-import { HOME_LABEL, type RuntimeUsage, type SandboxUsage } from "../../core/hooks/plugin_api.ts";
+import { HOME_LABEL, type RuntimeScan, type SandboxUsage } from "../../core/hooks/plugin_api.ts";
 import { engineGet, filters } from "./engine.ts";
 
 interface CpuStats {
@@ -47,7 +47,7 @@ const sample = (id: string, cpu: boolean) =>
   );
 
 /** This home's running containers with their compose project, memory and CPU (`cpu`: takes longer). */
-export async function runtimeUsage(homeId: string, cpu: boolean): Promise<RuntimeUsage> {
+export async function runtimeUsage(homeId: string, cpu: boolean): Promise<RuntimeScan> {
   const [info, containers] = await Promise.all([
     engineGet<{ MemTotal?: number }>("/info"),
     engineGet<{ Id: string; Labels: Record<string, string> | null }[]>(

@@ -115,7 +115,6 @@ const EVERY_EVENT: Record<EventName, true> = {
   status: true,
   doctor: true,
   "runtime.scan": true,
-  "runtime.usage": true,
   "sandbox.routes": true,
   "snapshot.save": true,
   "snapshot.list": true,
