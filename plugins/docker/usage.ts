@@ -1,23 +1,31 @@
 /**
- * What this home's sandboxes use, from the Engine API (`/containers/{id}/stats`): memory as `docker
- * stats` counts it (usage less reclaimable inactive page cache; a tmpfs counts), CPU as `docker
- * stats` computes it (over the engine's last second), the containers' CPU time so far, and the
- * engine's MemTotal. No CLI: when the engine cannot be reached over its API, the answer is empty.
+ * What this home's sandboxes use, from the Engine API (`/containers/{id}/stats`, one-shot; no CLI):
+ * memory as `docker stats` counts it (usage less reclaimable inactive page cache; a tmpfs counts),
+ * the containers' CPU time so far, and the engine's MemTotal. The engine answers stats on its
+ * collector's one-second tick, so a read takes up to a second. CPU is a rate, which needs two
+ * reads: the last read of each container is kept in `<home>/cache/usage.json`, and CPU is the
+ * average since then (when that was 0.5 s to 10 min ago); with `cpu` asked and no usable earlier
+ * read, a second read on the next tick gives it (up to a second more). When the engine cannot be
+ * reached over its API, the answer is empty.
  */
-import { HOME_LABEL, type RuntimeScan, type SandboxUsage } from "../../core/hooks/plugin_api.ts";
+import { HOME_LABEL, join, type RuntimeScan, type SandboxUsage } from "../../core/hooks/plugin_api.ts";
 import { engineGet, filters } from "./engine.ts";
-
-interface CpuStats {
-  cpu_usage?: { total_usage?: number };
-  system_cpu_usage?: number;
-  online_cpus?: number;
-}
 
 interface Stats {
   memory_stats?: { usage?: number; stats?: Record<string, number> };
-  cpu_stats?: CpuStats;
-  precpu_stats?: CpuStats;
+  cpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number; online_cpus?: number };
 }
+
+/** A container's CPU counters at one read. */
+interface Read {
+  cpu: number;
+  system: number;
+  cpus: number;
+  at: number;
+}
+
+const MIN_GAP_MS = 500;
+const MAX_GAP_MS = 600_000;
 
 /** Memory as `docker stats` shows it: cgroup v1 `total_inactive_file`, v2 `inactive_file` left out. */
 function memoryOf(stats: Stats): number {
@@ -26,49 +34,81 @@ function memoryOf(stats: Stats): number {
   return Math.max(0, usage - (detail.total_inactive_file ?? detail.inactive_file ?? 0));
 }
 
-/** CPU as `docker stats` shows it (percent of one CPU over the engine's last second), or undefined. */
-function cpuOf(stats: Stats): number | undefined {
-  const now = stats.cpu_stats, before = stats.precpu_stats;
-  const used = (now?.cpu_usage?.total_usage ?? 0) - (before?.cpu_usage?.total_usage ?? 0);
-  const system = (now?.system_cpu_usage ?? 0) - (before?.system_cpu_usage ?? 0);
-  if (!before?.system_cpu_usage || system <= 0) return undefined;
-  return Math.max(0, used) / system * (now?.online_cpus ?? 1) * 100;
+const readOf = (stats: Stats, at: number): Read => ({
+  cpu: stats.cpu_stats?.cpu_usage?.total_usage ?? 0,
+  system: stats.cpu_stats?.system_cpu_usage ?? 0,
+  cpus: stats.cpu_stats?.online_cpus ?? 1,
+  at,
+});
+
+/** Percent of one CPU between two reads (as `docker stats` computes it), or undefined. */
+function cpuBetween(before: Read | undefined, now: Read): number | undefined {
+  if (!before || now.at - before.at < MIN_GAP_MS || now.at - before.at > MAX_GAP_MS) return undefined;
+  const system = now.system - before.system;
+  if (system <= 0 || now.cpu < before.cpu) return undefined;
+  return (now.cpu - before.cpu) / system * now.cpus * 100;
 }
 
-/**
- * The engine answers stats from its collector, which ticks every second: a one-shot read takes up to
- * a second and has no CPU figure; a plain one waits a second tick (up to two seconds) for it.
- */
-const sample = (id: string, cpu: boolean) =>
-  engineGet<Stats>(
-    `/containers/${encodeURIComponent(id)}/stats?stream=false${cpu ? "" : "&one-shot=true"}`,
-    undefined,
-    cpu ? 4000 : 3000,
-  );
+const sample = (id: string) =>
+  engineGet<Stats>(`/containers/${encodeURIComponent(id)}/stats?stream=false&one-shot=true`, undefined, 3000);
 
-/** This home's running containers with their compose project, memory and CPU (`cpu`: takes longer). */
-export async function runtimeUsage(homeId: string, cpu: boolean): Promise<RuntimeScan> {
-  const [info, containers] = await Promise.all([
+async function loadReads(path: string): Promise<Record<string, Read>> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path));
+  } catch {
+    return {};
+  }
+}
+
+async function saveReads(path: string, reads: Record<string, Read>): Promise<void> {
+  try {
+    await Deno.mkdir(join(path, ".."), { recursive: true });
+    await Deno.writeTextFile(`${path}.${Deno.pid}.tmp`, JSON.stringify(reads));
+    await Deno.rename(`${path}.${Deno.pid}.tmp`, path);
+  } catch { /* a cache: the next read just has no CPU figure */ }
+}
+
+/** This home's running containers by compose project: memory, CPU time, and CPU (`cpu`: always). */
+export async function runtimeUsage(home: string, homeId: string, cpu: boolean): Promise<RuntimeScan> {
+  const cachePath = join(home, "cache", "usage.json");
+  const [info, containers, earlier] = await Promise.all([
     engineGet<{ MemTotal?: number }>("/info"),
     engineGet<{ Id: string; Labels: Record<string, string> | null }[]>(
       `/containers/json?${filters({ label: [`${HOME_LABEL}=${homeId}`, "com.docker.compose.project"] })}`,
     ),
+    loadReads(cachePath),
   ]);
   if (!containers) return {};
-  const stats = await Promise.all(containers.map((c) => sample(c.Id, cpu)));
+  const stats = await Promise.all(containers.map((c) => sample(c.Id)));
+  const reads = stats.map((s) => s && readOf(s, Date.now()));
+  const rates = reads.map((r, i) => r && cpuBetween(earlier[containers[i].Id], r));
+  if (cpu && rates.some((rate, i) => rate === undefined && reads[i])) {
+    // No usable earlier read: a second one, on the engine's next tick.
+    await Promise.all(containers.map(async (c, i) => {
+      if (rates[i] !== undefined || !reads[i]) return;
+      const again = await sample(c.Id);
+      if (!again) return;
+      const next = readOf(again, Date.now());
+      rates[i] = cpuBetween(reads[i], next);
+      reads[i] = next;
+    }));
+  }
   const sandboxes: Record<string, SandboxUsage> = {};
   containers.forEach((c, i) => {
     const project = c.Labels?.["com.docker.compose.project"];
-    const s = stats[i];
-    if (!project || !s) return;
-    const total = sandboxes[project] ??= { memory: 0, cpu: cpu ? 0 : null, cpu_time: 0, containers: 0 };
-    total.memory += memoryOf(s);
-    total.cpu_time += s.cpu_stats?.cpu_usage?.total_usage ?? 0;
+    if (!project || !stats[i] || !reads[i]) return;
+    const total = sandboxes[project] ??= { memory: 0, cpu: 0, cpu_time: 0, containers: 0 };
+    total.memory += memoryOf(stats[i]!);
+    total.cpu_time += reads[i]!.cpu;
     total.containers++;
-    if (total.cpu !== null) total.cpu += cpuOf(s) ?? 0;
+    total.cpu = rates[i] === undefined || total.cpu === null ? null : total.cpu + rates[i]!;
   });
   for (const usage of Object.values(sandboxes)) {
     if (usage.cpu !== null) usage.cpu = Math.round(usage.cpu * 10) / 10;
   }
+  await saveReads(
+    cachePath,
+    Object.fromEntries(containers.flatMap((c, i) => reads[i] ? [[c.Id, reads[i]!]] : [])),
+  );
   return { ...(info?.MemTotal ? { memory_total: info.MemTotal } : {}), sandboxes };
 }
