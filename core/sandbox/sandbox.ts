@@ -208,7 +208,13 @@ export async function stopSandbox(
   slot: SlotEntry,
   messages: string[],
 ): Promise<Failure[]> {
-  const failures = await teardownSlot(ctx, hooks, worktreeInput, slot, messages);
+  // A remote slot is released only once its host confirms (core/remote).
+  const failures = await teardownSlot(ctx, hooks, worktreeInput, slot, messages, async (s) => {
+    const { releaseChecked } = await import("../remote/remote_slot.ts");
+    if (!await releaseChecked(ctx, s)) {
+      messages.push(`slot ${s.slot_id} stays reserved until host ${s.remote!.host} answers again`);
+    }
+  });
   // The proxy lets go of the slot's names and canonical ports before the command returns.
   await (await import("../proxy/ensure.ts")).reconcileProxy(ctx);
   return failures;

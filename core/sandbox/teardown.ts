@@ -8,15 +8,19 @@ import type { Context } from "../context.ts";
 import { type Failure, type Hooks, messagesOf } from "../hooks/dispatch.ts";
 import { withSlot, type WorktreeInput } from "../hooks/inputs.ts";
 import type { SlotEntry } from "../slots/registry.ts";
-import { setSlotStatus } from "../slots/slots.ts";
+import { releaseSlot, setSlotStatus } from "../slots/slots.ts";
 
-/** Stops the slot's sandbox and frees the slot; teardown goes on past plugin failures, which are returned. */
+/**
+ * Stops the slot's sandbox and frees the slot (`release`: how; a remote slot's waits for its host);
+ * teardown goes on past plugin failures, which are returned.
+ */
 export async function teardownSlot(
   ctx: Context,
   hooks: Hooks,
   worktreeInput: WorktreeInput,
   slot: SlotEntry,
   messages: string[],
+  release: (slot: SlotEntry) => Promise<unknown> = (s) => releaseSlot(ctx, s),
 ): Promise<Failure[]> {
   const input = withSlot(worktreeInput, slot);
   await setSlotStatus(ctx, slot, "stopping");
@@ -26,10 +30,6 @@ export async function teardownSlot(
     messages.push(...messagesOf(replies));
     failures.push(...failed);
   }
-  // A remote slot is released only once its host confirms (core/remote).
-  const { releaseChecked } = await import("../remote/remote_slot.ts");
-  if (!await releaseChecked(ctx, slot)) {
-    messages.push(`slot ${slot.slot_id} stays reserved until host ${slot.remote!.host} answers again`);
-  }
+  await release(slot);
   return failures;
 }
