@@ -185,6 +185,30 @@ Deno.test({
             assert.match(unknown.stderr, /No host "nope"/);
             assert.equal(await pathExists(worktree), false, "refused before the worktree was made");
             assert.equal((await kinfra(["hosts", "rm", "dead"])).code, 0);
+            // A docker context is resolved to its endpoint (a config dir of the test's own: ~/.docker untouched).
+            const dockerConfig = join(sb.dir, "docker-config");
+            const created = await runCommand("docker", [
+              "context",
+              "create",
+              "nsctx",
+              "--docker",
+              `host=${host.endpoint}`,
+            ], {
+              env: { DOCKER_CONFIG: dockerConfig },
+            });
+            assert.equal(created.code, 0, created.stderr);
+            const viaContext = await sb.kinfra(["hosts", "add", "ctx", "nsctx", "--json"], {
+              cwd: sb.dir,
+              env: { PATH: pathWith(host), DOCKER_CONFIG: dockerConfig },
+            });
+            assert.equal(viaContext.code, 0, viaContext.stderr);
+            const added = viaContext.json<{ host: { endpoint: string; docker_host: string } }>().host;
+            assert.deepEqual([added.endpoint, added.docker_host], ["context:nsctx", host.endpoint]);
+            // tcp:// can be listed and tested, but a sandbox needs ssh (tunnels, sync): refused, exit 2.
+            assert.equal((await kinfra(["hosts", "add", "plain", `tcp://${host.addr}:2375`])).code, 0);
+            const tcp = await kinfra(["impl", "t/M1", "--host", "plain"]);
+            assert.equal(tcp.code, 2);
+            assert.match(tcp.stderr, /not reached over ssh/);
           }),
       );
 
@@ -232,6 +256,17 @@ Deno.test({
             await until("the second edit", async () =>
               (await httpGet(`http://127.0.0.1:${port}/p2.txt`)).body === "2\n");
             assert.equal((await httpGet(`http://127.0.0.1:${port}/secret.txt`)).status, 404);
+
+            // logs, restart and env reach the remote engine without naming the host again.
+            const logs = await kinfra(["logs", "--json"], worktree);
+            assert.equal(logs.code, 0, logs.stderr);
+            const restart = await kinfra(["restart"], worktree);
+            assert.equal(restart.code, 0, restart.stderr);
+            await until("health after restart", async () =>
+              (await httpGet(`http://127.0.0.1:${port}/health`)).status === 200);
+            const env =
+              (await kinfra(["env", "--json"], worktree)).json<{ env: Record<string, string> }>().env;
+            assert.equal(env.DOCKER_HOST, host.endpoint);
 
             const down = await kinfra(["down"], worktree);
             assert.equal(down.code, 0, down.stderr);
