@@ -373,6 +373,13 @@ Deno.test({
               // Still down: the next command says which host it waits for and keeps the slot.
               const waiting = await kinfra(["worktrees"]);
               assert.match(waiting.stderr, /host ns/);
+              // doctor names the host and the slot waiting for it.
+              const doctor = (await kinfra(["doctor", "--json"])).json<
+                { checks: { name: string; ok: boolean; detail: string }[] }
+              >();
+              const check = doctor.checks.find((c) => c.name === "host ns");
+              assert.equal(check?.ok, false);
+              assert.match(check!.detail, /does not answer, 1 sandbox\(es\) \(slot 1\); slot 1 waits/);
               assert.equal((await slots(sb)).length, 1);
               // Back: the next command finishes the cleanup.
               await runCommand("bash", [SCRIPT, "unblock", host.stateDir]);

@@ -20,6 +20,7 @@ export async function doctor(ctx: Context): Promise<CommandOutput> {
   const checks: Check[] = [await gitCheck(ctx), ...await dockerChecks(ctx), await registryCheck(ctx)];
   checks.push(...await slotChecks(ctx));
   checks.push(await (await import("./proxy.ts")).proxyCheck(ctx));
+  checks.push(...await (await import("../remote/doctor.ts")).hostChecks(ctx));
   const project = await ctx.project().catch(() => undefined);
   if (project) {
     checks.push(await pluginCheck(ctx, project));
