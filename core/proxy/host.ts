@@ -85,6 +85,8 @@ class ProxyHost {
   private finish!: (reason: string) => void;
   private readonly finished = new Promise<string>((resolve) => (this.finish = resolve));
   private readonly graceMs: number;
+  private firstPassDone!: () => void;
+  private readonly firstPass = new Promise<void>((resolve) => (this.firstPassDone = resolve));
 
   constructor(
     private readonly ctx: Context,
@@ -118,7 +120,8 @@ class ProxyHost {
       }, part.intervalMs));
     }
     const watcher = this.watch();
-    await this.reconcile();
+    await this.reconcile().catch((e) => this.log(`first pass failed: ${messageOf(e)}`));
+    this.firstPassDone();
     const reason = await this.finished;
     timers.forEach(clearInterval);
     watcher?.close();
@@ -226,6 +229,8 @@ class ProxyHost {
 
   async handle(request: ControlRequest): Promise<ControlReply> {
     if (this.stopping) return { ok: false, error: "exiting" };
+    // Nobody hears "running" before the first pass opened what the registry asks for.
+    await this.firstPass;
     if (request.op === "reconcile") await this.reconcile();
     if (request.op === "stop") {
       const state = this.state();
