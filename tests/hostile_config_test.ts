@@ -65,3 +65,19 @@ Deno.test(`impl and status refuse ${HOSTILE.length} hostile infra.toml files cle
     await sb.cleanup();
   }
 });
+
+Deno.test("doctor reports a hostile infra.toml as a failed check naming the key (it said all was well)", async () => {
+  const sb = await makeSandbox();
+  try {
+    const [, text, said] = HOSTILE[0];
+    const repo = await sb.repo("doc", { "docker-compose.yml": COMPOSE, ".devops-ai/infra.toml": text });
+    const run = await sb.kinfra(["--json", "doctor"], { cwd: repo });
+    assert.notEqual(run.code, 0, run.stderr);
+    const checks = run.json<{ checks: { name: string; ok: boolean; detail: string }[] }>().checks;
+    const config = checks.find((c) => c.name === "config");
+    assert.ok(config && !config.ok, JSON.stringify(checks));
+    assert.match(config.detail, said);
+  } finally {
+    await sb.cleanup();
+  }
+});

@@ -4,7 +4,7 @@
  */
 import type { Context } from "../context.ts";
 import { type ComposeTool, detectCompose, dockerEngineVersion, probeCompose } from "../compose/tool.ts";
-import { Exit, KinfraError, messageOf } from "../errors.ts";
+import { ConfigError, Exit, KinfraError, messageOf } from "../errors.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { exists } from "../io/home.ts";
 import type { Check } from "../hooks/plugin_api.ts";
@@ -21,7 +21,13 @@ export async function doctor(ctx: Context): Promise<CommandOutput> {
   checks.push(...await slotChecks(ctx));
   checks.push(await (await import("./proxy.ts")).proxyCheck(ctx));
   checks.push(...await (await import("../remote/doctor.ts")).hostChecks(ctx));
-  const project = await ctx.project().catch(() => undefined);
+  const project = await ctx.project().catch((e) => {
+    // A broken infra.toml (or config.toml) is what doctor is asked about, not a reason to skip it.
+    if (e instanceof ConfigError) {
+      checks.push({ name: "config", ok: false, detail: e.message, hint: e.hint ?? "Fix the file." });
+    }
+    return undefined;
+  });
   if (project) {
     checks.push(await pluginCheck(ctx, project));
     const hooks = await ctx.hooks(project);
