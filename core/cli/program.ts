@@ -267,7 +267,7 @@ export const PROGRAM: Command = {
     },
     command({
       name: "doctor",
-      description: "check git, Docker, compose, the registry and plugins",
+      description: "check git, Docker, compose, the registry, infra.toml and plugins",
       run: async (ctx) => (await import("../commands/doctor.ts")).doctor(ctx),
     }),
     command({
