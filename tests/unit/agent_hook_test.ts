@@ -64,7 +64,19 @@ Deno.test("hostAlive() is false for a process that has ended, true for this one"
   assert.equal(hostAlive(mine), true);
   assert.equal(hostAlive({ ...mine, started: "1" }), false, "a reused pid is another process");
   assert.equal(hostAlive({ ...mine, pid: 999999999, host: "elsewhere" }), true, "another host: cannot tell");
-  assert.ok(hostProcess()?.pid, "the test runner's parent is a process of its own");
+});
+
+Deno.test("hostProcess() seen from a hook run through `sh -c` is the process that ran the shell", async () => {
+  // The hook's position as Claude Code runs it: host (this test runner) → sh -c → kinfra.
+  const module = new URL("../../core/io/host_process.ts", import.meta.url).href;
+  const code = `const { hostProcess } = await import(${
+    JSON.stringify(module)
+  }); console.log(hostProcess()?.pid);`;
+  const out = await new Deno.Command("sh", {
+    args: ["-c", `"$0" eval "$1"; exit $?`, Deno.execPath(), code], // no exec: sh stays in between
+    stdout: "piped",
+  }).output();
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), String(Deno.pid));
 });
 
 Deno.test("agentWorktree() says whose an ended agent's worktree is, its kept sandbox, and how to remove it", () => {
