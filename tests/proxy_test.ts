@@ -18,16 +18,17 @@ dockerTest(
     const impl = await sb.kinfra(["impl", "a/M1", "--json"], { cwd: repo });
     assert.equal(impl.code, 0, impl.stderr);
     assert.equal(impl.json().url, `http://a-m1.${stem}.localhost:${router}/`);
+    const slot = String(impl.json().slot);
     const first = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
     assert.deepEqual((await rawGet(router, `a-m1.${stem}.localhost`, "/health")).body, "ok\n");
     // What went through is recorded per slot, for an idle check.
     const activity = await eventually(
       "activity.json",
       () => Deno.readTextFile(join(sb.home, "proxy/activity.json")).then(JSON.parse, () => ({ slots: {} })),
-      (a) => a.slots["1"]?.requests >= 1,
+      (a) => a.slots[slot]?.requests >= 1,
     );
-    assert.equal(activity.slots["1"].worktree_path, impl.json().path);
-    assert.ok(activity.slots["1"].bytes > 0 && Date.parse(activity.slots["1"].last_traffic) > 0);
+    assert.equal(activity.slots[slot].worktree_path, impl.json().path);
+    assert.ok(activity.slots[slot].bytes > 0 && Date.parse(activity.slots[slot].last_traffic) > 0);
 
     const doctor = await sb.kinfra(["doctor", "--json"], { cwd: repo });
     const check = doctor.json<{ checks: { name: string; detail: string }[] }>().checks.find((c) =>
@@ -45,8 +46,9 @@ dockerTest(
       0,
     );
     // The sandbox never noticed.
-    assert.equal((await containersOf(`${stem}-slot-1`)).length, 1);
-    assert.equal((await httpGet(`http://127.0.0.1:${base + 1}/health`)).status, 200);
+    assert.equal((await containersOf(impl.json<{ compose_project: string }>().compose_project)).length, 1);
+    const port = Object.values(impl.json<{ ports: Record<string, number> }>().ports)[0];
+    assert.equal((await httpGet(`http://127.0.0.1:${port}/health`)).status, 200);
 
     const up = await sb.kinfra(["up", "a-M1"], { cwd: repo });
     assert.equal(up.code, 0, up.stderr);
