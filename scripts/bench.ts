@@ -19,6 +19,9 @@
  *   warm         `impl` taking a warm sandbox (`kinfra warm`) vs `git worktree add` + `compose up -d` +
  *                waiting for health, with a database that needs seconds; both Compose flavours
  *                (scripts/bench_warm.ts)
+ *   remote       (root) a sandbox on scripts/remote_host.sh's engine in another network namespace: impl
+ *                --host and done vs compose up/down over ssh, an edit served remotely vs one rsync pass,
+ *                requests through the ssh tunnel vs straight to the host (scripts/bench_remote.ts)
  * lifecycle and warm run once per Compose flavour; the other sections use the first (v2 when it is there).
  * Usage: deno run -A scripts/bench.ts [--rounds 5] [--only startup,health,data] [--compose v2,v1] [--json]
  * (needs a Docker engine and the test image; --json prints the rows as one JSON document)
@@ -612,6 +615,18 @@ try {
       dockerOut: async (...args) => (await run("docker", args)).stdout,
       row,
       median,
+    });
+  }
+  if (wanted("remote")) {
+    await (await import("./bench_remote.ts")).remoteBench({
+      rounds: ROUNDS,
+      repo,
+      main: MAIN,
+      compose,
+      run: (cmd, args, cwd, extra) => run(cmd, args, cwd, extra),
+      row,
+      median,
+      log,
     });
   }
   if (wanted("warm")) {

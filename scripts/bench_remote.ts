@@ -1,0 +1,131 @@
+/**
+ * The `remote` section of scripts/bench.ts (root only): a sandbox on the test host of
+ * scripts/remote_host.sh (a Docker engine in its own network namespace, reached over ssh) against
+ * the raw commands a user would run for the same thing — compose up/down with DOCKER_HOST=ssh://,
+ * one rsync pass, requests straight to the host's address instead of through the tunnel. The host's
+ * own build and teardown times are printed too (they are the test suite's cost, not kinfra's).
+ */
+import { join } from "../core/io/path.ts";
+
+export interface RemoteKit {
+  rounds: number;
+  repo: string;
+  run: (
+    cmd: string,
+    args: string[],
+    cwd?: string,
+    env?: Record<string, string>,
+  ) => Promise<{ ms: number; stdout: string }>;
+  main: string;
+  compose: { command: string; argv: string[] };
+  row: (measurement: string, kinfra: number, baseline: number, note?: string) => void;
+  median: (xs: number[]) => number;
+  log: (text: string) => void;
+}
+
+const SCRIPT = new URL("./remote_host.sh", import.meta.url).pathname;
+
+/** GETs `url` until it answers `body` (any answer when undefined; 20 s at most); resolves to the wait in ms. */
+async function until(url: string, body?: string): Promise<number> {
+  const start = performance.now();
+  while (performance.now() - start < 20_000) {
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (body === undefined || (await r.text()) === body) return performance.now() - start;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${url} never answered ${JSON.stringify(body)}`);
+}
+
+/** 100 GETs over new connections; ms for the batch. */
+async function batch(url: string): Promise<number> {
+  const start = performance.now();
+  for (let i = 0; i < 100; i++) await (await fetch(url)).text();
+  return performance.now() - start;
+}
+
+export async function remoteBench(kit: RemoteKit): Promise<void> {
+  if (Deno.uid() !== 0) return kit.log("remote: skipped (building the test host needs root)");
+  const state = await Deno.makeTempDir({ prefix: "kinfra-bench-host-" });
+  const upStart = performance.now();
+  const up = await kit.run("bash", [SCRIPT, "up", state]);
+  const upMs = performance.now() - upStart;
+  const vars = Object.fromEntries(up.stdout.trim().split("\n").map((l) => l.split("=", 2)));
+  const env = { PATH: `${vars.REMOTE_SSH_BIN}:${Deno.env.get("PATH")}`, KINFRA_COMPOSE: kit.compose.command };
+  const kinfra = (...args: string[]) =>
+    kit.run(Deno.execPath(), ["run", "-A", "--quiet", kit.main, ...args], kit.repo, env);
+  const remoteEnv = { ...env, DOCKER_HOST: vars.REMOTE_ENDPOINT };
+  try {
+    await kinfra("hosts", "add", "benchhost", vars.REMOTE_ENDPOINT);
+    const impl: number[] = [], done: number[] = [], rawUp: number[] = [], rawDown: number[] = [];
+    const edit: number[] = [], rsync: number[] = [], tunnel: number[] = [], direct: number[] = [];
+    const file = join(kit.repo, "docker-compose.yml");
+    const override = join(state, "raw.override.yml");
+    await Deno.writeTextFile(override, 'services:\n  web:\n    volumes: ["/tmp/rsync-bench/src:/app/src"]\n');
+    for (let r = 0; r < kit.rounds; r++) {
+      const made = await kinfra("impl", `rb${r}/M1`, "--host", "benchhost", "--json");
+      impl.push(made.ms);
+      const out = JSON.parse(made.stdout);
+      const port = out.ports.BENCH_WEB_PORT;
+      // An edit, seen served by the remote container through the tunnel.
+      const start = performance.now();
+      await Deno.writeTextFile(join(out.path, "src/edit.txt"), `v${r}\n`);
+      await until(`http://127.0.0.1:${port}/edit.txt`, `v${r}\n`);
+      edit.push(performance.now() - start);
+      rsync.push(
+        (await kit.run(
+          "rsync",
+          ["-a", "--delete", `${out.path}/`, `${vars.REMOTE_ADDR}:/tmp/rsync-bench/`],
+          kit.repo,
+          env,
+        )).ms,
+      );
+      tunnel.push(await batch(`http://127.0.0.1:${port}/health`));
+      direct.push(await batch(`http://${vars.REMOTE_ADDR}:${port}/health`));
+      done.push((await kinfra("done", `rb${r}-M1`, "--force")).ms);
+      // Raw: the same compose file on the same engine, by hand, its code from the rsync'd copy.
+      const rawVars = { ...remoteEnv, BENCH_WEB_PORT: String(port) };
+      const project = ["-f", file, "-f", override, "-p", `benchraw${r}`];
+      const composeRaw = (...args: string[]) =>
+        kit.run(kit.compose.argv[0], [...kit.compose.argv.slice(1), ...project, ...args], kit.repo, rawVars);
+      rawUp.push(
+        (await composeRaw("up", "-d")).ms + await until(`http://${vars.REMOTE_ADDR}:${port}/health`, "ok\n"),
+      );
+      rawDown.push((await composeRaw("down")).ms);
+    }
+    kit.row(
+      "remote impl --host vs raw compose up -d over ssh + health",
+      kit.median(impl),
+      kit.median(rawUp),
+      "kinfra also makes the worktree, copies the code, opens tunnels",
+    );
+    kit.row(
+      "remote done vs raw compose down over ssh",
+      kit.median(done),
+      kit.median(rawDown),
+      "kinfra also removes the worktree and the remote copy",
+    );
+    kit.row(
+      "an edit served remotely (watch + rsync) vs one raw rsync pass",
+      kit.median(edit),
+      kit.median(rsync),
+      "edit → served through the tunnel",
+    );
+    kit.row(
+      "100 requests through the ssh tunnel vs straight to the host",
+      kit.median(tunnel),
+      kit.median(direct),
+      "a new connection each",
+    );
+  } finally {
+    const downStart = performance.now();
+    await kit.run("bash", [SCRIPT, "down", state]).catch(() => {});
+    kit.log(
+      `remote: test host up ${(upMs / 1000).toFixed(1)} s, down ${
+        ((performance.now() - downStart) / 1000).toFixed(1)
+      } s`,
+    );
+    await Deno.remove(state, { recursive: true }).catch(() => {});
+  }
+}
