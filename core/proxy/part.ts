@@ -12,13 +12,9 @@
  * - the router (`router_part.ts`): `<feature>-<milestone>.<project>.localhost:<port>` names;
  * - checkouts (`checkout_part.ts`): a project's canonical ports forwarded to one sandbox;
  * - tunnels (`tunnels_part.ts`): a remote slot's ports on 127.0.0.1 through `ssh -N -L` (issue 28);
- * - sync (`sync_part.ts`): a remote slot's worktree copied to its host as it changes (issue 28).
- *
- * How the next ones plug in:
- * - **Idle check (issue 27)**: a part with `intervalMs` whose `tick` reads `env.activity.read()`
- *   (per slot: last traffic time, bytes, connections, requests — what the router and the forwarders
- *   saw) and the registry, and acts on sandboxes idle for too long (e.g. runs `kinfra down` through
- *   `kinfraBin`); `needed` is true while some running sandbox has an idle limit.
+ * - sync (`sync_part.ts`): a remote slot's worktree copied to its host as it changes (issue 28);
+ * - idle (`idle_part.ts`): the idle check of `idle_stop` (issue 27) every few seconds, with the
+ *   traffic `env.activity` has seen; never needed on its own.
  */
 import type { Context } from "../context.ts";
 import type { GlobalConfig } from "../project/config/schema.ts";
