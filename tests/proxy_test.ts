@@ -155,3 +155,20 @@ dockerTest(
     assert.notEqual((await eventually("a new proxy", () => proxyStatus(sb), (s) => s.running)).pid, pid);
   },
 );
+
+dockerTest(
+  "a proxy whose lock file was removed leaves, so no process runs that kinfra cannot find",
+  async (sb, stem) => {
+    await useRouterPort(sb);
+    const repo = await makeProject(sb, stem, { base: randomBase() });
+    assert.equal((await sb.kinfra(["impl", "a/M1"], { cwd: repo })).code, 0);
+    const { pid } = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
+    // What a cleanup deleting the home around a live sandbox does: the lock goes, the worktree stays.
+    await Deno.remove(join(sb.home, "proxy", "lock"));
+    await eventually("the proxy to leave", () => Promise.resolve(alive(pid!)), (a) => !a);
+    const again = await sb.kinfra(["status", "a-M1"], { cwd: repo });
+    assert.equal(again.code, 0, again.stderr);
+    const next = await eventually("a findable proxy", () => proxyStatus(sb), (s) => s.running);
+    assert.notEqual(next.pid, pid);
+  },
+);

@@ -48,6 +48,16 @@ export async function runProxy(ctx: Context): Promise<CommandOutput> {
       text: "A kinfra proxy already runs for this home (`kinfra proxy status`).",
     };
   }
+  // Whoever removes or replaces the lock file (a home deleted around a live proxy, say) makes this
+  // process unfindable: it then leaves, so a process kinfra started is always one it can find.
+  const held = (await lock.stat()).ino;
+  const lockKept = () => {
+    try {
+      return Deno.statSync(paths.lock).ino === held;
+    } catch {
+      return false;
+    }
+  };
   const log = fileLog(paths.log);
   // A fault in one connection must never take the process (and every forward) down.
   globalThis.addEventListener("unhandledrejection", (e) => {
@@ -56,7 +66,12 @@ export async function runProxy(ctx: Context): Promise<CommandOutput> {
   });
   const activity = new Activity(paths.activity, () => existsSync(ctx.home.registry));
   await activity.load();
-  const host = new ProxyHost(ctx, PARTS.map((make) => make({ home: ctx.home, ctx, log, activity })), log);
+  const host = new ProxyHost(
+    ctx,
+    PARTS.map((make) => make({ home: ctx.home, ctx, log, activity })),
+    log,
+    lockKept,
+  );
   await Deno.remove(paths.socket).catch(() => {}); // a dead process's socket: we hold the lock now
   const control = Deno.listen({ transport: "unix", path: paths.socket });
   serveControl(control, (r) => host.handle(r)).catch(() => {});
@@ -92,6 +107,7 @@ class ProxyHost {
     private readonly ctx: Context,
     private readonly parts: ProxyPart[],
     private readonly log: (m: string) => void,
+    private readonly lockKept: () => boolean = () => true,
   ) {
     this.world = new WorldReader(ctx.home, log);
     const grace = Number(ctx.env.get("KINFRA_PROXY_GRACE"));
@@ -107,6 +123,7 @@ class ProxyHost {
     // The poll: a changed registry or config, or nothing needing it any more (a worktree removed by
     // hand) with no exit planned yet, makes a pass.
     const poll = async () => {
+      if (!this.lockKept()) return this.stop("its lock file was removed or replaced");
       if (await this.world.changed() || (!this.exitTimer && !this.isNeeded())) await this.reconcile();
     };
     const timers = [setInterval(() => void poll().catch(() => {}), 1000)];
