@@ -64,7 +64,16 @@ export async function makeSandbox(): Promise<Sandbox> {
       return path;
     },
     // Worktrees are created beside their repos, inside `dir`, so removing it removes everything.
-    cleanup: () => Deno.remove(dir, { recursive: true }).catch(() => {}),
+    cleanup: async () => {
+      // The home's proxy first (it exits by itself once its lock goes, but a test leaves nothing).
+      if (await pathExists(join(home, "proxy", "state.json"))) {
+        await runCommand(KINFRA[0], [...KINFRA.slice(1), "proxy", "stop"], {
+          cwd: dir,
+          env: { KINFRA_HOME: home, NO_COLOR: "1" },
+        });
+      }
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
   };
 }
 
