@@ -23,7 +23,7 @@ export async function remoteCopyDir(host: Host, homeId: string, worktree: string
 }
 
 /** rsync's argv for one pass: worktree → copy. */
-export function rsyncArgs(host: Host, worktree: string, copy: string): string[] {
+export function rsyncArgs(host: Host, worktree: string, copy: string, mkdir = false): string[] {
   const rsh = ["ssh", ...SSH_OPTIONS, ...(host.ssh?.port ? ["-p", String(host.ssh.port)] : [])].join(" ");
   return [
     "-a",
@@ -33,14 +33,23 @@ export function rsyncArgs(host: Host, worktree: string, copy: string): string[] 
     "--filter=:- .gitignore",
     "-e",
     rsh,
+    // The first pass makes the copy's directory in the same ssh connection (one handshake less).
+    ...(mkdir ? [`--rsync-path=mkdir -p ${shellWord(copy)} && rsync`] : []),
     `${worktree}/`,
     `${host.ssh!.destination}:${copy}/`,
   ];
 }
 
 /** One pass of the sync; throws naming the host when it does not answer. */
-export async function syncOnce(exec: Exec, host: Host, worktree: string, copy: string, signal?: AbortSignal) {
-  const result = await exec("rsync", rsyncArgs(host, worktree, copy), { signal });
+export async function syncOnce(
+  exec: Exec,
+  host: Host,
+  worktree: string,
+  copy: string,
+  signal?: AbortSignal,
+  mkdir = false,
+) {
+  const result = await exec("rsync", rsyncArgs(host, worktree, copy, mkdir), { signal });
   if (result.code === 255) throw hostDown(host, result.stderr.trim().split("\n").pop() ?? "ssh failed");
   if (!result.success) {
     throw new KinfraError(`Syncing ${worktree} to ${host.name}:${copy} failed (rsync exit ${result.code}).`, {
@@ -52,7 +61,7 @@ export async function syncOnce(exec: Exec, host: Host, worktree: string, copy: s
   }
 }
 
-/** The first copy: the directory made, then a full pass. */
+/** The first copy: the directory made and a full pass, over one ssh connection. */
 export async function initialSync(
   exec: Exec,
   host: Host,
@@ -60,8 +69,7 @@ export async function initialSync(
   copy: string,
   signal?: AbortSignal,
 ) {
-  await onHostOk(exec, host, ["mkdir", "-p", copy], signal);
-  await syncOnce(exec, host, worktree, copy, signal);
+  await syncOnce(exec, host, worktree, copy, signal, true);
 }
 
 /** Removes the copy from the host (only below ~/.kinfra/sync: never anything else). */

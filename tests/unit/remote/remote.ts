@@ -111,3 +111,9 @@ Deno.test("dockerEnv() sets DOCKER_HOST and unsets DOCKER_CONTEXT, keeping the c
     unset: ["B", "DOCKER_CONTEXT"],
   });
 });
+
+Deno.test("rsyncArgs() for the first pass makes the copy's directory in the same connection, quoted", () => {
+  const args = rsyncArgs(host, "/w/a", "/home/me/.kinfra/sync/it's", true);
+  assert.ok(args.includes("--rsync-path=mkdir -p '/home/me/.kinfra/sync/it'\\''s' && rsync"));
+  assert.ok(!rsyncArgs(host, "/w/a", "/c").some((a) => a.startsWith("--rsync-path")));
+});
