@@ -42,7 +42,7 @@ export function syncPart(env: PartEnv): ProxyPart {
     const start = performance.now();
     try {
       const host = await getHost(env.home, s.slot.remote!.host);
-      await syncOnce(env.ctx.exec, host, s.slot.worktree_path, s.slot.remote!.copy!);
+      await syncOnce(env.ctx.exec, host, s.slot.worktree_path, s.slot.remote!.copy!, undefined, true);
       Object.assign(s, {
         state: "idle",
         last_sync: new Date().toISOString(),

@@ -88,16 +88,18 @@ export async function planRemote(
 export async function startRemote(ctx: Context, slot: SlotEntry): Promise<void> {
   const remote = slot.remote!;
   const host = await getHost(ctx.home, remote.host);
-  if (remote.copy) {
+  const { ensureProxy, reconcileProxy } = await import("../proxy/ensure.ts");
+  const ports = tunnelPorts(slot);
+  // The copy and the proxy (which opens the tunnels) at once: both wait on the network.
+  const copied = async () => {
+    if (!remote.copy) return;
     ctx.log.step(`Copying ${slot.worktree_path} to ${host.name}:${remote.copy}`);
     const start = performance.now();
     await initialSync(ctx.exec, host, slot.worktree_path, remote.copy, ctx.signal);
     ctx.log.info(`copied in ${Math.round(performance.now() - start)} ms`);
-  }
-  const ports = tunnelPorts(slot);
+  };
+  await Promise.all([copied(), ports.length && ensureProxy(ctx, { wait: true })]);
   if (!ports.length) return;
-  const { ensureProxy, reconcileProxy } = await import("../proxy/ensure.ts");
-  await ensureProxy(ctx, { wait: true });
   for (const deadline = Date.now() + 15_000; Date.now() < deadline && !ctx.signal.aborted;) {
     const state = await reconcileProxy(ctx, "status");
     const tunnel =

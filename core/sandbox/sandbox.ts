@@ -73,9 +73,9 @@ export async function startSandbox(
   // A remote host (--host, the worktree's last one, [sandbox] host) is asked for its busy ports first.
   const remote = await import("../remote/remote_slot.ts");
   const host = await remote.chooseHost(ctx, options.host, entry.last_host as string | undefined);
-  const planned = host && await remote.planRemote(ctx, host, entry.path);
-  const [{ foreign, ours }] = await Promise.all([
+  const [{ foreign, ours }, planned] = await Promise.all([
     scanRuntime(ctx, host?.docker_host, host?.name),
+    host && remote.planRemote(ctx, host, entry.path),
     !host && sandbox.otel.enabled && (await import("./observability.ts")).ensureObservability(ctx),
   ]);
   warnCloseBases(ctx, sandbox.ports, (await ctx.globalConfig()).slots.max);
