@@ -94,7 +94,7 @@ dockerTest("status and worktrees show what a sandbox uses, measured from the eng
 
   const rows = (await sb.kinfra(["--json", "worktrees"])).json<{ worktrees: { usage: Usage | null }[] }>();
   assert.ok(rows.worktrees[0].usage!.memory >= 48 * MiB);
-  assert.match((await sb.kinfra(["worktrees"])).stdout, /MEM\s+CPU/);
+  assert.match((await sb.kinfra(["worktrees"])).stdout, /SLOT\s+MEM\s+CPU\s+STATUS/);
   const onBoard = await dashboard(sb, (projects) => projects[0]?.worktrees[0]?.sandbox?.usage ?? undefined);
   assert.ok(onBoard.memory >= 48 * MiB, `the dashboard: ${onBoard.memory} bytes`);
 
