@@ -341,6 +341,43 @@ Deno.test({
       );
 
       await t.step(
+        "gc removes this home's orphans on every host, and nothing that lacks its label",
+        () =>
+          withSandbox(async (sb) => {
+            const { name, kinfra } = await setup(sb, host);
+            assert.equal((await kinfra(["gc"])).code, 0); // makes the home and its id (nothing to clean yet)
+            const id = (await Deno.readTextFile(join(sb.home, "home-id"))).trim();
+            const run = (project: string, home: string) =>
+              remoteDocker(
+                host,
+                ...[
+                  "run",
+                  "-d",
+                  "--label",
+                  `com.docker.compose.project=${project}`,
+                  "--label",
+                  `dev.kinfra.home=${home}`,
+                ],
+                ...["kinfra-test/busybox:latest", "sleep", "600"],
+              );
+            const ours = `${name}-slot-7`, theirs = `${name}-slot-8`;
+            await run(ours, id);
+            const foreign = await run(theirs, "someone-else");
+            try {
+              const gc = await kinfra(["gc", "--json"]);
+              assert.equal(gc.code, 0, gc.stderr);
+              assert.deepEqual(gc.json<{ compose_projects: string[] }>().compose_projects, [
+                `${ours} (host ns)`,
+              ]);
+              assert.deepEqual(await remoteContainers(host, ours), []);
+              assert.equal((await remoteContainers(host, theirs)).length, 1, "not this home's: untouched");
+            } finally {
+              await remoteDocker(host, "rm", "-f", foreign);
+            }
+          }),
+      );
+
+      await t.step(
         "a host that stops answering mid-way is named, its slot kept, and the next command repairs it",
         () =>
           withSandbox(async (sb) => {
