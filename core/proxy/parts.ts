@@ -8,6 +8,7 @@ import { routerPart } from "./router_part.ts";
 import { syncPart } from "./sync_part.ts";
 import { tunnelsPart } from "./tunnels_part.ts";
 import { idlePart } from "./idle_part.ts";
+import { usagePart } from "./usage_part.ts";
 
 // Tunnels before checkouts: a checked-out remote sandbox's canonical ports lead to its tunnels.
-export const PARTS: PartFactory[] = [tunnelsPart, syncPart, checkoutPart, routerPart, idlePart];
+export const PARTS: PartFactory[] = [tunnelsPart, syncPart, checkoutPart, routerPart, idlePart, usagePart];

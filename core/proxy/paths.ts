@@ -12,6 +12,8 @@ export interface ProxyPaths {
   log: string;
   /** Per-slot traffic (see activity.ts). */
   activity: string;
+  /** What the sandboxes use, measured every few seconds (see usage_part.ts). */
+  usage: string;
   /** The control socket commands talk to (`reconcile`, `status`, `stop`). */
   socket: string;
 }
@@ -24,6 +26,7 @@ export function proxyPaths(home: HomePaths): ProxyPaths {
     state: join(dir, "state.json"),
     log: join(dir, "proxy.log"),
     activity: join(dir, "activity.json"),
+    usage: join(dir, "usage.json"),
     socket: join(dir, "control.sock"),
   };
 }

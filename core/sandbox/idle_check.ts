@@ -161,7 +161,10 @@ async function check(
   // nothing to throttle (the next command may start one). The budget check observes anyway.
   if (!windows.size || (!Number.isFinite(shortest) && !observe)) return;
   const state: IdleState = { checked_at: now, interval: 60_000, slots: {} };
-  const [usage, activity] = await Promise.all([measureUsage(ctx), trafficTimes(ctx, running, record)]);
+  const [usage, activity] = await Promise.all([
+    measureUsage(ctx, { fresh: true }),
+    trafficTimes(ctx, running, record),
+  ]);
   for (const slot of running) {
     const entry = registry.worktrees[slot.worktree_path];
     const windowMs = windows.get(slot.slot_id);
