@@ -4,7 +4,7 @@ import { readOneObject } from "../../core/commands/agents/hook_payload.ts";
 import { featureName } from "../../core/commands/agents/claude_create.ts";
 import { installHooks, uninstallHooks } from "../../core/commands/agents/claude_settings.ts";
 import { hookTimeouts } from "../../core/commands/agents/claude_worktree.ts";
-import { hostAlive, hostProcess } from "../../core/io/host_process.ts";
+import { hostAlive } from "../../core/io/host_process.ts";
 import { agentWorktree } from "../../core/project/agent_worktrees.ts";
 import type { WorktreeEntry } from "../../core/slots/registry.ts";
 import { KinfraError } from "../../core/errors.ts";
