@@ -341,6 +341,26 @@ Deno.test({
       );
 
       await t.step(
+        "--host auto takes the engine with the most room: here while both are empty, then the host",
+        () =>
+          withSandbox(async (sb) => {
+            const { name, kinfra } = await setup(sb, host);
+            const first = await kinfra(["impl", "a/M1", "--host", "auto"]);
+            assert.equal(first.code, 0, first.stderr);
+            assert.match(first.stderr, /--host auto: local/);
+            assert.equal((await slots(sb))[0].remote, undefined, "a tie goes to this machine");
+            // The local sandbox was measured once healthy: this machine now has less room than the host.
+            const second = await kinfra(["impl", "b/M1", "--host", "auto"]);
+            assert.equal(second.code, 0, second.stderr);
+            assert.match(second.stderr, /--host auto: ns/);
+            const remote = (await slots(sb)).find((s) => s.remote);
+            assert.equal(remote?.remote?.host, "ns");
+            assert.equal((await remoteContainers(host, `${name}-slot-${remote!.slot_id}`)).length, 1);
+            for (const w of ["a-M1", "b-M1"]) assert.equal((await kinfra(["done", w])).code, 0);
+          }),
+      );
+
+      await t.step(
         "gc removes this home's orphans on every host, and nothing that lacks its label",
         () =>
           withSandbox(async (sb) => {

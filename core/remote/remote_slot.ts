@@ -7,11 +7,11 @@
  */
 import type { Context } from "../context.ts";
 import { KinfraError, messageOf, usageError } from "../errors.ts";
-import { readRegistry, type RemoteSlot, type SlotEntry, updateRegistry } from "../slots/registry.ts";
+import { type RemoteSlot, type SlotEntry, updateRegistry } from "../slots/registry.ts";
 import { releaseSlot } from "../slots/slots.ts";
 import { tunnelPorts } from "./tunnels.ts";
 import { execOnEngine } from "../io/engine.ts";
-import { getHost, type Host, LOCAL, readHosts, updateHosts } from "./hosts.ts";
+import { getHost, type Host, LOCAL, updateHosts } from "./hosts.ts";
 import { type BusyPorts, remoteBusyPorts } from "./ports.ts";
 import { hostDown, onHost } from "./ssh.ts";
 import { initialSync, remoteCopyDir, removeCopy } from "./sync.ts";
@@ -23,7 +23,7 @@ import { initialSync, remoteCopyDir, removeCopy } from "./sync.ts";
 export async function chooseHost(ctx: Context, flag?: string, last?: string): Promise<Host | undefined> {
   const name = flag ?? last ?? (await ctx.globalConfig()).sandbox.host;
   if (!name || name === LOCAL) return undefined;
-  if (name === "auto") return await mostRoom(ctx);
+  if (name === "auto") return await (await import("./room.ts")).mostRoom(ctx);
   const host = await getHost(ctx.home, name);
   if (!host.ssh) {
     throw usageError(
@@ -32,21 +32,6 @@ export async function chooseHost(ctx: Context, flag?: string, last?: string): Pr
     );
   }
   return host;
-}
-
-/**
- * `--host auto`: among the ssh hosts and this machine, the one with the fewest sandboxes (each
- * sandbox is one full stack; kinfra records no memory of its own yet), ties to this machine, then
- * by name.
- */
-async function mostRoom(ctx: Context): Promise<Host | undefined> {
-  const { hosts } = await readHosts(ctx.home);
-  const slots = Object.values((await readRegistry(ctx.home)).slots);
-  const load = (name: string) => slots.filter((s) => (s.remote?.host ?? LOCAL) === name).length;
-  const candidates = [LOCAL, ...Object.values(hosts).filter((h) => h.ssh).map((h) => h.name).sort()];
-  const best = candidates.reduce((a, b) => load(b) < load(a) ? b : a);
-  ctx.log.info(`--host auto: ${best} (${candidates.map((c) => `${c} ${load(c)} sandbox(es)`).join(", ")})`);
-  return best === LOCAL ? undefined : hosts[best];
 }
 
 /** The remote user's home (asked once, then kept with the host). */

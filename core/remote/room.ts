@@ -1,0 +1,68 @@
+/**
+ * `--host auto`: the engine with the most room — its memory (the engine's MemTotal, asked of it)
+ * less what this home's sandboxes there are known to need (each project's sandbox as measured once
+ * healthy, the capacity budget's estimate; a project never measured counts as the median of those
+ * that were). Among this machine and the ssh hosts; a host that does not answer is left out and
+ * said; without any memory figure the fewest sandboxes win. Ties go to this machine, then by name.
+ */
+import type { Context } from "../context.ts";
+import { messageOf } from "../errors.ts";
+import { execOnEngine } from "../io/engine.ts";
+import { formatBytes } from "../text/bytes.ts";
+import { readRegistry } from "../slots/registry.ts";
+import { type Host, LOCAL, readHosts } from "./hosts.ts";
+
+interface Engine {
+  name: string;
+  host?: Host;
+  total?: number;
+  used: number;
+  sandboxes: number;
+}
+
+/** The chosen host, or undefined for this machine. */
+export async function mostRoom(ctx: Context): Promise<Host | undefined> {
+  const [{ hosts }, registry] = await Promise.all([readHosts(ctx.home), readRegistry(ctx.home)]);
+  const known = Object.values(registry.usage ?? {}).map((u) => u.memory).sort((a, b) => a - b);
+  const fallback = known.length ? known[Math.floor(known.length / 2)] : 0;
+  const slots = Object.values(registry.slots);
+  const candidates = [
+    { name: LOCAL, host: undefined as Host | undefined },
+    ...Object.values(hosts).filter((h) => h.ssh).sort((a, b) => a.name.localeCompare(b.name)).map((h) => ({
+      name: h.name,
+      host: h,
+    })),
+  ];
+  const engines = (await Promise.all(candidates.map(async ({ name, host }): Promise<Engine | undefined> => {
+    const here = slots.filter((s) => (s.remote?.host ?? LOCAL) === name);
+    const exec = host ? execOnEngine(ctx.exec, host.docker_host, host.name) : ctx.exec;
+    try {
+      const info = await exec("docker", ["info", "--format", "{{.MemTotal}}"]);
+      if (!info.success) throw new Error(info.stderr.trim().split("\n").pop());
+      return {
+        name,
+        host,
+        total: Number(info.stdout.trim()) || undefined,
+        used: here.reduce((sum, s) => sum + (registry.usage?.[s.project]?.memory ?? fallback), 0),
+        sandboxes: here.length,
+      };
+    } catch (e) {
+      ctx.log.warn(`--host auto leaves out ${name}: ${messageOf(e)}`);
+      return undefined;
+    }
+  }))).filter((e): e is Engine => e !== undefined);
+  if (!engines.length) return undefined;
+  const room = (e: Engine) => (e.total ?? 0) - e.used;
+  const byMemory = engines.every((e) => e.total);
+  const best = engines.reduce((a, b) => (byMemory ? room(b) > room(a) : b.sandboxes < a.sandboxes) ? b : a);
+  ctx.log.info(
+    `--host auto: ${best.name} (${
+      engines.map((e) =>
+        `${e.name}: ${e.sandboxes} sandbox(es)${
+          byMemory ? `, ${formatBytes(room(e))} of ${formatBytes(e.total!)} free` : ""
+        }`
+      ).join("; ")
+    })`,
+  );
+  return best.host;
+}
