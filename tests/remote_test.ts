@@ -361,6 +361,64 @@ Deno.test({
       );
 
       await t.step(
+        "snapshots of a remote sandbox live on its host; --seed starts a sandbox there from one",
+        () =>
+          withSandbox(async (sb) => {
+            const { name, kinfra } = await setup(sb, host, {
+              webExtra: "    volumes:\n      - data:/data\n",
+              extraServices: "volumes:\n  data: {}\n",
+            });
+            // The data plugin's helper container: the test image (nothing can be pulled, over there least of all).
+            await Deno.writeTextFile(
+              join(sb.home, "config.toml"),
+              '[data]\nhelper_image = "kinfra-test/busybox:latest"\n',
+            );
+            const web = async (worktree: string) => {
+              const slot = (await slots(sb)).find((s) =>
+                (s as { worktree_path?: string }).worktree_path === worktree
+              )!;
+              return await remoteDocker(
+                host,
+                "ps",
+                "-q",
+                "--filter",
+                `label=com.docker.compose.project=${name}-slot-${slot.slot_id}`,
+              );
+            };
+            assert.equal((await kinfra(["impl", "a/M1", "--host", "ns"])).code, 0);
+            const a = join(sb.dir, `${name}-impl-a-M1`);
+            await remoteDocker(host, "exec", await web(a), "sh", "-c", "echo kept > /data/f");
+            const saved = await kinfra(["snapshot", "save", "s1", "a-M1"]);
+            assert.equal(saved.code, 0, saved.stderr);
+            const listed = (await kinfra(["snapshot", "list", "--json"])).json<
+              { snapshots: { name: string; host: string }[] }
+            >();
+            assert.deepEqual(listed.snapshots.map((s) => [s.name, s.host]), [["s1", "ns"]]);
+            const here = await kinfra(["impl", "b/M1", "--seed", "s1"]);
+            assert.equal(here.code, 2, here.stderr);
+            assert.match(here.stderr, /Snapshot "s1" is on ns, and this sandbox goes to local/);
+            const there = await kinfra(["impl", "b/M1", "--seed", "s1", "--host", "ns"]);
+            assert.equal(there.code, 0, there.stderr);
+            assert.equal(
+              await remoteDocker(
+                host,
+                "exec",
+                await web(join(sb.dir, `${name}-impl-b-M1`)),
+                "cat",
+                "/data/f",
+              ),
+              "kept",
+            );
+            assert.equal((await kinfra(["snapshot", "rm", "s1"])).code, 0);
+            assert.deepEqual(
+              (await kinfra(["snapshot", "list", "--json"])).json<{ snapshots: unknown[] }>().snapshots,
+              [],
+            );
+            for (const w of ["a-M1", "b-M1"]) assert.equal((await kinfra(["done", w])).code, 0);
+          }),
+      );
+
+      await t.step(
         "gc removes this home's orphans on every host, and nothing that lacks its label",
         () =>
           withSandbox(async (sb) => {

@@ -152,16 +152,7 @@ async function dataFlags(ctx: Context, project: Project, options: ImplOptions, w
   const flags: HookFlags = {};
   const seed = options.from ? undefined : options.seed ?? project.config?.sandbox?.data.seed;
   if (seed) {
-    const { checkSnapshotName, snapshots } = await import("./snapshot.ts");
-    checkSnapshotName(seed);
-    if (!(await snapshots(ctx)).some((s) => s.name === seed)) {
-      throw usageError(
-        `No snapshot "${seed}"${
-          options.seed ? "" : " (infra.toml's [sandbox.data] seed)"
-        }; nothing was created.`,
-        "See `kinfra snapshot list`; save one with `kinfra snapshot save <name> <worktree>`.",
-      );
-    }
+    await (await import("./snapshot.ts")).requireSnapshot(ctx, seed, options.host, !options.seed);
     flags.seed = seed;
   }
   if (options.from) {
@@ -175,6 +166,7 @@ async function dataFlags(ctx: Context, project: Project, options: ImplOptions, w
         "Name an impl worktree of this project whose sandbox is up (`kinfra worktrees`).",
       );
     }
+    await (await import("../remote/remote_slot.ts")).requireSameEngine(ctx, slot, options.host, options.from);
     flags.fork = { worktree: source.path, compose_project: composeProject(slot.project, slot.slot_id) };
   }
   return flags;

@@ -3,7 +3,7 @@
  * slot; the plugins that keep data (the built-in `data` plugin) do the copying (COMMAND_EVENTS).
  */
 import type { Context } from "../context.ts";
-import { KinfraError, usageError } from "../errors.ts";
+import { KinfraError, messageOf, usageError } from "../errors.ts";
 import type { Snapshot } from "../hooks/plugin_api.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { formatBytes } from "../text/bytes.ts";
@@ -17,10 +17,55 @@ export function checkSnapshotName(name: string): void {
   if (!SNAPSHOT_NAME.test(name)) throw usageError(`"${name}" is not a snapshot name: ${SNAPSHOT_RULE}.`);
 }
 
-/** This home's snapshots, from every plugin that keeps data. */
-export async function snapshots(ctx: Context): Promise<Snapshot[]> {
-  const replies = await (await ctx.hooks()).command("snapshot.list", runtimeInput(null));
-  return replies.flatMap((r) => r.result.snapshots ?? []);
+/** Each engine snapshots may be on: this machine's, then every remote host's (`kinfra hosts`). */
+async function engines(ctx: Context): Promise<{ name: string; dockerHost?: string }[]> {
+  const { hosts } = await (await import("../remote/hosts.ts")).readHosts(ctx.home);
+  return [
+    { name: "local" },
+    ...Object.values(hosts).map((h) => ({ name: h.name, dockerHost: h.docker_host })),
+  ];
+}
+
+/**
+ * This home's snapshots, from every plugin that keeps data, on every engine — each with the host it
+ * is on (a snapshot lives beside the volumes it was saved from). A host that does not answer is said.
+ */
+export async function snapshots(ctx: Context): Promise<(Snapshot & { host: string })[]> {
+  const hooks = await ctx.hooks();
+  const lists = await Promise.all((await engines(ctx)).map(async (e) => {
+    try {
+      const replies = await hooks.onEngine(e.dockerHost, e.name).command("snapshot.list", runtimeInput(null));
+      return replies.flatMap((r) => (r.result.snapshots ?? []).map((s) => ({ ...s, host: e.name })));
+    } catch (err) {
+      if (!e.dockerHost) throw err;
+      ctx.log.warn(`Snapshots on host ${e.name} are not listed: ${messageOf(err)}`);
+      return [];
+    }
+  }));
+  return lists.flat();
+}
+
+/**
+ * The snapshot a new sandbox starts from exists, on the engine the sandbox goes to (`--host`, else
+ * `[sandbox] host`; `auto` is not known yet): volumes are copied within one engine.
+ */
+export async function requireSnapshot(ctx: Context, name: string, hostFlag?: string, fromConfig = false) {
+  checkSnapshotName(name);
+  const found = (await snapshots(ctx)).filter((s) => s.name === name);
+  if (!found.length) {
+    throw usageError(
+      `No snapshot "${name}"${fromConfig ? " (infra.toml's [sandbox.data] seed)" : ""}; nothing was created.`,
+      "See `kinfra snapshot list`; save one with `kinfra snapshot save <name> <worktree>`.",
+    );
+  }
+  const target = hostFlag ?? (await ctx.globalConfig()).sandbox.host ?? "local";
+  if (target !== "auto" && !found.some((s) => s.host === target)) {
+    const where = found.map((s) => s.host).join(", ");
+    throw usageError(
+      `Snapshot "${name}" is on ${where}, and this sandbox goes to ${target}: a sandbox starts from a snapshot on its own engine; nothing was created.`,
+      `Pass --host ${found[0].host}, or save a snapshot on ${target}.`,
+    );
+  }
 }
 
 export async function save(
@@ -53,10 +98,17 @@ export async function save(
 
 export async function list(ctx: Context): Promise<CommandOutput> {
   const all = await snapshots(ctx);
-  const rows = all.map((
-    s,
-  ) => [s.name, s.volumes.join(","), formatBytes(s.bytes), s.created.slice(0, 19), s.source]);
-  const header = ["NAME", "VOLUMES", "SIZE", "CREATED", "SOURCE"];
+  // The HOST column only once some snapshot lives on a remote host.
+  const hosts = all.some((s) => s.host !== "local");
+  const rows = all.map((s) => [
+    s.name,
+    ...(hosts ? [s.host] : []),
+    s.volumes.join(","),
+    formatBytes(s.bytes),
+    s.created.slice(0, 19),
+    s.source,
+  ]);
+  const header = ["NAME", ...(hosts ? ["HOST"] : []), "VOLUMES", "SIZE", "CREATED", "SOURCE"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
   return {
@@ -69,11 +121,20 @@ export async function list(ctx: Context): Promise<CommandOutput> {
 
 export async function remove(ctx: Context, options: { name: string }): Promise<CommandOutput> {
   checkSnapshotName(options.name);
-  const replies = await (await ctx.hooks()).command(
-    "snapshot.remove",
-    runtimeInput(null, { snapshot: options.name }),
-  );
-  const removed = replies.flatMap((r) => r.result.removed ?? []);
+  const hooks = await ctx.hooks();
+  // Wherever it is: on this machine's engine or a host's.
+  const where = [
+    ...new Set((await snapshots(ctx)).filter((s) => s.name === options.name).map((s) => s.host)),
+  ];
+  const dockerHosts = new Map((await engines(ctx)).map((e) => [e.name, e.dockerHost]));
+  const removed: string[] = [];
+  for (const host of where.length ? where : ["local"]) {
+    const replies = await hooks.onEngine(dockerHosts.get(host), host).command(
+      "snapshot.remove",
+      runtimeInput(null, { snapshot: options.name }),
+    );
+    removed.push(...replies.flatMap((r) => r.result.removed ?? []));
+  }
   return {
     data: { name: options.name, removed },
     text: `${ctx.style.green("✓")} Removed snapshot ${options.name} (${removed.join(", ")})`,

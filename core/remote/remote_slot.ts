@@ -189,3 +189,20 @@ export async function removeRemoteCopy(
     return undefined;
   }
 }
+
+/** `impl --from`: volumes are copied within one engine, so the new sandbox goes where the source runs. */
+export async function requireSameEngine(
+  ctx: Context,
+  source: SlotEntry,
+  hostFlag: string | undefined,
+  name: string,
+) {
+  const from = source.remote?.host ?? LOCAL;
+  const to = hostFlag ?? (await ctx.globalConfig()).sandbox.host ?? LOCAL;
+  if (to !== "auto" && to !== from) {
+    throw usageError(
+      `--from ${name}: its sandbox runs on ${from}, and this one would go to ${to}; data is copied within one engine. Nothing was created.`,
+      `Pass --host ${from}.`,
+    );
+  }
+}
