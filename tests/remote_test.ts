@@ -216,13 +216,18 @@ Deno.test({
         "impl --host: ports answer on 127.0.0.1 through tunnels, edits are served remotely, down/up, done leaves nothing",
         () =>
           withSandbox(async (sb) => {
-            const { name, base, kinfra, worktree } = await setup(sb, host);
+            // The compose file's own bind mount of worktree files must reach the copy over there too.
+            const { name, base, kinfra, worktree } = await setup(sb, host, {
+              webExtra: "    volumes:\n      - ./src:/app/own\n",
+            });
             const impl = await kinfra(["impl", "f/M1", "--host", "ns", "--json"]);
             assert.equal(impl.code, 0, impl.stderr);
             const port = base + 1;
             const project = `${name}-slot-1`;
             // Running over there, not here; answering here.
             assert.equal((await remoteContainers(host, project)).length, 1);
+            const [container] = await remoteContainers(host, project);
+            assert.equal(await remoteDocker(host, "exec", container, "cat", "/app/own/health"), "ok");
             assert.deepEqual(await localContainers(project), []);
             assert.equal((await httpGet(`http://127.0.0.1:${port}/health`)).body, "ok\n");
             // The code comes from the copy on the host (its /tmp is not this machine's).
