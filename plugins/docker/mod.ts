@@ -32,6 +32,7 @@ import {
   stopSlotContainers,
 } from "./containers.ts";
 import { waitHealthy } from "./health.ts";
+import { remapBinds } from "./remote_binds.ts";
 import { waitContainersHealthy } from "./container_health.ts";
 
 /** How long the compose file's healthchecks may take when infra.toml has no [sandbox.health]. */
@@ -106,25 +107,6 @@ function slotNames(ctx: HookContext<"sandbox.prepare">, doc: Record<string, unkn
 }
 
 type Mapping = Record<string, unknown>;
-
-/**
- * On a remote host the worktree is not at its local path: the compose file's own bind mounts of
- * worktree files are pointed at the host's copy (same target, so Compose's merge replaces them).
- */
-function remapBinds(doc: Mapping, services: Record<string, Mapping>, worktree: string, copy: string) {
-  for (const [name, body] of Object.entries((doc.services ?? {}) as Record<string, Mapping | null>)) {
-    for (const v of (body?.volumes ?? []) as (Mapping | string)[]) {
-      if (typeof v !== "object" || v.type !== "bind" || typeof v.source !== "string") continue;
-      if (v.source !== worktree && !v.source.startsWith(`${worktree}/`)) continue;
-      const own = (services[name].volumes as string[] | undefined) ?? [];
-      if (own.some((o) => o.split(":")[1] === v.target)) continue;
-      services[name].volumes = [
-        ...own,
-        `${copy}${v.source.slice(worktree.length)}:${v.target}${v.read_only ? ":ro" : ""}`,
-      ];
-    }
-  }
-}
 
 export const dockerPlugin = definePlugin({
   name: "docker",

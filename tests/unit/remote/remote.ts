@@ -9,6 +9,7 @@ import { shellWord, sshArgs } from "../../../core/remote/ssh.ts";
 import { rsyncArgs } from "../../../core/remote/sync.ts";
 import { tunnelArgs, tunnelPorts } from "../../../core/remote/tunnels.ts";
 import { dockerEnv, probeTarget } from "../../../core/io/engine.ts";
+import { remapBinds } from "../../../plugins/docker/remote_binds.ts";
 
 const host: Host = {
   name: "big",
@@ -116,4 +117,22 @@ Deno.test("rsyncArgs() for the first pass makes the copy's directory in the same
   const args = rsyncArgs(host, "/w/a", "/home/me/.kinfra/sync/it's", true);
   assert.ok(args.includes("--rsync-path=mkdir -p '/home/me/.kinfra/sync/it'\\''s' && rsync"));
   assert.ok(!rsyncArgs(host, "/w/a", "/c").some((a) => a.startsWith("--rsync-path")));
+});
+
+Deno.test("remapBinds() points the compose file's binds of worktree files at the copy, both Compose flavours' forms", () => {
+  const doc = {
+    services: {
+      web: {
+        volumes: [
+          { type: "bind", source: "/w/a/src", target: "/app/own", read_only: true }, // Compose v2's config
+          "/w/a/conf:/etc/app:ro", // Compose v1's config
+          "/elsewhere:/x:rw", // not the worktree's: left as it is
+          { type: "volume", source: "data", target: "/data" },
+        ],
+      },
+    },
+  };
+  const services: Record<string, Record<string, unknown>> = { web: { volumes: ["/c/src:/app/src"] } };
+  remapBinds(doc, services, "/w/a", "/c");
+  assert.deepEqual(services.web.volumes, ["/c/src:/app/src", "/c/src:/app/own:ro", "/c/conf:/etc/app:ro"]);
 });
