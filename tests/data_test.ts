@@ -105,12 +105,18 @@ dataTest(
   "a snapshot of a busy sandbox is consistent: the writer is stopped for the copy",
   async (sb, stem) => {
     const repo = await dataProject(sb, stem);
-    assert.equal((await sb.kinfra(["impl", "a/M1"], { cwd: repo })).code, 0);
+    // The slots kinfra picked (another sandbox on this machine may hold slot 1's ports).
+    const impl = async (...args: string[]) => {
+      const run = await sb.kinfra(["--json", "impl", ...args], { cwd: repo });
+      assert.equal(run.code, 0, run.stderr);
+      return run.json<{ compose_project: string }>().compose_project;
+    };
+    const first = await impl("a/M1");
     // A writer appending numbered, fixed-length records as fast as it can.
     await docker(
       "exec",
       "-d",
-      await container(`${stem}-slot-1`),
+      await container(first),
       "sh",
       "-c",
       "i=0; while :; do i=$((i+1)); printf '%08d %0200d\\n' $i 0 >> /data/log; done",
@@ -118,8 +124,7 @@ dataTest(
     await new Promise((r) => setTimeout(r, 500));
     const save = await sb.kinfra(["snapshot", "save", "busy", "a-M1"], { cwd: repo });
     assert.equal(save.code, 0, save.stderr);
-    assert.equal((await sb.kinfra(["impl", "b/M1", "--seed", "busy"], { cwd: repo })).code, 0);
-    const copy = await sh(`${stem}-slot-2`, "cat /data/log");
+    const copy = await sh(await impl("b/M1", "--seed", "busy"), "cat /data/log");
     const records = copy.split("\n");
     assert.ok(records.length > 10, `${records.length} records`);
     records.forEach((r, i) =>
