@@ -3,6 +3,7 @@
 #   remote_host.sh up <state dir>     builds it, prints KEY=VALUE lines (endpoint, ssh wrapper dir…)
 #   remote_host.sh down <state dir>   removes every trace of it (idempotent)
 #   remote_host.sh block|unblock <state dir>   makes it stop answering (packets dropped), and back
+#   remote_host.sh sweep              takes down hosts whose owner (the run that built them) is gone
 #   remote_host.sh ensure             installs what it needs (iproute2, openssh-server, rsync, paramiko)
 # It lives in a network namespace of its own with a private /30 (10.251.<n>.0/30: this machine is .1,
 # the namespace .2; no route anywhere else), runs its own dockerd (own data root, exec root, pidfile,
@@ -77,6 +78,7 @@ up() {
   local s=$1
   [ "$(id -u)" = 0 ] || die "needs root (network namespace, veth, a second dockerd)"
   ensure
+  sweep
   mkdir -p "$STATE_ROOT"
   local n ns addr hostaddr
   n=$(free_id) || die "no free 10.251.<n>.0/30"
@@ -88,6 +90,8 @@ up() {
   echo "$st" >"$s/state"
   echo "$ns" >"$s/netns"
   echo "10.251.$n.0/30" >"$st/subnet"
+  # Who asked for it (the test run): `sweep` takes down hosts whose owner died without `down`.
+  echo "${REMOTE_HOST_OWNER:-$PPID}" >"$st/owner"
   echo '{}' >"$st/etc-docker/daemon.json"
   # uid 0 inside (the engine's socket is root's); the account exists only in that mount namespace.
   { cat /etc/passwd; echo "kinfra:x:0:0:kinfra remote test:/home/kinfra:/bin/bash"; } >"$st/passwd"
@@ -159,9 +163,30 @@ EOF
 }
 
 down() {
-  local s=$1 st ns
+  local s=$1
   [ -f "$s/state" ] || return 0
-  st=$(cat "$s/state") ns=$(cat "$s/netns")
+  teardown "$(cat "$s/state")" "$(cat "$s/netns")"
+  rm -f "$s/state" "$s/netns"
+  rmdir "$STATE_ROOT" 2>/dev/null || true
+}
+
+# Hosts whose test run died without `down` (a killed `deno test`): their owner pid is gone.
+sweep() {
+  local st owner
+  for st in "$STATE_ROOT"/krt*; do
+    [ -d "$st" ] || continue
+    owner=$(cat "$st/owner" 2>/dev/null || echo "")
+    [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && continue
+    # One being built right now has no owner yet.
+    [ -z "$owner" ] && [ $(($(date +%s) - $(stat -c %Y "$st"))) -lt 60 ] && continue
+    say "removing $(basename "$st"), left by a run that ended without taking it down"
+    teardown "$st" "$(basename "$st")"
+  done
+  rmdir "$STATE_ROOT" 2>/dev/null || true
+}
+
+teardown() {
+  local st=$1 ns=$2
   if [ -S "$st/run/docker.sock" ]; then
     local ids
     ids=$(docker -H "unix://$st/run/docker.sock" ps -aq 2>/dev/null || true)
@@ -180,8 +205,6 @@ down() {
   ip route del unreachable "$(cat "$st/subnet" 2>/dev/null || echo none)" metric 4000 2>/dev/null || true
   # Overlay mounts lived in the namespace's own mount namespace; with its processes gone, none remain.
   for _ in $(seq 1 20); do rm -rf "$st" 2>/dev/null && break; sleep 0.1; done
-  rm -f "$s/state" "$s/netns"
-  rmdir "$STATE_ROOT" 2>/dev/null || true
 }
 
 stop_pidfile() {
@@ -204,5 +227,6 @@ case "${1:-}" in
   down) down "${2:?state dir}" ;;
   inner) inner "$2" "$3" ;;
   ensure) ensure ;;
+  sweep) sweep ;;
   *) die "usage: remote_host.sh up|down <state dir> | ensure" ;;
 esac

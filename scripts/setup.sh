@@ -138,5 +138,6 @@ ensure_claude_code() {
 # openssh-server (installed without starting an sshd here), rsync, and paramiko for Compose v1's ssh://.
 ensure_remote_host() {
   [ "$(id -u)" = 0 ] || { say "not root: the remote-host tests are skipped (or fail with CI=true)"; return 1; }
-  bash "$(dirname "${BASH_SOURCE[0]}")/remote_host.sh" ensure || { say "no remote test host: its tests are skipped (or fail with CI=true)"; return 1; }
+  # ensure installs what it needs; sweep takes down hosts a killed earlier run left.
+  { bash "$(dirname "${BASH_SOURCE[0]}")/remote_host.sh" ensure && bash "$(dirname "${BASH_SOURCE[0]}")/remote_host.sh" sweep; } || { say "no remote test host: its tests are skipped (or fail with CI=true)"; return 1; }
 }
