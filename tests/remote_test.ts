@@ -77,15 +77,6 @@ const localContainers = async (project: string) =>
   (await runCommand("docker", ["ps", "-a", "--filter", `label=com.docker.compose.project=${project}`, "-q"]))
     .stdout.split("\n").filter(Boolean);
 
-const alive = (pid: number) => {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 type RegistrySlot = {
   slot_id: number;
   status: string;
