@@ -235,6 +235,18 @@ Deno.test({
             const shown = await status();
             assert.equal(shown.remote.host, "ns");
             assert.equal(shown.remote.tunnels.state, "up");
+            // worktrees says where it runs (a HOST column only once some sandbox is remote).
+            const listed = await kinfra(["worktrees", "--json"], worktree);
+            assert.deepEqual(
+              listed.json<{ worktrees: { host: string | null }[] }>().worktrees.map((w) => w.host),
+              [
+                "ns",
+              ],
+            );
+            assert.match(
+              (await kinfra(["worktrees"], worktree)).stdout,
+              /^KIND +PROJECT +NAME +BRANCH +SLOT +HOST\b.*\n.* 1 +ns /,
+            );
             // The agent's first pass may still run; then the sync says it is idle.
             await until("the sync idle", async () => (await status()).remote.sync.state === "idle");
 

@@ -33,6 +33,8 @@ export interface WorktreeRow {
   url: string | null;
   /** What its sandbox uses now (memory in bytes, cpu in percent of one CPU), or null. */
   usage: { memory: number; cpu: number | null; containers: number } | null;
+  /** The `kinfra hosts` name of the remote engine its sandbox runs on, or null (local or no sandbox). */
+  host: string | null;
 }
 
 export async function worktrees(ctx: Context, options: { names?: boolean } = {}): Promise<CommandOutput> {
@@ -81,12 +83,15 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
       usage:
         usage?.m.usageJson(slot && usage.report.sandboxes.get(composeProject(slot.project, slot.slot_id))) ??
           null,
+      host: slot?.remote?.host ?? null,
     });
   }
   const order = (a: string, b: string) => a < b ? -1 : a > b ? 1 : 0; // localeCompare costs ms on 500 rows
   rows.sort((a, b) => order(a.project, b.project) || order(a.name, b.name));
   // The AGENT column only when some worktree has a session, so plain listings stay as they were.
   const agent = sessions.size > 0;
+  // The HOST column likewise, only when some sandbox runs on a remote engine.
+  const host = rows.some((r) => r.host);
   return {
     data: { worktrees: rows },
     text: rows.length
@@ -97,6 +102,7 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
           "NAME",
           "BRANCH",
           "SLOT",
+          ...host ? ["HOST"] : [],
           "MEM",
           "CPU",
           "STATUS",
@@ -109,6 +115,7 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
           r.name + (r.checked_out ? " *" : ""),
           r.branch,
           r.slot?.toString() ?? "-",
+          ...host ? [r.host ?? "local"] : [],
           r.usage ? formatBytes(r.usage.memory) : "-",
           r.usage?.cpu != null ? `${r.usage.cpu}%` : "-",
           statusText(r),

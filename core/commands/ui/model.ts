@@ -33,6 +33,8 @@ export interface Sandbox {
   compose_project: string;
   started_at: string;
   ports: SlotPort[];
+  /** The `kinfra hosts` name of the remote engine it runs on, or null on the local one. */
+  host: string | null;
   containers: Container[];
   health: { url: string; state: string } | null;
   /** The slot's traces' `service.namespace` when it is wired to the shared stack, else null. */
@@ -150,6 +152,7 @@ async function row(
     compose_project: composeProject(slot.project, slot.slot_id),
     started_at: slot.claimed_at,
     ports: shownPorts(slot),
+    host: slot.remote?.host ?? null,
     containers,
     health: health ? { url: String(health.url), state: String(health.state) } : null,
     namespace: typeof otel.namespace === "string" ? otel.namespace : null,
