@@ -33,7 +33,11 @@ function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
   return false;
 }
 
-/** SIGKILLs every process still carrying the run's id; returns how many there were. */
+/**
+ * SIGKILLs every process still carrying the run's id and waits (up to 2 s) until none runs any
+ * more — a killed process on a busy machine still shows as running until it is scheduled to die.
+ * Returns how many there were.
+ */
 export async function killRun(runId: string): Promise<number> {
   const pids = await processesOfRun(runId);
   for (const pid of pids) {
@@ -41,5 +45,18 @@ export async function killRun(runId: string): Promise<number> {
       Deno.kill(pid, "SIGKILL");
     } catch { /* already gone */ }
   }
+  for (const deadline = Date.now() + 2000; pids.some(running) && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
   return pids.length;
+}
+
+/** True while a process exists and is not a zombie (dead, waiting for its parent to reap it). */
+function running(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat[stat.lastIndexOf(")") + 2] !== "Z";
+  } catch {
+    return false;
+  }
 }
