@@ -75,6 +75,23 @@ export async function findProject(
 }
 
 /**
+ * The infra.toml of a project whose root is known (a registry entry's `project_root`): read
+ * there, without asking git where the project is — for checks that run over every sandbox on every
+ * command. Undefined when there is none or it cannot be read.
+ */
+export async function configAt(
+  root: string,
+  maxSlots: number,
+  cacheDir: string,
+): Promise<InfraConfig | undefined> {
+  const path = join(root, ".devops-ai", "infra.toml");
+  const text = await Deno.readTextFile(path).catch(() => undefined);
+  return text === undefined
+    ? undefined
+    : await parseInfraConfigCached(text, path, maxSlots, cacheDir).catch(() => undefined);
+}
+
+/**
  * The project, or undefined where there is none (outside git); a broken infra.toml is still
  * reported, so a command that can run without a project does not hide it behind another message.
  */

@@ -20,6 +20,7 @@ import { measureUsage } from "./usage.ts";
 import { readActivity, type SlotActivity } from "../proxy/activity.ts";
 import { proxyPaths } from "../proxy/paths.ts";
 import { exists } from "../io/home.ts";
+import { configAt } from "../project/project.ts";
 
 interface IdleState {
   checked_at: number;
@@ -104,7 +105,8 @@ export async function unusedTimes(ctx: Context): Promise<Map<number, number>> {
 
 /** A slot's window (ms; 0 = off): infra.toml's `[sandbox] idle_stop`, else the global one. */
 async function windowOf(ctx: Context, root: string, global: number): Promise<number> {
-  const own = (await ctx.project(root).catch(() => undefined))?.config?.sandbox?.idle_stop;
+  const maxSlots = (await ctx.globalConfig()).slots.max;
+  const own = (await configAt(root, maxSlots, join(ctx.home.root, "cache")))?.sandbox?.idle_stop;
   if (own === false) return 0;
   return own ? parseDuration(own) ?? 0 : global;
 }
