@@ -37,3 +37,17 @@ import "./slots/slot_data.ts";
 import "./slots/slots.ts";
 import "./slots/stale.ts";
 import "./text/text.ts";
+// Files that began as test files of their own (same rule: one worker for the whole tier).
+import "./agent_hook.ts";
+import "./bug_report.ts";
+import "./capacity.ts";
+import "./compose.ts";
+import "./compose_corpus.ts";
+import "./compose_flavour.ts";
+import "./doc_refs.ts";
+import "./hooks.ts";
+import "./hostile_config.ts";
+import "./large_compose.ts";
+import "./layers.ts";
+import "./path.ts";
+import "./slot_files.ts";

@@ -67,7 +67,7 @@ export function layerViolations(graph: Graph): string[] {
       }
       const [from, to] = [rankOf(file), rankOf(target)];
       if (file.startsWith("core/") && from === undefined) {
-        problems.push(`${file} is in no layer: add its directory to RANKS (tests/unit/layers_test.ts)`);
+        problems.push(`${file} is in no layer: add its directory to RANKS (tests/unit/layers.ts)`);
       }
       if (from !== undefined && to !== undefined && to > from) {
         problems.push(`${file} imports ${target}: a layer never imports a higher one (${from} < ${to})`);
@@ -114,7 +114,7 @@ Deno.test("the layer check fails when a rule is broken", () => {
     "core/project/worktrees.ts imports core/hooks/plugin_api.ts: a layer never imports a higher one (2 < 4)",
   ]);
   assert.deepEqual(layerViolations({ "core/elsewhere/x.ts": ["core/io/path.ts"] }), [
-    "core/elsewhere/x.ts is in no layer: add its directory to RANKS (tests/unit/layers_test.ts)",
+    "core/elsewhere/x.ts is in no layer: add its directory to RANKS (tests/unit/layers.ts)",
   ]);
   assert.deepEqual(layerViolations({ "core/cli/cli.ts": ["plugins/mod.ts"] }), [
     "core/cli/cli.ts imports plugins/mod.ts: core never imports plugins (main.ts wires them)",

@@ -90,8 +90,8 @@ Deno.test("-v prints the stack of a plugin's TypeError through the plugin failur
   );
   const verbose = reported(error, true);
   assert.match(verbose, /TypeError: Cannot read properties of undefined/);
-  assert.match(verbose, /bug_report_test\.ts:\d+/, "the stack points at the broken handler");
-  assert.doesNotMatch(reported(error, false), /bug_report_test\.ts:\d+/, "no stack without -v");
+  assert.match(verbose, /bug_report\.ts:\d+/, "the stack points at the broken handler");
+  assert.doesNotMatch(reported(error, false), /bug_report\.ts:\d+/, "no stack without -v");
 });
 
 Deno.test("a failing teardown plugin's bug is named as one in the collected failures", async () => {
