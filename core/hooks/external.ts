@@ -177,6 +177,24 @@ export function kinfraBin(home: string): string {
   return shim;
 }
 
+/**
+ * Starts `kinfra <args…>` for this home in the background, in a session of its own and with no
+ * terminal, and returns its pid: for work that outlives the command (the proxy, a warm refill).
+ */
+export function startDetachedKinfra(home: string, args: string[], cwd: string): number {
+  const child = new Deno.Command(kinfraBin(home), {
+    args,
+    cwd,
+    env: { KINFRA_HOME: home, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+  child.unref();
+  return child.pid;
+}
+
 /** Checks a reply's shape: stdout is data, and a plugin that sends nonsense gets told what is wrong. */
 function parseReply<E extends EventName>(stdout: string, event: E): EventMap[E] | undefined {
   if (stdout.trim() === "") return undefined;

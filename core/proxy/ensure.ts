@@ -82,20 +82,11 @@ export const buildId = () => `${BUILD.version} ${BUILD.commit}`;
 
 /** Starts `kinfra proxy run` for this home, detached: it outlives this command. */
 async function spawnProxy(ctx: Context): Promise<void> {
-  const { kinfraBin } = await import("../hooks/external.ts");
+  const { startDetachedKinfra } = await import("../hooks/external.ts");
   // Absolute: the process runs in its own directory, where a relative KINFRA_HOME means another place.
   const root = resolve(Deno.cwd(), ctx.home.root);
   const dir = join(root, "proxy");
   await Deno.mkdir(dir, { recursive: true });
-  const child = new Deno.Command(kinfraBin(root), {
-    args: ["proxy", "run"],
-    cwd: dir,
-    env: { KINFRA_HOME: root, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-    detached: true,
-  }).spawn();
-  child.unref();
-  ctx.log.debug(`started the kinfra proxy (pid ${child.pid})`);
+  const pid = startDetachedKinfra(root, ["proxy", "run"], dir);
+  ctx.log.debug(`started the kinfra proxy (pid ${pid})`);
 }

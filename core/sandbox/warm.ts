@@ -220,17 +220,8 @@ export async function removeWarm(
 export async function refillInBackground(ctx: Context, project: Project): Promise<boolean> {
   const count = (await readRegistry(ctx.home)).warm?.[project.name]?.count;
   if (!count) return false;
-  const { kinfraBin } = await import("../hooks/external.ts");
-  const child = new Deno.Command(kinfraBin(ctx.home.root), {
-    args: ["warm", String(count), "--quiet"],
-    cwd: project.root,
-    env: { KINFRA_HOME: ctx.home.root, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-    detached: true,
-  }).spawn();
-  child.unref();
-  ctx.log.debug(`refilling the warm sandboxes of ${project.name} (pid ${child.pid})`);
+  const { startDetachedKinfra } = await import("../hooks/external.ts");
+  const pid = startDetachedKinfra(ctx.home.root, ["warm", String(count), "--quiet"], project.root);
+  ctx.log.debug(`refilling the warm sandboxes of ${project.name} (pid ${pid})`);
   return true;
 }

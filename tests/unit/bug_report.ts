@@ -1,33 +1,14 @@
 /** Unexpected errors say they are bugs, wherever they are thrown, and `-v` shows the bug's own stack. */
 import assert from "node:assert/strict";
-import { GLOBAL_DEFAULTS } from "../../core/project/config/defaults.ts";
 import { Hooks } from "../../core/hooks/dispatch.ts";
-import { exec } from "../../core/io/exec.ts";
-import { makeStyle, silentLogger } from "../../core/io/output.ts";
+import { makeStyle } from "../../core/io/output.ts";
 import { definePlugin } from "../../core/hooks/plugin_api.ts";
-import type { ProjectInput } from "../../core/hooks/inputs.ts";
+import { hookEnvironment, projectInput, slotInput } from "./_hooks.ts";
 import { bugOf, failureMessage, isBug, KinfraError, usageError } from "../../core/errors.ts";
 import { reportError } from "../../core/cli/report.ts";
 
-const input: ProjectInput = {
-  project: { name: "p", prefix: "p", root: "/p" },
-  worktree: null,
-  slot: null,
-  ports: {},
-  env: {},
-  flags: {},
-  state: {},
-  config: null,
-};
-const env = {
-  log: silentLogger,
-  exec,
-  signal: new AbortController().signal,
-  home: "/tmp",
-  homeId: "0123456789abcdef",
-  compose: () => Promise.reject(new Error("not used")),
-  global: GLOBAL_DEFAULTS,
-};
+const input = projectInput();
+const env = hookEnvironment;
 
 /** A plugin whose worktree.created handler has a real TypeError in it. */
 const broken = definePlugin({
@@ -104,10 +85,6 @@ Deno.test("a failing teardown plugin's bug is named as one in the collected fail
       },
     },
   });
-  const { failures } = await new Hooks([stopper], env).teardown("sandbox.stop", {
-    ...input,
-    worktree: { path: "/w", branch: "impl/a-m", kind: "impl", feature: "a", milestone: "m" },
-    slot: { id: 1, dir: "/s/p-1", compose_project: "p-slot-1" },
-  });
+  const { failures } = await new Hooks([stopper], env).teardown("sandbox.stop", slotInput());
   assert.deepEqual(failures.map((f) => f.message), ["internal error (RangeError: index 3 out of range)"]);
 });

@@ -1,24 +1,14 @@
 /** The dispatcher: order, rollback on setup failure, teardown that goes on, vetoes. */
 import assert from "node:assert/strict";
-import { GLOBAL_DEFAULTS } from "../../core/project/config/defaults.ts";
 import { Hooks } from "../../core/hooks/dispatch.ts";
-import { exec } from "../../core/io/exec.ts";
-import { silentLogger } from "../../core/io/output.ts";
 import { definePlugin, type EventName, type Plugin } from "../../core/hooks/plugin_api.ts";
 import { Rollback } from "../../core/hooks/rollback.ts";
 import type { SlotInput } from "../../core/hooks/inputs.ts";
+import { hookEnvironment, slotInput } from "./_hooks.ts";
+import { silentLogger } from "../../core/io/output.ts";
 import { KinfraError } from "../../core/errors.ts";
 
-const input = (): SlotInput => ({
-  project: { name: "p", prefix: "p", root: "/p" },
-  worktree: { path: "/w", branch: "impl/a-m", kind: "impl", feature: "a", milestone: "m" },
-  slot: { id: 1, dir: "/s/p-1", compose_project: "p-slot-1" },
-  ports: {},
-  env: {},
-  flags: {},
-  state: {},
-  config: null,
-});
+const input = () => slotInput();
 
 /** A plugin that records each call into `calls` and fails on `failOn`. */
 function recorder(name: string, order: number, calls: string[], failOn?: EventName): Plugin {
@@ -37,15 +27,7 @@ function recorder(name: string, order: number, calls: string[], failOn?: EventNa
   return definePlugin({ name, order, hooks: Object.fromEntries(events.map((e) => [e, hook(e)])) });
 }
 
-const env = {
-  log: silentLogger,
-  exec,
-  signal: new AbortController().signal,
-  home: "/tmp",
-  homeId: "0123456789abcdef",
-  compose: () => Promise.reject(new Error("not used")),
-  global: GLOBAL_DEFAULTS,
-};
+const env = hookEnvironment;
 
 Deno.test("setup runs plugins in ascending order and later plugins see earlier env", async () => {
   const calls: string[] = [];

@@ -3,34 +3,14 @@
  * how plugins' messages are attributed, and the order among plugins of equal rank.
  */
 import assert from "node:assert/strict";
-import { GLOBAL_DEFAULTS } from "../../../core/project/config/defaults.ts";
 import { Hooks, messagesOf } from "../../../core/hooks/dispatch.ts";
-import { exec } from "../../../core/io/exec.ts";
-import { silentLogger } from "../../../core/io/output.ts";
 import { definePlugin, type Plugin } from "../../../core/hooks/plugin_api.ts";
-import type { SlotInput } from "../../../core/hooks/inputs.ts";
+import { hookEnvironment, slotInput } from "../_hooks.ts";
 import { kinfraErrorOf } from "../_usage.ts";
 
-const input = (): SlotInput => ({
-  project: { name: "p", prefix: "p", root: "/p" },
-  worktree: { path: "/w", branch: "impl/a-m", kind: "impl", feature: "a", milestone: "m" },
-  slot: { id: 1, dir: "/s/p-1", compose_project: "p-slot-1" },
-  ports: { P_WEB_PORT: 8081 },
-  env: {},
-  flags: {},
-  state: {},
-  config: null,
-});
+const input = () => slotInput({ P_WEB_PORT: 8081 });
 
-const environment = {
-  log: silentLogger,
-  exec,
-  signal: new AbortController().signal,
-  home: "/tmp",
-  homeId: "0123456789abcdef",
-  compose: () => Promise.reject(new Error("not used")),
-  global: GLOBAL_DEFAULTS,
-};
+const environment = hookEnvironment;
 
 /** A plugin answering worktree.created with `env`. */
 const giving = (env: Record<string, unknown>): Plugin =>
