@@ -20,7 +20,7 @@ import { type AliasTargets, aliasTargets, documentSize, duplicateKey, toPlain } 
 import { isContainedPath } from "../project/config/mounts.ts";
 import { usageError } from "../errors.ts";
 import { exists } from "../io/home.ts";
-import { lineIndex } from "../io/line_index.ts";
+import { lineIndex } from "../text/line_index.ts";
 import { containerTarget, type HostPorts, parseHostPorts, parseShortPort, renderShort } from "./port_spec.ts";
 
 export const COMPOSE_NAMES = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
