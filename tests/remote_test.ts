@@ -106,6 +106,29 @@ async function until<T>(
 }
 
 /** A project, the test host added as "ns", and kinfra bound to PATH with the wrapper. */
+/** Starts `impl f/M1 --host ns` in the background; returns once its container runs on the host. */
+async function implStarted(
+  sb: Sandbox,
+  host: RemoteHost,
+  project: { name: string; env: Record<string, string>; repo: string },
+  stdout: "piped" | "null",
+  stderr: "piped" | "null",
+) {
+  const child = new Deno.Command(KINFRA[0], {
+    args: [...KINFRA.slice(1), "impl", "f/M1", "--host", "ns"],
+    cwd: project.repo,
+    env: { KINFRA_HOME: sb.home, NO_COLOR: "1", ...project.env },
+    stdout,
+    stderr,
+  }).spawn();
+  const compose = `${project.name}-slot-1`;
+  await until(
+    "the sandbox started on the host",
+    async () => (await remoteContainers(host, compose)).length > 0,
+  );
+  return { child, project: compose };
+}
+
 async function setup(sb: Sandbox, host: RemoteHost, options: Partial<ProjectOptions> = {}) {
   const name = uniqueName("r");
   const base = 24000 + Math.floor(Math.random() * 60) * 100;
@@ -471,18 +494,7 @@ Deno.test({
               health: "/missing",
               healthTimeout: 6,
             });
-            const child = new Deno.Command(KINFRA[0], {
-              args: [...KINFRA.slice(1), "impl", "f/M1", "--host", "ns"],
-              cwd: repo,
-              env: { KINFRA_HOME: sb.home, NO_COLOR: "1", ...env },
-              stdout: "piped",
-              stderr: "piped",
-            }).spawn();
-            const project = `${name}-slot-1`;
-            await until(
-              "the sandbox started on the host",
-              async () => (await remoteContainers(host, project)).length > 0,
-            );
+            const { child, project } = await implStarted(sb, host, { name, env, repo }, "piped", "piped");
             // The host drops off the network while kinfra waits for health.
             await runCommand("bash", [SCRIPT, "block", host.stateDir]);
             try {
@@ -525,18 +537,7 @@ Deno.test({
               health: "/missing",
               healthTimeout: 30,
             });
-            const child = new Deno.Command(KINFRA[0], {
-              args: [...KINFRA.slice(1), "impl", "f/M1", "--host", "ns"],
-              cwd: repo,
-              env: { KINFRA_HOME: sb.home, NO_COLOR: "1", ...env },
-              stdout: "null",
-              stderr: "null",
-            }).spawn();
-            const project = `${name}-slot-1`;
-            await until(
-              "the sandbox started on the host",
-              async () => (await remoteContainers(host, project)).length > 0,
-            );
+            const { child, project } = await implStarted(sb, host, { name, env, repo }, "null", "null");
             const [slot] = await slots(sb);
             child.kill("SIGKILL");
             await child.status;
@@ -559,18 +560,7 @@ Deno.test({
         () =>
           withSandbox(async (sb) => {
             const { name, env, repo } = await setup(sb, host, { health: "/missing", healthTimeout: 30 });
-            const child = new Deno.Command(KINFRA[0], {
-              args: [...KINFRA.slice(1), "impl", "f/M1", "--host", "ns"],
-              cwd: repo,
-              env: { KINFRA_HOME: sb.home, NO_COLOR: "1", ...env },
-              stdout: "null",
-              stderr: "piped",
-            }).spawn();
-            const project = `${name}-slot-1`;
-            await until(
-              "the sandbox started on the host",
-              async () => (await remoteContainers(host, project)).length > 0,
-            );
+            const { child, project } = await implStarted(sb, host, { name, env, repo }, "null", "piped");
             const [slot] = await slots(sb);
             child.kill("SIGINT");
             const out = await child.output();

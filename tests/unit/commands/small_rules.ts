@@ -2,13 +2,14 @@
  * Small rules of the commands and the worktree lifecycle: snapshot names, how `status` prints a slot,
  * when a worktree's recorded owner is still at work, and that the main worktree is never removed.
  */
+import { worktreeEntry } from "../_entries.ts";
 import assert from "node:assert/strict";
 import { checkSnapshotName } from "../../../core/commands/snapshot.ts";
 import { renderSandbox } from "../../../core/commands/status.ts";
 import type { SandboxConfig } from "../../../core/project/config/schema.ts";
 import type { Project } from "../../../core/project/project.ts";
 import { assertNotMainWorktree, ownerBusy } from "../../../core/project/worktrees.ts";
-import type { SlotEntry, WorktreeEntry } from "../../../core/slots/registry.ts";
+import type { SlotEntry } from "../../../core/slots/registry.ts";
 import { kinfraErrorOf, usageOf } from "../_usage.ts";
 
 Deno.test("checkSnapshotName() accepts lower-case names with '.', '_' and '-'", () => {
@@ -52,17 +53,7 @@ Deno.test("renderSandbox() adds the health URL when the sandbox has a health che
   assert.equal(renderSandbox(SLOT, sandbox).at(-1), "  health http://127.0.0.1:8082/up");
 });
 
-const entry = (extra: Partial<WorktreeEntry>): WorktreeEntry => ({
-  path: "/w/a",
-  kind: "impl",
-  project: "shop",
-  project_root: "/w/shop",
-  feature: "a",
-  branch: "impl/a-M1",
-  base: "main",
-  created_at: "2026-01-01T00:00:00Z",
-  ...extra,
-});
+const entry = worktreeEntry;
 
 Deno.test("ownerBusy() is true while the live process that set the state works on it", () => {
   assert.equal(ownerBusy(entry({ state: "creating", pid: Deno.pid, host: Deno.hostname() })), true);

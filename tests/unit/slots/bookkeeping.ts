@@ -8,6 +8,7 @@ import { silentLogger } from "../../../core/io/output.ts";
 import { join } from "../../../core/io/path.ts";
 import type { Registry, SlotEntry } from "../../../core/slots/registry.ts";
 import { releaseSlot, setSlotStatus, slotOf, type SlotsEnv } from "../../../core/slots/slots.ts";
+import { worktreeEntry } from "../_entries.ts";
 
 const SLOT = (dir: string): SlotEntry => ({
   slot_id: 1,
@@ -20,19 +21,7 @@ const SLOT = (dir: string): SlotEntry => ({
   status: "starting",
 });
 
-const WORKTREE = {
-  path: "/w/a",
-  kind: "impl",
-  project: "shop",
-  project_root: "/w/shop",
-  feature: "a",
-  milestone: "M1",
-  branch: "impl/a-M1",
-  base: "main",
-  created_at: "2026-01-01T00:00:00Z",
-  slot: 1,
-  last_slot: 1,
-};
+const WORKTREE = worktreeEntry({ milestone: "M1", slot: 1, last_slot: 1 });
 
 /** Runs `fn` with a temp home whose registry holds SLOT and its worktree, and the slot directory on disk. */
 async function withSlot(

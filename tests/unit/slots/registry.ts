@@ -1,4 +1,5 @@
 /** core/slots/registry.ts: the registry's text read and its shape checked; a corrupt file is never replaced. */
+import { worktreeEntry } from "../_entries.ts";
 import assert from "node:assert/strict";
 import { parseRegistry } from "../../../core/slots/registry.ts";
 import { kinfraErrorOf } from "../_usage.ts";
@@ -13,16 +14,7 @@ const SLOT = {
   claimed_at: "2026-01-01T00:00:00Z",
   status: "running",
 };
-const WORKTREE = {
-  path: "/w/a",
-  kind: "impl",
-  project: "shop",
-  project_root: "/w/shop",
-  feature: "a",
-  branch: "impl/a-M1",
-  base: "main",
-  created_at: "2026-01-01T00:00:00Z",
-};
+const WORKTREE = worktreeEntry();
 
 /** The reason parseRegistry gives for `doc` (after "is corrupt: "). */
 async function problem(doc: unknown): Promise<string> {

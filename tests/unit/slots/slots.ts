@@ -2,6 +2,8 @@
  * core/slots/slots.ts: slot names read back, which slot a claim gets and why others are skipped
  * (with real bind tests: the ports are held by this process's own sockets), and the claim record.
  */
+import { worktreeEntry } from "../_entries.ts";
+import type { WorktreeEntry } from "../../../core/slots/registry.ts";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { homePaths } from "../../../core/io/home.ts";
@@ -216,19 +218,8 @@ Deno.test("warnCloseBases() is silent when the bases are a whole range apart", (
 });
 
 /** A registry worktree entry for `path`, with `extra`. */
-const worktree = (path: string, extra: Record<string, unknown> = {}) => ({
-  [path]: {
-    path,
-    kind: "impl",
-    project: "shop",
-    project_root: "/w/shop",
-    feature: "a",
-    milestone: "M1",
-    branch: "impl/a-M1",
-    base: "main",
-    created_at: "2026-01-01T00:00:00Z",
-    ...extra,
-  },
+const worktree = (path: string, extra: Partial<WorktreeEntry> = {}) => ({
+  [path]: worktreeEntry({ path, milestone: "M1", ...extra }),
 });
 
 async function withHome(fn: (env: Parameters<typeof claimSlot>[0], dir: string) => Promise<void>) {
