@@ -40,13 +40,17 @@ ensure() {
   command -v ip >/dev/null && [ -x /usr/sbin/sshd ] && command -v rsync >/dev/null || die "could not install ${missing[*]}"
 }
 
-# The first free /30 of 10.251.0.0/16 (an id whose namespace and address are both unused).
-free_id() {
+# Claims the first free /30 of 10.251.0.0/16 (an id whose namespace and address are both unused).
+# Several runs may build hosts at once (two helpers' tests, two CI jobs): the claim is the atomic
+# `mkdir` of its state dir, which only one of them can make, with the owner written at once.
+claim_id() {
   local n
   for n in $(seq 1 250); do
     [ -e "/run/netns/krt$n" ] && continue
     ip -br addr | grep -q "10\.251\.$n\." && continue
-    [ -e "$STATE_ROOT/krt$n" ] && continue
+    mkdir -p "$STATE_ROOT" # (another run's `down` may remove the empty root meanwhile)
+    mkdir "$STATE_ROOT/krt$n" 2>/dev/null || continue
+    echo "${REMOTE_HOST_OWNER:-$PPID}" >"$STATE_ROOT/krt$n/owner"
     echo "$n"
     return 0
   done
@@ -79,9 +83,8 @@ up() {
   [ "$(id -u)" = 0 ] || die "needs root (network namespace, veth, a second dockerd)"
   ensure
   sweep
-  mkdir -p "$STATE_ROOT"
   local n ns addr hostaddr
-  n=$(free_id) || die "no free 10.251.<n>.0/30"
+  n=$(claim_id) || die "no free 10.251.<n>.0/30"
   ns=krt$n addr=10.251.$n.2 hostaddr=10.251.$n.1
   mkdir -p "$s"
   # The engine's state lives in $STATE_ROOT (the namespace hides /tmp); $s only points there.
@@ -90,8 +93,7 @@ up() {
   echo "$st" >"$s/state"
   echo "$ns" >"$s/netns"
   echo "10.251.$n.0/30" >"$st/subnet"
-  # Who asked for it (the test run): `sweep` takes down hosts whose owner died without `down`.
-  echo "${REMOTE_HOST_OWNER:-$PPID}" >"$st/owner"
+  # Who asked for it (the test run, written by claim_id): `sweep` takes down hosts whose owner died.
   echo '{}' >"$st/etc-docker/daemon.json"
   # uid 0 inside (the engine's socket is root's); the account exists only in that mount namespace.
   { cat /etc/passwd; echo "kinfra:x:0:0:kinfra remote test:/home/kinfra:/bin/bash"; } >"$st/passwd"

@@ -8,583 +8,431 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { pathExists, runCommand, withSandbox, writeFiles } from "./helpers.ts";
+import { httpGet, uniqueName } from "./sandbox_helpers.ts";
 import {
-  assertDocker,
-  inCI,
-  KINFRA,
-  needsDocker,
-  pathExists,
-  runCommand,
-  type Sandbox,
-  withSandbox,
-  writeFiles,
-} from "./helpers.ts";
-import { httpGet, makeProject, type ProjectOptions, uniqueName } from "./sandbox_helpers.ts";
+  implStarted,
+  localContainers,
+  onTestHost,
+  pathWith,
+  remoteContainers,
+  remoteDocker,
+  remoteHostTest,
+  SCRIPT,
+  setup,
+  slots,
+  until,
+} from "./remote_helpers.ts";
 
-const SCRIPT = new URL("../scripts/remote_host.sh", import.meta.url).pathname;
+remoteHostTest(
+  "remote hosts: a sandbox on a Docker engine in another network namespace",
+  async (t, host) => {
+    await t.step(
+      "the test host's engine answers only through ssh, and its ports are not this machine's",
+      async () => {
+        assert.match(await remoteDocker(host, "info", "--format", "{{.DockerRootDir}}"), /^\//);
+        const ours = await runCommand("docker", ["info", "--format", "{{.ID}}"]);
+        assert.notEqual(await remoteDocker(host, "info", "--format", "{{.ID}}"), ours.stdout.trim());
+      },
+    );
 
-interface RemoteHost {
-  netns: string;
-  addr: string;
-  endpoint: string;
-  /** The directory holding the ssh wrapper; first on PATH for kinfra, docker, compose and rsync. */
-  bin: string;
-  stateDir: string;
-}
+    await t.step(
+      "hosts add/list/test --json; a bad endpoint is exit 2, a dead one exit 4 naming ssh",
+      () =>
+        withSandbox(async (sb) => {
+          const { kinfra, worktree } = await setup(sb, host);
+          const list = (await kinfra(["hosts", "list", "--json"])).json<
+            { hosts: { name: string; endpoint: string }[] }
+          >();
+          assert.deepEqual(list.hosts.map((h) => [h.name, h.endpoint]), [["ns", host.endpoint]]);
+          const test = await kinfra(["hosts", "test", "ns", "--json"]);
+          assert.equal(test.code, 0, test.stdout);
+          const checks = test.json<{ checks: { name: string; ok: boolean }[] }>().checks;
+          assert.ok(checks.every((c) => c.ok), JSON.stringify(checks));
+          assert.ok(checks.some((c) => c.name === "rsync on ns"));
+          const bad = await kinfra(["hosts", "add", "x", "ftp://nowhere"]);
+          assert.equal(bad.code, 2);
+          assert.match(bad.stderr, /ssh:\/\/user@host/);
+          // Port 2 of the namespace: nothing listens, the connection is refused at once.
+          assert.equal((await kinfra(["hosts", "add", "dead", `ssh://kinfra@${host.addr}:2`])).code, 0);
+          const dead = await kinfra(["hosts", "test", "dead"]);
+          assert.equal(dead.code, 4, dead.stdout);
+          assert.match(dead.stdout, /✗ ssh/);
+          const unknown = await kinfra(["impl", "f/M1", "--host", "nope"]);
+          assert.equal(unknown.code, 2);
+          assert.match(unknown.stderr, /No host "nope"/);
+          assert.equal(await pathExists(worktree), false, "refused before the worktree was made");
+          assert.equal((await kinfra(["hosts", "rm", "dead"])).code, 0);
+          // A docker context is resolved to its endpoint (a config dir of the test's own: ~/.docker untouched).
+          const dockerConfig = join(sb.dir, "docker-config");
+          const created = await runCommand("docker", [
+            "context",
+            "create",
+            "nsctx",
+            "--docker",
+            `host=${host.endpoint}`,
+          ], {
+            env: { DOCKER_CONFIG: dockerConfig },
+          });
+          assert.equal(created.code, 0, created.stderr);
+          const viaContext = await sb.kinfra(["hosts", "add", "ctx", "nsctx", "--json"], {
+            cwd: sb.dir,
+            env: { PATH: pathWith(host), DOCKER_CONFIG: dockerConfig },
+          });
+          assert.equal(viaContext.code, 0, viaContext.stderr);
+          const added = viaContext.json<{ host: { endpoint: string; docker_host: string } }>().host;
+          assert.deepEqual([added.endpoint, added.docker_host], ["context:nsctx", host.endpoint]);
+          // tcp:// can be listed and tested, but a sandbox needs ssh (tunnels, sync): refused, exit 2.
+          assert.equal((await kinfra(["hosts", "add", "plain", `tcp://${host.addr}:2375`])).code, 0);
+          const tcp = await kinfra(["impl", "t/M1", "--host", "plain"]);
+          assert.equal(tcp.code, 2);
+          assert.match(tcp.stderr, /not reached over ssh/);
+        }),
+    );
 
-const canBuild = Deno.uid() === 0 && Deno.build.os === "linux";
+    await t.step(
+      "impl --host: ports answer on 127.0.0.1 through tunnels, edits are served remotely, down/up, done leaves nothing",
+      () =>
+        withSandbox(async (sb) => {
+          // The compose file's own bind mount of worktree files must reach the copy over there too.
+          const { name, base, kinfra, worktree } = await setup(sb, host, {
+            webExtra: "    volumes:\n      - ./src:/app/own\n",
+          });
+          const impl = await kinfra(["impl", "f/M1", "--host", "ns", "--json"]);
+          assert.equal(impl.code, 0, impl.stderr);
+          const port = base + 1;
+          const project = `${name}-slot-1`;
+          // Running over there, not here; answering here.
+          assert.equal((await remoteContainers(host, project)).length, 1);
+          const [container] = await remoteContainers(host, project);
+          assert.equal(await remoteDocker(host, "exec", container, "cat", "/app/own/health"), "ok");
+          assert.deepEqual(await localContainers(project), []);
+          assert.equal((await httpGet(`http://127.0.0.1:${port}/health`)).body, "ok\n");
+          // The code comes from the copy on the host (its /tmp is not this machine's).
+          const [slot] = await slots(sb);
+          assert.equal(slot.remote?.host, "ns");
+          assert.doesNotMatch(slot.remote!.copy!, /^\/tmp\//);
+          assert.equal(
+            (await onTestHost(host, `test -d ${worktree}`)).code,
+            1,
+            "the worktree path exists there",
+          );
+          type Remote = { remote: { host: string; tunnels: { state: string }; sync: { state: string } } };
+          const status = async () => (await kinfra(["status", "--json"], worktree)).json<Remote>();
+          const shown = await status();
+          assert.equal(shown.remote.host, "ns");
+          assert.equal(shown.remote.tunnels.state, "up");
+          // worktrees says where it runs (a HOST column only once some sandbox is remote).
+          const listed = await kinfra(["worktrees", "--json"], worktree);
+          assert.deepEqual(
+            listed.json<{ worktrees: { host: string | null }[] }>().worktrees.map((w) => w.host),
+            [
+              "ns",
+            ],
+          );
+          assert.match(
+            (await kinfra(["worktrees"], worktree)).stdout,
+            /^KIND +PROJECT +NAME +BRANCH +SLOT +HOST\b.*\n.* 1 +ns /,
+          );
+          // The agent's first pass may still run; then the sync says it is idle.
+          await until("the sync idle", async () => (await status()).remote.sync.state === "idle");
 
-async function hostUp(stateDir: string): Promise<RemoteHost> {
-  const run = await runCommand("bash", [SCRIPT, "up", stateDir]);
-  if (run.code !== 0) throw new Error(`remote_host.sh up failed:\n${run.stderr}`);
-  const vars = Object.fromEntries(
-    run.stdout.trim().split("\n").map((l) => l.split("=", 2) as [string, string]),
-  );
-  return {
-    netns: vars.REMOTE_NETNS,
-    addr: vars.REMOTE_ADDR,
-    endpoint: vars.REMOTE_ENDPOINT,
-    bin: vars.REMOTE_SSH_BIN,
-    stateDir,
-  };
-}
+          const start = performance.now();
+          await writeFiles(worktree, { "src/page.txt": "edited\n" });
+          await until("the edit served remotely", async () =>
+            (await httpGet(`http://127.0.0.1:${port}/page.txt`)).body === "edited\n");
+          console.log(`    edit → served through the tunnel: ${Math.round(performance.now() - start)} ms`);
+          // Ignored files stay here.
+          await writeFiles(worktree, {
+            ".gitignore": "secret.txt\n",
+            "src/secret.txt": "no\n",
+            "src/p2.txt": "2\n",
+          });
+          await until("the second edit", async () =>
+            (await httpGet(`http://127.0.0.1:${port}/p2.txt`)).body === "2\n");
+          assert.equal((await httpGet(`http://127.0.0.1:${port}/secret.txt`)).status, 404);
 
-async function hostDown(stateDir: string): Promise<void> {
-  const run = await runCommand("bash", [SCRIPT, "down", stateDir]);
-  if (run.code !== 0) throw new Error(`remote_host.sh down failed:\n${run.stderr}`);
-}
+          // logs, restart and env reach the remote engine without naming the host again.
+          const logs = await kinfra(["logs", "--json"], worktree);
+          assert.equal(logs.code, 0, logs.stderr);
+          const restart = await kinfra(["restart"], worktree);
+          assert.equal(restart.code, 0, restart.stderr);
+          await until("health after restart", async () =>
+            (await httpGet(`http://127.0.0.1:${port}/health`)).status === 200);
+          const env = (await kinfra(["env", "--json"], worktree)).json<{ env: Record<string, string> }>().env;
+          assert.equal(env.DOCKER_HOST, host.endpoint);
 
-/** PATH with the test host's ssh wrapper first. */
-const pathWith = (host: RemoteHost) => `${host.bin}:${Deno.env.get("PATH")}`;
+          const down = await kinfra(["down"], worktree);
+          assert.equal(down.code, 0, down.stderr);
+          assert.deepEqual(await remoteContainers(host, project), []);
+          assert.equal((await httpGet(`http://127.0.0.1:${port}/health`)).status, 0);
 
-/** `docker …` against the namespace's engine (through the wrapper, as kinfra reaches it). */
-async function remoteDocker(host: RemoteHost, ...args: string[]): Promise<string> {
-  const r = await runCommand("docker", args, { env: { DOCKER_HOST: host.endpoint, PATH: pathWith(host) } });
-  if (r.code !== 0) throw new Error(`docker ${args.join(" ")} on the test host: ${r.stderr}`);
-  return r.stdout.trim();
-}
+          const up = await kinfra(["up"], worktree);
+          assert.equal(up.code, 0, up.stderr);
+          assert.equal((await remoteContainers(host, project)).length, 1, "up goes back to the same host");
+          assert.equal((await httpGet(`http://127.0.0.1:${port}/page.txt`)).body, "edited\n");
+          const [again] = await slots(sb);
 
-/** A command run on the test host over ssh (its shell, its files). */
-async function onTestHost(host: RemoteHost, command: string) {
-  return await runCommand("ssh", [host.addr, command], { env: { PATH: pathWith(host) } });
-}
-
-const remoteContainers = async (host: RemoteHost, project: string) =>
-  (await remoteDocker(host, "ps", "-a", "--filter", `label=com.docker.compose.project=${project}`, "-q"))
-    .split("\n").filter(Boolean);
-
-const localContainers = async (project: string) =>
-  (await runCommand("docker", ["ps", "-a", "--filter", `label=com.docker.compose.project=${project}`, "-q"]))
-    .stdout.split("\n").filter(Boolean);
-
-type RegistrySlot = {
-  slot_id: number;
-  status: string;
-  ports: Record<string, number>;
-  remote?: { host: string; copy?: string; unreachable?: string };
-};
-async function slots(sb: Sandbox): Promise<RegistrySlot[]> {
-  try {
-    return Object.values(JSON.parse(await Deno.readTextFile(join(sb.home, "registry.json"))).slots);
-  } catch {
-    return [];
-  }
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await fn();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-/** A project, the test host added as "ns", and kinfra bound to PATH with the wrapper. */
-/** Starts `impl f/M1 --host ns` in the background; returns once its container runs on the host. */
-async function implStarted(
-  sb: Sandbox,
-  host: RemoteHost,
-  project: { name: string; env: Record<string, string>; repo: string },
-  stdout: "piped" | "null",
-  stderr: "piped" | "null",
-) {
-  const child = new Deno.Command(KINFRA[0], {
-    args: [...KINFRA.slice(1), "impl", "f/M1", "--host", "ns"],
-    cwd: project.repo,
-    env: { KINFRA_HOME: sb.home, NO_COLOR: "1", ...project.env },
-    stdout,
-    stderr,
-  }).spawn();
-  const compose = `${project.name}-slot-1`;
-  await until(
-    "the sandbox started on the host",
-    async () => (await remoteContainers(host, compose)).length > 0,
-  );
-  return { child, project: compose };
-}
-
-async function setup(sb: Sandbox, host: RemoteHost, options: Partial<ProjectOptions> = {}) {
-  const name = uniqueName("r");
-  const base = 24000 + Math.floor(Math.random() * 60) * 100;
-  const repo = await makeProject(sb, name, { base, ...options });
-  const env = { PATH: pathWith(host) };
-  const kinfra = (args: string[], cwd = repo) => sb.kinfra(args, { cwd, env });
-  const added = await kinfra(["hosts", "add", "ns", host.endpoint]);
-  assert.equal(added.code, 0, added.stderr + added.stdout);
-  return { name, base, repo, env, kinfra, worktree: join(sb.dir, `${name}-impl-f-M1`) };
-}
-
-Deno.test({
-  name: "remote hosts: a sandbox on a Docker engine in another network namespace",
-  // scripts/test.sh runs it with both Compose flavours (v1 reaches ssh:// engines through docker-py).
-  ignore: (!canBuild && !inCI) || needsDocker().ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async (t) => {
-    assertDocker();
-    if (!canBuild) {
-      throw new Error(
-        "The remote tests need root on Linux to build their test host (CI=true: not skipping).",
-      );
-    }
-    const stateDir = await Deno.makeTempDir({ prefix: "kinfra-remote-host-" });
-    let host: RemoteHost;
-    try {
-      host = await hostUp(stateDir);
-    } catch (e) {
-      await hostDown(stateDir).catch(() => {});
-      await Deno.remove(stateDir, { recursive: true }).catch(() => {});
-      throw e;
-    }
-    try {
-      await t.step(
-        "the test host's engine answers only through ssh, and its ports are not this machine's",
-        async () => {
-          assert.match(await remoteDocker(host, "info", "--format", "{{.DockerRootDir}}"), /^\//);
-          const ours = await runCommand("docker", ["info", "--format", "{{.ID}}"]);
-          assert.notEqual(await remoteDocker(host, "info", "--format", "{{.ID}}"), ours.stdout.trim());
-        },
-      );
-
-      await t.step(
-        "hosts add/list/test --json; a bad endpoint is exit 2, a dead one exit 4 naming ssh",
-        () =>
-          withSandbox(async (sb) => {
-            const { kinfra, worktree } = await setup(sb, host);
-            const list = (await kinfra(["hosts", "list", "--json"])).json<
-              { hosts: { name: string; endpoint: string }[] }
-            >();
-            assert.deepEqual(list.hosts.map((h) => [h.name, h.endpoint]), [["ns", host.endpoint]]);
-            const test = await kinfra(["hosts", "test", "ns", "--json"]);
-            assert.equal(test.code, 0, test.stdout);
-            const checks = test.json<{ checks: { name: string; ok: boolean }[] }>().checks;
-            assert.ok(checks.every((c) => c.ok), JSON.stringify(checks));
-            assert.ok(checks.some((c) => c.name === "rsync on ns"));
-            const bad = await kinfra(["hosts", "add", "x", "ftp://nowhere"]);
-            assert.equal(bad.code, 2);
-            assert.match(bad.stderr, /ssh:\/\/user@host/);
-            // Port 2 of the namespace: nothing listens, the connection is refused at once.
-            assert.equal((await kinfra(["hosts", "add", "dead", `ssh://kinfra@${host.addr}:2`])).code, 0);
-            const dead = await kinfra(["hosts", "test", "dead"]);
-            assert.equal(dead.code, 4, dead.stdout);
-            assert.match(dead.stdout, /✗ ssh/);
-            const unknown = await kinfra(["impl", "f/M1", "--host", "nope"]);
-            assert.equal(unknown.code, 2);
-            assert.match(unknown.stderr, /No host "nope"/);
-            assert.equal(await pathExists(worktree), false, "refused before the worktree was made");
-            assert.equal((await kinfra(["hosts", "rm", "dead"])).code, 0);
-            // A docker context is resolved to its endpoint (a config dir of the test's own: ~/.docker untouched).
-            const dockerConfig = join(sb.dir, "docker-config");
-            const created = await runCommand("docker", [
-              "context",
-              "create",
-              "nsctx",
-              "--docker",
-              `host=${host.endpoint}`,
-            ], {
-              env: { DOCKER_CONFIG: dockerConfig },
-            });
-            assert.equal(created.code, 0, created.stderr);
-            const viaContext = await sb.kinfra(["hosts", "add", "ctx", "nsctx", "--json"], {
-              cwd: sb.dir,
-              env: { PATH: pathWith(host), DOCKER_CONFIG: dockerConfig },
-            });
-            assert.equal(viaContext.code, 0, viaContext.stderr);
-            const added = viaContext.json<{ host: { endpoint: string; docker_host: string } }>().host;
-            assert.deepEqual([added.endpoint, added.docker_host], ["context:nsctx", host.endpoint]);
-            // tcp:// can be listed and tested, but a sandbox needs ssh (tunnels, sync): refused, exit 2.
-            assert.equal((await kinfra(["hosts", "add", "plain", `tcp://${host.addr}:2375`])).code, 0);
-            const tcp = await kinfra(["impl", "t/M1", "--host", "plain"]);
-            assert.equal(tcp.code, 2);
-            assert.match(tcp.stderr, /not reached over ssh/);
-          }),
-      );
-
-      await t.step(
-        "impl --host: ports answer on 127.0.0.1 through tunnels, edits are served remotely, down/up, done leaves nothing",
-        () =>
-          withSandbox(async (sb) => {
-            // The compose file's own bind mount of worktree files must reach the copy over there too.
-            const { name, base, kinfra, worktree } = await setup(sb, host, {
-              webExtra: "    volumes:\n      - ./src:/app/own\n",
-            });
-            const impl = await kinfra(["impl", "f/M1", "--host", "ns", "--json"]);
-            assert.equal(impl.code, 0, impl.stderr);
-            const port = base + 1;
-            const project = `${name}-slot-1`;
-            // Running over there, not here; answering here.
-            assert.equal((await remoteContainers(host, project)).length, 1);
-            const [container] = await remoteContainers(host, project);
-            assert.equal(await remoteDocker(host, "exec", container, "cat", "/app/own/health"), "ok");
-            assert.deepEqual(await localContainers(project), []);
-            assert.equal((await httpGet(`http://127.0.0.1:${port}/health`)).body, "ok\n");
-            // The code comes from the copy on the host (its /tmp is not this machine's).
-            const [slot] = await slots(sb);
-            assert.equal(slot.remote?.host, "ns");
-            assert.doesNotMatch(slot.remote!.copy!, /^\/tmp\//);
-            assert.equal(
-              (await onTestHost(host, `test -d ${worktree}`)).code,
-              1,
-              "the worktree path exists there",
-            );
-            type Remote = { remote: { host: string; tunnels: { state: string }; sync: { state: string } } };
-            const status = async () => (await kinfra(["status", "--json"], worktree)).json<Remote>();
-            const shown = await status();
-            assert.equal(shown.remote.host, "ns");
-            assert.equal(shown.remote.tunnels.state, "up");
-            // worktrees says where it runs (a HOST column only once some sandbox is remote).
-            const listed = await kinfra(["worktrees", "--json"], worktree);
-            assert.deepEqual(
-              listed.json<{ worktrees: { host: string | null }[] }>().worktrees.map((w) => w.host),
-              [
-                "ns",
-              ],
-            );
-            assert.match(
-              (await kinfra(["worktrees"], worktree)).stdout,
-              /^KIND +PROJECT +NAME +BRANCH +SLOT +HOST\b.*\n.* 1 +ns /,
-            );
-            // The agent's first pass may still run; then the sync says it is idle.
-            await until("the sync idle", async () => (await status()).remote.sync.state === "idle");
-
-            const start = performance.now();
-            await writeFiles(worktree, { "src/page.txt": "edited\n" });
-            await until("the edit served remotely", async () =>
-              (await httpGet(`http://127.0.0.1:${port}/page.txt`)).body === "edited\n");
-            console.log(`    edit → served through the tunnel: ${Math.round(performance.now() - start)} ms`);
-            // Ignored files stay here.
-            await writeFiles(worktree, {
-              ".gitignore": "secret.txt\n",
-              "src/secret.txt": "no\n",
-              "src/p2.txt": "2\n",
-            });
-            await until("the second edit", async () =>
-              (await httpGet(`http://127.0.0.1:${port}/p2.txt`)).body === "2\n");
-            assert.equal((await httpGet(`http://127.0.0.1:${port}/secret.txt`)).status, 404);
-
-            // logs, restart and env reach the remote engine without naming the host again.
-            const logs = await kinfra(["logs", "--json"], worktree);
-            assert.equal(logs.code, 0, logs.stderr);
-            const restart = await kinfra(["restart"], worktree);
-            assert.equal(restart.code, 0, restart.stderr);
-            await until("health after restart", async () =>
-              (await httpGet(`http://127.0.0.1:${port}/health`)).status === 200);
-            const env =
-              (await kinfra(["env", "--json"], worktree)).json<{ env: Record<string, string> }>().env;
-            assert.equal(env.DOCKER_HOST, host.endpoint);
-
-            const down = await kinfra(["down"], worktree);
-            assert.equal(down.code, 0, down.stderr);
-            assert.deepEqual(await remoteContainers(host, project), []);
-            assert.equal((await httpGet(`http://127.0.0.1:${port}/health`)).status, 0);
-
-            const up = await kinfra(["up"], worktree);
-            assert.equal(up.code, 0, up.stderr);
-            assert.equal((await remoteContainers(host, project)).length, 1, "up goes back to the same host");
-            assert.equal((await httpGet(`http://127.0.0.1:${port}/page.txt`)).body, "edited\n");
-            const [again] = await slots(sb);
-
-            const done = await kinfra(["done", "f-M1", "--force"]);
-            assert.equal(done.code, 0, done.stderr);
-            assert.deepEqual(await remoteContainers(host, project), []);
-            assert.equal(
-              await remoteDocker(
-                host,
-                "network",
-                "ls",
-                "-q",
-                "--filter",
-                `label=com.docker.compose.project=${project}`,
-              ),
-              "",
-            );
-            assert.equal(
-              (await onTestHost(host, `test -e ${again.remote!.copy}`)).code,
-              1,
-              "the copy is gone",
-            );
-            await until("the tunnel closed", async () =>
-              (await httpGet(`http://127.0.0.1:${port}/health`)).status === 0);
-            assert.deepEqual(await slots(sb), []);
-          }),
-      );
-
-      await t.step(
-        "a port in use on the remote host refuses that slot (a local bind test would not see it)",
-        () =>
-          withSandbox(async (sb) => {
-            const { name, base, kinfra } = await setup(sb, host);
-            const blocker = uniqueName("blocker");
+          const done = await kinfra(["done", "f-M1", "--force"]);
+          assert.equal(done.code, 0, done.stderr);
+          assert.deepEqual(await remoteContainers(host, project), []);
+          assert.equal(
             await remoteDocker(
               host,
-              "run",
-              "-d",
-              "--name",
-              blocker,
-              "-p",
-              `${base + 1}:8080`,
-              "kinfra-test/busybox:latest",
-              "httpd",
-              "-f",
-              "-p",
-              "8080",
-            );
-            try {
-              const impl = await kinfra(["impl", "f/M1", "--host", "ns"]);
-              assert.equal(impl.code, 0, impl.stderr);
-              assert.match(
-                impl.stderr,
-                new RegExp(`Slot 1 skipped: port ${base + 1} \\(\\w+\\) in use on host ns`),
-              );
-              assert.deepEqual((await slots(sb)).map((s) => s.slot_id), [2]);
-              assert.equal((await remoteContainers(host, `${name}-slot-2`)).length, 1);
-              assert.equal((await kinfra(["done", "f-M1"])).code, 0);
-            } finally {
-              await remoteDocker(host, "rm", "-f", blocker);
-            }
-          }),
-      );
-
-      await t.step(
-        "--host auto takes the engine with the most room: here while both are empty, then the host",
-        () =>
-          withSandbox(async (sb) => {
-            const { name, kinfra } = await setup(sb, host);
-            const first = await kinfra(["impl", "a/M1", "--host", "auto"]);
-            assert.equal(first.code, 0, first.stderr);
-            assert.match(first.stderr, /--host auto: local/);
-            assert.equal((await slots(sb))[0].remote, undefined, "a tie goes to this machine");
-            // The local sandbox was measured once healthy: this machine now has less room than the host.
-            const second = await kinfra(["impl", "b/M1", "--host", "auto"]);
-            assert.equal(second.code, 0, second.stderr);
-            assert.match(second.stderr, /--host auto: ns/);
-            const remote = (await slots(sb)).find((s) => s.remote);
-            assert.equal(remote?.remote?.host, "ns");
-            assert.equal((await remoteContainers(host, `${name}-slot-${remote!.slot_id}`)).length, 1);
-            for (const w of ["a-M1", "b-M1"]) assert.equal((await kinfra(["done", w])).code, 0);
-          }),
-      );
-
-      await t.step(
-        "snapshots of a remote sandbox live on its host; --seed starts a sandbox there from one",
-        () =>
-          withSandbox(async (sb) => {
-            const { name, kinfra } = await setup(sb, host, {
-              webExtra: "    volumes:\n      - data:/data\n",
-              extraServices: "volumes:\n  data: {}\n",
-            });
-            // The data plugin's helper container: the test image (nothing can be pulled, over there least of all).
-            await Deno.writeTextFile(
-              join(sb.home, "config.toml"),
-              '[data]\nhelper_image = "kinfra-test/busybox:latest"\n',
-            );
-            const web = async (worktree: string) => {
-              const slot = (await slots(sb)).find((s) =>
-                (s as { worktree_path?: string }).worktree_path === worktree
-              )!;
-              return await remoteDocker(
-                host,
-                "ps",
-                "-q",
-                "--filter",
-                `label=com.docker.compose.project=${name}-slot-${slot.slot_id}`,
-              );
-            };
-            assert.equal((await kinfra(["impl", "a/M1", "--host", "ns"])).code, 0);
-            const a = join(sb.dir, `${name}-impl-a-M1`);
-            await remoteDocker(host, "exec", await web(a), "sh", "-c", "echo kept > /data/f");
-            const saved = await kinfra(["snapshot", "save", "s1", "a-M1"]);
-            assert.equal(saved.code, 0, saved.stderr);
-            const listed = (await kinfra(["snapshot", "list", "--json"])).json<
-              { snapshots: { name: string; host: string }[] }
-            >();
-            assert.deepEqual(listed.snapshots.map((s) => [s.name, s.host]), [["s1", "ns"]]);
-            const here = await kinfra(["impl", "b/M1", "--seed", "s1"]);
-            assert.equal(here.code, 2, here.stderr);
-            assert.match(here.stderr, /Snapshot "s1" is on ns, and this sandbox goes to local/);
-            const there = await kinfra(["impl", "b/M1", "--seed", "s1", "--host", "ns"]);
-            assert.equal(there.code, 0, there.stderr);
-            assert.equal(
-              await remoteDocker(
-                host,
-                "exec",
-                await web(join(sb.dir, `${name}-impl-b-M1`)),
-                "cat",
-                "/data/f",
-              ),
-              "kept",
-            );
-            assert.equal((await kinfra(["snapshot", "rm", "s1"])).code, 0);
-            assert.deepEqual(
-              (await kinfra(["snapshot", "list", "--json"])).json<{ snapshots: unknown[] }>().snapshots,
-              [],
-            );
-            for (const w of ["a-M1", "b-M1"]) assert.equal((await kinfra(["done", w])).code, 0);
-          }),
-      );
-
-      await t.step(
-        "gc removes this home's orphans on every host, and nothing that lacks its label",
-        () =>
-          withSandbox(async (sb) => {
-            const { name, kinfra } = await setup(sb, host);
-            assert.equal((await kinfra(["gc"])).code, 0); // makes the home and its id (nothing to clean yet)
-            const id = (await Deno.readTextFile(join(sb.home, "home-id"))).trim();
-            const run = (project: string, home: string) =>
-              remoteDocker(
-                host,
-                ...[
-                  "run",
-                  "-d",
-                  "--label",
-                  `com.docker.compose.project=${project}`,
-                  "--label",
-                  `dev.kinfra.home=${home}`,
-                ],
-                ...["kinfra-test/busybox:latest", "sleep", "600"],
-              );
-            const ours = `${name}-slot-7`, theirs = `${name}-slot-8`;
-            await run(ours, id);
-            const foreign = await run(theirs, "someone-else");
-            try {
-              const gc = await kinfra(["gc", "--json"]);
-              assert.equal(gc.code, 0, gc.stderr);
-              assert.deepEqual(gc.json<{ compose_projects: string[] }>().compose_projects, [
-                `${ours} (host ns)`,
-              ]);
-              assert.deepEqual(await remoteContainers(host, ours), []);
-              assert.equal((await remoteContainers(host, theirs)).length, 1, "not this home's: untouched");
-            } finally {
-              await remoteDocker(host, "rm", "-f", foreign);
-            }
-          }),
-      );
-
-      await t.step(
-        "a host that stops answering mid-way is named, its slot kept, and the next command repairs it",
-        () =>
-          withSandbox(async (sb) => {
-            const { name, kinfra, env, repo } = await setup(sb, host, {
-              health: "/missing",
-              healthTimeout: 6,
-            });
-            const { child, project } = await implStarted(sb, host, { name, env, repo }, "piped", "piped");
-            // The host drops off the network while kinfra waits for health.
-            await runCommand("bash", [SCRIPT, "block", host.stateDir]);
-            try {
-              const out = await child.output();
-              const stderr = new TextDecoder().decode(out.stderr);
-              assert.equal(out.code, 1, stderr);
-              assert.match(stderr, /host ns/);
-              assert.match(stderr, /stays reserved until host ns answers again/);
-              const [kept] = await slots(sb);
-              assert.ok(kept.remote?.unreachable, JSON.stringify(kept));
-              // Still down: the next command says which host it waits for and keeps the slot.
-              const waiting = await kinfra(["worktrees"]);
-              assert.match(waiting.stderr, /host ns/);
-              // doctor names the host and the slot waiting for it.
-              const doctor = (await kinfra(["doctor", "--json"])).json<
-                { checks: { name: string; ok: boolean; detail: string }[] }
-              >();
-              const check = doctor.checks.find((c) => c.name === "host ns");
-              assert.equal(check?.ok, false);
-              assert.match(check!.detail, /does not answer, 1 sandbox\(es\) \(slot 1\); slot 1 waits/);
-              assert.equal((await slots(sb)).length, 1);
-              // Back: the next command finishes the cleanup.
-              await runCommand("bash", [SCRIPT, "unblock", host.stateDir]);
-              const repaired = await kinfra(["worktrees"]);
-              assert.equal(repaired.code, 0, repaired.stderr);
-              assert.deepEqual(await slots(sb), []);
-              assert.deepEqual(await remoteContainers(host, project), []);
-              assert.equal((await kinfra(["done", "f-M1"])).code, 0);
-            } finally {
-              await runCommand("bash", [SCRIPT, "unblock", host.stateDir]); // once more if a step failed: no-op
-            }
-          }),
-      );
-
-      await t.step(
-        "a kinfra killed while starting a remote sandbox is repaired by the next command",
-        () =>
-          withSandbox(async (sb) => {
-            const { name, kinfra, env, repo } = await setup(sb, host, {
-              health: "/missing",
-              healthTimeout: 30,
-            });
-            const { child, project } = await implStarted(sb, host, { name, env, repo }, "null", "null");
-            const [slot] = await slots(sb);
-            child.kill("SIGKILL");
-            await child.status;
-            // The proxy keeps the tunnels of a slot in the registry, whoever made it.
-            await until("the tunnel up", async () =>
-              (await httpGet(`http://127.0.0.1:${slot.ports[Object.keys(slot.ports)[0]]}/`)).status > 0);
-            const status = await kinfra(["worktrees"]);
-            assert.equal(status.code, 0, status.stderr);
-            assert.match(status.stderr, /stale/);
-            assert.deepEqual(await slots(sb), []);
-            assert.deepEqual(await remoteContainers(host, project), []);
-            await until("the tunnel closed", async () =>
-              (await httpGet(`http://127.0.0.1:${slot.ports[Object.keys(slot.ports)[0]]}/`)).status === 0);
-            assert.equal((await kinfra(["done", "f-M1"])).code, 0);
-          }),
-      );
-
-      await t.step(
-        "Ctrl-C while a remote sandbox starts rolls back there too: exit 130, nothing left",
-        () =>
-          withSandbox(async (sb) => {
-            const { name, env, repo } = await setup(sb, host, { health: "/missing", healthTimeout: 30 });
-            const { child, project } = await implStarted(sb, host, { name, env, repo }, "null", "piped");
-            const [slot] = await slots(sb);
-            child.kill("SIGINT");
-            const out = await child.output();
-            assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));
-            assert.deepEqual(await remoteContainers(host, project), []);
-            assert.deepEqual(await slots(sb), []);
-            await until("the tunnel closed", async () =>
-              (await httpGet(`http://127.0.0.1:${slot.ports[Object.keys(slot.ports)[0]]}/`)).status === 0);
-          }),
-      );
-    } finally {
-      await hostDown(stateDir);
-      await Deno.remove(stateDir, { recursive: true }).catch(() => {});
-    }
-    // Nothing of the test host is left: namespace, veth, route, processes, state.
-    assert.equal((await runCommand("ip", ["netns", "list"])).stdout.includes(host.netns), false);
-    assert.equal((await runCommand("ip", ["link", "show", `${host.netns}h`])).code !== 0, true);
-    assert.doesNotMatch(
-      (await runCommand("ip", ["route"])).stdout,
-      new RegExp(host.addr.replace(/\.2$/, ".0")),
+              "network",
+              "ls",
+              "-q",
+              "--filter",
+              `label=com.docker.compose.project=${project}`,
+            ),
+            "",
+          );
+          assert.equal(
+            (await onTestHost(host, `test -e ${again.remote!.copy}`)).code,
+            1,
+            "the copy is gone",
+          );
+          await until("the tunnel closed", async () =>
+            (await httpGet(`http://127.0.0.1:${port}/health`)).status === 0);
+          assert.deepEqual(await slots(sb), []);
+        }),
     );
-    assert.equal(
-      await Deno.stat(`/var/lib/kinfra-remote/${host.netns}`).then(() => true, () => false),
-      false,
+
+    await t.step(
+      "a port in use on the remote host refuses that slot (a local bind test would not see it)",
+      () =>
+        withSandbox(async (sb) => {
+          const { name, base, kinfra } = await setup(sb, host);
+          const blocker = uniqueName("blocker");
+          await remoteDocker(
+            host,
+            "run",
+            "-d",
+            "--name",
+            blocker,
+            "-p",
+            `${base + 1}:8080`,
+            "kinfra-test/busybox:latest",
+            "httpd",
+            "-f",
+            "-p",
+            "8080",
+          );
+          try {
+            const impl = await kinfra(["impl", "f/M1", "--host", "ns"]);
+            assert.equal(impl.code, 0, impl.stderr);
+            assert.match(
+              impl.stderr,
+              new RegExp(`Slot 1 skipped: port ${base + 1} \\(\\w+\\) in use on host ns`),
+            );
+            assert.deepEqual((await slots(sb)).map((s) => s.slot_id), [2]);
+            assert.equal((await remoteContainers(host, `${name}-slot-2`)).length, 1);
+            assert.equal((await kinfra(["done", "f-M1"])).code, 0);
+          } finally {
+            await remoteDocker(host, "rm", "-f", blocker);
+          }
+        }),
+    );
+
+    await t.step(
+      "--host auto takes the engine with the most room: here while both are empty, then the host",
+      () =>
+        withSandbox(async (sb) => {
+          const { name, kinfra } = await setup(sb, host);
+          const first = await kinfra(["impl", "a/M1", "--host", "auto"]);
+          assert.equal(first.code, 0, first.stderr);
+          assert.match(first.stderr, /--host auto: local/);
+          assert.equal((await slots(sb))[0].remote, undefined, "a tie goes to this machine");
+          // The local sandbox was measured once healthy: this machine now has less room than the host.
+          const second = await kinfra(["impl", "b/M1", "--host", "auto"]);
+          assert.equal(second.code, 0, second.stderr);
+          assert.match(second.stderr, /--host auto: ns/);
+          const remote = (await slots(sb)).find((s) => s.remote);
+          assert.equal(remote?.remote?.host, "ns");
+          assert.equal((await remoteContainers(host, `${name}-slot-${remote!.slot_id}`)).length, 1);
+          for (const w of ["a-M1", "b-M1"]) assert.equal((await kinfra(["done", w])).code, 0);
+        }),
+    );
+
+    await t.step(
+      "snapshots of a remote sandbox live on its host; --seed starts a sandbox there from one",
+      () =>
+        withSandbox(async (sb) => {
+          const { name, kinfra } = await setup(sb, host, {
+            webExtra: "    volumes:\n      - data:/data\n",
+            extraServices: "volumes:\n  data: {}\n",
+          });
+          // The data plugin's helper container: the test image (nothing can be pulled, over there least of all).
+          await Deno.writeTextFile(
+            join(sb.home, "config.toml"),
+            '[data]\nhelper_image = "kinfra-test/busybox:latest"\n',
+          );
+          const web = async (worktree: string) => {
+            const slot = (await slots(sb)).find((s) =>
+              (s as { worktree_path?: string }).worktree_path === worktree
+            )!;
+            return await remoteDocker(
+              host,
+              "ps",
+              "-q",
+              "--filter",
+              `label=com.docker.compose.project=${name}-slot-${slot.slot_id}`,
+            );
+          };
+          assert.equal((await kinfra(["impl", "a/M1", "--host", "ns"])).code, 0);
+          const a = join(sb.dir, `${name}-impl-a-M1`);
+          await remoteDocker(host, "exec", await web(a), "sh", "-c", "echo kept > /data/f");
+          const saved = await kinfra(["snapshot", "save", "s1", "a-M1"]);
+          assert.equal(saved.code, 0, saved.stderr);
+          const listed = (await kinfra(["snapshot", "list", "--json"])).json<
+            { snapshots: { name: string; host: string }[] }
+          >();
+          assert.deepEqual(listed.snapshots.map((s) => [s.name, s.host]), [["s1", "ns"]]);
+          const here = await kinfra(["impl", "b/M1", "--seed", "s1"]);
+          assert.equal(here.code, 2, here.stderr);
+          assert.match(here.stderr, /Snapshot "s1" is on ns, and this sandbox goes to local/);
+          const there = await kinfra(["impl", "b/M1", "--seed", "s1", "--host", "ns"]);
+          assert.equal(there.code, 0, there.stderr);
+          assert.equal(
+            await remoteDocker(
+              host,
+              "exec",
+              await web(join(sb.dir, `${name}-impl-b-M1`)),
+              "cat",
+              "/data/f",
+            ),
+            "kept",
+          );
+          assert.equal((await kinfra(["snapshot", "rm", "s1"])).code, 0);
+          assert.deepEqual(
+            (await kinfra(["snapshot", "list", "--json"])).json<{ snapshots: unknown[] }>().snapshots,
+            [],
+          );
+          for (const w of ["a-M1", "b-M1"]) assert.equal((await kinfra(["done", w])).code, 0);
+        }),
+    );
+
+    await t.step(
+      "gc removes this home's orphans on every host, and nothing that lacks its label",
+      () =>
+        withSandbox(async (sb) => {
+          const { name, kinfra } = await setup(sb, host);
+          assert.equal((await kinfra(["gc"])).code, 0); // makes the home and its id (nothing to clean yet)
+          const id = (await Deno.readTextFile(join(sb.home, "home-id"))).trim();
+          const run = (project: string, home: string) =>
+            remoteDocker(
+              host,
+              ...[
+                "run",
+                "-d",
+                "--label",
+                `com.docker.compose.project=${project}`,
+                "--label",
+                `dev.kinfra.home=${home}`,
+              ],
+              ...["kinfra-test/busybox:latest", "sleep", "600"],
+            );
+          const ours = `${name}-slot-7`, theirs = `${name}-slot-8`;
+          await run(ours, id);
+          const foreign = await run(theirs, "someone-else");
+          try {
+            const gc = await kinfra(["gc", "--json"]);
+            assert.equal(gc.code, 0, gc.stderr);
+            assert.deepEqual(gc.json<{ compose_projects: string[] }>().compose_projects, [
+              `${ours} (host ns)`,
+            ]);
+            assert.deepEqual(await remoteContainers(host, ours), []);
+            assert.equal((await remoteContainers(host, theirs)).length, 1, "not this home's: untouched");
+          } finally {
+            await remoteDocker(host, "rm", "-f", foreign);
+          }
+        }),
+    );
+
+    await t.step(
+      "a host that stops answering mid-way is named, its slot kept, and the next command repairs it",
+      () =>
+        withSandbox(async (sb) => {
+          const { name, kinfra, env, repo } = await setup(sb, host, {
+            health: "/missing",
+            healthTimeout: 6,
+          });
+          const { child, project } = await implStarted(sb, host, { name, env, repo }, "piped", "piped");
+          // The host drops off the network while kinfra waits for health.
+          await runCommand("bash", [SCRIPT, "block", host.stateDir]);
+          try {
+            const out = await child.output();
+            const stderr = new TextDecoder().decode(out.stderr);
+            assert.equal(out.code, 1, stderr);
+            assert.match(stderr, /host ns/);
+            assert.match(stderr, /stays reserved until host ns answers again/);
+            const [kept] = await slots(sb);
+            assert.ok(kept.remote?.unreachable, JSON.stringify(kept));
+            // Still down: the next command says which host it waits for and keeps the slot.
+            const waiting = await kinfra(["worktrees"]);
+            assert.match(waiting.stderr, /host ns/);
+            // doctor names the host and the slot waiting for it.
+            const doctor = (await kinfra(["doctor", "--json"])).json<
+              { checks: { name: string; ok: boolean; detail: string }[] }
+            >();
+            const check = doctor.checks.find((c) => c.name === "host ns");
+            assert.equal(check?.ok, false);
+            assert.match(check!.detail, /does not answer, 1 sandbox\(es\) \(slot 1\); slot 1 waits/);
+            assert.equal((await slots(sb)).length, 1);
+            // Back: the next command finishes the cleanup.
+            await runCommand("bash", [SCRIPT, "unblock", host.stateDir]);
+            const repaired = await kinfra(["worktrees"]);
+            assert.equal(repaired.code, 0, repaired.stderr);
+            assert.deepEqual(await slots(sb), []);
+            assert.deepEqual(await remoteContainers(host, project), []);
+            assert.equal((await kinfra(["done", "f-M1"])).code, 0);
+          } finally {
+            await runCommand("bash", [SCRIPT, "unblock", host.stateDir]); // once more if a step failed: no-op
+          }
+        }),
+    );
+
+    await t.step(
+      "a kinfra killed while starting a remote sandbox is repaired by the next command",
+      () =>
+        withSandbox(async (sb) => {
+          const { name, kinfra, env, repo } = await setup(sb, host, {
+            health: "/missing",
+            healthTimeout: 30,
+          });
+          const { child, project } = await implStarted(sb, host, { name, env, repo }, "null", "null");
+          const [slot] = await slots(sb);
+          child.kill("SIGKILL");
+          await child.status;
+          // The proxy keeps the tunnels of a slot in the registry, whoever made it.
+          await until("the tunnel up", async () =>
+            (await httpGet(`http://127.0.0.1:${slot.ports[Object.keys(slot.ports)[0]]}/`)).status > 0);
+          const status = await kinfra(["worktrees"]);
+          assert.equal(status.code, 0, status.stderr);
+          assert.match(status.stderr, /stale/);
+          assert.deepEqual(await slots(sb), []);
+          assert.deepEqual(await remoteContainers(host, project), []);
+          await until("the tunnel closed", async () =>
+            (await httpGet(`http://127.0.0.1:${slot.ports[Object.keys(slot.ports)[0]]}/`)).status === 0);
+          assert.equal((await kinfra(["done", "f-M1"])).code, 0);
+        }),
+    );
+
+    await t.step(
+      "Ctrl-C while a remote sandbox starts rolls back there too: exit 130, nothing left",
+      () =>
+        withSandbox(async (sb) => {
+          const { name, env, repo } = await setup(sb, host, { health: "/missing", healthTimeout: 30 });
+          const { child, project } = await implStarted(sb, host, { name, env, repo }, "null", "piped");
+          const [slot] = await slots(sb);
+          child.kill("SIGINT");
+          const out = await child.output();
+          assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));
+          assert.deepEqual(await remoteContainers(host, project), []);
+          assert.deepEqual(await slots(sb), []);
+          await until("the tunnel closed", async () =>
+            (await httpGet(`http://127.0.0.1:${slot.ports[Object.keys(slot.ports)[0]]}/`)).status === 0);
+        }),
     );
   },
-});
+);

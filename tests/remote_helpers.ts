@@ -1,0 +1,177 @@
+/**
+ * The remote-host tests' shared part: a second Docker engine that is really elsewhere
+ * (scripts/remote_host.sh: a network namespace of its own, a private /30, its own dockerd, reachable
+ * only through an sshd there with a key made for the run; `ssh` is a wrapper on PATH), and the
+ * helpers that look at it. Each test file builds its own host; concurrent runs get distinct ones.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { assertDocker, inCI, KINFRA, needsDocker, runCommand, type Sandbox } from "./helpers.ts";
+import { makeProject, type ProjectOptions, uniqueName } from "./sandbox_helpers.ts";
+
+export const SCRIPT = new URL("../scripts/remote_host.sh", import.meta.url).pathname;
+
+export interface RemoteHost {
+  netns: string;
+  addr: string;
+  endpoint: string;
+  /** The directory holding the ssh wrapper; first on PATH for kinfra, docker, compose and rsync. */
+  bin: string;
+  stateDir: string;
+}
+
+export const canBuild = Deno.uid() === 0 && Deno.build.os === "linux";
+
+async function hostUp(stateDir: string): Promise<RemoteHost> {
+  const run = await runCommand("bash", [SCRIPT, "up", stateDir]);
+  if (run.code !== 0) throw new Error(`remote_host.sh up failed:\n${run.stderr}`);
+  const vars = Object.fromEntries(
+    run.stdout.trim().split("\n").map((l) => l.split("=", 2) as [string, string]),
+  );
+  return {
+    netns: vars.REMOTE_NETNS,
+    addr: vars.REMOTE_ADDR,
+    endpoint: vars.REMOTE_ENDPOINT,
+    bin: vars.REMOTE_SSH_BIN,
+    stateDir,
+  };
+}
+
+async function hostDown(stateDir: string): Promise<void> {
+  const run = await runCommand("bash", [SCRIPT, "down", stateDir]);
+  if (run.code !== 0) throw new Error(`remote_host.sh down failed:\n${run.stderr}`);
+}
+
+/** PATH with the test host's ssh wrapper first. */
+export const pathWith = (host: RemoteHost) => `${host.bin}:${Deno.env.get("PATH")}`;
+
+/** `docker …` against the namespace's engine (through the wrapper, as kinfra reaches it). */
+export async function remoteDocker(host: RemoteHost, ...args: string[]): Promise<string> {
+  const r = await runCommand("docker", args, { env: { DOCKER_HOST: host.endpoint, PATH: pathWith(host) } });
+  if (r.code !== 0) throw new Error(`docker ${args.join(" ")} on the test host: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** A command run on the test host over ssh (its shell, its files). */
+export async function onTestHost(host: RemoteHost, command: string) {
+  return await runCommand("ssh", [host.addr, command], { env: { PATH: pathWith(host) } });
+}
+
+export const remoteContainers = async (host: RemoteHost, project: string) =>
+  (await remoteDocker(host, "ps", "-a", "--filter", `label=com.docker.compose.project=${project}`, "-q"))
+    .split("\n").filter(Boolean);
+
+export const localContainers = async (project: string) =>
+  (await runCommand("docker", ["ps", "-a", "--filter", `label=com.docker.compose.project=${project}`, "-q"]))
+    .stdout.split("\n").filter(Boolean);
+
+export type RegistrySlot = {
+  slot_id: number;
+  status: string;
+  ports: Record<string, number>;
+  remote?: { host: string; copy?: string; unreachable?: string };
+};
+export async function slots(sb: Sandbox): Promise<RegistrySlot[]> {
+  try {
+    return Object.values(JSON.parse(await Deno.readTextFile(join(sb.home, "registry.json"))).slots);
+  } catch {
+    return [];
+  }
+}
+
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await fn();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Starts `impl f/M1 --host ns` in the background; returns once its container runs on the host. */
+export async function implStarted(
+  sb: Sandbox,
+  host: RemoteHost,
+  project: { name: string; env: Record<string, string>; repo: string },
+  stdout: "piped" | "null",
+  stderr: "piped" | "null",
+) {
+  const child = new Deno.Command(KINFRA[0], {
+    args: [...KINFRA.slice(1), "impl", "f/M1", "--host", "ns"],
+    cwd: project.repo,
+    env: { KINFRA_HOME: sb.home, NO_COLOR: "1", ...project.env },
+    stdout,
+    stderr,
+  }).spawn();
+  const compose = `${project.name}-slot-1`;
+  await until(
+    "the sandbox started on the host",
+    async () => (await remoteContainers(host, compose)).length > 0,
+  );
+  return { child, project: compose };
+}
+
+/** A project, the test host added as "ns", and kinfra bound to PATH with the wrapper. */
+export async function setup(sb: Sandbox, host: RemoteHost, options: Partial<ProjectOptions> = {}) {
+  const name = uniqueName("r");
+  const base = 24000 + Math.floor(Math.random() * 60) * 100;
+  const repo = await makeProject(sb, name, { base, ...options });
+  const env = { PATH: pathWith(host) };
+  const kinfra = (args: string[], cwd = repo) => sb.kinfra(args, { cwd, env });
+  const added = await kinfra(["hosts", "add", "ns", host.endpoint]);
+  assert.equal(added.code, 0, added.stderr + added.stdout);
+  return { name, base, repo, env, kinfra, worktree: join(sb.dir, `${name}-impl-f-M1`) };
+}
+
+/**
+ * A test run against one test host built for it (taken down after, and checked that nothing of it
+ * is left). Skipped without root on Linux or Docker, except with CI=true, where that fails.
+ */
+export function remoteHostTest(name: string, fn: (t: Deno.TestContext, host: RemoteHost) => Promise<void>) {
+  Deno.test({
+    name,
+    // scripts/test.sh runs it with both Compose flavours (v1 reaches ssh:// engines through docker-py).
+    ignore: (!canBuild && !inCI) || needsDocker().ignore,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async (t) => {
+      assertDocker();
+      if (!canBuild) {
+        throw new Error(
+          "The remote tests need root on Linux to build their test host (CI=true: not skipping).",
+        );
+      }
+      const stateDir = await Deno.makeTempDir({ prefix: "kinfra-remote-host-" });
+      let host: RemoteHost;
+      try {
+        host = await hostUp(stateDir);
+      } catch (e) {
+        await hostDown(stateDir).catch(() => {});
+        await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+        throw e;
+      }
+      try {
+        await fn(t, host);
+      } finally {
+        await hostDown(stateDir);
+        await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+      }
+      // Nothing of the test host is left: namespace, veth, route, processes, state.
+      assert.equal((await runCommand("ip", ["netns", "list"])).stdout.includes(host.netns), false);
+      assert.equal((await runCommand("ip", ["link", "show", `${host.netns}h`])).code !== 0, true);
+      assert.doesNotMatch(
+        (await runCommand("ip", ["route"])).stdout,
+        new RegExp(host.addr.replace(/\.2$/, ".0") + "/"),
+      );
+      assert.equal(
+        await Deno.stat(`/var/lib/kinfra-remote/${host.netns}`).then(() => true, () => false),
+        false,
+      );
+    },
+  });
+}
