@@ -71,14 +71,14 @@ export interface HostCheck {
   hint?: string;
 }
 
-/** What a host has and lacks: ssh, its engine, compose (run here), rsync; with a hint for each gap. */
+/** What a host has and lacks: ssh, its engine, compose (run here), rsync, python3; with a hint for each gap. */
 export async function checkHost(ctx: Context, host: Host): Promise<HostCheck[]> {
   const checks: HostCheck[] = [];
   if (host.ssh) {
     const probe = await onHost(ctx.exec, host, [
       "sh",
       "-c",
-      'printf "home=%s\\n" "$HOME"; for t in docker rsync; do command -v $t >/dev/null && echo "has=$t"; done; ' +
+      'printf "home=%s\\n" "$HOME"; for t in docker rsync python3; do command -v $t >/dev/null && echo "has=$t"; done; ' +
       "grep -m1 MemTotal /proc/meminfo 2>/dev/null",
     ]);
     const ssh = probe.code !== 255;
@@ -103,7 +103,7 @@ export async function checkHost(ctx: Context, host: Host): Promise<HostCheck[]> 
         const [tool, why] of [["docker", "the docker CLI reaches the engine over ssh through it"], [
           "rsync",
           "the code of remote sandboxes is synced with it",
-        ]]
+        ], ["python3", "it relays the UDP ports of remote sandboxes (ssh forwards only TCP)"]]
       ) {
         const has = probe.stdout.includes(`has=${tool}`);
         checks.push({

@@ -47,9 +47,14 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   const base = await resolveBase(ctx, project, options.base);
   const withSandbox = options.sandbox !== false && Boolean(project.config?.sandbox);
   const compose = withSandbox ? await checkBaseCompose(ctx, project, base) : undefined;
-  const dataSource = await dataFlags(ctx, project, options, withSandbox);
+  const { flags: dataSource, engines } = await dataFlags(ctx, project, options, withSandbox);
   // An unknown or unusable host is refused before anything is created.
   if (options.host) await checkHostFlag(ctx, options.host, withSandbox);
+  // `auto` goes where the data is: refused now when none of those engines can take a sandbox.
+  if (engines && (options.host ?? (await ctx.globalConfig()).sandbox.host) === "auto") {
+    const { autoCandidates } = await import("../remote/room.ts");
+    autoCandidates((await (await import("../remote/hosts.ts")).readHosts(ctx.home)).hosts, engines);
+  }
   if (options.dryRun) return await plan(ctx, project, { feature, milestone }, base, compose);
   // A warm sandbox of this commit is taken, unless the data is to start elsewhere (--seed, --from);
   // it is counted against the memory budget already.
@@ -92,7 +97,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   let sandbox: SandboxResult | undefined;
   let refilling = false;
   if (withSandbox) {
-    sandbox = await startSandbox(ctx, project, hooks, entry, input, { host: options.host, warm });
+    sandbox = await startSandbox(ctx, project, hooks, entry, input, { host: options.host, warm, engines });
     input = sandbox.input;
     // A warm sandbox was taken: the pool is refilled in the background (`kinfra warm <n>`).
     if (sandbox.warm) refilling = await (await import("../sandbox/warm.ts")).refillInBackground(ctx, project);
@@ -151,8 +156,10 @@ async function dataFlags(ctx: Context, project: Project, options: ImplOptions, w
   }
   const flags: HookFlags = {};
   const seed = options.from ? undefined : options.seed ?? project.config?.sandbox?.data.seed;
+  // `--host auto` chooses among the engines holding the data (a snapshot, a sandbox to copy).
+  let engines: string[] | undefined;
   if (seed) {
-    await (await import("./snapshot.ts")).requireSnapshot(ctx, seed, options.host, !options.seed);
+    engines = await (await import("./snapshot.ts")).requireSnapshot(ctx, seed, options.host, !options.seed);
     flags.seed = seed;
   }
   if (options.from) {
@@ -168,8 +175,9 @@ async function dataFlags(ctx: Context, project: Project, options: ImplOptions, w
     }
     await (await import("../remote/remote_slot.ts")).requireSameEngine(ctx, slot, options.host, options.from);
     flags.fork = { worktree: source.path, compose_project: composeProject(slot.project, slot.slot_id) };
+    engines = [slot.remote?.host ?? "local"];
   }
-  return flags;
+  return { flags, engines };
 }
 
 /** What `impl` would do, without doing any of it: the steps, the override and the compose command. */

@@ -47,9 +47,15 @@ export async function snapshots(ctx: Context): Promise<(Snapshot & { host: strin
 
 /**
  * The snapshot a new sandbox starts from exists, on the engine the sandbox goes to (`--host`, else
- * `[sandbox] host`; `auto` is not known yet): volumes are copied within one engine.
+ * `[sandbox] host`): volumes are copied within one engine. Returns the engines holding it, among
+ * which `auto` then chooses.
  */
-export async function requireSnapshot(ctx: Context, name: string, hostFlag?: string, fromConfig = false) {
+export async function requireSnapshot(
+  ctx: Context,
+  name: string,
+  hostFlag?: string,
+  fromConfig = false,
+): Promise<string[]> {
   checkSnapshotName(name);
   const found = (await snapshots(ctx)).filter((s) => s.name === name);
   if (!found.length) {
@@ -66,6 +72,7 @@ export async function requireSnapshot(ctx: Context, name: string, hostFlag?: str
       `Pass --host ${found[0].host}, or save a snapshot on ${target}.`,
     );
   }
+  return [...new Set(found.map((s) => s.host))];
 }
 
 export async function save(

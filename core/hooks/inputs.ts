@@ -67,6 +67,7 @@ export function withSlot(
           host: slot.remote.host,
           docker_host: slot.remote.docker_host,
           ...(slot.remote.copy && { code_root: slot.remote.copy }),
+          ...(slot.remote.shared && { shared_root: slot.remote.shared.copy }),
         },
       }),
     },

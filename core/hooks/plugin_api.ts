@@ -185,9 +185,10 @@ export interface HookInput {
     /**
      * Set when the sandbox runs on a remote Docker host: its name, the DOCKER_HOST reaching its
      * engine (already set for every subprocess a handler runs through `exec`), and where the
-     * worktree's code is over there (bind mounts must use it instead of the worktree path).
+     * worktree's code is over there (bind mounts must use it instead of the worktree path), and
+     * the copy of the project root's `shared` mounts (instead of the project root).
      */
-    remote?: { host: string; docker_host: string; code_root?: string };
+    remote?: { host: string; docker_host: string; code_root?: string; shared_root?: string };
   } | null;
   ports: Record<string, number>;
   /** Variables collected so far from core and earlier plugins. */

@@ -3,12 +3,14 @@
  * the host follows within about a second — a watcher on the worktree, a short debounce (a save or
  * a checkout is one burst), then one rsync pass over ssh (remote/sync.ts: `.git` and ignored files
  * stay here, deletions carry over). A pass that fails is tried again; `status()` says, per slot,
- * how the last one went.
+ * how the last one went. A project's `shared` mounts have one copy per host, fed the same way by
+ * one watcher whichever of its slots there need it (`shared` in the status).
  */
 import { messageOf } from "../errors.ts";
 import type { SlotEntry } from "../slots/registry.ts";
 import { getHost } from "../remote/hosts.ts";
 import { syncOnce } from "../remote/sync.ts";
+import { syncShared } from "../remote/shared_copy.ts";
 import type { PartEnv, ProxyPart, ProxyWorld } from "./part.ts";
 
 const DEBOUNCE_MS = 150;
@@ -16,6 +18,9 @@ const RETRY_MS = 1000;
 
 interface Sync {
   slot: SlotEntry;
+  /** What it watches, and one pass over it. */
+  paths: string[];
+  run: () => Promise<void>;
   watcher?: Deno.FsWatcher;
   pending: boolean;
   running: boolean;
@@ -30,9 +35,19 @@ interface Sync {
 const key = (slot: SlotEntry) => `${slot.slot_id}:${slot.claimed_at}`;
 const syncedSlots = (world: ProxyWorld) =>
   Object.values(world.registry.slots).filter((s) => s.remote?.copy && !s.remote.unreachable);
+/** One per shared copy: the first slot (by id) using it stands for all. */
+const sharedKey = (slot: SlotEntry) => `${slot.remote!.host}:${slot.remote!.shared!.copy}`;
+const sharedCopies = (world: ProxyWorld) => {
+  const copies = new Map<string, SlotEntry>();
+  for (const s of syncedSlots(world).filter((s) => s.remote!.shared)) {
+    if (!copies.has(sharedKey(s))) copies.set(sharedKey(s), s);
+  }
+  return copies;
+};
 
 export function syncPart(env: PartEnv): ProxyPart {
   const syncs = new Map<string, Sync>();
+  const shared = new Map<string, Sync>();
 
   const pass = async (s: Sync) => {
     if (s.running || s.closed) return;
@@ -41,8 +56,7 @@ export function syncPart(env: PartEnv): ProxyPart {
     s.state = "syncing";
     const start = performance.now();
     try {
-      const host = await getHost(env.home, s.slot.remote!.host);
-      await syncOnce(env.ctx.exec, host, s.slot.worktree_path, s.slot.remote!.copy!, undefined, true);
+      await s.run();
       Object.assign(s, {
         state: "idle",
         last_sync: new Date().toISOString(),
@@ -69,9 +83,9 @@ export function syncPart(env: PartEnv): ProxyPart {
 
   const watch = (s: Sync) => {
     try {
-      s.watcher = Deno.watchFs(s.slot.worktree_path, { recursive: true });
+      s.watcher = Deno.watchFs(s.paths, { recursive: true });
     } catch (e) {
-      Object.assign(s, { state: "error", error: `cannot watch ${s.slot.worktree_path}: ${messageOf(e)}` });
+      Object.assign(s, { state: "error", error: `cannot watch ${s.paths.join(", ")}: ${messageOf(e)}` });
       return;
     }
     (async () => {
@@ -90,6 +104,47 @@ export function syncPart(env: PartEnv): ProxyPart {
     } catch { /* closed */ }
   };
 
+  const open = (slot: SlotEntry, paths: string[], run: () => Promise<void>): Sync => {
+    const s: Sync = { slot, paths, run, pending: false, running: false, state: "idle", closed: false };
+    watch(s);
+    schedule(s, 0); // what changed between the start's copy and now
+    return s;
+  };
+
+  /** The shared copies in use: one sync each, watching the shared paths that exist here. */
+  const reconcileShared = async (world: ProxyWorld) => {
+    const wanted = sharedCopies(world);
+    for (const [k, s] of shared) {
+      if (wanted.has(k)) continue;
+      close(s);
+      shared.delete(k);
+    }
+    for (const [k, slot] of wanted) {
+      if (shared.has(k)) continue;
+      const copy = slot.remote!.shared!;
+      const paths = [];
+      for (const p of copy.paths.map((p) => p === "." ? copy.root : `${copy.root}/${p}`)) {
+        if (await Deno.stat(p).then(() => true, () => false)) paths.push(p);
+      }
+      shared.set(
+        k,
+        open(
+          slot,
+          paths,
+          async () => syncShared(env.ctx.exec, await getHost(env.home, slot.remote!.host), copy),
+        ),
+      );
+    }
+  };
+
+  const report = (s: Sync) => ({
+    host: s.slot.remote!.host,
+    state: s.pending && s.state === "idle" ? "pending" : s.state,
+    last_sync: s.last_sync ?? null,
+    last_ms: s.last_ms ?? null,
+    ...(s.error ? { error: s.error } : {}),
+  });
+
   return {
     name: "sync",
     needed: (world) => syncedSlots(world).length > 0,
@@ -102,21 +157,26 @@ export function syncPart(env: PartEnv): ProxyPart {
       }
       for (const [k, slot] of wanted) {
         if (syncs.has(k)) continue;
-        const s: Sync = { slot, pending: false, running: false, state: "idle", closed: false };
-        syncs.set(k, s);
-        watch(s);
-        schedule(s, 0); // what changed between the start's copy and now
+        syncs.set(
+          k,
+          open(slot, [slot.worktree_path], async () => {
+            const host = await getHost(env.home, slot.remote!.host);
+            await syncOnce(env.ctx.exec, host, slot.worktree_path, slot.remote!.copy!, undefined, true);
+          }),
+        );
       }
-      return Promise.resolve();
+      return reconcileShared(world);
     },
     status: () => ({
       slots: Object.fromEntries([...syncs.values()].map((s) => [String(s.slot.slot_id), {
-        host: s.slot.remote!.host,
+        ...report(s),
         copy: s.slot.remote!.copy,
-        state: s.pending && s.state === "idle" ? "pending" : s.state,
-        last_sync: s.last_sync ?? null,
-        last_ms: s.last_ms ?? null,
-        ...(s.error ? { error: s.error } : {}),
+      }])),
+      shared: Object.fromEntries([...shared.entries()].map(([k, s]) => [k, {
+        ...report(s),
+        copy: s.slot.remote!.shared!.copy,
+        root: s.slot.remote!.shared!.root,
+        paths: s.slot.remote!.shared!.paths,
       }])),
       summary: [
         `${syncs.size} synced worktree(s)`,
@@ -125,18 +185,25 @@ export function syncPart(env: PartEnv): ProxyPart {
             s.last_ms !== undefined ? ` (last pass ${s.last_ms} ms)` : ""
           }`
         ),
+        ...[...shared.entries()].map(([k, s]) => `shared mounts → ${k}: ${s.state}`),
       ],
-      ...([...syncs.values()].some((s) => s.state === "error")
+      ...([...syncs.values(), ...shared.values()].some((s) => s.state === "error")
         ? {
-          problems: [...syncs.values()].filter((s) => s.state === "error").map((s) =>
-            `sync of slot ${s.slot.slot_id}: ${s.error}`
-          ),
+          problems: [
+            ...[...syncs.values()].filter((s) => s.state === "error").map((s) =>
+              `sync of slot ${s.slot.slot_id}: ${s.error}`
+            ),
+            ...[...shared.entries()].filter(([, s]) => s.state === "error").map(([k, s]) =>
+              `sync of the shared mounts ${k}: ${s.error}`
+            ),
+          ],
         }
         : {}),
     }),
     close() {
-      for (const s of syncs.values()) close(s);
+      for (const s of [...syncs.values(), ...shared.values()]) close(s);
       syncs.clear();
+      shared.clear();
       return Promise.resolve();
     },
   };

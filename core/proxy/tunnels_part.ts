@@ -2,14 +2,16 @@
  * The tunnels part: a remote slot's ports answer on 127.0.0.1 here, through one
  * `ssh -N -L 127.0.0.1:<port>:127.0.0.1:<port> …` child per slot (ssh from PATH: the user's config,
  * agent and wrappers apply). Started when the slot appears, killed when it goes, started again
- * when it dies (each tick). A slot whose host stopped answering during teardown is left alone until
- * the next command settles it. `status()` says, per slot, whether its tunnels are up.
+ * when it dies (each tick). Its UDP ports go through a relay of their own (udp_tunnel.ts), since ssh
+ * forwards TCP only. A slot whose host stopped answering during teardown is left alone until the next
+ * command settles it. `status()` says, per slot, whether its tunnels are up (TCP and UDP).
  */
 import { messageOf } from "../errors.ts";
 import type { SlotEntry } from "../slots/registry.ts";
 import { getHost } from "../remote/hosts.ts";
-import { tunnelArgs, tunnelPorts } from "../remote/tunnels.ts";
+import { tunnelArgs, tunnelPorts, udpTunnelPorts } from "../remote/tunnels.ts";
 import type { PartEnv, ProxyPart, ProxyWorld } from "./part.ts";
+import { UdpTunnel } from "./udp_tunnel.ts";
 
 interface Tunnel {
   slot: SlotEntry;
@@ -19,6 +21,18 @@ interface Tunnel {
   error?: string;
   /** When it may be started again after dying (a host that refuses is not hammered). */
   retryAt: number;
+  /** Its UDP ports' relay, when it has any. */
+  udp?: UdpTunnel;
+}
+
+/** The slot's tunnels as one state: up when TCP and UDP both are, down when either is. */
+function overall(t: Tunnel): { state: Tunnel["state"]; error?: string } {
+  const tcp = tunnelPorts(t.slot).length ? { state: t.state, error: t.error } : { state: "up" as const };
+  const udp = t.udp ?? { state: "up" as const, error: undefined };
+  if (tcp.state === "down" || udp.state === "down") {
+    return { state: "down", error: [tcp.error, udp.error && `UDP: ${udp.error}`].filter(Boolean).join("; ") };
+  }
+  return { state: tcp.state === "up" && udp.state === "up" ? "up" : "starting" };
 }
 
 const key = (slot: SlotEntry) => `${slot.slot_id}:${slot.claimed_at}`;
@@ -67,11 +81,14 @@ export function tunnelsPart(env: PartEnv): ProxyPart {
     try {
       child?.kill("SIGTERM");
     } catch { /* already gone */ }
+    t.udp?.close();
   };
 
   /** Starts what is missing or dead (when its retry time has come); marks listening ones up. */
   const tend = async () => {
     for (const t of tunnels.values()) {
+      await t.udp?.tend(() => getHost(env.home, t.slot.remote!.host));
+      if (!tunnelPorts(t.slot).length) continue;
       if (!t.child && Date.now() >= t.retryAt) {
         await start(t).catch((e) =>
           Object.assign(t, { state: "down", error: messageOf(e), retryAt: Date.now() + 5000 })
@@ -95,8 +112,15 @@ export function tunnelsPart(env: PartEnv): ProxyPart {
         env.log(`tunnels: slot ${t.slot.slot_id} closed`);
       }
       for (const [k, slot] of wanted) {
-        if (!tunnels.has(k) && tunnelPorts(slot).length) {
-          tunnels.set(k, { slot, state: "starting", since: new Date().toISOString(), retryAt: 0 });
+        const udp = udpTunnelPorts(slot);
+        if (!tunnels.has(k) && (tunnelPorts(slot).length || udp.length)) {
+          tunnels.set(k, {
+            slot,
+            state: "starting",
+            since: new Date().toISOString(),
+            retryAt: 0,
+            ...(udp.length && { udp: new UdpTunnel(udp, env.log) }),
+          });
         }
       }
       await tend();
@@ -108,25 +132,35 @@ export function tunnelsPart(env: PartEnv): ProxyPart {
         [...tunnels.values()].map((t) => [String(t.slot.slot_id), {
           host: t.slot.remote!.host,
           ports: tunnelPorts(t.slot),
-          state: t.state,
+          ...overall(t),
           since: t.since,
-          ...(t.error ? { error: t.error } : {}),
           ...(t.child ? { pid: t.child.pid } : {}),
+          ...(t.udp && {
+            udp: {
+              ports: t.udp.ports,
+              state: t.udp.state,
+              since: t.udp.since,
+              ...(t.udp.error ? { error: t.udp.error } : {}),
+              ...(t.udp.pid ? { pid: t.udp.pid } : {}),
+            },
+          }),
         }]),
       );
-      const down = [...tunnels.values()].filter((t) => t.state === "down");
+      const down = [...tunnels.values()].filter((t) => overall(t).state === "down");
       return {
         slots,
         summary: [
           `${tunnels.size} remote slot(s)`,
           ...[...tunnels.values()].map((t) =>
-            `slot ${t.slot.slot_id} → ${t.slot.remote!.host}: ${t.state} (${tunnelPorts(t.slot).join(", ")})`
+            `slot ${t.slot.slot_id} → ${t.slot.remote!.host}: ${overall(t).state} (${
+              [...tunnelPorts(t.slot), ...(t.udp?.ports ?? []).map((p) => `${p}/udp`)].join(", ")
+            })`
           ),
         ],
         ...(down.length
           ? {
             problems: down.map((t) =>
-              `slot ${t.slot.slot_id}'s tunnels to ${t.slot.remote!.host}: ${t.error}`
+              `slot ${t.slot.slot_id}'s tunnels to ${t.slot.remote!.host}: ${overall(t).error}`
             ),
           }
           : {}),

@@ -7,23 +7,30 @@
  */
 import type { Context } from "../context.ts";
 import { KinfraError, messageOf, usageError } from "../errors.ts";
-import { type RemoteSlot, type SlotEntry, updateRegistry } from "../slots/registry.ts";
+import { readRegistry, type RemoteSlot, type SlotEntry, updateRegistry } from "../slots/registry.ts";
 import { releaseSlot } from "../slots/slots.ts";
-import { tunnelPorts } from "./tunnels.ts";
+import { tunnelPorts, udpTunnelPorts } from "./tunnels.ts";
 import { execOnEngine } from "../io/engine.ts";
 import { getHost, type Host, LOCAL, updateHosts } from "./hosts.ts";
 import { type BusyPorts, remoteBusyPorts } from "./ports.ts";
 import { hostDown, onHost } from "./ssh.ts";
 import { initialSync, remoteCopyDir, removeCopy } from "./sync.ts";
+import { removeShared, sharedCopy, sharedInUse, syncShared } from "./shared_copy.ts";
 
 /**
  * The host a new sandbox goes to: the flag, else the worktree's last host, else `[sandbox] host`;
- * "local" (or nothing) is this machine. "auto" takes the host with the most room.
+ * "local" (or nothing) is this machine. "auto" takes the host with the most room — among `engines`
+ * when given (those holding the snapshot or the sandbox its data comes from).
  */
-export async function chooseHost(ctx: Context, flag?: string, last?: string): Promise<Host | undefined> {
+export async function chooseHost(
+  ctx: Context,
+  flag?: string,
+  last?: string,
+  engines?: string[],
+): Promise<Host | undefined> {
   const name = flag ?? last ?? (await ctx.globalConfig()).sandbox.host;
   if (!name || name === LOCAL) return undefined;
-  if (name === "auto") return await (await import("./room.ts")).mostRoom(ctx);
+  if (name === "auto") return await (await import("./room.ts")).mostRoom(ctx, engines);
   const host = await getHost(ctx.home, name);
   if (!host.ssh) {
     throw usageError(
@@ -53,14 +60,17 @@ export async function planRemote(
   ctx: Context,
   host: Host,
   worktree: string,
+  project: { name: string; root: string; shared: string[] },
 ): Promise<{ remote: RemoteSlot; busy: BusyPorts & { host: string } }> {
   await remoteHome(ctx, host);
-  const [copy, busy] = await Promise.all([
-    remoteCopyDir(host, await ctx.homeId(), worktree),
+  const homeId = await ctx.homeId();
+  const [copy, shared, busy] = await Promise.all([
+    remoteCopyDir(host, homeId, worktree),
+    sharedCopy(host, homeId, project.name, project.root, project.shared),
     remoteBusyPorts(ctx.exec, host),
   ]);
   return {
-    remote: { host: host.name, docker_host: host.docker_host, copy },
+    remote: { host: host.name, docker_host: host.docker_host, copy, ...(shared && { shared }) },
     busy: { host: host.name, ...busy },
   };
 }
@@ -74,7 +84,7 @@ export async function startRemote(ctx: Context, slot: SlotEntry): Promise<void> 
   const remote = slot.remote!;
   const host = await getHost(ctx.home, remote.host);
   const { ensureProxy, reconcileProxy } = await import("../proxy/ensure.ts");
-  const ports = tunnelPorts(slot);
+  const ports = [...tunnelPorts(slot), ...udpTunnelPorts(slot)];
   // The copy and the proxy (which opens the tunnels) at once: both wait on the network.
   const copied = async () => {
     if (!remote.copy) return;
@@ -83,7 +93,15 @@ export async function startRemote(ctx: Context, slot: SlotEntry): Promise<void> 
     await initialSync(ctx.exec, host, slot.worktree_path, remote.copy, ctx.signal);
     ctx.log.info(`copied in ${Math.round(performance.now() - start)} ms`);
   };
-  await Promise.all([copied(), ports.length && ensureProxy(ctx, { wait: true })]);
+  // The shared mounts' copy (another slot of the project there may have made it: one more pass is cheap).
+  const shared = async () => {
+    if (!remote.shared) return;
+    ctx.log.step(
+      `Copying the shared mounts (${remote.shared.paths.join(", ")}) to ${host.name}:${remote.shared.copy}`,
+    );
+    await syncShared(ctx.exec, host, remote.shared, ctx.signal);
+  };
+  await Promise.all([copied(), shared(), ports.length && ensureProxy(ctx, { wait: true })]);
   if (!ports.length) return;
   for (const deadline = Date.now() + 15_000; Date.now() < deadline && !ctx.signal.aborted;) {
     const state = await reconcileProxy(ctx, "status");
@@ -181,13 +199,24 @@ export async function removeRemoteCopy(
   if (!remote?.copy) return undefined;
   const host = await getHost(ctx.home, remote.host).catch(() => undefined);
   if (!host) return `the copy ${remote.copy} stays on ${remote.host} (the host was removed from kinfra)`;
+  const said = [];
   try {
     await removeCopy(ctx.exec, host, remote.copy);
-    return `removed the copy ${host.name}:${remote.copy}`;
+    said.push(`removed the copy ${host.name}:${remote.copy}`);
   } catch (e) {
     ctx.log.warn(`Could not remove ${host.name}:${remote.copy}: ${messageOf(e)}`);
-    return undefined;
   }
+  // The shared mounts' copy goes with the project's last sandbox on the host (`up` makes it again).
+  const shared = remote.shared?.copy;
+  if (shared && !sharedInUse(await readRegistry(ctx.home), host.name, shared)) {
+    try {
+      await removeShared(ctx.exec, host, shared);
+      said.push(`removed the shared mounts' copy ${host.name}:${shared} (no other sandbox there uses it)`);
+    } catch (e) {
+      ctx.log.warn(`Could not remove ${host.name}:${shared}: ${messageOf(e)}`);
+    }
+  }
+  return said.join("; ") || undefined;
 }
 
 /** `impl --from`: volumes are copied within one engine, so the new sandbox goes where the source runs. */

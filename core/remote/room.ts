@@ -6,7 +6,7 @@
  * said; without any memory figure the fewest sandboxes win. Ties go to this machine, then by name.
  */
 import type { Context } from "../context.ts";
-import { messageOf } from "../errors.ts";
+import { Exit, KinfraError, messageOf } from "../errors.ts";
 import { execOnEngine } from "../io/engine.ts";
 import { formatBytes } from "../text/bytes.ts";
 import { readRegistry } from "../slots/registry.ts";
@@ -20,19 +20,32 @@ interface Engine {
   sandboxes: number;
 }
 
-/** The chosen host, or undefined for this machine. */
-export async function mostRoom(ctx: Context): Promise<Host | undefined> {
-  const [{ hosts }, registry] = await Promise.all([readHosts(ctx.home), readRegistry(ctx.home)]);
-  const known = Object.values(registry.usage ?? {}).map((u) => u.memory).sort((a, b) => a - b);
-  const fallback = known.length ? known[Math.floor(known.length / 2)] : 0;
-  const slots = Object.values(registry.slots);
+/**
+ * The engines `auto` may choose: this machine and the hosts that can run sandboxes, only `among`
+ * when given; an error naming them when none of those can.
+ */
+export function autoCandidates(hosts: Record<string, Host>, among?: string[]) {
   const candidates = [
     { name: LOCAL, host: undefined as Host | undefined },
     ...Object.values(hosts).filter((h) => h.ssh).sort((a, b) => a.name.localeCompare(b.name)).map((h) => ({
       name: h.name,
       host: h,
     })),
-  ];
+  ].filter((c) => !among || among.includes(c.name));
+  if (among && !candidates.length) throw noEngine(among, "cannot run sandboxes (not an ssh:// host)");
+  return candidates;
+}
+
+/**
+ * The chosen host, or undefined for this machine. `among`: only these engines may be chosen (the
+ * ones holding the new sandbox's data); none of them able to take it is an error naming them.
+ */
+export async function mostRoom(ctx: Context, among?: string[]): Promise<Host | undefined> {
+  const [{ hosts }, registry] = await Promise.all([readHosts(ctx.home), readRegistry(ctx.home)]);
+  const known = Object.values(registry.usage ?? {}).map((u) => u.memory).sort((a, b) => a - b);
+  const fallback = known.length ? known[Math.floor(known.length / 2)] : 0;
+  const slots = Object.values(registry.slots);
+  const candidates = autoCandidates(hosts, among);
   const engines = (await Promise.all(candidates.map(async ({ name, host }): Promise<Engine | undefined> => {
     const here = slots.filter((s) => (s.remote?.host ?? LOCAL) === name);
     const exec = host ? execOnEngine(ctx.exec, host.docker_host, host.name) : ctx.exec;
@@ -51,6 +64,7 @@ export async function mostRoom(ctx: Context): Promise<Host | undefined> {
       return undefined;
     }
   }))).filter((e): e is Engine => e !== undefined);
+  if (among && !engines.length) throw noEngine(among, "does not answer");
   if (!engines.length) return undefined;
   const room = (e: Engine) => (e.total ?? 0) - e.used;
   const byMemory = engines.every((e) => e.total);
@@ -65,4 +79,15 @@ export async function mostRoom(ctx: Context): Promise<Host | undefined> {
     })`,
   );
   return best.host;
+}
+
+/** `auto` with nowhere to go: the data is only on engines that cannot take the sandbox. */
+function noEngine(among: string[], why: string): KinfraError {
+  return new KinfraError(
+    `--host auto: the sandbox's data is only on ${among.join(", ")}, which ${why}.`,
+    {
+      code: Exit.usage,
+      hint: `Check \`kinfra hosts test ${among[0]}\`, or start from data on another engine.`,
+    },
+  );
 }

@@ -8,7 +8,13 @@ import type { SlotEntry } from "../slots/registry.ts";
 
 type Part = Record<
   string,
-  { state: string; error?: string; last_sync?: string | null; last_ms?: number | null }
+  {
+    state: string;
+    error?: string;
+    last_sync?: string | null;
+    last_ms?: number | null;
+    udp?: { state: string; ports: number[]; error?: string };
+  }
 >;
 
 export async function remoteStatus(ctx: Context, slot: SlotEntry) {
@@ -20,12 +26,19 @@ export async function remoteStatus(ctx: Context, slot: SlotEntry) {
   const id = String(slot.slot_id);
   const tunnel = (state?.parts.tunnels?.slots as Part | undefined)?.[id];
   const sync = (state?.parts.sync?.slots as Part | undefined)?.[id];
+  const shared = remote.shared &&
+    (state?.parts.sync?.shared as Part | undefined)?.[`${remote.host}:${remote.shared.copy}`];
   const tunnels = remote.unreachable ? "host not answering" : tunnel?.state ?? "not running";
   const data = {
     host: remote.host,
     docker_host: remote.docker_host,
     copy: remote.copy ?? null,
-    tunnels: { state: tunnels, error: tunnel?.error ?? null },
+    tunnels: {
+      state: tunnels,
+      error: tunnel?.error ?? null,
+      // UDP ports go through a relay on the host (ssh forwards TCP only).
+      udp: tunnel?.udp ? { state: tunnel.udp.state, ports: tunnel.udp.ports } : null,
+    },
     sync: sync
       ? {
         state: sync.state,
@@ -34,17 +47,34 @@ export async function remoteStatus(ctx: Context, slot: SlotEntry) {
         error: sync.error ?? null,
       }
       : null,
+    // The project's shared mounts: one copy on the host for all its slots there.
+    shared: remote.shared
+      ? {
+        state: shared?.state ?? "not running",
+        copy: remote.shared.copy,
+        paths: remote.shared.paths,
+        last_sync: shared?.last_sync ?? null,
+        error: shared?.error ?? null,
+      }
+      : null,
     unreachable: remote.unreachable ?? null,
   };
   const lines = [
     `  host ${remote.host} (${remote.docker_host}) · tunnels ${tunnels}${
       tunnel?.error && tunnels !== "up" ? ` (${tunnel.error})` : ""
-    }`,
+    }${tunnel?.udp ? ` · UDP ${tunnel.udp.ports.join(", ")} relayed (${tunnel.udp.state})` : ""}`,
     ...(sync
       ? [
         `  code sync ${sync.state}${sync.last_sync ? ` · last ${sync.last_sync} (${sync.last_ms} ms)` : ""}${
           sync.error ? ` · ${sync.error}` : ""
         } → ${remote.host}:${remote.copy}`,
+      ]
+      : []),
+    ...(remote.shared
+      ? [
+        `  shared mounts sync ${shared?.state ?? "not running"}${
+          shared?.error ? ` · ${shared.error}` : ""
+        } → ${remote.host}:${remote.shared.copy}`,
       ]
       : []),
   ];

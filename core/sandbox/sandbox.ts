@@ -64,7 +64,8 @@ export async function startSandbox(
   hooks: Hooks,
   entry: WorktreeEntry,
   worktreeInput: WorktreeInput,
-  options: { host?: string; warm?: SlotEntry } = {},
+  /** `engines`: where the sandbox's data is (a snapshot, a sandbox to copy): `auto` chooses among them. */
+  options: { host?: string; warm?: SlotEntry; engines?: string[] } = {},
 ): Promise<SandboxResult> {
   const sandbox = project.config!.sandbox!;
   await requireComposeFile(project, entry.path);
@@ -72,10 +73,19 @@ export async function startSandbox(
   await cleanStale(ctx);
   // A remote host (--host, the worktree's last one, [sandbox] host) is asked for its busy ports first.
   const remote = await import("../remote/remote_slot.ts");
-  const host = await remote.chooseHost(ctx, options.host, entry.last_host as string | undefined);
+  const host = await remote.chooseHost(
+    ctx,
+    options.host,
+    entry.last_host as string | undefined,
+    options.engines,
+  );
   const [{ foreign, ours }, planned] = await Promise.all([
     scanRuntime(ctx, host?.docker_host, host?.name),
-    host && remote.planRemote(ctx, host, entry.path),
+    host && remote.planRemote(ctx, host, entry.path, {
+      name: project.name,
+      root: project.root,
+      shared: sandbox.mounts.shared_targets.length ? sandbox.mounts.shared : [],
+    }),
     !host && sandbox.otel.enabled && (await import("./observability.ts")).ensureObservability(ctx),
   ]);
   warnCloseBases(ctx, sandbox.ports, (await ctx.globalConfig()).slots.max);

@@ -48,10 +48,19 @@ export interface RemoteSlot {
   docker_host: string;
   /** The worktree's copy on the host (ssh hosts), which the code mounts use. */
   copy?: string;
+  /** The project's `shared` mounts' copy on the host, one for every slot of the project there. */
+  shared?: SharedCopy;
   /** The `kinfra hosts agent` process keeping its tunnels and sync up. */
   agent_pid?: number;
   /** Set when teardown could not reach the host: the slot stays reserved until it answers again. */
   unreachable?: string;
+}
+
+/** Where a project's `shared` mounts come from (`root`, `paths` relative to it) and go on a host. */
+export interface SharedCopy {
+  root: string;
+  paths: string[];
+  copy: string;
 }
 
 /** A warm sandbox: started from the base commit's compose file, only its services that mount no code. */

@@ -151,7 +151,7 @@ export const dockerPlugin = definePlugin({
       };
       const remote = ctx.slot.remote;
       add(sandbox.mounts.code_targets, sandbox.mounts.code, remote?.code_root ?? ctx.worktree.path);
-      add(sandbox.mounts.shared_targets, sandbox.mounts.shared, ctx.project.root);
+      add(sandbox.mounts.shared_targets, sandbox.mounts.shared, remote?.shared_root ?? ctx.project.root);
       if (remote?.code_root) remapBinds(doc, services, ctx.worktree.path, remote.code_root);
       return { compose: fragment, messages: renamed.messages };
     },

@@ -29,6 +29,7 @@ import "./project/names.ts";
 import "./proxy/forward.ts";
 import "./proxy/names.ts";
 import "./remote/remote.ts";
+import "./remote/udp.ts";
 import "./sandbox/override.ts";
 import "./slots/bookkeeping.ts";
 import "./slots/ports.ts";

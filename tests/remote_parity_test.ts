@@ -1,0 +1,253 @@
+/**
+ * Remote sandboxes get what local ones have (issue 28, part B), against the second engine of
+ * scripts/remote_host.sh: UDP ports answering on 127.0.0.1 through the relay, `shared` mounts
+ * synced, `--host auto --seed` steered to the snapshot's host, the memory budget per host, idle
+ * stop, `warm --host` and traces.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { git, pathExists, runCommand, type Sandbox, withSandbox } from "./helpers.ts";
+import { httpGet } from "./sandbox_helpers.ts";
+import {
+  onTestHost,
+  remoteContainers,
+  remoteDocker,
+  type RemoteHost,
+  remoteHostTest,
+  setup,
+  slots,
+  until,
+} from "./remote_helpers.ts";
+
+const gcc = await runCommand("gcc", ["--version"]).then((r) => r.code === 0, () => false);
+
+/** A UDP client on 127.0.0.1: sends datagrams, collects every reply it gets. */
+async function udpClient() {
+  const { default: dgram } = await import("node:dgram");
+  const socket = dgram.createSocket("udp4");
+  const replies: string[] = [];
+  socket.on("message", (m) => replies.push(new TextDecoder().decode(m)));
+  socket.on("error", () => {});
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+  return {
+    replies,
+    send: (port: number, message: string) => socket.send(message, port, "127.0.0.1"),
+    close: () => socket.close(),
+  };
+}
+
+/** One datagram to 127.0.0.1:port; its answer, or "" when none comes within `ms`. */
+async function udpAsk(port: number, message: string, ms = 2000): Promise<string> {
+  const client = await udpClient();
+  try {
+    client.send(port, message);
+    for (const deadline = Date.now() + ms; Date.now() < deadline && !client.replies.length;) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return client.replies[0] ?? "";
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * A project whose `dns` service answers on one port number over TCP (busybox httpd) and UDP (the
+ * static echo server of tests/fixtures/udpecho.c, committed into the project: the host has no copy
+ * of this machine's files but the synced worktree). Returns the UDP variable's base.
+ */
+async function udpProject(sb: Sandbox, host: RemoteHost) {
+  const udpBase = 25000 + Math.floor(Math.random() * 60) * 100;
+  const ctx = await setup(sb, host, {
+    extraServices: `  dns:
+    image: kinfra-test/busybox:latest
+    init: true
+    command: ["sh", "-c", "httpd -p 5353 -h /kbin && exec /kbin/udpecho 5353 slot-\${UDPT_DNS_PORT}"]
+    volumes:
+      - ./bin:/kbin:ro
+    ports:
+      - "\${UDPT_DNS_PORT:-${udpBase}}:5353/tcp"
+      - "\${UDPT_DNS_PORT:-${udpBase}}:5353/udp"
+`,
+  });
+  await Deno.mkdir(join(ctx.repo, "bin"));
+  const build = await runCommand("gcc", [
+    "-static",
+    "-O2",
+    "-o",
+    join(ctx.repo, "bin/udpecho"),
+    new URL("./fixtures/udpecho.c", import.meta.url).pathname,
+  ]);
+  assert.equal(build.code, 0, build.stderr);
+  const toml = join(ctx.repo, ".devops-ai/infra.toml");
+  await Deno.writeTextFile(
+    toml,
+    (await Deno.readTextFile(toml)).replace(
+      "[sandbox.ports]\n",
+      `[sandbox.ports]\nUDPT_DNS_PORT = ${udpBase}\n`,
+    ),
+  );
+  await git(ctx.repo, "add", "-A");
+  await git(ctx.repo, "commit", "-qm", "udp service");
+  return { ...ctx, udpBase };
+}
+
+type TunnelState = { state: string; udp?: { state: string; pid?: number; ports: number[] } };
+/** A slot's tunnels as the running proxy says now (`kinfra proxy status --json`). */
+async function tunnelOf(sb: Sandbox, slot: number): Promise<TunnelState | undefined> {
+  const status = await sb.kinfra(["proxy", "status", "--json"]);
+  return status.json<{ parts?: { tunnels?: { slots?: Record<string, TunnelState> } } }>().parts?.tunnels
+    ?.slots?.[String(slot)];
+}
+
+remoteHostTest("remote sandboxes get what local ones have", async (t, host) => {
+  await t.step(
+    "UDP ports answer on 127.0.0.1 through the relay: TCP and UDP on one number, per-client replies, whole datagrams",
+    () =>
+      withSandbox(async (sb) => {
+        if (!gcc) {
+          throw new Error("This test builds its UDP server with gcc (apt-get install gcc libc6-dev).");
+        }
+        const { kinfra, worktree, udpBase } = await udpProject(sb, host);
+        const impl = await kinfra(["impl", "f/M1", "--host", "ns", "--json"]);
+        assert.equal(impl.code, 0, impl.stderr);
+        const port = impl.json<{ ports: Record<string, number> }>().ports.UDPT_DNS_PORT;
+        assert.equal(port, udpBase + 1);
+        // The same number over TCP goes through ssh -L (busybox httpd: a 404 is an answer).
+        assert.equal((await httpGet(`http://127.0.0.1:${port}/nothing`)).status, 404);
+        assert.equal(await udpAsk(port, "hello"), `slot-${port}:hello`);
+
+        // Two clients at once: each gets its own replies, each datagram whole (one 1400 bytes long).
+        const [a, b] = [await udpClient(), await udpClient()];
+        const big = "x".repeat(1400);
+        try {
+          for (let i = 0; i < 20; i++) {
+            a.send(port, `a${i}`);
+            b.send(port, `b${i}`);
+          }
+          a.send(port, big);
+          await until("every reply", () => Promise.resolve(a.replies.length >= 21 && b.replies.length >= 20));
+          const expect = (who: string) => Array.from({ length: 20 }, (_, i) => `slot-${port}:${who}${i}`);
+          assert.deepEqual(a.replies.filter((r) => r !== `slot-${port}:${big}`).sort(), expect("a").sort());
+          assert.ok(a.replies.includes(`slot-${port}:${big}`), "the long datagram came back whole");
+          assert.deepEqual(b.replies.sort(), expect("b").sort());
+        } finally {
+          a.close();
+          b.close();
+        }
+
+        type Status = {
+          remote: { tunnels: { state: string; udp: { state: string; ports: number[] } | null } };
+        };
+        const status = (await kinfra(["status", "--json"], worktree)).json<Status>();
+        assert.equal(status.remote.tunnels.state, "up");
+        assert.deepEqual(status.remote.tunnels.udp, { state: "up", ports: [port] });
+
+        // The relay's ssh dies: the proxy starts it again.
+        const [slot] = await slots(sb);
+        const before = (await tunnelOf(sb, slot.slot_id))?.udp?.pid;
+        assert.ok(before, "the relay's pid is in the proxy state");
+        Deno.kill(before, "SIGKILL");
+        await until("the relay back", async () => {
+          const udp = (await tunnelOf(sb, slot.slot_id))?.udp;
+          return udp?.state === "up" && udp.pid !== before;
+        });
+        assert.equal(await udpAsk(port, "again"), `slot-${port}:again`);
+
+        const done = await kinfra(["done", "f-M1", "--force"]);
+        assert.equal(done.code, 0, done.stderr);
+        await until("the UDP port let go here", () => udpAsk(port, "gone", 300).then((r) => r === ""));
+      }),
+  );
+
+  await t.step(
+    "shared mounts: one copy per project on the host, fed as the project root changes, gone with the last sandbox",
+    () =>
+      withSandbox(async (sb) => {
+        const { name, repo, kinfra } = await setup(sb, host);
+        const toml = join(repo, ".devops-ai/infra.toml");
+        await Deno.writeTextFile(
+          toml,
+          (await Deno.readTextFile(toml)).replace(
+            'code_targets = ["web"]\n',
+            'code_targets = ["web"]\nshared = ["fixtures/:/app/shared:ro"]\nshared_targets = ["web"]\n',
+          ),
+        );
+        // Ignored in git and never committed: a shared path is named on purpose, its ignore rules do not apply.
+        await Deno.writeTextFile(join(repo, ".gitignore"), "fixtures/\n");
+        await git(repo, "commit", "-qam", "shared mounts");
+        await Deno.mkdir(join(repo, "fixtures"));
+        await Deno.writeTextFile(join(repo, "fixtures/f.txt"), "one\n");
+
+        const cat = async (slot: number) => {
+          const [id] = await remoteContainers(host, `${name}-slot-${slot}`);
+          return await remoteDocker(host, "exec", id, "cat", "/app/shared/f.txt").catch(() => "");
+        };
+        const a = await kinfra(["impl", "a/M1", "--host", "ns"]);
+        assert.equal(a.code, 0, a.stderr);
+        const [first] = await slots(sb);
+        assert.equal(await cat(first.slot_id), "one");
+        const copy = (first.remote as { shared?: { copy: string } }).shared?.copy;
+        assert.ok(copy, JSON.stringify(first.remote));
+        const worktreeA = join(sb.dir, `${name}-impl-a-M1`);
+        type Shared = { remote: { shared: { state: string; copy: string } } };
+        await until("the shared sync idle", async () => {
+          const status = (await kinfra(["status", "--json"], worktreeA)).json<Shared>();
+          return status.remote.shared.state === "idle" && status.remote.shared.copy === copy;
+        });
+
+        await Deno.writeTextFile(join(repo, "fixtures/f.txt"), "two\n");
+        await until("the change in the project root served there", async () =>
+          await cat(first.slot_id) === "two");
+
+        // A second sandbox of the project on the host uses the same copy.
+        const b = await kinfra(["impl", "b/M1", "--host", "ns"]);
+        assert.equal(b.code, 0, b.stderr);
+        const second = (await slots(sb)).find((s) =>
+          s.slot_id !== first.slot_id
+        )!;
+        assert.equal((second.remote as { shared?: { copy: string } }).shared?.copy, copy);
+        assert.equal(await cat(second.slot_id), "two");
+
+        assert.equal((await kinfra(["done", "a-M1"])).code, 0);
+        assert.equal((await onTestHost(host, `test -f ${copy}/fixtures/f.txt`)).code, 0, "b still uses it");
+        const done = await kinfra(["done", "b-M1", "--json"]);
+        assert.equal(done.code, 0, done.stderr);
+        assert.equal((await onTestHost(host, `test -e ${copy}`)).code, 1, "the last sandbox took it along");
+      }),
+  );
+
+  await t.step(
+    "--host auto --seed goes to the host holding the snapshot; a snapshot nowhere is refused (exit 2)",
+    () =>
+      withSandbox(async (sb) => {
+        const { name, kinfra } = await setup(sb, host, {
+          webExtra: "    volumes:\n      - data:/data\n",
+          extraServices: "volumes:\n  data: {}\n",
+        });
+        await Deno.writeTextFile(
+          join(sb.home, "config.toml"),
+          '[data]\nhelper_image = "kinfra-test/busybox:latest"\n',
+        );
+        assert.equal((await kinfra(["impl", "a/M1", "--host", "ns"])).code, 0);
+        const [a] = await slots(sb);
+        const [web] = await remoteContainers(host, `${name}-slot-${a.slot_id}`);
+        await remoteDocker(host, "exec", web, "sh", "-c", "echo kept > /data/f");
+        assert.equal((await kinfra(["snapshot", "save", "s1", "a-M1"])).code, 0);
+        assert.equal((await kinfra(["done", "a-M1"])).code, 0);
+        // Both engines are empty now: auto alone would pick this machine (a tie); the snapshot is there.
+        const auto = await kinfra(["impl", "b/M1", "--seed", "s1", "--host", "auto"]);
+        assert.equal(auto.code, 0, auto.stderr);
+        assert.match(auto.stderr, /--host auto: ns/);
+        const [b] = await slots(sb);
+        assert.equal(b.remote?.host, "ns");
+        const [webB] = await remoteContainers(host, `${name}-slot-${b.slot_id}`);
+        assert.equal(await remoteDocker(host, "exec", webB, "cat", "/data/f"), "kept");
+        const nowhere = await kinfra(["impl", "c/M1", "--seed", "nope", "--host", "auto"]);
+        assert.equal(nowhere.code, 2, nowhere.stderr);
+        assert.match(nowhere.stderr, /No snapshot "nope"/);
+        assert.equal(await pathExists(join(sb.dir, `${name}-impl-c-M1`)), false);
+        assert.equal((await kinfra(["done", "b-M1"])).code, 0);
+        assert.equal((await kinfra(["snapshot", "rm", "s1"])).code, 0);
+      }),
+  );
+});
