@@ -17,6 +17,7 @@ import {
   updateHosts,
 } from "../remote/hosts.ts";
 import { onHost } from "../remote/ssh.ts";
+import { compareText } from "../text/compare.ts";
 
 /** The DOCKER_HOST of a docker context (TLS contexts need their certificates: not supported). */
 async function contextHost(ctx: Context, name: string): Promise<string> {
@@ -187,7 +188,7 @@ export async function list(ctx: Context): Promise<CommandOutput> {
     ctx.globalConfig(),
   ]);
   const fallback = global.sandbox.host ?? LOCAL;
-  const rows = Object.values(hosts).sort((a, b) => a.name.localeCompare(b.name)).map((h) => ({
+  const rows = Object.values(hosts).sort((a, b) => compareText(a.name, b.name)).map((h) => ({
     ...h,
     sandboxes: Object.values(registry.slots).filter((s) => s.remote?.host === h.name).map((s) => s.slot_id),
     default: fallback === h.name,

@@ -8,6 +8,7 @@ import { builtinNames, type PluginHost } from "./host.ts";
 import { exists } from "../io/home.ts";
 import type { Project } from "../project/project.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
+import { compareText } from "../text/compare.ts";
 
 export type PluginSource = "path" | "project" | "user";
 
@@ -41,7 +42,7 @@ export async function discoverPlugins(ctx: PluginHost, project?: Project): Promi
   for (const { dir, source } of pluginDirs(ctx, project)) {
     if (!await exists(dir)) continue;
     const entries = (await Array.fromAsync(Deno.readDir(dir))).filter((e) => e.isDirectory || e.isSymlink);
-    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of entries.sort((a, b) => compareText(a.name, b.name))) {
       const pluginDir = join(dir, entry.name);
       const manifestPath = join(pluginDir, "plugin.toml");
       if (!await exists(manifestPath)) continue;

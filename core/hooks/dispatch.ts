@@ -26,6 +26,7 @@ import {
   SLOT_EVENTS,
   type TeardownEvent,
 } from "./plugin_api.ts";
+import { compareText } from "../text/compare.ts";
 
 /** The teardown event that undoes each setup event, for rollback. */
 export const UNDO: Partial<Record<SetupEvent, TeardownEvent>> = {
@@ -133,7 +134,7 @@ export class Hooks {
 
   constructor(plugins: Plugin[], private readonly environment: HookEnvironment) {
     this.plugins = plugins.toSorted((a, b) =>
-      (a.order ?? 50) - (b.order ?? 50) || a.name.localeCompare(b.name)
+      (a.order ?? 50) - (b.order ?? 50) || compareText(a.name, b.name)
     );
   }
 

@@ -24,6 +24,7 @@ export type { ComposeTool } from "../compose/tool.ts";
 export { composeTail } from "../compose/stderr.ts";
 export { sha256Hex } from "../io/hash.ts";
 export { formatBytes } from "../text/bytes.ts";
+export { compareText } from "../text/compare.ts";
 export { probe } from "../io/probe.ts";
 /** POSIX path helpers with node:path's semantics, without Node's start-up cost. */
 export { basename, dirname, isAbsolute, join, normalize, relative, resolve } from "../io/path.ts";

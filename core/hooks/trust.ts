@@ -10,6 +10,7 @@ import { KinfraError } from "../errors.ts";
 import { sha256Hex } from "../io/hash.ts";
 import { withLock } from "../io/lock.ts";
 import { ensureHome, type HomePaths } from "../io/home.ts";
+import { compareText } from "../text/compare.ts";
 
 interface TrustStore {
   version: 1;
@@ -30,7 +31,7 @@ export async function hashPluginDir(dir: string): Promise<string> {
     const real = await Deno.realPath(d);
     if (seen.has(real)) return; // a link cycle
     seen.add(real);
-    const entries = (await Array.fromAsync(Deno.readDir(d))).sort((a, b) => a.name.localeCompare(b.name));
+    const entries = (await Array.fromAsync(Deno.readDir(d))).sort((a, b) => compareText(a.name, b.name));
     for (const e of entries) {
       if (e.name === ".git") continue;
       const path = join(d, e.name);

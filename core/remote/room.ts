@@ -11,6 +11,7 @@ import { execOnEngine } from "../io/engine.ts";
 import { formatBytes } from "../text/bytes.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { type Host, LOCAL, readHosts } from "./hosts.ts";
+import { compareText } from "../text/compare.ts";
 
 interface Engine {
   name: string;
@@ -27,7 +28,7 @@ interface Engine {
 export function autoCandidates(hosts: Record<string, Host>, among?: string[]) {
   const candidates = [
     { name: LOCAL, host: undefined as Host | undefined },
-    ...Object.values(hosts).filter((h) => h.ssh).sort((a, b) => a.name.localeCompare(b.name)).map((h) => ({
+    ...Object.values(hosts).filter((h) => h.ssh).sort((a, b) => compareText(a.name, b.name)).map((h) => ({
       name: h.name,
       host: h,
     })),

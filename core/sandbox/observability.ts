@@ -16,6 +16,7 @@ import type { Context } from "../context.ts";
 import { KinfraError } from "../errors.ts";
 import { tail } from "../io/exec.ts";
 import { composeTail } from "../compose/stderr.ts";
+import { compareText } from "../text/compare.ts";
 
 const SERVICES = ["grafana", "jaeger", "prometheus"];
 
@@ -131,7 +132,7 @@ export async function stackContainers(ctx: Context): Promise<StackContainer[]> {
   return r.stdout.split("\n").filter(Boolean).map((line) => {
     const [name, service, state, status, ports] = line.split("\t");
     return { name, service, state, status, ports };
-  }).sort((a, b) => a.service.localeCompare(b.service));
+  }).sort((a, b) => compareText(a.service, b.service));
 }
 
 /** True when all three services run. */

@@ -4,6 +4,7 @@
  * container, so nothing passes through the host's disk. Every call is the docker CLI.
  */
 import {
+  compareText,
   type Exec,
   HOME_LABEL,
   KinfraError,
@@ -120,7 +121,7 @@ export async function listSnapshots(d: Docker): Promise<Snapshot[]> {
     snapshot.bytes += Number(l[META.bytes] ?? 0);
     byName.set(snapshot.name, snapshot);
   }
-  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [...byName.values()].sort((a, b) => compareText(a.name, b.name));
 }
 
 /** Creates a volume with labels; it must not exist yet (somebody else's data is never written over). */

@@ -5,6 +5,7 @@
  * removed by label must carry this home's id (HOME_LABEL): nothing else is ever touched.
  */
 import {
+  compareText,
   type ComposeTool,
   type Exec,
   HOME_LABEL,
@@ -164,7 +165,7 @@ export async function listContainers(
       state: c.State,
       status: c.Status,
       ports: portsText(c.Ports),
-    })).sort((a, b) => a.service.localeCompare(b.service));
+    })).sort((a, b) => compareText(a.service, b.service));
   }
   const out = await dockerOk(exec, [
     "ps",
@@ -177,7 +178,7 @@ export async function listContainers(
   return out.split("\n").filter(Boolean).map((line) => {
     const [name, service, state, status, ports] = line.split("\t");
     return { name, service, state, status, ports };
-  }).sort((a, b) => a.service.localeCompare(b.service));
+  }).sort((a, b) => compareText(a.service, b.service));
 }
 
 /** Compose projects on the engine, split into this home's and everybody else's. */
