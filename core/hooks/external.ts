@@ -9,8 +9,7 @@
  * still carries the run's id — a background child, one that called `setsid` — is killed too
  * (sweep.ts), so a run is bounded by its timeout plus the grace period, with or without `setsid`.
  */
-import { basename, join } from "../io/path.ts";
-import { fileURLToPath } from "node:url";
+import { basename, fromFileUrl, join } from "../io/path.ts";
 import { KinfraError } from "../errors.ts";
 import { onPath } from "../io/exec.ts";
 import type { EventMap, EventName, ExternalInput, HookContext, Plugin } from "./plugin_api.ts";
@@ -167,7 +166,7 @@ export function kinfraBin(home: string): string {
   if (!/^deno(\.exe)?$/.test(basename(exe)) || !Deno.mainModule.startsWith("file:")) return exe;
   const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
   const shim = join(home, "bin", "kinfra");
-  const text = `#!/bin/sh\nexec ${quote(exe)} run -A --quiet ${quote(fileURLToPath(Deno.mainModule))} "$@"\n`;
+  const text = `#!/bin/sh\nexec ${quote(exe)} run -A --quiet ${quote(fromFileUrl(Deno.mainModule))} "$@"\n`;
   try {
     if (Deno.readTextFileSync(shim) === text) return shim;
   } catch { /* not written yet */ }

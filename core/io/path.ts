@@ -63,3 +63,10 @@ export function relative(from: string, to: string): string {
   while (common < a.length && common < b.length && a[common] === b[common]) common++;
   return [...Array(a.length - common).fill(".."), ...b.slice(common)].join("/");
 }
+
+/** The path of a `file:` URL (node:url's fileURLToPath without loading Node's compatibility layer, ~8 ms). */
+export function fromFileUrl(url: string | URL): string {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "file:") throw new TypeError(`Not a file URL: ${parsed.href}`);
+  return decodeURIComponent(parsed.pathname);
+}

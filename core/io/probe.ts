@@ -1,9 +1,12 @@
 /** One HTTP probe of a health endpoint, as `status`, `kinfra ui` and the docker plugin word it. */
+import { httpStatus } from "./http_status.ts";
+
+export { httpStatus };
+
 export async function probe(url: string, timeoutMs = 2000): Promise<string> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    await response.body?.cancel();
-    return response.ok ? "healthy" : `unhealthy (${response.status})`;
+    const status = await httpStatus(url, AbortSignal.timeout(timeoutMs));
+    return status >= 200 && status < 300 ? "healthy" : `unhealthy (${status})`;
   } catch {
     return "not answering";
   }

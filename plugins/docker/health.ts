@@ -1,4 +1,5 @@
 /** The health gate: GET a URL until it answers 2xx, the deadline passes, or the user interrupts. */
+import { httpStatus } from "../../core/hooks/plugin_api.ts";
 
 export interface HealthOutcome {
   ok: boolean;
@@ -27,12 +28,14 @@ export async function waitHealthy(
     const left = timeoutMs - (Date.now() - start);
     if (left <= 0) break;
     try {
-      const response = await fetch(url, {
-        signal: AbortSignal.any([signal, AbortSignal.timeout(Math.min(2000, left))]),
-      });
-      await response.body?.cancel();
-      if (response.ok) return { ok: true, last: String(response.status), elapsedMs: Date.now() - start };
-      last = `answered ${response.status}`;
+      const status = await httpStatus(
+        url,
+        AbortSignal.any([signal, AbortSignal.timeout(Math.min(2000, left))]),
+      );
+      if (status >= 200 && status < 300) {
+        return { ok: true, last: String(status), elapsedMs: Date.now() - start };
+      }
+      last = `answered ${status}`;
     } catch (e) {
       last = `did not answer (${e instanceof Error ? e.message.split("\n")[0] : e})`;
     }

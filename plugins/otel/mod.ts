@@ -5,7 +5,12 @@
  * already sets is extended, never replaced. `status` links to Jaeger filtered to the namespace, and
  * to Grafana's Explore on the same search.
  */
-import { definePlugin, observabilityNames, readSlotCompose } from "../../core/hooks/plugin_api.ts";
+import {
+  definePlugin,
+  httpStatus,
+  observabilityNames,
+  readSlotCompose,
+} from "../../core/hooks/plugin_api.ts";
 
 type Mapping = Record<string, unknown>;
 
@@ -81,11 +86,7 @@ export const otelPlugin = definePlugin({
   },
 });
 
-const answers = (url: string) =>
-  fetch(url, { signal: AbortSignal.timeout(500) }).then(
-    async (r) => (await r.body?.cancel(), true),
-    () => false,
-  );
+const answers = (url: string) => httpStatus(url, AbortSignal.timeout(500)).then(() => true, () => false);
 
 /** Grafana's Explore on the stack's Jaeger datasource (uid `kinfra-jaeger`), searching the namespace. */
 function grafanaExplore(grafana: string, namespace: string): string {

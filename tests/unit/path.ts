@@ -1,6 +1,7 @@
 /** core/io/path.ts behaves as node:path (posix) on the cases kinfra meets, and the odd ones. */
 import assert from "node:assert/strict";
 import * as node from "node:path";
+import { fileURLToPath } from "node:url";
 import * as ours from "../../core/io/path.ts";
 
 const PATHS = [
@@ -44,4 +45,12 @@ Deno.test("path: join, resolve and relative agree with node:path", () => {
   }
   assert.equal(ours.join("/a", "b", "../c", "d/"), node.join("/a", "b", "../c", "d/"));
   assert.equal(ours.resolve("/x", "y", "/z", "w"), node.resolve("/x", "y", "/z", "w"));
+});
+
+Deno.test("path: fromFileUrl agrees with node:url's fileURLToPath, and refuses other URLs", () => {
+  for (const url of ["file:///a/b.ts", "file:///a%20b/c%23d.ts", "file:///%C3%A9t%C3%A9/x", "file:///"]) {
+    assert.equal(ours.fromFileUrl(url), fileURLToPath(url), url);
+  }
+  assert.equal(ours.fromFileUrl(new URL("file:///x/y")), "/x/y");
+  assert.throws(() => ours.fromFileUrl("https://example.com/a"), TypeError);
 });
