@@ -26,6 +26,7 @@ export { sha256Hex } from "../io/hash.ts";
 export { formatBytes } from "../text/bytes.ts";
 export { compareText } from "../text/compare.ts";
 export { httpStatus, probe } from "../io/probe.ts";
+export { sleep } from "../io/timers.ts";
 /** POSIX path helpers with node:path's semantics, without Node's start-up cost. */
 export { basename, dirname, isAbsolute, join, normalize, relative, resolve } from "../io/path.ts";
 

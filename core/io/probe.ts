@@ -1,7 +1,7 @@
 /** One HTTP probe of a health endpoint, as `status`, `kinfra ui` and the docker plugin word it. */
 import { httpStatus } from "./http_status.ts";
 
-export { httpStatus };
+export { httpStatus }; // one line for both in plugin_api.ts
 
 export async function probe(url: string, timeoutMs = 2000): Promise<string> {
   try {

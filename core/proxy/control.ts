@@ -5,6 +5,7 @@
  * `{op: "stop"}`.
  */
 import type { ProxyState } from "./state.ts";
+import { after } from "../io/timers.ts";
 
 export type ControlRequest = { op: "status" | "reconcile" | "stop" };
 export type ControlReply = { ok: true; state: ProxyState } | { ok: false; error: string };
@@ -68,7 +69,7 @@ export async function askProxy(
     if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.ConnectionRefused) return undefined;
     throw e;
   }
-  const timer = setTimeout(() => conn.close(), timeoutMs);
+  const cancel = after(timeoutMs, () => conn.close());
   try {
     await conn.write(encoder.encode(JSON.stringify(request) + "\n"));
     const text = await readAll(conn);
@@ -81,7 +82,7 @@ export async function askProxy(
     if (e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe) return undefined;
     throw e;
   } finally {
-    clearTimeout(timer);
+    cancel();
     try {
       conn.close();
     } catch { /* closed by the timer */ }

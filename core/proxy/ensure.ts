@@ -15,6 +15,7 @@ import { isCheckedOut } from "./checkouts.ts";
 import { proxyPaths } from "./paths.ts";
 import type { ProxyWorld } from "./part.ts";
 import type { ProxyState } from "./state.ts";
+import { sleep } from "../io/timers.ts";
 
 const START_TIMEOUT_MS = 15_000;
 
@@ -67,7 +68,7 @@ export async function ensureProxy(
   }
   if (!options.wait) return undefined;
   for (const deadline = Date.now() + START_TIMEOUT_MS; Date.now() < deadline;) {
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const state = await reconcileProxy(ctx);
     if (state) return state;
   }

@@ -1,5 +1,5 @@
 /** The health gate: GET a URL until it answers 2xx, the deadline passes, or the user interrupts. */
-import { httpStatus } from "../../core/hooks/plugin_api.ts";
+import { httpStatus, sleep } from "../../core/hooks/plugin_api.ts";
 
 export interface HealthOutcome {
   ok: boolean;
@@ -39,7 +39,7 @@ export async function waitHealthy(
     } catch (e) {
       last = `did not answer (${e instanceof Error ? e.message.split("\n")[0] : e})`;
     }
-    await new Promise((r) => setTimeout(r, pause));
+    await sleep(pause);
     pause = Math.min(pause * 2, 50);
   }
   return { ok: false, last: signal.aborted ? "was interrupted" : last, elapsedMs: Date.now() - start };

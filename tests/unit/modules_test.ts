@@ -21,6 +21,7 @@ import "./hooks/reply.ts";
 import "./hooks/trust_store.ts";
 import "./io/hash_output.ts";
 import "./io/http_status.ts";
+import "./io/timers.ts";
 import "./plugins/agent_deck.ts";
 import "./plugins/health.ts";
 import "./project/config.ts";

@@ -5,6 +5,7 @@
 import type { Context } from "../../context.ts";
 import { Exit, KinfraError, messageOf, usageError } from "../../errors.ts";
 import type { CommandOutput } from "../../io/output.ts";
+import { after } from "../../io/timers.ts";
 
 /** Reads exactly one JSON object from `stream`, without waiting for the end of it (hosts keep it open). */
 export async function readOneObject(stream: ReadableStream<Uint8Array>, timeoutMs = 30_000) {
@@ -12,7 +13,7 @@ export async function readOneObject(stream: ReadableStream<Uint8Array>, timeoutM
   const decoder = new TextDecoder();
   let text = "";
   let [depth, start, inString, escaped] = [0, -1, false, false];
-  const timer = setTimeout(() => reader.cancel().catch(() => {}), timeoutMs);
+  const cancel = after(timeoutMs, () => void reader.cancel().catch(() => {}));
   try {
     for (;;) {
       const { value, done } = await reader.read();
@@ -29,7 +30,7 @@ export async function readOneObject(stream: ReadableStream<Uint8Array>, timeoutM
       }
     }
   } finally {
-    clearTimeout(timer);
+    cancel();
     reader.releaseLock();
   }
   throw usageError(`stdin ended (or stayed silent ${timeoutMs / 1000} s) before one JSON object arrived.`);
