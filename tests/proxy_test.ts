@@ -172,3 +172,44 @@ dockerTest(
     assert.notEqual(next.pid, pid);
   },
 );
+
+dockerTest(
+  "proxy stop returns once its proxy is gone, though a successor takes the lock the same moment",
+  async (sb, stem) => {
+    await useRouterPort(sb);
+    const repo = await makeProject(sb, stem, { base: randomBase() });
+    assert.equal((await sb.kinfra(["impl", "a/M1"], { cwd: repo })).code, 0);
+    const { pid } = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
+    // What a proxy started meanwhile (another build's, after an upgrade) does: wait for the lock,
+    // and hold it from the instant the old one lets go, so the lock is never seen free.
+    const lock = join(sb.home, "proxy", "lock");
+    const successor = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `const f = await Deno.open(${JSON.stringify(lock)}, { read: true, write: true });
+        await f.lock(true); console.log("locked"); await new Promise(() => setInterval(() => {}, 1000));`,
+      ],
+      stdout: "piped",
+    }).spawn();
+    try {
+      // Blocked on it: /proc/locks lists the waiter with "->" against the lock file's inode.
+      const inode = (await Deno.stat(lock)).ino;
+      await eventually(
+        "the successor waiting",
+        () => Deno.readTextFile("/proc/locks"),
+        (locks) => locks.split("\n").some((l) => l.includes("-> FLOCK") && l.includes(`:${inode} `)),
+      );
+      const stop = await sb.kinfra(["proxy", "stop", "--json"], { cwd: repo });
+      assert.equal(stop.code, 0, stop.stderr);
+      assert.equal(stop.json().pid, pid);
+      assert.equal(alive(pid!), false);
+      const reader = successor.stdout.getReader();
+      assert.equal(new TextDecoder().decode((await reader.read()).value).trim(), "locked");
+      reader.releaseLock();
+    } finally {
+      successor.kill("SIGKILL");
+      await successor.status;
+      await successor.stdout.cancel().catch(() => {});
+    }
+  },
+);

@@ -35,6 +35,7 @@ export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig, view?: S
 }
 
 export async function status(ctx: Context, options: { name?: string }): Promise<CommandOutput> {
+  void ctx.builtins(); // the plugins' modules load while the registry is read
   await cleanStale(ctx);
   if (options.name === undefined) {
     const overview = await projectOverview(ctx);
@@ -47,15 +48,16 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
   const remote = slot?.remote
     ? await (await import("../remote/status.ts")).remoteStatus(ctx, slot)
     : undefined;
-  const [{ replies, failures }, measured] = await Promise.all([
-    (await ctx.hooks(project)).observe("status", input),
+  const [{ replies, failures }, measured, view] = await Promise.all([
+    ctx.hooks(project).then((hooks) => hooks.observe("status", input)),
     slot ? measureUsage(ctx, { cpu: true }) : undefined,
+    sandboxView(ctx, entry, slot),
+    // Back after a crash, so the names work (a remote slot's status has already seen to it).
+    slot && !remote ? import("../proxy/ensure.ts").then((m) => m.ensureProxy(ctx)) : undefined,
   ]);
   const usage = slot && measured?.sandboxes.get(composeProject(slot.project, slot.slot_id));
   const stoppedIdle = slot ? undefined : entry.idle_stopped;
   const plugins = Object.fromEntries(replies.map((r) => [r.plugin, r.result.status ?? {}]));
-  const view = await sandboxView(ctx, entry, slot);
-  if (slot) await (await import("../proxy/ensure.ts")).ensureProxy(ctx); // back after a crash: the names work
   const data = {
     name: entry.path.split("/").pop(),
     kind: entry.kind,

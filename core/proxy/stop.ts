@@ -7,6 +7,7 @@ import type { Context } from "../context.ts";
 import { KinfraError } from "../errors.ts";
 import { askProxy } from "./control.ts";
 import { proxyPaths } from "./paths.ts";
+import { sleep } from "../io/timers.ts";
 
 const ANSWER_MS = 3000;
 const TERM_MS = 5000;
@@ -21,12 +22,24 @@ async function lockFree(path: string): Promise<boolean> {
   }
 }
 
-async function waitFree(path: string, ms: number): Promise<boolean> {
+/** Whether `pid` still runs a kinfra proxy (on Linux: a zombie or a recycled pid does not). */
+async function stillProxy(pid: number): Promise<boolean> {
+  if (Deno.build.os !== "linux") return true; // only the lock can tell
+  const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+  return cmdline.replaceAll("\0", " ").trim().endsWith("proxy run");
+}
+
+/**
+ * True once `pid` has let the lock go. A successor may take the lock the moment it does (a proxy that
+ * was started meanwhile waits for it), so on Linux the pid being gone counts as well.
+ */
+async function waitGone(path: string, pid: number, ms: number): Promise<boolean> {
+  const gone = async () => await lockFree(path) || !await stillProxy(pid);
   for (const deadline = Date.now() + ms; Date.now() < deadline;) {
-    if (await lockFree(path)) return true;
-    await new Promise((r) => setTimeout(r, 50));
+    if (await gone()) return true;
+    await sleep(50);
   }
-  return await lockFree(path);
+  return await gone();
 }
 
 /** The pid the lock file names, if the lock is held and that pid is a kinfra proxy. */
@@ -39,9 +52,7 @@ async function lockHolder(path: string): Promise<number | undefined> {
     return undefined;
   }
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  if (Deno.build.os !== "linux") return pid;
-  const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
-  return cmdline.replaceAll("\0", " ").trim().endsWith("proxy run") ? pid : undefined;
+  return await stillProxy(pid) ? pid : undefined;
 }
 
 function signal(pid: number, sig: Deno.Signal): void {
@@ -61,9 +72,9 @@ export async function stopProxy(ctx: Context): Promise<number | undefined> {
     ctx.log.warn(`The kinfra proxy (pid ${pid}) does not answer; stopping it with SIGTERM.`);
     signal(pid, "SIGTERM");
   }
-  if (await waitFree(paths.lock, TERM_MS)) return pid;
+  if (await waitGone(paths.lock, pid, TERM_MS)) return pid;
   ctx.log.warn(`The kinfra proxy (pid ${pid}) is still there; killing it (SIGKILL).`);
   signal(pid, "SIGKILL");
-  if (await waitFree(paths.lock, 2000)) return pid;
+  if (await waitGone(paths.lock, pid, 2000)) return pid;
   throw new KinfraError(`The kinfra proxy (pid ${pid}) did not stop.`, { hint: `Look at it: ps -p ${pid}` });
 }
