@@ -173,3 +173,16 @@ dockerTest("status shows an http:// link only for ports that serve HTTP", async 
   assert.match(status, new RegExp(`${up}_WEB_PORT=${base + 1}  http://127\\.0\\.0\\.1:${base + 1}/`));
   assert.match(status, new RegExp(`${up}_DB_PORT=${base + 51}\\n`), "a database port is no link");
 });
+
+Deno.test("a reader that stops early (`| head`) ends kinfra quietly with SIGPIPE's 141, not an internal error", async () => {
+  // stdout's reading end is closed before kinfra writes a byte: its first write finds the pipe broken.
+  const child = new Deno.Command(KINFRA[0], {
+    args: [...KINFRA.slice(1), "--help"],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await child.stdout.cancel();
+  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+  assert.equal(status.code, 141, stderr);
+  assert.equal(stderr, "");
+});

@@ -6,9 +6,18 @@ import { bugHint, bugOf, Exit, KinfraError } from "../errors.ts";
 import type { CommandOutput, Style } from "../io/output.ts";
 
 const encoder = new TextEncoder();
+/** SIGPIPE's exit status in a shell: what `kinfra … | head` ends with once head has read enough. */
+const EXIT_BROKEN_PIPE = 141;
+
 const print = (stream: { writeSync(p: Uint8Array): number }, text: string) => {
   const bytes = encoder.encode(text.endsWith("\n") ? text : text + "\n");
-  for (let done = 0; done < bytes.length;) done += stream.writeSync(bytes.subarray(done));
+  try {
+    for (let done = 0; done < bytes.length;) done += stream.writeSync(bytes.subarray(done));
+  } catch (e) {
+    // The reader went away (`| head`): the command is done, and nobody is left to tell more.
+    if (e instanceof Deno.errors.BrokenPipe) Deno.exit(EXIT_BROKEN_PIPE);
+    throw e;
+  }
 };
 
 export function renderOutput(output: CommandOutput, json: boolean, quiet: boolean): void {

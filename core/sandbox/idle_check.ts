@@ -12,9 +12,10 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { parseDuration } from "../text/duration.ts";
 import { join } from "../io/path.ts";
 import { withLock } from "../io/lock.ts";
+import { sleep } from "../io/timers.ts";
 import { hookInput } from "../hooks/inputs.ts";
 import { checkInterval, isIdle, observeSlot, type SlotWatch, unusedSince } from "../slots/idle.ts";
-import { readRegistry, type SlotEntry, updateRegistry } from "../slots/registry.ts";
+import { readRegistry, type Registry, type SlotEntry, updateRegistry } from "../slots/registry.ts";
 import { composeProject } from "../slots/slots.ts";
 import { measureUsage } from "./usage.ts";
 import { readActivity, type SlotActivity } from "../proxy/activity.ts";
@@ -111,6 +112,19 @@ async function windowOf(ctx: Context, root: string, global: number): Promise<num
   return own ? parseDuration(own) ?? 0 : global;
 }
 
+/** The running sandboxes, the idle window of each (ms, 0 = off), and the shortest one set. */
+async function windowsNow(ctx: Context, registry: Registry) {
+  const globalMs = parseDuration((await ctx.globalConfig()).slots.idle_stop ?? "") ?? 0;
+  // Local sandboxes only: a remote host's containers are not measured here (their CPU would read 0).
+  const running = Object.values(registry.slots).filter((s) => s.status === "running" && !s.warm && !s.remote);
+  const windows = new Map<number, number>();
+  for (const slot of running) {
+    const root = registry.worktrees[slot.worktree_path]?.project_root;
+    if (root) windows.set(slot.slot_id, await windowOf(ctx, root, globalMs));
+  }
+  return { running, windows, shortest: Math.min(...[...windows.values()].filter((w) => w > 0)) };
+}
+
 /**
  * Observes every running sandbox and stops the idle ones. `throttled`: return at once when the
  * last check is more recent than its interval (what commands use). `observe`: observe even when no
@@ -126,6 +140,10 @@ export async function idleCheck(
   const now = ctx.now().getTime();
   const previous = await readState(ctx);
   if (options.throttled && previous && now - previous.checked_at < previous.interval) return report;
+  // Most homes set no idle_stop: that is seen from the registry and the configs, without the lock.
+  if (!options.observe && !Number.isFinite((await windowsNow(ctx, await readRegistry(ctx.home))).shortest)) {
+    return report;
+  }
   try {
     await withLock(
       join(ctx.home.root, "idle.lock"),
@@ -150,15 +168,7 @@ async function check(
 ): Promise<void> {
   const now = ctx.now().getTime();
   const registry = await readRegistry(ctx.home);
-  const globalMs = parseDuration((await ctx.globalConfig()).slots.idle_stop ?? "") ?? 0;
-  // Local sandboxes only: a remote host's containers are not measured here (their CPU would read 0).
-  const running = Object.values(registry.slots).filter((s) => s.status === "running" && !s.warm && !s.remote);
-  const windows = new Map<number, number>();
-  for (const slot of running) {
-    const root = registry.worktrees[slot.worktree_path]?.project_root;
-    if (root) windows.set(slot.slot_id, await windowOf(ctx, root, globalMs));
-  }
-  const shortest = Math.min(...[...windows.values()].filter((w) => w > 0));
+  const { running, windows, shortest } = await windowsNow(ctx, registry);
   // Nothing running, or no idle_stop anywhere: nothing to observe (the engine is not asked), and
   // nothing to throttle (the next command may start one). The budget check observes anyway.
   if (!windows.size || (!Number.isFinite(shortest) && !observe)) return;
@@ -188,7 +198,7 @@ async function check(
     if (!record && await exists(proxyPaths(ctx.home).activity)) {
       // The proxy process writes its traffic record at most every 2 s: wait for its next write, so
       // traffic in the last moments is not missed, and look again.
-      await new Promise((resolve) => setTimeout(resolve, ACTIVITY_FLUSH_MS + 200));
+      await sleep(ACTIVITY_FLUSH_MS + 200);
       const late = (await trafficTimes(ctx, [slot])).get(slot.slot_id);
       if (late !== undefined) watch.traffic_at = Math.max(watch.traffic_at ?? 0, late);
       if (!isIdle(watch, windowMs, ctx.now().getTime())) continue;
