@@ -2,7 +2,7 @@
 import { basename } from "../io/path.ts";
 import type { Context } from "../context.ts";
 import { type CommandOutput, table } from "../io/output.ts";
-import { existsSync } from "../io/home.ts";
+import { existingSync } from "../io/home.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { cleanStale } from "../sandbox/repair.ts";
 import { worktreeName } from "../project/names.ts";
@@ -58,6 +58,7 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
       }))
       : undefined,
   ]);
+  const present = existingSync(Object.keys(registry.worktrees));
   for (const entry of Object.values(registry.worktrees)) {
     const slot = entry.slot === undefined ? undefined : registry.slots[String(entry.slot)];
     rows.push({
@@ -68,7 +69,7 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
       branch: entry.branch,
       slot: slot?.slot_id ?? null,
       ports: slot?.ports ?? {},
-      status: !existsSync(entry.path)
+      status: !present.has(entry.path)
         ? "missing"
         : slot
         ? slot.status

@@ -19,6 +19,7 @@ import "./hooks/manifest.ts";
 import "./hooks/plugin_files.ts";
 import "./hooks/reply.ts";
 import "./hooks/trust_store.ts";
+import "./io/existing.ts";
 import "./io/hash_output.ts";
 import "./io/http_status.ts";
 import "./io/timers.ts";
