@@ -89,45 +89,52 @@ export async function worktrees(ctx: Context, options: { names?: boolean } = {})
     });
   }
   rows.sort((a, b) => compareText(a.project, b.project) || compareText(a.name, b.name));
-  // The AGENT column only when some worktree has a session, so plain listings stay as they were.
-  const agent = sessions.size > 0;
-  // The HOST column likewise, only when some sandbox runs on a remote engine.
-  const host = rows.some((r) => r.host);
   return {
     data: { worktrees: rows },
-    text: rows.length
-      ? table(
-        [
-          "KIND",
-          "PROJECT",
-          "NAME",
-          "BRANCH",
-          "SLOT",
-          ...host ? ["HOST"] : [],
-          "MEM",
-          "CPU",
-          "STATUS",
-          ...agent ? ["AGENT"] : [],
-          "PATH",
-        ],
-        rows.map((r) => [
-          r.kind,
-          r.project,
-          r.name + (r.checked_out ? " *" : ""),
-          r.branch,
-          r.slot?.toString() ?? "-",
-          ...host ? [r.host ?? "local"] : [],
-          r.usage ? formatBytes(r.usage.memory) : "-",
-          r.usage?.cpu != null ? `${r.usage.cpu}%` : "-",
-          statusText(r),
-          ...agent ? [sessionLabel(r.session, ctx.style)] : [],
-          r.path,
-        ]),
-      ) + (rows.some((r) => r.checked_out)
-        ? "\n* checked out: the project's canonical ports lead to its sandbox"
-        : "")
-      : "No kinfra worktrees. Start one with `kinfra spec <feature>` or `kinfra impl <feature>/<milestone>`.",
+    // Built only when shown: with --json, 500 rows' table is milliseconds for nothing.
+    get text() {
+      return listing(rows, ctx);
+    },
   };
+}
+
+function listing(rows: WorktreeRow[], ctx: Context): string {
+  // The AGENT column only when some worktree has a session, so plain listings stay as they were.
+  const agent = rows.some((r) => r.session);
+  // The HOST column likewise, only when some sandbox runs on a remote engine.
+  const host = rows.some((r) => r.host);
+  return rows.length
+    ? table(
+      [
+        "KIND",
+        "PROJECT",
+        "NAME",
+        "BRANCH",
+        "SLOT",
+        ...host ? ["HOST"] : [],
+        "MEM",
+        "CPU",
+        "STATUS",
+        ...agent ? ["AGENT"] : [],
+        "PATH",
+      ],
+      rows.map((r) => [
+        r.kind,
+        r.project,
+        r.name + (r.checked_out ? " *" : ""),
+        r.branch,
+        r.slot?.toString() ?? "-",
+        ...host ? [r.host ?? "local"] : [],
+        r.usage ? formatBytes(r.usage.memory) : "-",
+        r.usage?.cpu != null ? `${r.usage.cpu}%` : "-",
+        statusText(r),
+        ...agent ? [sessionLabel(r.session, ctx.style)] : [],
+        r.path,
+      ]),
+    ) + (rows.some((r) => r.checked_out)
+      ? "\n* checked out: the project's canonical ports lead to its sandbox"
+      : "")
+    : "No kinfra worktrees. Start one with `kinfra spec <feature>` or `kinfra impl <feature>/<milestone>`.";
 }
 
 /** The status column, with the agent host a worktree was made for (and whether its run ended). */
