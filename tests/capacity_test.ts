@@ -300,10 +300,12 @@ for (const flavour of ["docker compose", "docker-compose"]) {
       // A snapshot to seed from: a sandbox whose database holds a marker, saved, then finished.
       await Deno.mkdir(sb.home, { recursive: true });
       await Deno.writeTextFile(join(sb.home, "config.toml"), `[data]\nhelper_image = "${IMAGE}"\n`);
-      assert.equal((await run(["impl", "seed/M1"], repo)).code, 0);
+      const seed = await run(["--json", "impl", "seed/M1"], repo);
+      assert.equal(seed.code, 0, seed.stderr);
       await docker(
         "exec",
-        (await dbContainer(`${stem}-slot-1`)).split("\n")[0],
+        // The slot impl took: slot 1's ports may be in use by something else on a busy machine.
+        (await dbContainer(seed.json<{ compose_project: string }>().compose_project)).split("\n")[0],
         "sh",
         "-c",
         "echo from-snapshot > /data/mark.txt",
