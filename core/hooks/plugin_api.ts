@@ -25,8 +25,7 @@ export { composeTail } from "../compose/stderr.ts";
 export { sha256Hex } from "../io/hash.ts";
 export { formatBytes } from "../text/bytes.ts";
 export { compareText } from "../text/compare.ts";
-export { httpStatus, probe } from "../io/probe.ts";
-export { sleep } from "../io/timers.ts";
+export { httpStatus, probe, sleep } from "../io/probe.ts";
 /** POSIX path helpers with node:path's semantics, without Node's start-up cost. */
 export { basename, dirname, isAbsolute, join, normalize, relative, resolve } from "../io/path.ts";
 

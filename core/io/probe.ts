@@ -1,7 +1,9 @@
 /** One HTTP probe of a health endpoint, as `status`, `kinfra ui` and the docker plugin word it. */
 import { httpStatus } from "./http_status.ts";
 
-export { httpStatus }; // one line for both in plugin_api.ts
+// What a plugin polling an endpoint needs besides `probe`, re-exported as one line of plugin_api.ts.
+export { httpStatus };
+export { sleep } from "./timers.ts";
 
 export async function probe(url: string, timeoutMs = 2000): Promise<string> {
   try {
