@@ -4,11 +4,14 @@
 #   remote_host.sh down <state dir>   removes every trace of it (idempotent)
 #   remote_host.sh block|unblock <state dir>   makes it stop answering (packets dropped), and back
 #   remote_host.sh sweep              takes down hosts whose owner (the run that built them) is gone
-#   remote_host.sh ensure             installs what it needs (iproute2, openssh-server, rsync, paramiko)
+#   remote_host.sh ensure             installs what it needs (iproute2, openssh-server, rsync, paramiko, socat)
 # It lives in a network namespace of its own with a private /30 (10.251.<n>.0/30: this machine is .1,
 # the namespace .2; no route anywhere else), runs its own dockerd (own data root, exec root, pidfile,
 # socket, config dir, containerd) and is reachable only through an sshd in that namespace that
-# accepts one key made for the run. The docker CLI, compose and rsync reach it through a wrapper
+# accepts one key made for the run — and, for tcp:// hosts, on that address only: plain tcp on
+# 2375 (socat to the engine's socket) and TLS on 2376 (dockerd --tlsverify, a CA, server and client
+# certificates made for the run by openssl, plus a client certificate of another CA that it must
+# refuse). The docker CLI, compose and rsync reach it through a wrapper
 # `ssh` (ssh -F <config>) put first on PATH: OpenSSH ignores $HOME, so ~/.ssh is never used.
 # Pitfalls handled: `ip netns exec` remounts /sys (dockerd then dies with "Devices cgroup isn't
 # mounted"), so the namespace is entered with nsenter --net plus a private mount namespace
@@ -27,6 +30,7 @@ ensure() {
   command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
   command -v rsync >/dev/null || missing+=(rsync)
   /usr/bin/python3 -c 'import paramiko' 2>/dev/null || missing+=(python3-paramiko) # docker-compose v1 and ssh://
+  command -v socat >/dev/null || missing+=(socat) # the plain tcp:// listener
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || die "missing: ${missing[*]} (install them, as root)"
   say "installing Debian packages: ${missing[*]} (apt-get; no service is started)"
@@ -37,7 +41,8 @@ ensure() {
   fi
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >/dev/null 2>&1 || true
   [ -n "$placed" ] && rm -f "$policy"
-  command -v ip >/dev/null && [ -x /usr/sbin/sshd ] && command -v rsync >/dev/null || die "could not install ${missing[*]}"
+  command -v ip >/dev/null && [ -x /usr/sbin/sshd ] && command -v rsync >/dev/null && command -v socat >/dev/null ||
+    die "could not install ${missing[*]}"
 }
 
 # Claims the first free /30 of 10.251.0.0/16 (an id whose namespace and address are both unused).
@@ -69,13 +74,37 @@ inner() {
   mount -t tmpfs -o size=64m tmpfs /tmp # the machine's /tmp (worktrees) does not exist over there
   ip link set lo up
   mkdir -p /run/sshd /run/docker
+  # tcp:// on the namespace's address only: TLS by dockerd itself (2376), plain through socat (2375).
   dockerd --data-root /var/lib/docker --exec-root /run/docker --pidfile /run/docker.pid \
     -H unix:///run/docker.sock --config-file /etc/docker/daemon.json \
+    -H "tcp://$addr:2376" --tlsverify --tlscacert "$s/tls/ca.pem" --tlscert "$s/tls/server.pem" --tlskey "$s/tls/server-key.pem" \
     >"$s/dockerd.log" 2>&1 </dev/null &
+  socat "TCP-LISTEN:2375,bind=$addr,reuseaddr,fork" UNIX-CONNECT:/run/docker.sock </dev/null >/dev/null 2>&1 &
+  echo $! >/run/socat.pid
   /usr/sbin/sshd -f "$s/sshd_config" -E "$s/sshd.log"
   for _ in $(seq 1 100); do [ -S /run/docker.sock ] && docker -H unix:///run/docker.sock version >/dev/null 2>&1 && return 0; sleep 0.1; done
   die "the namespace's dockerd did not start (log: $s/dockerd.log)"
-  : "$addr"
+}
+
+# A CA, the engine's certificate (for its address), a client certificate, and one of another CA.
+make_certs() {
+  local st=$1 addr=$2 d=$1/tls c=$1/client
+  mkdir -p "$d" "$c/tls" "$c/tls-rogue"
+  local key=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  openssl req -x509 "${key[@]}" -keyout "$d/ca-key.pem" -out "$d/ca.pem" -days 2 -subj /CN=kinfra-test-ca 2>/dev/null
+  openssl req -x509 "${key[@]}" -keyout "$d/rogue-ca-key.pem" -out "$d/rogue-ca.pem" -days 2 -subj /CN=rogue-ca 2>/dev/null
+  sign() { # name subject extensions ca
+    openssl req -new "${key[@]}" -keyout "$d/$1-key.pem" -out "$d/$1.csr" -subj "/CN=$2" 2>/dev/null
+    printf '%s\n' "$3" >"$d/$1.ext"
+    openssl x509 -req -in "$d/$1.csr" -CA "$d/$4.pem" -CAkey "$d/$4-key.pem" -CAcreateserial -days 2 \
+      -extfile "$d/$1.ext" -out "$d/$1.pem" 2>/dev/null
+  }
+  sign server "$addr" "subjectAltName=IP:$addr
+extendedKeyUsage=serverAuth" ca
+  sign client kinfra-client "extendedKeyUsage=clientAuth" ca
+  sign rogue kinfra-rogue "extendedKeyUsage=clientAuth" rogue-ca
+  cp "$d/ca.pem" "$c/tls/ca.pem" && cp "$d/client.pem" "$c/tls/cert.pem" && cp "$d/client-key.pem" "$c/tls/key.pem"
+  cp "$d/ca.pem" "$c/tls-rogue/ca.pem" && cp "$d/rogue.pem" "$c/tls-rogue/cert.pem" && cp "$d/rogue-key.pem" "$c/tls-rogue/key.pem"
 }
 
 up() {
@@ -144,6 +173,7 @@ EOF
   ip route add unreachable "10.251.$n.0/30" metric 4000
   nsenter --net="/run/netns/$ns" ip addr add "$addr/30" dev "${ns}n"
   nsenter --net="/run/netns/$ns" ip link set "${ns}n" up
+  make_certs "$st" "$addr"
   nsenter --net="/run/netns/$ns" unshare -m --propagation private bash "$0" inner "$st" "$addr"
   for _ in $(seq 1 50); do
     PATH="$st/bin:$PATH" ssh "$addr" true 2>/dev/null && break
@@ -161,6 +191,10 @@ REMOTE_ADDR=$addr
 REMOTE_ENDPOINT=ssh://kinfra@$addr
 REMOTE_SSH_BIN=$st/bin
 REMOTE_STATE=$st
+REMOTE_TCP_ENDPOINT=tcp://$addr:2375
+REMOTE_TLS_ENDPOINT=tcp://$addr:2376
+REMOTE_TLS_CERTS=$st/client/tls
+REMOTE_TLS_ROGUE_CERTS=$st/client/tls-rogue
 EOF
 }
 
@@ -196,6 +230,7 @@ teardown() {
   fi
   stop_pidfile "$st/run/docker.pid" 40
   stop_pidfile "$st/run/sshd.pid" 10
+  stop_pidfile "$st/run/socat.pid" 10
   # Whatever else still runs in the namespace (shims, sessions): it is ours.
   if [ -e "/run/netns/$ns" ]; then
     local pids

@@ -18,6 +18,12 @@ export interface RemoteHost {
   /** The directory holding the ssh wrapper; first on PATH for kinfra, docker, compose and rsync. */
   bin: string;
   stateDir: string;
+  /** The same engine on tcp://addr:2375 (plain) and tcp://addr:2376 (TLS, --tlsverify). */
+  tcp: string;
+  tls: string;
+  /** Client certificates (ca.pem, cert.pem, key.pem) it accepts, and some of another CA it refuses. */
+  tlsCerts: string;
+  rogueCerts: string;
 }
 
 export const canBuild = Deno.uid() === 0 && Deno.build.os === "linux";
@@ -34,6 +40,10 @@ async function hostUp(stateDir: string): Promise<RemoteHost> {
     endpoint: vars.REMOTE_ENDPOINT,
     bin: vars.REMOTE_SSH_BIN,
     stateDir,
+    tcp: vars.REMOTE_TCP_ENDPOINT,
+    tls: vars.REMOTE_TLS_ENDPOINT,
+    tlsCerts: vars.REMOTE_TLS_CERTS,
+    rogueCerts: vars.REMOTE_TLS_ROGUE_CERTS,
   };
 }
 

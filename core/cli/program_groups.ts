@@ -106,8 +106,17 @@ export const GROUPS: Command[] = [
             required: true,
           },
         ],
-        run: async (ctx, [name, endpoint]) =>
-          (await import("../commands/hosts.ts")).add(ctx, { name: name!, endpoint: endpoint! }),
+        options: [{
+          flags: "--tls-certs <dir>",
+          description:
+            "tcp:// with TLS: ca.pem, cert.pem, key.pem (default with DOCKER_TLS_VERIFY: DOCKER_CERT_PATH)",
+        }],
+        run: async (ctx, [name, endpoint], o) =>
+          (await import("../commands/hosts.ts")).add(ctx, {
+            name: name!,
+            endpoint: endpoint!,
+            tlsCerts: o.tlsCerts,
+          }),
       }),
       command({
         name: "list",
@@ -116,7 +125,7 @@ export const GROUPS: Command[] = [
       }),
       command({
         name: "test",
-        description: "check a host: ssh, its engine, docker and rsync there, compose here",
+        description: "check a host: ssh, docker and rsync there (or its engine API and TLS), compose here",
         args: [{ name: "name", description: "host name", required: true }],
         run: async (ctx, [name]) => (await import("../commands/hosts.ts")).test(ctx, { name: name! }),
       }),

@@ -7,63 +7,13 @@ import { blockedError, Exit, messageOf, usageError } from "../errors.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { execOnEngine } from "../io/engine.ts";
-import {
-  checkHostName,
-  getHost,
-  type Host,
-  LOCAL,
-  parseSshEndpoint,
-  readHosts,
-  updateHosts,
-} from "../remote/hosts.ts";
+import { checkHostName, getHost, type Host, LOCAL, readHosts, updateHosts } from "../remote/hosts.ts";
 import { onHost } from "../remote/ssh.ts";
 import { compareText } from "../text/compare.ts";
-
-/** The DOCKER_HOST of a docker context (TLS contexts need their certificates: not supported). */
-async function contextHost(ctx: Context, name: string): Promise<string> {
-  const result = await ctx.exec("docker", [
-    "context",
-    "inspect",
-    name,
-    "--format",
-    "{{json .Endpoints.docker}}",
-  ]);
-  if (!result.success) {
-    throw usageError(`No docker context "${name}".`, "See `docker context ls`.");
-  }
-  const endpoint = JSON.parse(result.stdout || "{}");
-  if (
-    endpoint.SkipTLSVerify === false && endpoint.Host?.startsWith("tcp://") && result.stdout.includes("TLS")
-  ) {
-    throw usageError(`Docker context "${name}" uses TLS, which kinfra cannot pass on yet.`);
-  }
-  if (typeof endpoint.Host !== "string") throw usageError(`Docker context "${name}" has no docker endpoint.`);
-  return endpoint.Host;
-}
-
-/** The host record for an endpoint as the user wrote it. */
-async function describe(ctx: Context, name: string, endpoint: string): Promise<Host> {
-  const base = { name, endpoint, added_at: ctx.now().toISOString() };
-  if (endpoint.startsWith("ssh://")) {
-    return { ...base, docker_host: endpoint, ssh: parseSshEndpoint(endpoint) };
-  }
-  if (/^tcp:\/\/[A-Za-z0-9.\[\]:_-]+:[0-9]{1,5}\/?$/.test(endpoint)) {
-    return { ...base, docker_host: endpoint };
-  }
-  if (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(endpoint)) {
-    const host = await contextHost(ctx, endpoint);
-    return {
-      ...base,
-      endpoint: `context:${endpoint}`,
-      docker_host: host,
-      ...(host.startsWith("ssh://") ? { ssh: parseSshEndpoint(host) } : {}),
-    };
-  }
-  throw usageError(
-    `"${endpoint}" is not an endpoint kinfra understands.`,
-    "Give ssh://user@host[:port], tcp://host:port, or the name of an existing docker context.",
-  );
-}
+import { join } from "../io/path.ts";
+import { engineEndpointOf, engineRequest } from "../io/engine_api.ts";
+import { showEngine } from "../io/engine_address.ts";
+import { describeHost } from "../remote/endpoints.ts";
 
 export interface HostCheck {
   name: string;
@@ -120,6 +70,7 @@ export async function checkHost(ctx: Context, host: Host): Promise<HostCheck[]> 
       }
     }
   }
+  if (!host.ssh) checks.push(...await apiChecks(host));
   const engine = await execOnEngine(ctx.exec, host.docker_host, host.name)("docker", [
     "version",
     "--format",
@@ -129,9 +80,11 @@ export async function checkHost(ctx: Context, host: Host): Promise<HostCheck[]> 
     name: "engine",
     ok: engine.success,
     detail: engine.success
-      ? `Docker ${engine.stdout.trim()} (${host.docker_host})`
+      ? `Docker ${engine.stdout.trim()} (${showEngine(host.docker_host)})`
       : engine.stderr.trim().split("\n").pop() ?? "no answer",
-    ...(engine.success ? {} : { hint: `Start Docker on ${host.name}, or check ${host.docker_host}.` }),
+    ...(engine.success
+      ? {}
+      : { hint: `Start Docker on ${host.name}, or check ${showEngine(host.docker_host)}.` }),
   });
   // Compose runs on this machine and talks to the host's engine; only the engine must be there.
   try {
@@ -148,15 +101,45 @@ export async function checkHost(ctx: Context, host: Host): Promise<HostCheck[]> 
   return checks;
 }
 
-export async function add(ctx: Context, options: { name: string; endpoint: string }): Promise<CommandOutput> {
+/**
+ * What a tcp:// host (or a context pointing at one) needs: kinfra's own client must reach its
+ * engine — the code sync goes through the engine API, so nothing else is needed on the host — and
+ * a TLS engine must accept the client certificate. Ports are relayed to the host's address.
+ */
+async function apiChecks(host: Host): Promise<HostCheck[]> {
+  const endpoint = engineEndpointOf(host.docker_host);
+  if (!endpoint || "unix" in endpoint) return [];
+  const tls = Boolean(endpoint.tls);
+  const answer = await engineRequest(endpoint, "GET", "/_ping", { signal: AbortSignal.timeout(5000) })
+    .then((a) => a.status === 200 ? undefined : `the engine answered HTTP ${a.status}`, messageOf);
+  return [{
+    name: tls ? "engine API (TLS)" : "engine API",
+    ok: answer === undefined,
+    detail: answer === undefined
+      ? `${endpoint.hostname}:${endpoint.port} answers${
+        tls ? " with the client certificate" : ""
+      }; code sync goes through it (nothing to install there); ports are relayed to ${endpoint.hostname}`
+      : answer,
+    ...(answer === undefined ? {} : {
+      hint: tls
+        ? `Check the certificates (${endpoint.tls}: ca.pem signs the engine's certificate, cert.pem/key.pem are accepted by it) and that the engine listens with --tlsverify.`
+        : `Check that the engine listens on ${endpoint.hostname}:${endpoint.port} (dockerd -H tcp://…).`,
+    }),
+  }];
+}
+
+export async function add(
+  ctx: Context,
+  options: { name: string; endpoint: string; tlsCerts?: string },
+): Promise<CommandOutput> {
   checkHostName(options.name);
-  const host = await describe(ctx, options.name, options.endpoint);
   if ((await readHosts(ctx.home)).hosts[options.name]) {
     throw usageError(
       `Host "${options.name}" already exists.`,
       `Remove it first (\`kinfra hosts rm ${options.name}\`).`,
     );
   }
+  const host = await describeHost(ctx, options.name, options.endpoint, options.tlsCerts);
   await updateHosts(ctx.home, (f) => {
     f.hosts[host.name] = host;
   });
@@ -235,5 +218,7 @@ export async function rm(ctx: Context, options: { name: string }): Promise<Comma
   await updateHosts(ctx.home, (f) => {
     delete f.hosts[host.name];
   });
+  // The certificates `hosts add` copied for it (a context's stay in the docker context store).
+  await Deno.remove(join(ctx.home.root, "tls", host.name), { recursive: true }).catch(() => {});
   return { data: { removed: host.name }, text: `${ctx.style.green("✓")} Removed host ${host.name}` };
 }

@@ -165,8 +165,11 @@ export async function env(ctx: Context, options: { name?: string }): Promise<Com
       ...Object.fromEntries(Object.entries(slot.ports).map(([k, v]) => [k, String(v)])),
     };
   }
-  // A sandbox on a remote host: `docker compose ps` after the eval reaches its engine.
-  if (slot.remote) vars = { ...vars, DOCKER_HOST: slot.remote.docker_host };
+  // A sandbox on a remote host: `docker compose ps` after the eval reaches its engine (TLS too).
+  if (slot.remote) {
+    const { dockerHostEnv } = await import("../io/engine.ts");
+    vars = { ...vars, ...dockerHostEnv(slot.remote.docker_host) };
+  }
   return {
     data: { env: vars },
     // A key that is not a variable name could only come from a tampered file: never print it.

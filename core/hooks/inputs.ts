@@ -66,7 +66,9 @@ export function withSlot(
         remote: {
           host: slot.remote.host,
           docker_host: slot.remote.docker_host,
-          ...(slot.remote.copy && { code_root: slot.remote.copy }),
+          ...(slot.remote.volumes
+            ? { code_volumes: slot.remote.volumes }
+            : slot.remote.copy && { code_root: slot.remote.copy }),
           ...(slot.remote.shared && { shared_root: slot.remote.shared.copy }),
         },
       }),

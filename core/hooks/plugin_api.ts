@@ -26,6 +26,8 @@ export { sha256Hex } from "../io/hash.ts";
 export { formatBytes } from "../text/bytes.ts";
 export { compareText } from "../text/compare.ts";
 export { httpStatus, probe, sleep } from "../io/probe.ts";
+/** The Docker Engine API over its socket, tcp:// or TLS; docker contexts as the CLI reads them. */
+export * from "./engine_exports.ts";
 /** POSIX path helpers with node:path's semantics, without Node's start-up cost. */
 export { basename, dirname, isAbsolute, join, normalize, relative, resolve } from "../io/path.ts";
 
@@ -47,6 +49,7 @@ import type {
   RoutesResult,
   RuntimeScan,
   SetupResult,
+  SlotRemote,
   Snapshot,
   TeardownResult,
 } from "./results.ts";
@@ -183,13 +186,8 @@ export interface HookInput {
     id: number;
     dir: string;
     compose_project: string;
-    /**
-     * Set when the sandbox runs on a remote Docker host: its name, the DOCKER_HOST reaching its
-     * engine (already set for every subprocess a handler runs through `exec`), and where the
-     * worktree's code is over there (bind mounts must use it instead of the worktree path), and
-     * the copy of the project root's `shared` mounts (instead of the project root).
-     */
-    remote?: { host: string; docker_host: string; code_root?: string; shared_root?: string };
+    /** Set when the sandbox runs on a remote Docker host (see SlotRemote). */
+    remote?: SlotRemote;
   } | null;
   ports: Record<string, number>;
   /** Variables collected so far from core and earlier plugins. */

@@ -94,3 +94,18 @@ export interface CapacityFlags {
   /** `sandbox.start`/`sandbox.ready`: only these services (the rest run already or wait). */
   services?: string[];
 }
+
+/**
+ * A remote Docker host's sandbox (`slot.remote`): its name, engine address (a DOCKER_HOST, or
+ * `tcp+tls://…`; `exec` already sets DOCKER_*), its code there — a directory (`code_root`, ssh) or,
+ * tcp://, a volume per mounted worktree directory (`code_volumes`, by worktree-relative path, "."
+ * for the root; declared external, kinfra feeds them) — and the copy of the project root's
+ * `shared` mounts (instead of the project root).
+ */
+export interface SlotRemote {
+  host: string;
+  docker_host: string;
+  code_root?: string;
+  code_volumes?: Record<string, string>;
+  shared_root?: string;
+}

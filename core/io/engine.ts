@@ -8,24 +8,50 @@
  */
 import type { Exec, ExecOptions } from "./exec.ts";
 import { KinfraError } from "../errors.ts";
+import { showEngine, splitEngineAddress } from "./engine_address.ts";
+
+/**
+ * The environment a docker or compose subprocess needs for an engine address (engine_address.ts):
+ * DOCKER_HOST, and for a TLS engine DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, as docker itself takes
+ * them (compose v1's docker-py reads the same variables).
+ */
+export function dockerHostEnv(address: string): Record<string, string> {
+  const { docker_host, tls } = splitEngineAddress(address);
+  return { DOCKER_HOST: docker_host, ...(tls ? { DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: tls } : {}) };
+}
 
 /** Exec options that point the docker CLI and compose at `host`. */
 export function dockerEnv(host: { docker_host: string }, options: ExecOptions = {}): ExecOptions {
+  const env = dockerHostEnv(host.docker_host);
   return {
     ...options,
-    env: { ...options.env, DOCKER_HOST: host.docker_host },
-    unset: [...(options.unset ?? []), "DOCKER_CONTEXT"],
+    env: { ...options.env, ...env },
+    // Nothing of the caller's own engine choice may leak in: a context, or TLS settings of another
+    // engine. For a TLS engine, requests' CA bundle variables go too: Compose v1 (docker-py) lets
+    // REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override DOCKER_CERT_PATH's ca.pem, and then refuses the
+    // engine's certificate ("unable to get local issuer certificate").
+    unset: [
+      ...(options.unset ?? []),
+      "DOCKER_CONTEXT",
+      ...["DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_TLS"].filter((v) => !(v in env)),
+      ...(env.DOCKER_CERT_PATH ? ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"] : []),
+    ],
   };
 }
 
-/** The address to knock on for a DOCKER_HOST: ssh's port (22 by default) or the tcp:// port. */
+/** The address to knock on for an engine address: ssh's port (22 by default) or the tcp:// port. */
 export function probeTarget(
-  dockerHost: string,
+  address: string,
 ): { hostname: string; port: number; ssh: boolean } | undefined {
-  const m = /^(ssh|tcp):\/\/(?:[^@/]+@)?(\[[^\]]+\]|[^:/]+)(?::([0-9]+))?/.exec(dockerHost);
+  const { docker_host, tls } = splitEngineAddress(address);
+  const m = /^(ssh|tcp):\/\/(?:[^@/]+@)?(\[[^\]]+\]|[^:/]+)(?::([0-9]+))?/.exec(docker_host);
   if (!m) return undefined;
   const ssh = m[1] === "ssh";
-  return { hostname: m[2].replace(/^\[|\]$/g, ""), port: m[3] ? Number(m[3]) : ssh ? 22 : 2375, ssh };
+  return {
+    hostname: m[2].replace(/^\[|\]$/g, ""),
+    port: m[3] ? Number(m[3]) : ssh ? 22 : tls ? 2376 : 2375,
+    ssh,
+  };
 }
 
 /**
@@ -62,7 +88,7 @@ export async function reachable(
 /** The error for an engine whose host does not answer. */
 export function engineDown(dockerHost: string, name?: string): KinfraError {
   return new KinfraError(
-    `Host ${name ? `"${name}" (${dockerHost})` : dockerHost} does not answer.`,
+    `Host ${name ? `"${name}" (${showEngine(dockerHost)})` : showEngine(dockerHost)} does not answer.`,
     {
       hint: `Check the machine${
         name ? ` and \`kinfra hosts test ${name}\`` : ""

@@ -1,10 +1,11 @@
 /**
  * The sync part: the code of a remote slot stays local, where the agent edits it, and its copy on
  * the host follows within about a second — a watcher on the worktree, a short debounce (a save or
- * a checkout is one burst), then one rsync pass over ssh (remote/sync.ts: `.git` and ignored files
- * stay here, deletions carry over). A pass that fails is tried again; `status()` says, per slot,
- * how the last one went. A project's `shared` mounts have one copy per host, fed the same way by
- * one watcher whichever of its slots there need it (`shared` in the status).
+ * a checkout is one burst), then one pass: rsync over ssh (remote/sync.ts), or the engine API for a
+ * tcp:// host (remote/engine_sync.ts); either way `.git` and ignored files stay here and deletions
+ * carry over. A pass that fails is tried again; `status()` says, per slot, how the last one went.
+ * A project's `shared` mounts (ssh hosts) have one copy per host, fed the same way by one watcher
+ * whichever of its slots there need it (`shared` in the status).
  */
 import { messageOf } from "../errors.ts";
 import type { SlotEntry } from "../slots/registry.ts";
@@ -30,6 +31,21 @@ interface Sync {
   last_ms?: number;
   error?: string;
   closed: boolean;
+}
+
+/**
+ * One pass by the slot's transport: rsync over ssh into the copy's directory, or for a tcp:// host
+ * the engine API into its volumes (remote/engine_sync.ts).
+ */
+async function passFor(env: PartEnv, slot: SlotEntry): Promise<void> {
+  const remote = slot.remote!;
+  if (remote.volumes) {
+    const { syncSlotVolumes } = await import("../remote/volume_copy.ts");
+    await syncSlotVolumes(env.ctx.exec, env.home.root, await env.ctx.homeId(), remote, slot.worktree_path);
+    return;
+  }
+  const host = await getHost(env.home, remote.host);
+  await syncOnce(env.ctx.exec, host, slot.worktree_path, remote.copy!, undefined, true);
 }
 
 const key = (slot: SlotEntry) => `${slot.slot_id}:${slot.claimed_at}`;
@@ -159,10 +175,7 @@ export function syncPart(env: PartEnv): ProxyPart {
         if (syncs.has(k)) continue;
         syncs.set(
           k,
-          open(slot, [slot.worktree_path], async () => {
-            const host = await getHost(env.home, slot.remote!.host);
-            await syncOnce(env.ctx.exec, host, slot.worktree_path, slot.remote!.copy!, undefined, true);
-          }),
+          open(slot, [slot.worktree_path], () => passFor(env, slot)),
         );
       }
       return reconcileShared(world);

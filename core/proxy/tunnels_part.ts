@@ -1,21 +1,22 @@
 /**
- * The tunnels part: a remote slot's ports answer on 127.0.0.1 here, through one
- * `ssh -N -L 127.0.0.1:<port>:127.0.0.1:<port> …` child per slot (ssh from PATH: the user's config,
- * agent and wrappers apply). Started when the slot appears, killed when it goes, started again
- * when it dies (each tick). Its UDP ports go through a relay of their own (udp_tunnel.ts), since ssh
+ * The tunnels part: a remote slot's ports answer on 127.0.0.1 here, through one carrier per slot
+ * (tunnel_carriers.ts: an `ssh -N -L …` child for an ssh host, a TCP relay in this process for a
+ * tcp:// host). Started when the slot appears, stopped when it goes, started again when it ends
+ * (each tick). Its UDP ports (ssh hosts) go through a relay of their own (udp_tunnel.ts), since ssh
  * forwards TCP only. A slot whose host stopped answering during teardown is left alone until the next
  * command settles it. `status()` says, per slot, whether its tunnels are up (TCP and UDP).
  */
 import { messageOf } from "../errors.ts";
 import type { SlotEntry } from "../slots/registry.ts";
 import { getHost } from "../remote/hosts.ts";
-import { tunnelArgs, tunnelPorts, udpTunnelPorts } from "../remote/tunnels.ts";
+import { tunnelPorts, udpTunnelPorts } from "../remote/tunnels.ts";
+import { type Carrier, carrierFor } from "./tunnel_carriers.ts";
 import type { PartEnv, ProxyPart, ProxyWorld } from "./part.ts";
 import { UdpTunnel } from "./udp_tunnel.ts";
 
 interface Tunnel {
   slot: SlotEntry;
-  child?: Deno.ChildProcess;
+  child?: Carrier;
   state: "starting" | "up" | "down";
   since: string;
   error?: string;
@@ -53,22 +54,16 @@ export function tunnelsPart(env: PartEnv): ProxyPart {
 
   const start = async (t: Tunnel) => {
     const host = await getHost(env.home, t.slot.remote!.host);
-    const child = new Deno.Command("ssh", {
-      args: tunnelArgs(host, tunnelPorts(t.slot)),
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
+    const child = carrierFor(host, tunnelPorts(t.slot));
     Object.assign(t, { child, state: "starting", since: new Date().toISOString(), error: undefined });
     env.log(`tunnels: slot ${t.slot.slot_id} → ${host.name} (${tunnelPorts(t.slot).join(", ")})`);
-    child.output().then((out) => {
+    child.ended.then((why) => {
       if (t.child !== child) return; // replaced or closed on purpose
-      const why = new TextDecoder().decode(out.stderr).trim().split("\n").pop();
       Object.assign(t, {
         child: undefined,
         state: "down",
         since: new Date().toISOString(),
-        error: why || `ssh exited (${out.code})`,
+        error: why,
         retryAt: Date.now() + 1000,
       });
       env.log(`tunnels: slot ${t.slot.slot_id}: ${t.error}`);
@@ -78,9 +73,7 @@ export function tunnelsPart(env: PartEnv): ProxyPart {
   const stop = (t: Tunnel) => {
     const child = t.child;
     t.child = undefined;
-    try {
-      child?.kill("SIGTERM");
-    } catch { /* already gone */ }
+    child?.stop();
     t.udp?.close();
   };
 
@@ -134,7 +127,7 @@ export function tunnelsPart(env: PartEnv): ProxyPart {
           ports: tunnelPorts(t.slot),
           ...overall(t),
           since: t.since,
-          ...(t.child ? { pid: t.child.pid } : {}),
+          ...(t.child?.pid ? { pid: t.child.pid } : {}),
           ...(t.udp && {
             udp: {
               ports: t.udp.ports,

@@ -6,7 +6,9 @@
  * the next command (stale repair) finishes the job and says which host it waits for.
  */
 import type { Context } from "../context.ts";
+import type { ComposeSources } from "../compose/file.ts";
 import { KinfraError, messageOf, usageError } from "../errors.ts";
+import { showEngine } from "../io/engine_address.ts";
 import { readRegistry, type RemoteSlot, type SlotEntry, updateRegistry } from "../slots/registry.ts";
 import { releaseSlot } from "../slots/slots.ts";
 import { tunnelPorts, udpTunnelPorts } from "./tunnels.ts";
@@ -32,12 +34,7 @@ export async function chooseHost(
   if (!name || name === LOCAL) return undefined;
   if (name === "auto") return await (await import("./room.ts")).mostRoom(ctx, engines);
   const host = await getHost(ctx.home, name);
-  if (!host.ssh) {
-    throw usageError(
-      `Host "${host.name}" (${host.endpoint}) is not reached over ssh, so its sandbox's ports could not be tunnelled here nor its code synced.`,
-      "Add the machine as ssh://user@host (`kinfra hosts add`); tcp:// hosts and contexts can be listed and tested only.",
-    );
-  }
+  if (!host.ssh) await (await import("./tcp_host.ts")).checkEngineApi(host);
   return host;
 }
 
@@ -60,8 +57,9 @@ export async function planRemote(
   ctx: Context,
   host: Host,
   worktree: string,
-  project: { name: string; root: string; shared: string[] },
+  project: { name: string; root: string; shared: string[]; code: string[]; compose: ComposeSources },
 ): Promise<{ remote: RemoteSlot; busy: BusyPorts & { host: string } }> {
+  if (!host.ssh) return await (await import("./tcp_host.ts")).planVolumes(ctx, host, worktree, project);
   await remoteHome(ctx, host);
   const homeId = await ctx.homeId();
   const [copy, shared, busy] = await Promise.all([
@@ -90,7 +88,17 @@ export async function startRemote(ctx: Context, slot: SlotEntry): Promise<void> 
     if (!remote.copy) return;
     ctx.log.step(`Copying ${slot.worktree_path} to ${host.name}:${remote.copy}`);
     const start = performance.now();
-    await initialSync(ctx.exec, host, slot.worktree_path, remote.copy, ctx.signal);
+    if (remote.volumes) {
+      const { syncSlotVolumes } = await import("./volume_copy.ts");
+      await syncSlotVolumes(
+        ctx.exec,
+        ctx.home.root,
+        await ctx.homeId(),
+        remote,
+        slot.worktree_path,
+        ctx.signal,
+      );
+    } else await initialSync(ctx.exec, host, slot.worktree_path, remote.copy, ctx.signal);
     ctx.log.info(`copied in ${Math.round(performance.now() - start)} ms`);
   };
   // The shared mounts' copy (another slot of the project there may have made it: one more pass is cheap).
@@ -135,7 +143,7 @@ async function leftOnHost(ctx: Context, slot: SlotEntry): Promise<boolean> {
   );
   if (!result.success) {
     throw hostDown(
-      { name: slot.remote!.host, endpoint: slot.remote!.docker_host } as Host,
+      { name: slot.remote!.host, endpoint: showEngine(slot.remote!.docker_host) } as Host,
       result.stderr.trim().split("\n").pop() ?? "docker failed",
     );
   }
@@ -201,7 +209,10 @@ export async function removeRemoteCopy(
   if (!host) return `the copy ${remote.copy} stays on ${remote.host} (the host was removed from kinfra)`;
   const said = [];
   try {
-    await removeCopy(ctx.exec, host, remote.copy);
+    if (remote.volumes) {
+      const { removeSlotVolumes } = await import("./volume_copy.ts");
+      await removeSlotVolumes(ctx.home.root, remote);
+    } else await removeCopy(ctx.exec, host, remote.copy);
     said.push(`removed the copy ${host.name}:${remote.copy}`);
   } catch (e) {
     ctx.log.warn(`Could not remove ${host.name}:${remote.copy}: ${messageOf(e)}`);

@@ -2,12 +2,13 @@
  * `--host auto`: the engine with the most room — its memory (the engine's MemTotal, asked of it)
  * less what this home's sandboxes there are known to need (each project's sandbox as measured once
  * healthy, the capacity budget's estimate; a project never measured counts as the median of those
- * that were). Among this machine and the ssh hosts; a host that does not answer is left out and
+ * that were). Among this machine and the hosts that run sandboxes (ssh and tcp://); a host that does not answer is left out and
  * said; without any memory figure the fewest sandboxes win. Ties go to this machine, then by name.
  */
 import type { Context } from "../context.ts";
 import { Exit, KinfraError, messageOf } from "../errors.ts";
 import { execOnEngine } from "../io/engine.ts";
+import { engineEndpointOf } from "../io/engine_api.ts";
 import { formatBytes } from "../text/bytes.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { type Host, LOCAL, readHosts } from "./hosts.ts";
@@ -21,6 +22,12 @@ interface Engine {
   sandboxes: number;
 }
 
+/** Hosts that run sandboxes: ssh ones, and tcp:// ones (plain or TLS) kinfra's engine client speaks to. */
+const runsSandboxes = (h: Host) => {
+  const endpoint = engineEndpointOf(h.docker_host);
+  return Boolean(h.ssh) || (endpoint !== undefined && "hostname" in endpoint);
+};
+
 /**
  * The engines `auto` may choose: this machine and the hosts that can run sandboxes, only `among`
  * when given; an error naming them when none of those can.
@@ -28,12 +35,14 @@ interface Engine {
 export function autoCandidates(hosts: Record<string, Host>, among?: string[]) {
   const candidates = [
     { name: LOCAL, host: undefined as Host | undefined },
-    ...Object.values(hosts).filter((h) => h.ssh).sort((a, b) => compareText(a.name, b.name)).map((h) => ({
+    ...Object.values(hosts).filter(runsSandboxes).sort((a, b) => compareText(a.name, b.name)).map((h) => ({
       name: h.name,
       host: h,
     })),
   ].filter((c) => !among || among.includes(c.name));
-  if (among && !candidates.length) throw noEngine(among, "cannot run sandboxes (not an ssh:// host)");
+  if (among && !candidates.length) {
+    throw noEngine(among, "cannot run sandboxes (the docker context is this machine's socket)");
+  }
   return candidates;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Context } from "../context.ts";
 import type { SlotEntry } from "../slots/registry.ts";
+import { showEngine } from "../io/engine_address.ts";
 
 type Part = Record<
   string,
@@ -60,7 +61,7 @@ export async function remoteStatus(ctx: Context, slot: SlotEntry) {
     unreachable: remote.unreachable ?? null,
   };
   const lines = [
-    `  host ${remote.host} (${remote.docker_host}) · tunnels ${tunnels}${
+    `  host ${remote.host} (${showEngine(remote.docker_host)}) · tunnels ${tunnels}${
       tunnel?.error && tunnels !== "up" ? ` (${tunnel.error})` : ""
     }${tunnel?.udp ? ` · UDP ${tunnel.udp.ports.join(", ")} relayed (${tunnel.udp.state})` : ""}`,
     ...(sync

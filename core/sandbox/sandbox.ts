@@ -85,6 +85,8 @@ export async function startSandbox(
       name: project.name,
       root: project.root,
       shared: sandbox.mounts.shared_targets.length ? sandbox.mounts.shared : [],
+      code: sandbox.mounts.code,
+      compose: sources,
     }),
     !host && sandbox.otel.enabled && (await import("./observability.ts")).ensureObservability(ctx),
   ]);

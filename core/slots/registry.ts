@@ -44,14 +44,14 @@ export interface SlotEntry {
 export interface RemoteSlot {
   /** The host's name in `<home>/hosts.json`. */
   host: string;
-  /** DOCKER_HOST for its engine, recorded so teardown works even after `hosts rm`. */
+  /** Its engine's address (a DOCKER_HOST, or tcp+tls://…), kept so teardown works after `hosts rm`. */
   docker_host: string;
-  /** The worktree's copy on the host (ssh hosts), which the code mounts use. */
+  /** The worktree's copy on the host for the code mounts: a directory (ssh), or its volumes' name (tcp://). */
   copy?: string;
   /** The project's `shared` mounts' copy on the host, one for every slot of the project there. */
   shared?: SharedCopy;
-  /** The `kinfra hosts agent` process keeping its tunnels and sync up. */
-  agent_pid?: number;
+  /** tcp:// hosts: each code directory of the worktree ("." for all of it) and the volume holding it. */
+  volumes?: Record<string, string>;
   /** Set when teardown could not reach the host: the slot stays reserved until it answers again. */
   unreachable?: string;
 }

@@ -32,7 +32,7 @@ import {
   stopSlotContainers,
 } from "./containers.ts";
 import { waitHealthy } from "./health.ts";
-import { remapBinds } from "./remote_binds.ts";
+import { codeVolume, remapBinds } from "./remote_binds.ts";
 import { waitContainersHealthy } from "./container_health.ts";
 
 /** How long the compose file's healthchecks may take when infra.toml has no [sandbox.health]. */
@@ -136,23 +136,38 @@ export const dockerPlugin = definePlugin({
         owned.networks[key] = { ...owned.networks[key], ...net };
       }
       const fragment: Mapping = { services, ...owned };
-      const mount = (spec: string, root: string) => {
+      const remote = ctx.slot.remote;
+      const volumes = remote?.code_volumes;
+      const mount = (spec: string, root: string, inVolumes?: Record<string, string>) => {
         const m = parseMount(spec);
         if (typeof m === "string") throw new KinfraError(`Mount "${spec}": ${m}`);
-        return `${join(root, m.host)}:${m.container}${m.readOnly ? ":ro" : ""}`;
+        const source = inVolumes ? codeVolume(inVolumes, m.host, spec) : join(root, m.host);
+        return `${source}:${m.container}${m.readOnly ? ":ro" : ""}`;
       };
-      const add = (targets: string[], specs: string[], root: string) => {
+      const add = (targets: string[], specs: string[], root: string, inVolumes?: Record<string, string>) => {
         for (const target of specs.length ? targets : []) {
           services[target].volumes = [
             ...(services[target].volumes as string[] ?? []),
-            ...specs.map((s) => mount(s, root)),
+            ...specs.map((s) => mount(s, root, inVolumes)),
           ];
         }
       };
-      const remote = ctx.slot.remote;
-      add(sandbox.mounts.code_targets, sandbox.mounts.code, remote?.code_root ?? ctx.worktree.path);
+      add(sandbox.mounts.code_targets, sandbox.mounts.code, remote?.code_root ?? ctx.worktree.path, volumes);
       add(sandbox.mounts.shared_targets, sandbox.mounts.shared, remote?.shared_root ?? ctx.project.root);
       if (remote?.code_root) remapBinds(doc, services, ctx.worktree.path, remote.code_root);
+      if (volumes) {
+        remapBinds(
+          doc,
+          services,
+          ctx.worktree.path,
+          (rel) => codeVolume(volumes, rel, `${ctx.worktree.path}/${rel}`),
+        );
+        // kinfra made and feeds them: external, so Compose neither creates nor removes them.
+        fragment.volumes = {
+          ...owned.volumes,
+          ...Object.fromEntries(Object.values(volumes).map((v) => [v, { external: true }])),
+        };
+      }
       return { compose: fragment, messages: renamed.messages };
     },
 

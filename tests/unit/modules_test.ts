@@ -32,6 +32,7 @@ import "./project/names.ts";
 import "./proxy/forward.ts";
 import "./proxy/names.ts";
 import "./remote/remote.ts";
+import "./remote/tcp.ts";
 import "./remote/udp.ts";
 import "./sandbox/override.ts";
 import "./slots/bookkeeping.ts";

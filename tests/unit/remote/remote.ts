@@ -104,12 +104,12 @@ Deno.test("probeTarget() knocks on sshd's port (22 by default) or the tcp:// eng
   assert.equal(probeTarget("unix:///run/docker.sock"), undefined);
 });
 
-Deno.test("dockerEnv() sets DOCKER_HOST and unsets DOCKER_CONTEXT, keeping the caller's options", () => {
+Deno.test("dockerEnv() sets DOCKER_HOST and unsets DOCKER_CONTEXT and TLS settings, keeping the caller's options", () => {
   const opts = dockerEnv({ docker_host: "ssh://me@box" }, { cwd: "/x", env: { A: "1" }, unset: ["B"] });
   assert.deepEqual(opts, {
     cwd: "/x",
     env: { A: "1", DOCKER_HOST: "ssh://me@box" },
-    unset: ["B", "DOCKER_CONTEXT"],
+    unset: ["B", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_TLS"],
   });
 });
 

@@ -1,0 +1,262 @@
+/**
+ * Sandboxes on a Docker engine reached over tcp:// — plain, and TLS with client certificates —
+ * and through a docker context pointing at it (issue 28): the test host's engine
+ * (scripts/remote_host.sh) also listens on its own address, 2375 plain and 2376 with --tlsverify
+ * and certificates made for the run. No ssh is involved for these hosts: the ports come through
+ * kinfra's TCP relay, the code through the engine API into volumes. The namespace's /tmp is not
+ * this machine's, so code served there came through the sync.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { pathExists, runCommand, type Sandbox, withSandbox, writeFiles } from "./helpers.ts";
+import { httpGet, makeProject, type ProjectOptions, uniqueName } from "./sandbox_helpers.ts";
+import {
+  localContainers,
+  remoteContainers,
+  remoteDocker,
+  type RemoteHost,
+  remoteHostTest,
+  slots,
+  until,
+} from "./remote_helpers.ts";
+
+/** A project and kinfra with no ssh wrapper on PATH: a tcp:// host must not need it. */
+async function project(sb: Sandbox, options: Partial<ProjectOptions> = {}) {
+  const name = uniqueName("t");
+  const base = 24000 + Math.floor(Math.random() * 60) * 100;
+  const repo = await makeProject(sb, name, { base, ...options });
+  const kinfra = (args: string[], cwd = repo, env: Record<string, string> = {}) =>
+    sb.kinfra(args, { cwd, env });
+  return { name, base, repo, kinfra, worktree: join(sb.dir, `${name}-impl-f-M1`) };
+}
+
+/** The code volumes and holder containers of a project's copies on the test host (by kinfra's label). */
+const codeObjects = async (host: RemoteHost, project = "") => ({
+  volumes:
+    (await remoteDocker(host, "volume", "ls", "--format", "{{.Name}}", "--filter", "label=dev.kinfra.code"))
+      .split("\n").filter((v) => v && v.includes(project)),
+  holders:
+    (await remoteDocker(host, "ps", "-a", "--format", "{{.Names}}", "--filter", "label=dev.kinfra.code"))
+      .split("\n").filter((v) => v && v.includes(project)),
+});
+
+remoteHostTest("remote hosts over tcp:// and TLS: a sandbox without ssh", async (t, host) => {
+  await t.step(
+    "hosts add/test for tcp:// and TLS; missing or refused certificates are named, and nothing is made",
+    () =>
+      withSandbox(async (sb) => {
+        const { kinfra, worktree } = await project(sb);
+        assert.equal((await kinfra(["hosts", "add", "plain", host.tcp])).code, 0);
+        const plain = await kinfra(["hosts", "test", "plain", "--json"]);
+        assert.equal(plain.code, 0, plain.stdout);
+        const checks = plain.json<{ checks: { name: string; ok: boolean; detail: string }[] }>().checks;
+        assert.deepEqual(checks.map((c) => [c.name, c.ok]), [["engine API", true], ["engine", true], [
+          "compose",
+          true,
+        ]]);
+        assert.match(checks[0].detail, /nothing to install there/);
+
+        // Certificates that cannot be read: exit 2, the host not recorded.
+        const missing = await kinfra(["hosts", "add", "tls", host.tls, "--tls-certs", join(sb.dir, "nope")]);
+        assert.equal(missing.code, 2, missing.stderr);
+        assert.match(missing.stderr, /TLS certificates for host "tls" cannot be used: no readable ca\.pem/);
+        assert.equal(
+          (await kinfra(["hosts", "list", "--json"])).json<{ hosts: unknown[] }>().hosts.length,
+          1,
+        );
+
+        // A TLS port without certificates, and certificates of a CA the engine does not trust:
+        // `hosts test` says which (exit 4), impl refuses before the worktree is made (exit 4).
+        assert.equal((await kinfra(["hosts", "add", "bare", host.tls])).code, 0);
+        assert.equal(
+          (await kinfra(["hosts", "add", "rogue", host.tls, "--tls-certs", host.rogueCerts])).code,
+          0,
+        );
+        const rogueTest = await kinfra(["hosts", "test", "rogue"]);
+        assert.equal(rogueTest.code, 4, rogueTest.stdout);
+        assert.match(rogueTest.stdout, /✗ engine API \(TLS\)/);
+        assert.match(rogueTest.stdout, /Check the certificates/);
+        for (const name of ["bare", "rogue"]) {
+          const impl = await kinfra(["impl", "f/M1", "--host", name]);
+          assert.equal(impl.code, 4, impl.stderr);
+          assert.match(impl.stderr, new RegExp(`Host "${name}" \\(tcp://${host.addr}:2376.*cannot be used`));
+          assert.match(impl.stderr, /Nothing was created/);
+          assert.equal(await pathExists(worktree), false, "refused before the worktree was made");
+          assert.deepEqual(await slots(sb), []);
+        }
+
+        // The right certificates: copied into the home (the key private), the engine answers over TLS,
+        // and the docker CLI gets DOCKER_TLS_VERIFY / DOCKER_CERT_PATH.
+        const added = await kinfra(["hosts", "add", "tls", host.tls, "--tls-certs", host.tlsCerts, "--json"]);
+        assert.equal(added.code, 0, added.stderr);
+        const record = added.json<{ host: { docker_host: string } }>().host;
+        assert.equal(record.docker_host, `tcp+tls://${host.addr}:2376?certs=${join(sb.home, "tls", "tls")}`);
+        assert.equal((await Deno.stat(join(sb.home, "tls", "tls", "key.pem"))).mode! & 0o777, 0o600);
+        const tls = await kinfra(["hosts", "test", "tls", "--json"]);
+        assert.equal(tls.code, 0, tls.stdout);
+        assert.ok(tls.json<{ checks: { ok: boolean }[] }>().checks.every((c) => c.ok), tls.stdout);
+        assert.equal((await kinfra(["hosts", "rm", "tls"])).code, 0);
+        assert.equal(await pathExists(join(sb.home, "tls", "tls")), false, "its certificates went with it");
+
+        // A docker context with TLS material is read from the store (DOCKER_CONFIG), as docker does.
+        const dockerConfig = join(sb.dir, "docker-config");
+        const created = await runCommand("docker", [
+          "context",
+          "create",
+          "tlsctx",
+          "--docker",
+          `host=${host.tls},ca=${host.tlsCerts}/ca.pem,cert=${host.tlsCerts}/cert.pem,key=${host.tlsCerts}/key.pem`,
+        ], { env: { DOCKER_CONFIG: dockerConfig } });
+        assert.equal(created.code, 0, created.stderr);
+        const viaContext = await kinfra(["hosts", "add", "ctx", "tlsctx", "--json"], sb.dir, {
+          DOCKER_CONFIG: dockerConfig,
+        });
+        assert.equal(viaContext.code, 0, viaContext.stderr);
+        const ctxHost = viaContext.json<{ host: { endpoint: string; docker_host: string } }>().host;
+        assert.equal(ctxHost.endpoint, "context:tlsctx");
+        assert.match(
+          ctxHost.docker_host,
+          new RegExp(
+            `^tcp\\+tls://${host.addr}:2376\\?certs=${dockerConfig}/contexts/tls/[0-9a-f]{64}/docker$`,
+          ),
+        );
+        const ctxTest = await kinfra(["hosts", "test", "ctx"]);
+        assert.equal(ctxTest.code, 0, ctxTest.stdout);
+        assert.deepEqual(await codeObjects(host), { volumes: [], holders: [] });
+      }),
+  );
+
+  await t.step(
+    "impl --host on a TLS host: the port answers on 127.0.0.1, edits and deletions are served, down/up, done leaves nothing",
+    () =>
+      withSandbox(async (sb) => {
+        // The compose file's own bind of a worktree directory must reach its volume over there too.
+        const { name, base, kinfra, worktree } = await project(sb, {
+          webExtra: "    volumes:\n      - ./src:/app/own\n",
+        });
+        assert.equal((await kinfra(["hosts", "add", "tls", host.tls, "--tls-certs", host.tlsCerts])).code, 0);
+        const impl = await kinfra(["impl", "f/M1", "--host", "tls"]);
+        assert.equal(impl.code, 0, impl.stderr);
+        const port = base + 1;
+        const compose = `${name}-slot-1`;
+        const [container] = await remoteContainers(host, compose);
+        assert.ok(container, "runs on the test host's engine");
+        assert.deepEqual(await localContainers(compose), []);
+        assert.equal(await remoteDocker(host, "exec", container, "cat", "/app/own/health"), "ok");
+        assert.equal((await httpGet(`http://127.0.0.1:${port}/health`)).body, "ok\n");
+        const [slot] = await slots(sb);
+        assert.equal(slot.remote?.host, "tls");
+
+        type Remote = {
+          remote: { host: string; tunnels: { state: string }; sync: { state: string; error: string | null } };
+        };
+        const status = async () => (await kinfra(["status", "--json"], worktree)).json<Remote>();
+        assert.equal((await status()).remote.tunnels.state, "up");
+        assert.match(
+          (await kinfra(["status"], worktree)).stdout,
+          new RegExp(`host tls \\(tcp://${host.addr}:2376 \\(TLS\\)\\)`),
+        );
+        await until("the sync idle", async () => (await status()).remote.sync.state === "idle");
+
+        const start = performance.now();
+        await writeFiles(worktree, { "src/page.txt": "edited\n", "src/deep/a/b.txt": "b\n" });
+        await until("the edit served remotely", async () =>
+          (await httpGet(`http://127.0.0.1:${port}/page.txt`)).body === "edited\n");
+        console.log(`    edit → served through the relay: ${Math.round(performance.now() - start)} ms`);
+        await until("the nested file", async () =>
+          (await httpGet(`http://127.0.0.1:${port}/deep/a/b.txt`)).body === "b\n");
+        // Deletions carry over (a file, a whole tree); ignored files stay here.
+        await Deno.remove(join(worktree, "src/page.txt"));
+        await Deno.remove(join(worktree, "src/deep"), { recursive: true });
+        await writeFiles(worktree, {
+          ".gitignore": "secret.txt\n",
+          "src/secret.txt": "no\n",
+          "src/p2.txt": "2\n",
+        });
+        await until("the second edit", async () =>
+          (await httpGet(`http://127.0.0.1:${port}/p2.txt`)).body === "2\n");
+        assert.equal((await httpGet(`http://127.0.0.1:${port}/page.txt`)).status, 404);
+        assert.equal((await httpGet(`http://127.0.0.1:${port}/deep/a/b.txt`)).status, 404);
+        assert.equal((await httpGet(`http://127.0.0.1:${port}/secret.txt`)).status, 404);
+        assert.equal(await remoteDocker(host, "exec", container, "ls", "/app/own"), "health\np2.txt");
+
+        // env hands the shell what docker needs for a TLS engine.
+        const env = (await kinfra(["env", "--json"], worktree)).json<{ env: Record<string, string> }>().env;
+        assert.deepEqual([env.DOCKER_HOST, env.DOCKER_TLS_VERIFY, env.DOCKER_CERT_PATH], [
+          host.tls,
+          "1",
+          join(sb.home, "tls", "tls"),
+        ]);
+        const restart = await kinfra(["restart"], worktree);
+        assert.equal(restart.code, 0, restart.stderr);
+
+        const down = await kinfra(["down"], worktree);
+        assert.equal(down.code, 0, down.stderr);
+        assert.deepEqual(await remoteContainers(host, compose), []);
+        await until("the relay closed", async () =>
+          (await httpGet(`http://127.0.0.1:${port}/health`)).status === 0);
+        const up = await kinfra(["up"], worktree);
+        assert.equal(up.code, 0, up.stderr);
+        assert.equal((await remoteContainers(host, compose)).length, 1, "up goes back to the same host");
+        assert.equal((await httpGet(`http://127.0.0.1:${port}/p2.txt`)).body, "2\n");
+
+        const done = await kinfra(["done", "f-M1", "--force"]);
+        assert.equal(done.code, 0, done.stderr);
+        assert.deepEqual(await remoteContainers(host, compose), []);
+        assert.equal(
+          await remoteDocker(
+            host,
+            "network",
+            "ls",
+            "-q",
+            "--filter",
+            `label=com.docker.compose.project=${compose}`,
+          ),
+          "",
+        );
+        assert.deepEqual(await codeObjects(host, name), { volumes: [], holders: [] }, "the copy is gone");
+        assert.deepEqual(await slots(sb), []);
+        assert.equal(
+          await pathExists(join(sb.home, "sync")) &&
+            (await Array.fromAsync(Deno.readDir(join(sb.home, "sync")))).length,
+          0,
+        );
+        await until("the relay closed", async () =>
+          (await httpGet(`http://127.0.0.1:${port}/health`)).status === 0);
+      }),
+  );
+
+  await t.step(
+    "a docker context pointing at the plain tcp:// engine runs a sandbox the same way",
+    () =>
+      withSandbox(async (sb) => {
+        const { name, base, kinfra, worktree } = await project(sb);
+        const dockerConfig = join(sb.dir, "docker-config");
+        const created = await runCommand("docker", [
+          "context",
+          "create",
+          "tcpctx",
+          "--docker",
+          `host=${host.tcp}`,
+        ], {
+          env: { DOCKER_CONFIG: dockerConfig },
+        });
+        assert.equal(created.code, 0, created.stderr);
+        const added = await kinfra(["hosts", "add", "ctx", "tcpctx", "--json"], sb.dir, {
+          DOCKER_CONFIG: dockerConfig,
+        });
+        assert.equal(added.json<{ host: { docker_host: string } }>().host.docker_host, host.tcp);
+        const impl = await kinfra(["impl", "f/M1", "--host", "ctx"]);
+        assert.equal(impl.code, 0, impl.stderr);
+        assert.equal((await remoteContainers(host, `${name}-slot-1`)).length, 1);
+        assert.equal((await httpGet(`http://127.0.0.1:${base + 1}/health`)).body, "ok\n");
+        await writeFiles(worktree, { "src/page.txt": "via context\n" });
+        await until("the edit served", async () =>
+          (await httpGet(`http://127.0.0.1:${base + 1}/page.txt`)).body === "via context\n");
+        const done = await kinfra(["done", "f-M1", "--force"]);
+        assert.equal(done.code, 0, done.stderr);
+        assert.deepEqual(await remoteContainers(host, `${name}-slot-1`), []);
+        assert.deepEqual(await codeObjects(host, name), { volumes: [], holders: [] });
+      }),
+  );
+});
