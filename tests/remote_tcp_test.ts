@@ -131,14 +131,16 @@ remoteHostTest("remote hosts over tcp:// and TLS: a sandbox without ssh", async 
     () =>
       withSandbox(async (sb) => {
         // The compose file's own bind of a worktree directory must reach its volume over there too.
-        const { name, base, kinfra, worktree } = await project(sb, {
+        const { name, kinfra, worktree } = await project(sb, {
           webExtra: "    volumes:\n      - ./src:/app/own\n",
         });
         assert.equal((await kinfra(["hosts", "add", "tls", host.tls, "--tls-certs", host.tlsCerts])).code, 0);
         const impl = await kinfra(["impl", "f/M1", "--host", "tls"]);
         assert.equal(impl.code, 0, impl.stderr);
-        const port = base + 1;
-        const compose = `${name}-slot-1`;
+        // Slot 1 unless another run holds its port here or there: the registry says which.
+        const [claimed] = await slots(sb);
+        const port = Object.values(claimed.ports)[0];
+        const compose = `${name}-slot-${claimed.slot_id}`;
         const [container] = await remoteContainers(host, compose);
         assert.ok(container, "runs on the test host's engine");
         assert.deepEqual(await localContainers(compose), []);
@@ -230,7 +232,7 @@ remoteHostTest("remote hosts over tcp:// and TLS: a sandbox without ssh", async 
     "a docker context pointing at the plain tcp:// engine runs a sandbox the same way",
     () =>
       withSandbox(async (sb) => {
-        const { name, base, kinfra, worktree } = await project(sb);
+        const { name, kinfra, worktree } = await project(sb);
         const dockerConfig = join(sb.dir, "docker-config");
         const created = await runCommand("docker", [
           "context",
@@ -248,14 +250,16 @@ remoteHostTest("remote hosts over tcp:// and TLS: a sandbox without ssh", async 
         assert.equal(added.json<{ host: { docker_host: string } }>().host.docker_host, host.tcp);
         const impl = await kinfra(["impl", "f/M1", "--host", "ctx"]);
         assert.equal(impl.code, 0, impl.stderr);
-        assert.equal((await remoteContainers(host, `${name}-slot-1`)).length, 1);
-        assert.equal((await httpGet(`http://127.0.0.1:${base + 1}/health`)).body, "ok\n");
+        const [claimed] = await slots(sb);
+        const [compose, port] = [`${name}-slot-${claimed.slot_id}`, Object.values(claimed.ports)[0]];
+        assert.equal((await remoteContainers(host, compose)).length, 1);
+        assert.equal((await httpGet(`http://127.0.0.1:${port}/health`)).body, "ok\n");
         await writeFiles(worktree, { "src/page.txt": "via context\n" });
         await until("the edit served", async () =>
-          (await httpGet(`http://127.0.0.1:${base + 1}/page.txt`)).body === "via context\n");
+          (await httpGet(`http://127.0.0.1:${port}/page.txt`)).body === "via context\n");
         const done = await kinfra(["done", "f-M1", "--force"]);
         assert.equal(done.code, 0, done.stderr);
-        assert.deepEqual(await remoteContainers(host, `${name}-slot-1`), []);
+        assert.deepEqual(await remoteContainers(host, compose), []);
         assert.deepEqual(await codeObjects(host, name), { volumes: [], holders: [] });
       }),
   );

@@ -82,11 +82,7 @@ remoteHostTest(
           assert.equal(viaContext.code, 0, viaContext.stderr);
           const added = viaContext.json<{ host: { endpoint: string; docker_host: string } }>().host;
           assert.deepEqual([added.endpoint, added.docker_host], ["context:nsctx", host.endpoint]);
-          // tcp:// can be listed and tested, but a sandbox needs ssh (tunnels, sync): refused, exit 2.
-          assert.equal((await kinfra(["hosts", "add", "plain", `tcp://${host.addr}:2375`])).code, 0);
-          const tcp = await kinfra(["impl", "t/M1", "--host", "plain"]);
-          assert.equal(tcp.code, 2);
-          assert.match(tcp.stderr, /not reached over ssh/);
+          // tcp:// hosts (plain, TLS, contexts) run sandboxes too: tests/remote_tcp_test.ts.
         }),
     );
 
