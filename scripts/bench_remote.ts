@@ -2,7 +2,9 @@
  * The `remote` section of scripts/bench.ts (root only): a sandbox on the test host of
  * scripts/remote_host.sh (a Docker engine in its own network namespace, reached over ssh) against
  * the raw commands a user would run for the same thing — compose up/down with DOCKER_HOST=ssh://,
- * one rsync pass, requests straight to the host's address instead of through the tunnel. The host's
+ * one rsync pass, requests straight to the host's address instead of through the tunnel — and the
+ * same engine over tcp:// with TLS (no ssh: the code through the engine API, ports through kinfra's
+ * relay) against compose over TLS by hand, one `docker cp`, requests straight to the host. The host's
  * own build and teardown times are printed too (they are the test suite's cost, not kinfra's).
  */
 import { join } from "../core/io/path.ts";
@@ -118,6 +120,7 @@ export async function remoteBench(kit: RemoteKit): Promise<void> {
       kit.median(direct),
       "a new connection each",
     );
+    await tcpRows(kit, state, vars, env, kinfra);
   } finally {
     const downStart = performance.now();
     await kit.run("bash", [SCRIPT, "down", state]).catch(() => {});
@@ -128,4 +131,82 @@ export async function remoteBench(kit: RemoteKit): Promise<void> {
     );
     await Deno.remove(state, { recursive: true }).catch(() => {});
   }
+}
+
+/** The TLS rows: a sandbox on the same engine reached as tcp://…:2376 with the run's client certificate. */
+async function tcpRows(
+  kit: RemoteKit,
+  state: string,
+  vars: Record<string, string>,
+  env: Record<string, string>,
+  kinfra: (...args: string[]) => Promise<{ ms: number; stdout: string }>,
+) {
+  await kinfra("hosts", "add", "benchtls", vars.REMOTE_TLS_ENDPOINT, "--tls-certs", vars.REMOTE_TLS_CERTS);
+  // As kinfra runs them: DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, no CA bundle overriding ca.pem (docker-py).
+  const tlsEnv = {
+    ...env,
+    DOCKER_HOST: vars.REMOTE_TLS_ENDPOINT,
+    DOCKER_TLS_VERIFY: "1",
+    DOCKER_CERT_PATH: vars.REMOTE_TLS_CERTS,
+    REQUESTS_CA_BUNDLE: "",
+    CURL_CA_BUNDLE: "",
+  };
+  const impl: number[] = [], rawUp: number[] = [], edit: number[] = [], cp: number[] = [];
+  const relay: number[] = [], direct: number[] = [], done: number[] = [];
+  const override = join(state, "tls.override.yml");
+  await Deno.writeTextFile(
+    override,
+    'services:\n  web:\n    volumes: ["code:/app/src"]\nvolumes:\n  code: {}\n',
+  );
+  for (let r = 0; r < kit.rounds; r++) {
+    const made = await kinfra("impl", `rt${r}/M1`, "--host", "benchtls", "--json");
+    impl.push(made.ms);
+    const out = JSON.parse(made.stdout);
+    const port = out.ports.BENCH_WEB_PORT;
+    const start = performance.now();
+    await Deno.writeTextFile(join(out.path, "src/edit.txt"), `t${r}\n`);
+    await until(`http://127.0.0.1:${port}/edit.txt`, `t${r}\n`);
+    edit.push(performance.now() - start);
+    const container = (await kit.run("docker", ["ps", "-q", "--filter", `publish=${port}`], kit.repo, tlsEnv))
+      .stdout.trim();
+    cp.push(
+      (await kit.run(
+        "docker",
+        ["cp", join(out.path, "src/edit.txt"), `${container}:/tmp/`],
+        kit.repo,
+        tlsEnv,
+      )).ms,
+    );
+    relay.push(await batch(`http://127.0.0.1:${port}/health`));
+    direct.push(await batch(`http://${vars.REMOTE_ADDR}:${port}/health`));
+    done.push((await kinfra("done", `rt${r}-M1`, "--force")).ms);
+    // Raw: the same compose file on the same engine by hand; httpd needs its directory, an empty volume here.
+    const project = ["-f", join(kit.repo, "docker-compose.yml"), "-f", override, "-p", `benchtls${r}`];
+    const composeRaw = (...args: string[]) =>
+      kit.run(kit.compose.argv[0], [...kit.compose.argv.slice(1), ...project, ...args], kit.repo, {
+        ...tlsEnv,
+        BENCH_WEB_PORT: String(port),
+      });
+    rawUp.push((await composeRaw("up", "-d")).ms + await until(`http://${vars.REMOTE_ADDR}:${port}/health`));
+    await composeRaw("down", "-v");
+  }
+  kit.row(
+    "TLS host: impl --host vs raw compose up -d over TLS + first answer (an empty code volume)",
+    kit.median(impl),
+    kit.median(rawUp),
+    "kinfra also makes the worktree, checks the engine, fills the code volume, starts the relay",
+  );
+  kit.row(
+    "TLS host: an edit served (watch + engine-API sync) vs one raw docker cp",
+    kit.median(edit),
+    kit.median(cp),
+    "edit → served through the relay",
+  );
+  kit.row(
+    "TLS host: 100 requests through kinfra's relay vs straight to the host",
+    kit.median(relay),
+    kit.median(direct),
+    "a new connection each",
+  );
+  kit.log(`remote: TLS host done ${Math.round(kit.median(done))} ms (median)`);
 }
