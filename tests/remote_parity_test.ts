@@ -250,4 +250,83 @@ remoteHostTest("remote sandboxes get what local ones have", async (t, host) => {
         assert.equal((await kinfra(["snapshot", "rm", "s1"])).code, 0);
       }),
   );
+
+  await t.step(
+    "the memory budget counts per host: a sandbox there is measured there and refuses the next one (exit 3), not this machine's",
+    () =>
+      withSandbox(async (sb) => {
+        const { name, repo, kinfra } = await setup(sb, host, { webExtra: "    tmpfs:\n      - /fill\n" });
+        await holdMemory(repo, 48);
+        assert.equal((await kinfra(["hosts", "rm", "ns"])).code, 0);
+        const added = await kinfra(["hosts", "add", "ns", host.endpoint, "--memory", "80m", "--json"]);
+        assert.equal(added.code, 0, added.stderr);
+        assert.equal(added.json<{ host: { memory: string } }>().host.memory, "80m");
+        // This machine's budget is as small: a remote sandbox must not use it up.
+        await Deno.writeTextFile(join(sb.home, "config.toml"), '[slots]\nmemory = "80m"\n');
+
+        const a = await kinfra(["impl", "a/M1", "--host", "ns"]);
+        assert.equal(a.code, 0, a.stderr);
+        // Measured on the host (over ssh), once healthy: the budget's estimate for the next one.
+        const registry = JSON.parse(await Deno.readTextFile(join(sb.home, "registry.json")));
+        assert.ok(registry.usage[name].memory >= 48 * MiB, JSON.stringify(registry.usage));
+        type Usage = { usage: { memory: number } | null };
+        const status = (await kinfra(["status", "--json"], join(sb.dir, `${name}-impl-a-M1`))).json<Usage>();
+        assert.ok(status.usage && status.usage.memory >= 48 * MiB, JSON.stringify(status.usage));
+
+        const b = await kinfra(["impl", "b/M1", "--host", "ns", "--json"]);
+        assert.equal(b.code, 3, b.stderr);
+        assert.match(b.stderr, /Not enough memory on host ns/);
+        assert.match(b.stderr, new RegExp(`kinfra down ${name}-impl-a-M1`));
+        assert.equal(await pathExists(join(sb.dir, `${name}-impl-b-M1`)), false, "nothing was created");
+        // Here there is room: the sandbox on ns does not count against this machine's budget.
+        const c = await kinfra(["impl", "c/M1"]);
+        assert.equal(c.code, 0, c.stderr);
+        for (const w of ["a-M1", "c-M1"]) assert.equal((await kinfra(["done", w])).code, 0);
+      }),
+  );
+
+  await t.step(
+    "idle_stop stops a remote sandbox nobody uses (its CPU read on the host); up brings it back there; warm --host is refused",
+    () =>
+      withSandbox(async (sb) => {
+        const { name, kinfra } = await setup(sb, host);
+        await Deno.writeTextFile(join(sb.home, "config.toml"), '[slots]\nidle_stop = "4s"\n');
+        assert.equal((await kinfra(["impl", "f/M1", "--host", "ns"])).code, 0);
+        const [slot] = await slots(sb);
+        const project = `${name}-slot-${slot.slot_id}`;
+        const worktree = join(sb.dir, `${name}-impl-f-M1`);
+        // Commands run the idle check (so does the proxy's idle part, every few seconds).
+        await until("stopped as idle", async () => {
+          await kinfra(["worktrees"]);
+          return (await remoteContainers(host, project)).length === 0;
+        }, 40_000);
+        const status = await kinfra(["status"], worktree);
+        assert.match(status.stdout, /stopped after \d+s idle/);
+        assert.deepEqual(await slots(sb), [], "its slot is released on the host's word");
+        await Deno.writeTextFile(join(sb.home, "config.toml"), "");
+        const up = await kinfra(["up"], worktree);
+        assert.equal(up.code, 0, up.stderr);
+        assert.equal((await remoteContainers(host, project)).length, 1, "back on ns, same slot");
+
+        const warm = await kinfra(["warm", "1", "--host", "ns"]);
+        assert.equal(warm.code, 2, warm.stderr);
+        assert.match(warm.stderr, /Warm sandboxes run on this machine only/);
+        assert.equal((await kinfra(["done", "f-M1"])).code, 0);
+      }),
+  );
 });
+
+const MiB = 1024 * 1024;
+
+/** The web service fills a tmpfs of `mib` MiB before it serves (committed, so worktrees have it). */
+async function holdMemory(repo: string, mib: number) {
+  const file = join(repo, "docker-compose.yml");
+  await Deno.writeTextFile(
+    file,
+    (await Deno.readTextFile(file)).replace(
+      'command: ["httpd", "-f", "-p", "8080", "-h", "/app/src"]',
+      `command: ["sh", "-c", "dd if=/dev/zero of=/fill/data bs=1M count=${mib} 2>/dev/null; exec httpd -f -p 8080 -h /app/src"]`,
+    ),
+  );
+  await git(repo, "commit", "-qam", "hold memory");
+}

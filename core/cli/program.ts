@@ -121,7 +121,10 @@ export const PROGRAM: Command = {
       name: "warm",
       description: "keep n sandboxes of this project's base ready for impl to take (0 removes them)",
       args: [{ name: "n", description: "how many (default 1)" }],
-      options: [{ flags: "--force", description: "start them even when the memory budget is used up" }],
+      options: [
+        { flags: "--force", description: "start them even when the memory budget is used up" },
+        { flags: "--host <host>", description: "only local: warm sandboxes run on this machine" },
+      ],
       run: async (ctx, [count], o) => (await import("../commands/warm.ts")).warm(ctx, { count, ...o }),
     }),
     command({

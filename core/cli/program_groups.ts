@@ -110,12 +110,16 @@ export const GROUPS: Command[] = [
           flags: "--tls-certs <dir>",
           description:
             "tcp:// with TLS: ca.pem, cert.pem, key.pem (default with DOCKER_TLS_VERIFY: DOCKER_CERT_PATH)",
+        }, {
+          flags: "--memory <size>",
+          description: "its memory budget for sandboxes, e.g. 8g (default: its memory less a reserve)",
         }],
         run: async (ctx, [name, endpoint], o) =>
           (await import("../commands/hosts.ts")).add(ctx, {
             name: name!,
             endpoint: endpoint!,
             tlsCerts: o.tlsCerts,
+            memory: o.memory,
           }),
       }),
       command({

@@ -14,6 +14,7 @@ import { join } from "../io/path.ts";
 import { engineEndpointOf, engineRequest } from "../io/engine_api.ts";
 import { showEngine } from "../io/engine_address.ts";
 import { describeHost } from "../remote/endpoints.ts";
+import { parseBytes } from "../text/bytes.ts";
 
 export interface HostCheck {
   name: string;
@@ -130,16 +131,25 @@ async function apiChecks(host: Host): Promise<HostCheck[]> {
 
 export async function add(
   ctx: Context,
-  options: { name: string; endpoint: string; tlsCerts?: string },
+  options: { name: string; endpoint: string; tlsCerts?: string; memory?: string },
 ): Promise<CommandOutput> {
   checkHostName(options.name);
+  if (options.memory !== undefined && !parseBytes(options.memory)) {
+    throw usageError(
+      `--memory ${options.memory} is not a size.`,
+      'Write it as "8g", "512m" or a number of bytes.',
+    );
+  }
   if ((await readHosts(ctx.home)).hosts[options.name]) {
     throw usageError(
       `Host "${options.name}" already exists.`,
       `Remove it first (\`kinfra hosts rm ${options.name}\`).`,
     );
   }
-  const host = await describeHost(ctx, options.name, options.endpoint, options.tlsCerts);
+  const host = {
+    ...await describeHost(ctx, options.name, options.endpoint, options.tlsCerts),
+    ...(options.memory !== undefined && { memory: options.memory }),
+  };
   await updateHosts(ctx.home, (f) => {
     f.hosts[host.name] = host;
   });
@@ -183,7 +193,7 @@ export async function list(ctx: Context): Promise<CommandOutput> {
         ...rows.map((h) =>
           `${h.name}${h.default ? " (default)" : ""}  ${h.endpoint}  ${h.sandboxes.length} sandbox(es)${
             h.sandboxes.length ? ` (slot ${h.sandboxes.join(", ")})` : ""
-          }`
+          }${h.memory ? `  memory budget ${h.memory}` : ""}`
         ),
         ...(fallback === LOCAL ? ["new sandboxes run locally unless --host is given ([sandbox] host)"] : []),
       ].join("\n")

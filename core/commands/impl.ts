@@ -58,8 +58,9 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   if (options.dryRun) return await plan(ctx, project, { feature, milestone }, base, compose);
   // A warm sandbox of this commit is taken, unless the data is to start elsewhere (--seed, --from);
   // it is counted against the memory budget already.
-  // Both are about this machine's engine: a sandbox bound for a remote host (`kinfra hosts`) skips them.
-  const local = !options.host && ((await ctx.globalConfig()).sandbox.host ?? "local") === "local";
+  // Warm sandboxes are this machine's: a sandbox bound for a remote host (`kinfra hosts`) skips them.
+  const target = options.host ?? (await ctx.globalConfig()).sandbox.host ?? "local";
+  const local = target === "local";
   const ownData = options.from || (options.seed && options.seed !== project.config?.sandbox?.data.seed);
   const warm = withSandbox && local && !ownData
     ? await (await import("../sandbox/warm.ts")).takeableWarm(
@@ -68,9 +69,10 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
       await ctx.git.resolveRef(project.gitRoot, base),
     )
     : undefined;
-  if (withSandbox && local && !warm) {
-    const { ensureCapacity } = await import("../sandbox/capacity.ts");
-    await ensureCapacity(ctx, { project: project.name, force: options.force, model: compose?.model.doc });
+  if (withSandbox && !warm) {
+    // The memory budget of the engine it goes to: this machine's, or the host's.
+    const { ensureRoom } = await import("../sandbox/host_capacity.ts");
+    await ensureRoom(ctx, target, { project: project.name, force: options.force, model: compose?.model.doc });
   }
 
   const hooks = await ctx.hooks(project);

@@ -64,12 +64,12 @@ export async function up(
   options: { name?: string; host?: string; force?: boolean },
 ): Promise<CommandOutput> {
   const { entry, project, slot } = await target(ctx, options.name);
-  // The memory budget is this machine's: a sandbox going back to a remote host (`kinfra hosts`) skips it.
-  const local = !options.host && !entry.last_host &&
-    ((await ctx.globalConfig()).sandbox.host ?? "local") === "local";
-  if (!slot && local) {
-    const { ensureCapacity } = await import("../sandbox/capacity.ts");
-    await ensureCapacity(ctx, { project: project.name, force: options.force });
+  // The memory budget of the engine it goes (back) to: this machine's, or the host's.
+  if (!slot) {
+    const target = options.host ?? (entry.last_host as string | undefined) ??
+      (await ctx.globalConfig()).sandbox.host;
+    const { ensureRoom } = await import("../sandbox/host_capacity.ts");
+    await ensureRoom(ctx, target, { project: project.name, force: options.force });
   }
   const hooks = await ctx.hooks(project);
   if (

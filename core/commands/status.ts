@@ -50,7 +50,8 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
     : undefined;
   const [{ replies, failures }, measured, view] = await Promise.all([
     ctx.hooks(project).then((hooks) => hooks.observe("status", input)),
-    slot ? measureUsage(ctx, { cpu: true }) : undefined,
+    // A remote sandbox is measured on its host (over ssh).
+    slot ? measureUsage(ctx, { cpu: true, ...(slot.remote && { engine: slot.remote }) }) : undefined,
     sandboxView(ctx, entry, slot),
     // Back after a crash, so the names work (a remote slot's status has already seen to it).
     slot && !remote ? import("../proxy/ensure.ts").then((m) => m.ensureProxy(ctx)) : undefined,

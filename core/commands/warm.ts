@@ -14,8 +14,9 @@ import { ownerAlive, TRANSIENT } from "../slots/stale.ts";
 
 export async function warm(
   ctx: Context,
-  options: { count?: string; force?: boolean },
+  options: { count?: string; force?: boolean; host?: string },
 ): Promise<CommandOutput> {
+  await localOnly(ctx, options.host);
   const project = await ctx.project();
   const sandbox = project.config?.sandbox;
   if (!sandbox) {
@@ -87,4 +88,25 @@ export async function warm(
       ...(count ? ["  `kinfra impl <feature>/<milestone>` takes one; `kinfra warm 0` removes them"] : []),
     ].join("\n"),
   };
+}
+
+/**
+ * Warm sandboxes are this machine's. On a remote host a taken warm sandbox would still need its
+ * code copied and its tunnels opened, and `impl --host` never takes one: refused (exit 2) for
+ * `--host <host>`, and while new sandboxes go to a host by default (`[sandbox] host`).
+ */
+async function localOnly(ctx: Context, flag: string | undefined): Promise<void> {
+  const configured = (await ctx.globalConfig()).sandbox.host;
+  const host = flag ?? configured ?? "local";
+  if (host === "local") return;
+  throw usageError(
+    `Warm sandboxes run on this machine only, and ${
+      flag ? `--host ${flag}` : `[sandbox] host = "${configured}" (${ctx.home.config})`
+    } sends new sandboxes ${
+      host === "auto" ? "wherever there is most room" : `to host ${host}`
+    }: impl would not take them.`,
+    flag
+      ? "Run `kinfra warm` without --host (or --host local)."
+      : "Pass --host local to warm this machine's anyway (`impl --host local` takes them).",
+  );
 }

@@ -21,6 +21,8 @@ export interface Host {
   ssh?: { destination: string; port?: number };
   /** The remote user's home, where the code copies go (asked once over ssh). */
   remote_home?: string;
+  /** Its memory budget for this home's sandboxes (`hosts add --memory`; default: its memory less a reserve). */
+  memory?: string;
   added_at: string;
 }
 

@@ -2,20 +2,18 @@
  * A sandbox on a remote host, from the core's side: which host (`--host`, the worktree's last one,
  * `[sandbox] host`, `auto`), what is checked before the claim (ssh answers, ports in use there),
  * what runs around `compose up` (the first copy of the code; tunnels and sync by the proxy), and
- * a release that trusts only the host itself: a slot whose host does not answer stays reserved, so
- * the next command (stale repair) finishes the job and says which host it waits for.
+ * a release that trusts only the host itself (release.ts): a slot whose host does not answer stays
+ * reserved, so the next command (stale repair) finishes the job and says which host it waits for.
  */
 import type { Context } from "../context.ts";
 import type { ComposeSources } from "../compose/file.ts";
 import { KinfraError, messageOf, usageError } from "../errors.ts";
-import { showEngine } from "../io/engine_address.ts";
-import { readRegistry, type RemoteSlot, type SlotEntry, updateRegistry } from "../slots/registry.ts";
-import { releaseSlot } from "../slots/slots.ts";
+import { readRegistry, type RemoteSlot, type SlotEntry } from "../slots/registry.ts";
 import { tunnelPorts, udpTunnelPorts } from "./tunnels.ts";
-import { execOnEngine } from "../io/engine.ts";
 import { getHost, type Host, LOCAL, updateHosts } from "./hosts.ts";
 import { type BusyPorts, remoteBusyPorts } from "./ports.ts";
 import { hostDown, onHost } from "./ssh.ts";
+export { releaseChecked, settleRemote } from "./release.ts";
 import { initialSync, remoteCopyDir, removeCopy } from "./sync.ts";
 import { removeShared, sharedCopy, sharedInUse, syncShared } from "./shared_copy.ts";
 
@@ -129,74 +127,6 @@ export async function startRemote(ctx: Context, slot: SlotEntry): Promise<void> 
       hint: "See `kinfra proxy status`.",
     });
   }
-}
-
-/**
- * Whether the host still has anything of this slot: false when it is clean, true when containers
- * remain; throws (naming the host) when it does not answer.
- */
-async function leftOnHost(ctx: Context, slot: SlotEntry): Promise<boolean> {
-  const project = `${slot.project}-slot-${slot.slot_id}`;
-  const result = await execOnEngine(ctx.exec, slot.remote!.docker_host, slot.remote!.host)(
-    "docker",
-    ["ps", "-aq", "--filter", `label=com.docker.compose.project=${project}`],
-  );
-  if (!result.success) {
-    throw hostDown(
-      { name: slot.remote!.host, endpoint: showEngine(slot.remote!.docker_host) } as Host,
-      result.stderr.trim().split("\n").pop() ?? "docker failed",
-    );
-  }
-  return result.stdout.trim() !== "";
-}
-
-/**
- * Before a remote slot is released: the host asked whether teardown really
- * removed its containers. When the host does not answer, the slot is parked (kept, marked with the
- * host) and false is returned: the caller must not release it.
- */
-export async function settleRemote(
-  ctx: Context,
-  slot: SlotEntry,
-  purge?: () => Promise<unknown>,
-): Promise<boolean> {
-  if (!slot.remote) return true;
-  try {
-    if (await leftOnHost(ctx, slot) && purge) {
-      await purge();
-      if (await leftOnHost(ctx, slot)) throw new Error("containers are still there after the purge");
-    }
-    return true;
-  } catch (e) {
-    const why = messageOf(e);
-    ctx.log.warn(
-      `Slot ${slot.slot_id} stays reserved until host ${slot.remote.host} answers again (${why}); ` +
-        "the next kinfra command (or `kinfra gc`) finishes its cleanup.",
-    );
-    await updateRegistry(ctx.home, (registry) => {
-      const current = registry.slots[String(slot.slot_id)];
-      if (current?.claimed_at === slot.claimed_at && current.remote) {
-        current.remote.unreachable = why;
-        current.status = "failed";
-      }
-    });
-    return false;
-  }
-}
-
-/**
- * Releases a slot; a remote one only once its host confirms nothing of it is left (what teardown
- * missed is purged). False when the host did not answer: the slot is kept, marked, for repair.
- */
-export async function releaseChecked(ctx: Context, slot: SlotEntry): Promise<boolean> {
-  if (slot.remote) {
-    const { purgeSandbox } = await import("../sandbox/runtime.ts");
-    const purge = () =>
-      purgeSandbox(ctx, slot.project, slot.slot_id, slot.remote!.docker_host, slot.remote!.host);
-    if (!await settleRemote(ctx, slot, purge)) return false;
-  }
-  await releaseSlot(ctx, slot);
-  return true;
 }
 
 /** `done`: the worktree's copy on the host goes too (a host that does not answer is reported). */

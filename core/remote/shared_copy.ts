@@ -10,7 +10,9 @@ import { sha256Hex } from "../io/hash.ts";
 import type { Exec } from "../io/exec.ts";
 import { KinfraError } from "../errors.ts";
 import { parseMount } from "../project/config/mounts.ts";
-import type { Registry, SharedCopy } from "../slots/registry.ts";
+import type { Registry, RemoteSlot } from "../slots/registry.ts";
+
+type SharedCopy = NonNullable<RemoteSlot["shared"]>;
 import type { Host } from "./hosts.ts";
 import { hostDown, onHostOk, shellWord, SSH_OPTIONS } from "./ssh.ts";
 

@@ -52,7 +52,10 @@ export async function ensureCapacity(ctx: Context, request: CapacityRequest): Pr
   const configured = global.slots.memory === undefined ? undefined : parseBytes(global.slots.memory);
   // Far from the budget by what is known of every running sandbox: no need to ask the engine (its
   // stats take up to a second). Near it, or with anything unknown, the engine's numbers decide.
-  const known = Object.values(registry.slots).map((s) => registry.usage?.[s.project]?.memory);
+  // Sandboxes on remote hosts use their host's memory, not this machine's (host_capacity.ts).
+  const known = Object.values(registry.slots).filter((s) => !s.remote).map((s) =>
+    registry.usage?.[s.project]?.memory
+  );
   const roughBudget = configured ?? (measured?.memory_total && defaultBudget(measured.memory_total));
   if (roughBudget && known.every((m) => m !== undefined)) {
     const estimate = known.reduce((sum: number, m) => sum + m!, 0);
@@ -68,7 +71,7 @@ export async function ensureCapacity(ctx: Context, request: CapacityRequest): Pr
   if ((await idleCheck(ctx, { observe: true })).stopped.length) usage = await measureUsage(ctx);
   const unused = await unusedTimes(ctx);
   registry = await readRegistry(ctx.home);
-  const running: BudgetSandbox[] = Object.values(registry.slots).map((slot) => {
+  const running: BudgetSandbox[] = Object.values(registry.slots).filter((s) => !s.remote).map((slot) => {
     const name = slot.warm
       ? `warm ${slot.project} sandbox (slot ${slot.slot_id})`
       : basename(slot.worktree_path);

@@ -115,8 +115,10 @@ async function windowOf(ctx: Context, root: string, global: number): Promise<num
 /** The running sandboxes, the idle window of each (ms, 0 = off), and the shortest one set. */
 async function windowsNow(ctx: Context, registry: Registry) {
   const globalMs = parseDuration((await ctx.globalConfig()).slots.idle_stop ?? "") ?? 0;
-  // Local sandboxes only: a remote host's containers are not measured here (their CPU would read 0).
-  const running = Object.values(registry.slots).filter((s) => s.status === "running" && !s.warm && !s.remote);
+  // A remote slot whose host stopped answering is left to the stale repair.
+  const running = Object.values(registry.slots).filter((s) =>
+    s.status === "running" && !s.warm && !s.remote?.unreachable
+  );
   const windows = new Map<number, number>();
   for (const slot of running) {
     const root = registry.worktrees[slot.worktree_path]?.project_root;
@@ -174,7 +176,7 @@ async function check(
   if (!windows.size || (!Number.isFinite(shortest) && !observe)) return;
   const state: IdleState = { checked_at: now, interval: 60_000, slots: {} };
   const [usage, activity] = await Promise.all([
-    measureUsage(ctx, { fresh: true }),
+    usageEverywhere(ctx, running.filter((s) => (windows.get(s.slot_id) ?? 0) > 0)),
     trafficTimes(ctx, running, record),
   ]);
   for (const slot of running) {
@@ -209,6 +211,21 @@ async function check(
   await writeFileAtomic(statePath(ctx), JSON.stringify(state) + "\n");
 }
 
+/**
+ * Usage by compose project on this machine and on each host running one of `slots` (a remote
+ * sandbox's CPU is read on its host). A host that does not answer gives nothing: its sandboxes then
+ * read as CPU time gone backwards, which counts as activity — a host kinfra cannot see is never
+ * judged idle.
+ */
+async function usageEverywhere(ctx: Context, slots: SlotEntry[]) {
+  const hosts = new Map(slots.flatMap((s) => s.remote ? [[s.remote.host, s.remote] as const] : []));
+  const reports = await Promise.all([
+    measureUsage(ctx, { fresh: true }),
+    ...[...hosts.values()].map((engine) => measureUsage(ctx, { fresh: true, engine })),
+  ]);
+  return { sandboxes: new Map(reports.flatMap((r) => [...r.sandboxes])) };
+}
+
 /** `kinfra down` of an idle sandbox, and a note on its worktree saying so (`status`, the dashboard). */
 async function stopIdle(ctx: Context, slot: SlotEntry, idleMs: number, report: IdleReport): Promise<void> {
   const registry = await readRegistry(ctx.home);
@@ -221,12 +238,17 @@ async function stopIdle(ctx: Context, slot: SlotEntry, idleMs: number, report: I
   );
   const project = await ctx.project(entry.project_root);
   const { teardownSlot } = await import("./teardown.ts");
+  // A remote slot is released once its host confirms nothing of it is left (core/remote).
+  const release = current.remote
+    ? async (s: SlotEntry) => await (await import("../remote/release.ts")).releaseChecked(ctx, s)
+    : undefined;
   await teardownSlot(
     ctx,
     await ctx.hooks(project),
     hookInput(project, entry, { keepVolumes: true }),
     structuredClone(current),
     [],
+    release,
   );
   await updateRegistry(ctx.home, (reg) => {
     const worktree = reg.worktrees[entry.path];

@@ -185,7 +185,7 @@ export async function startSandbox(
     const { ensureProxy, checkedOutNow } = await import("../proxy/ensure.ts");
     await ensureProxy(ctx, { wait: await checkedOutNow(ctx, entry.path) }); // its ports open before `up` returns
     // What a sandbox of this project uses once healthy: the memory budget's estimate for the next one.
-    await (await import("./usage.ts")).rememberUsage(ctx, project.name, name);
+    await (await import("./usage.ts")).rememberUsage(ctx, project.name, name, slot.remote);
   } catch (e) {
     const failure = ctx.signal.aborted ? interrupted() : e;
     ctx.log.warn(`Sandbox start failed: ${failureMessage(failure)}`);

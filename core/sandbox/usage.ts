@@ -13,6 +13,9 @@ const REMEASURE_MS = 3600_000;
 import { formatBytes } from "../text/bytes.ts";
 import { formatDuration } from "../text/duration.ts";
 
+/** A remote slot's engine (`SlotEntry.remote`): measured there, over ssh. */
+export type RemoteEngine = { host: string; docker_host: string };
+
 export interface UsageReport {
   /** The runtime's memory (the engine's MemTotal), when a plugin said. */
   memoryTotal?: number;
@@ -54,16 +57,19 @@ async function cachedUsage(ctx: Context, cpu: boolean): Promise<UsageReport | un
  */
 export async function measureUsage(
   ctx: Context,
-  options: { cpu?: boolean; fresh?: boolean } = {},
+  options: { cpu?: boolean; fresh?: boolean; engine?: RemoteEngine } = {},
 ): Promise<UsageReport> {
-  const cached = options.fresh ? undefined : await cachedUsage(ctx, options.cpu === true);
+  const cached = options.fresh || options.engine ? undefined : await cachedUsage(ctx, options.cpu === true);
   if (cached) return cached;
   const report: UsageReport = { sandboxes: new Map(), failures: [] };
   try {
-    const { replies, failures } = await (await ctx.hooks()).observe(
-      "runtime.scan",
-      runtimeInput(null, { usage: true, cpu: options.cpu === true }),
-    );
+    const hooks = await ctx.hooks();
+    const { replies, failures } =
+      await (options.engine ? hooks.onEngine(options.engine.docker_host, options.engine.host) : hooks)
+        .observe(
+          "runtime.scan",
+          runtimeInput(null, { usage: true, cpu: options.cpu === true }),
+        );
     report.failures = failures.map((f) => `${f.plugin}: ${f.message}`);
     for (const { result } of replies) {
       if (result.memory_total) report.memoryTotal = Math.max(report.memoryTotal ?? 0, result.memory_total);
@@ -96,12 +102,18 @@ export const usageJson = (usage?: SandboxUsage) =>
  * Measures a sandbox that just became healthy and remembers it as what this project's sandbox
  * needs (the memory budget's estimate). Never fails the caller: a missing measurement is no harm.
  */
-export async function rememberUsage(ctx: Context, project: string, composeProject: string): Promise<void> {
+export async function rememberUsage(
+  ctx: Context,
+  project: string,
+  composeProject: string,
+  engine?: RemoteEngine,
+): Promise<void> {
   try {
     // Once an hour is enough: the engine's one-shot stats can take a second, on every impl otherwise.
     const known = (await readRegistry(ctx.home)).usage?.[project];
     if (known && ctx.now().getTime() - Date.parse(known.measured_at) < REMEASURE_MS) return;
-    const report = await measureUsage(ctx, { fresh: true }); // a sandbox just healthy is not in the cache yet
+    // A sandbox just healthy is not in the cache yet; a remote one is measured on its host.
+    const report = await measureUsage(ctx, { fresh: true, engine });
     const usage = report.sandboxes.get(composeProject);
     if (!usage || usage.memory <= 0) return;
     await updateRegistry(ctx.home, (registry) => {
@@ -111,7 +123,8 @@ export async function rememberUsage(ctx: Context, project: string, composeProjec
         cpu: usage.cpu,
         measured_at: ctx.now().toISOString(),
         compose_project: composeProject,
-        ...(report.memoryTotal && { memory_total: report.memoryTotal }),
+        // The local budget's default comes from this machine's memory, never a host's.
+        ...(report.memoryTotal && !engine && { memory_total: report.memoryTotal }),
       };
     });
   } catch (e) {

@@ -48,19 +48,14 @@ export interface RemoteSlot {
   docker_host: string;
   /** The worktree's copy on the host for the code mounts: a directory (ssh), or its volumes' name (tcp://). */
   copy?: string;
-  /** The project's `shared` mounts' copy on the host, one for every slot of the project there. */
-  shared?: SharedCopy;
+  /** The project's `shared` mounts (`paths` relative to `root`) and their copy on the host, one per project there. */
+  shared?: { root: string; paths: string[]; copy: string };
   /** tcp:// hosts: each code directory of the worktree ("." for all of it) and the volume holding it. */
   volumes?: Record<string, string>;
+  /** Where its containers' traces go on the host (the Docker bridge's gateway; core/remote/otlp_relay.ts). */
+  otlp?: { address: string; port: number };
   /** Set when teardown could not reach the host: the slot stays reserved until it answers again. */
   unreachable?: string;
-}
-
-/** Where a project's `shared` mounts come from (`root`, `paths` relative to it) and go on a host. */
-export interface SharedCopy {
-  root: string;
-  paths: string[];
-  copy: string;
 }
 
 /** A warm sandbox: started from the base commit's compose file, only its services that mount no code. */

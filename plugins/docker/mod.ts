@@ -265,7 +265,9 @@ export const dockerPlugin = definePlugin({
 
     "runtime.scan": async (ctx) => {
       // Asked what this home's sandboxes use (`kinfra status`, the memory budget): the Engine API's stats.
-      if (ctx.flags.usage) return await runtimeUsage(ctx.home, ctx.homeId, ctx.flags.cpu === true);
+      if (ctx.flags.usage) {
+        return await runtimeUsage(ctx.home, ctx.homeId, ctx.flags.cpu === true, ctx.dockerHost);
+      }
       const { ours, foreign } = await dockerProjects(ctx.exec, ctx.homeId, ctx.dockerHost);
       return { ours: [...ours], foreign: [...foreign] };
     },

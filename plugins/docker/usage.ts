@@ -6,9 +6,16 @@
  * reads: the last read of each container is kept in `<home>/cache/usage.json`, and CPU is the
  * average since then (when that was 0.5 s to 10 min ago); with `cpu` asked and no usable earlier
  * read, a second read on the next tick gives it (up to a second more). When the engine cannot be
- * reached over its API, the answer is empty.
+ * reached over its API, the answer is empty. A remote slot's engine (ssh://) is read the same way
+ * through `docker system dial-stdio` over ssh (engine.ts), with its reads cached apart.
  */
-import { HOME_LABEL, join, type RuntimeScan, type SandboxUsage } from "../../core/hooks/plugin_api.ts";
+import {
+  HOME_LABEL,
+  join,
+  type RuntimeScan,
+  type SandboxUsage,
+  sha256Hex,
+} from "../../core/hooks/plugin_api.ts";
 import { engineGet, filters } from "./engine.ts";
 
 interface Stats {
@@ -49,8 +56,16 @@ function cpuBetween(before: Read | undefined, now: Read): number | undefined {
   return (now.cpu - before.cpu) / system * now.cpus * 100;
 }
 
-const sample = (id: string) =>
-  engineGet<Stats>(`/containers/${encodeURIComponent(id)}/stats?stream=false&one-shot=true`, undefined, 3000);
+/** An ssh handshake comes first on a remote engine: it gets more time. */
+const timeout = (dockerHost?: string) => dockerHost ? 10_000 : 3000;
+
+const sample = (id: string, dockerHost?: string) =>
+  engineGet<Stats>(
+    `/containers/${encodeURIComponent(id)}/stats?stream=false&one-shot=true`,
+    dockerHost,
+    timeout(dockerHost),
+    true,
+  );
 
 async function loadReads(path: string): Promise<Record<string, Read>> {
   try {
@@ -69,24 +84,36 @@ async function saveReads(path: string, reads: Record<string, Read>): Promise<voi
 }
 
 /** This home's running containers by compose project: memory, CPU time, and CPU (`cpu`: always). */
-export async function runtimeUsage(home: string, homeId: string, cpu: boolean): Promise<RuntimeScan> {
-  const cachePath = join(home, "cache", "usage.json");
+export async function runtimeUsage(
+  home: string,
+  homeId: string,
+  cpu: boolean,
+  dockerHost?: string,
+): Promise<RuntimeScan> {
+  const cachePath = join(
+    home,
+    "cache",
+    dockerHost ? `usage-${(await sha256Hex(dockerHost)).slice(0, 12)}.json` : "usage.json",
+  );
   const [info, containers, earlier] = await Promise.all([
-    engineGet<{ MemTotal?: number }>("/info"),
+    engineGet<{ MemTotal?: number }>("/info", dockerHost, timeout(dockerHost), true),
     engineGet<{ Id: string; Labels: Record<string, string> | null }[]>(
       `/containers/json?${filters({ label: [`${HOME_LABEL}=${homeId}`, "com.docker.compose.project"] })}`,
+      dockerHost,
+      timeout(dockerHost),
+      true,
     ),
     loadReads(cachePath),
   ]);
   if (!containers) return {};
-  const stats = await Promise.all(containers.map((c) => sample(c.Id)));
+  const stats = await Promise.all(containers.map((c) => sample(c.Id, dockerHost)));
   const reads = stats.map((s) => s && readOf(s, Date.now()));
   const rates = reads.map((r, i) => r && cpuBetween(earlier[containers[i].Id], r));
   if (cpu && rates.some((rate, i) => rate === undefined && reads[i])) {
     // No usable earlier read: a second one, on the engine's next tick.
     await Promise.all(containers.map(async (c, i) => {
       if (rates[i] !== undefined || !reads[i]) return;
-      const again = await sample(c.Id);
+      const again = await sample(c.Id, dockerHost);
       if (!again) return;
       const next = readOf(again, Date.now());
       rates[i] = cpuBetween(reads[i], next);
