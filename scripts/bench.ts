@@ -46,7 +46,8 @@ const env = {
   GIT_COMMITTER_NAME: "b",
   GIT_COMMITTER_EMAIL: "b@x",
 };
-const BASE = 31000;
+/** The bench project's port base (KINFRA_BENCH_BASE moves it off a port another run holds). */
+const BASE = Number(Deno.env.get("KINFRA_BENCH_BASE")) || 31000;
 /** The raw side's compose projects: this run's own (see cleanUp). */
 const RAW = `benchraw${work.slice(-8)}`;
 

@@ -17,7 +17,7 @@ import type { CommandOutput } from "../io/output.ts";
 import { exists } from "../io/home.ts";
 import type { Project } from "../project/project.ts";
 import { updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
-import { stopSandbox } from "../sandbox/sandbox.ts";
+import { teardownSandbox, tellProxy } from "../sandbox/stop.ts";
 import { slotOf } from "../slots/slots.ts";
 import {
   assertNotMainWorktree,
@@ -64,9 +64,13 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
     const dirty = await dirtyFiles(ctx, entry);
     if (dirty.length) throw dirtyError(entry, dirty, after);
   };
+  // The plugins load while git looks for changes: loading has no side effects, and nothing of
+  // theirs runs before the worktree is found clean.
+  const loading = ctx.hooks(project);
+  loading.catch(() => {}); // when the check refuses, its error is the one reported
   await checkClean("");
 
-  const hooks = await ctx.hooks(project);
+  const hooks = await loading;
   let input = hookInput(project, entry, {
     force: options.force,
     deleteBranch: options.deleteBranch,
@@ -98,59 +102,68 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
 
   const failures: Failure[] = [...removing.failures];
   const slot = await slotOf(ctx, entry.path);
+  let proxyCaughtUp: Promise<void> | undefined;
   if (slot) {
     input = withSlot(input, slot); // worktree.removed still sees the slot it had
     ctx.log.step(`Stopping sandbox (slot ${slot.slot_id})`);
-    failures.push(...await stopSandbox(ctx, hooks, input, slot, messages));
-    stopIfInterrupted(`the sandbox of slot ${slot.slot_id} was stopped`);
+    failures.push(...await teardownSandbox(ctx, hooks, input, slot, messages));
+    // The proxy lets go of the slot's names and ports while the worktree is checked and removed
+    // below: it acts on the registry, where the slot is released already, and nothing below reads
+    // what it does. The command still returns only once it has (the finally below).
+    proxyCaughtUp = tellProxy(ctx);
   }
-  await checkClean(slot ? " (made while the sandbox was stopping); the sandbox stays stopped" : "");
+  try {
+    if (slot) stopIfInterrupted(`the sandbox of slot ${slot.slot_id} was stopped`);
+    await checkClean(slot ? " (made while the sandbox was stopping); the sandbox stays stopped" : "");
 
-  // The code copy on a remote host goes with the worktree.
-  const { removeRemoteCopy } = await import("../remote/remote_slot.ts");
-  const copyGone = await removeRemoteCopy(
-    ctx,
-    entry.remote_copy as import("../slots/registry.ts").RemoteSlot | undefined,
-  );
-  if (copyGone) messages.push(copyGone);
+    // The code copy on a remote host goes with the worktree.
+    const { removeRemoteCopy } = await import("../remote/remote_slot.ts");
+    const copyGone = await removeRemoteCopy(
+      ctx,
+      entry.remote_copy as import("../slots/registry.ts").RemoteSlot | undefined,
+    );
+    if (copyGone) messages.push(copyGone);
 
-  ctx.log.step(`Removing worktree ${entry.path}`);
-  await removeWorktree(ctx, project, entry, present, force);
-  const removed = await hooks.teardown("worktree.removed", input);
-  collect(removed.replies);
-  failures.push(...removed.failures);
+    ctx.log.step(`Removing worktree ${entry.path}`);
+    await removeWorktree(ctx, project, entry, present, force);
+    const removed = await hooks.teardown("worktree.removed", input);
+    collect(removed.replies);
+    failures.push(...removed.failures);
 
-  // The worktree is gone; Ctrl-C now only spares the branch, and the exit code says so.
-  const branch = ctx.signal.aborted
-    ? {
-      name: entry.branch,
-      deleted: false,
-      merged: false,
-      reason: "interrupted before the branch was settled",
-    }
-    : await settleBranch(ctx, project.gitRoot, entry.branch, entry.base, Boolean(options.deleteBranch));
-  return {
-    exitCode: ctx.signal.aborted ? Exit.interrupted : Exit.ok,
-    data: {
-      path: entry.path,
-      project: entry.project,
-      kind: entry.kind,
-      branch,
-      messages,
-      plugin_failures: failures,
-      ...(ctx.signal.aborted ? { interrupted: true } : {}),
-    },
-    text: [
-      `${ctx.style.green("✓")} Removed ${entry.path}`,
-      branch.deleted
-        ? `  branch ${branch.name} deleted${branch.merged ? " (merged)" : " (--delete-branch)"}`
-        : `  branch ${branch.name} kept: ${branch.reason}`,
-      ...messages.map((m) => `  ${m}`),
-      ...failures.map((f) =>
-        `  ${ctx.style.yellow("!")} plugin ${f.plugin} failed during ${f.event}: ${f.message}`
-      ),
-    ].join("\n"),
-  };
+    // The worktree is gone; Ctrl-C now only spares the branch, and the exit code says so.
+    const branch = ctx.signal.aborted
+      ? {
+        name: entry.branch,
+        deleted: false,
+        merged: false,
+        reason: "interrupted before the branch was settled",
+      }
+      : await settleBranch(ctx, project.gitRoot, entry.branch, entry.base, Boolean(options.deleteBranch));
+    return {
+      exitCode: ctx.signal.aborted ? Exit.interrupted : Exit.ok,
+      data: {
+        path: entry.path,
+        project: entry.project,
+        kind: entry.kind,
+        branch,
+        messages,
+        plugin_failures: failures,
+        ...(ctx.signal.aborted ? { interrupted: true } : {}),
+      },
+      text: [
+        `${ctx.style.green("✓")} Removed ${entry.path}`,
+        branch.deleted
+          ? `  branch ${branch.name} deleted${branch.merged ? " (merged)" : " (--delete-branch)"}`
+          : `  branch ${branch.name} kept: ${branch.reason}`,
+        ...messages.map((m) => `  ${m}`),
+        ...failures.map((f) =>
+          `  ${ctx.style.yellow("!")} plugin ${f.plugin} failed during ${f.event}: ${f.message}`
+        ),
+      ].join("\n"),
+    };
+  } finally {
+    await proxyCaughtUp;
+  }
 }
 
 /** `done` on an entry a killed kinfra left `creating` or `removing`: finish that job. */
@@ -243,10 +256,11 @@ async function settleBranch(
   base: string,
   forceDelete: boolean,
 ): Promise<BranchOutcome> {
-  if (!await ctx.git.branchExists(repo, name)) {
+  // One git call for the usual case: the ancestry check fails for a branch that is gone, too.
+  const merged = await ctx.git.isMerged(repo, name, base);
+  if (!merged && !await ctx.git.branchExists(repo, name)) {
     return { name, deleted: false, merged: false, reason: "it no longer exists" };
   }
-  const merged = await ctx.git.isMerged(repo, name, base);
   if (!merged && !forceDelete) {
     return {
       name,

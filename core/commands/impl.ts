@@ -3,8 +3,6 @@
  * `[sandbox]`, its running sandbox on a slot of its own. `--dry-run` prints the plan and changes
  * nothing.
  */
-import { join } from "../io/path.ts";
-import { SLOT_FILES, slotFiles, slotName } from "../slots/slot_files.ts";
 import type { Context } from "../context.ts";
 import { messagesOf } from "../hooks/dispatch.ts";
 import { usageError } from "../errors.ts";
@@ -13,15 +11,12 @@ import { parseImplTarget } from "../project/names.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { Rollback } from "../hooks/rollback.ts";
-import { renderOverride } from "../sandbox/override.ts";
-import { prepareOverride, type SandboxResult, startSandbox } from "../sandbox/sandbox.ts";
-import { portProtocols, type SlotCompose } from "../compose/slot_compose.ts";
-import { checkBaseCompose } from "../sandbox/base_compose.ts";
-import { composeProject, firstUsableSlot, slotOf } from "../slots/slots.ts";
+import type { SandboxResult } from "../sandbox/sandbox.ts";
+import { composeProject, slotOf } from "../slots/slots.ts";
 import { findWorktree } from "../project/find_worktree.ts";
 import type { HookFlags } from "../hooks/plugin_api.ts";
-import { createWorktree, discardWorktree, resolveBase, worktreeLayout } from "../project/worktrees.ts";
-import { hookInput, saveState, withSlot, type WorktreeInput } from "../hooks/inputs.ts";
+import { createWorktree, discardWorktree, resolveBaseCommit } from "../project/worktrees.ts";
+import { hookInput, saveState, type WorktreeInput } from "../hooks/inputs.ts";
 import { renderSandbox } from "./status.ts";
 import { sandboxView } from "../proxy/view.ts";
 
@@ -41,12 +36,37 @@ export interface ImplOptions {
   force?: boolean;
 }
 
+/**
+ * The sandbox side of `impl`, loaded on demand: it needs the YAML library, which takes ~25 ms to
+ * load (a CommonJS package), time `impl` spends waiting for git anyway.
+ */
+const sandboxSide = async () => {
+  const [base, sandbox, override, slotCompose] = await Promise.all([
+    import("../sandbox/base_compose.ts"),
+    import("../sandbox/sandbox.ts"),
+    import("../sandbox/override.ts"),
+    import("../compose/slot_compose.ts"),
+  ]);
+  return { ...base, ...sandbox, ...override, ...slotCompose };
+};
+
+/** `promise`, marked handled: started early and awaited later, its rejection is reported then. */
+const early = <T>(promise: Promise<T>): Promise<T> => {
+  promise.catch(() => {});
+  return promise;
+};
+
 export async function impl(ctx: Context, options: ImplOptions): Promise<CommandOutput> {
   const { feature, milestone } = parseImplTarget(options.target);
   const project = await ctx.project();
-  const base = await resolveBase(ctx, project, options.base);
   const withSandbox = options.sandbox !== false && Boolean(project.config?.sandbox);
-  const compose = withSandbox ? await checkBaseCompose(ctx, project, base) : undefined;
+  // The plugins and the sandbox side load while git answers below. Loading runs none of their
+  // events, and each is awaited where it was needed before, so a refusal on the way is still the
+  // first thing said and nothing is created any earlier.
+  const loading = early(ctx.hooks(project));
+  const side = withSandbox ? early(sandboxSide()) : undefined;
+  const { base, commit } = await resolveBaseCommit(ctx, project, options.base);
+  const compose = withSandbox ? await (await side!).checkBaseCompose(ctx, project, base) : undefined;
   const { flags: dataSource, engines } = await dataFlags(ctx, project, options, withSandbox);
   // An unknown or unusable host is refused before anything is created.
   if (options.host) await checkHostFlag(ctx, options.host, withSandbox);
@@ -55,7 +75,9 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
     const { autoCandidates } = await import("../remote/room.ts");
     autoCandidates((await (await import("../remote/hosts.ts")).readHosts(ctx.home)).hosts, engines);
   }
-  if (options.dryRun) return await plan(ctx, project, { feature, milestone }, base, compose);
+  if (options.dryRun) {
+    return await (await import("./impl_plan.ts")).plan(ctx, project, { feature, milestone }, base, compose);
+  }
   // A warm sandbox of this commit is taken, unless the data is to start elsewhere (--seed, --from);
   // it is counted against the memory budget already.
   // Warm sandboxes are this machine's: a sandbox bound for a remote host (`kinfra hosts`) skips them.
@@ -66,7 +88,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
     ? await (await import("../sandbox/warm.ts")).takeableWarm(
       await readRegistry(ctx.home),
       project,
-      await ctx.git.resolveRef(project.gitRoot, base),
+      commit,
     )
     : undefined;
   if (withSandbox && !warm) {
@@ -75,8 +97,8 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
     await ensureRoom(ctx, target, { project: project.name, force: options.force, model: compose?.model.doc });
   }
 
-  const hooks = await ctx.hooks(project);
-  const entry = await createWorktree(ctx, project, { kind: "impl", feature, milestone }, base);
+  const hooks = await loading;
+  const entry = await createWorktree(ctx, project, { kind: "impl", feature, milestone }, base, commit);
   let input: WorktreeInput = hookInput(project, entry, {
     session: options.session,
     sandbox: withSandbox,
@@ -99,7 +121,11 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   let sandbox: SandboxResult | undefined;
   let refilling = false;
   if (withSandbox) {
-    sandbox = await startSandbox(ctx, project, hooks, entry, input, { host: options.host, warm, engines });
+    sandbox = await (await side!).startSandbox(ctx, project, hooks, entry, input, {
+      host: options.host,
+      warm,
+      engines,
+    });
     input = sandbox.input;
     // A warm sandbox was taken: the pool is refilled in the background (`kinfra warm <n>`).
     if (sandbox.warm) refilling = await (await import("../sandbox/warm.ts")).refillInBackground(ctx, project);
@@ -180,116 +206,6 @@ async function dataFlags(ctx: Context, project: Project, options: ImplOptions, w
     engines = [slot.remote?.host ?? "local"];
   }
   return { flags, engines };
-}
-
-/** What `impl` would do, without doing any of it: the steps, the override and the compose command. */
-async function plan(
-  ctx: Context,
-  project: Project,
-  target: { feature: string; milestone: string },
-  base: string,
-  compose?: SlotCompose,
-): Promise<CommandOutput> {
-  const { path, branch } = worktreeLayout(project, { kind: "impl", ...target });
-  const steps = [`git worktree add -b ${branch} ${path} ${base}`];
-  let override: string | undefined;
-  let slotId: number | null = null;
-  let ports: Record<string, number> = {};
-  const sandbox = project.config?.sandbox;
-  if (sandbox && compose) {
-    const registry = await readRegistry(ctx.home);
-    const skipped: string[] = [];
-    const slot = await firstUsableSlot(registry, {
-      project: project.name,
-      bases: sandbox.ports,
-      maxSlots: (await ctx.globalConfig()).slots.max,
-      protocols: portProtocols(compose.sources),
-    }, (line) => skipped.push(line));
-    slotId = slot?.id ?? null;
-    ports = slot?.ports ?? {};
-    const id = slot?.id ?? 1;
-    const dir = join(ctx.home.slots, slotName(project.name, id));
-    const name = composeProject(project.name, id);
-    steps.push(
-      !slot
-        ? `no free slot right now: ${noSlotReason(Object.keys(registry.slots).length, skipped)}`
-        : Object.keys(ports).length
-        ? `claim slot ${id}: ${Object.entries(ports).map(([k, v]) => `${k}=${v}`).join(" ")}`
-        : `claim slot ${id} (no port variables: every published port is one Docker picks)`,
-      `write ${dir}/ (${Object.values(SLOT_FILES).join(", ")})`,
-      [
-        ...(await ctx.compose()).argv,
-        ...["-f", join(path, sandbox.compose_file), "-f", slotFiles(dir).override],
-        ...["-p", name, "up", "-d"],
-      ].join(" "),
-      ...(sandbox.health ? [`wait for ${sandbox.health.endpoint} (up to ${sandbox.health.timeout}s)`] : []),
-    );
-    override = await dryOverride(
-      ctx,
-      project,
-      { path, branch, ...target },
-      { id, dir, name, ports },
-      compose,
-    );
-  }
-  return {
-    data: { dry_run: true, path, branch, base, slot: slotId, ports, steps, override: override ?? null },
-    text: [
-      "Plan (nothing was changed):",
-      ...steps.map((s, i) => `  ${i + 1}. ${s}`),
-      ...(override
-        ? ["docker-compose.override.yml (from the built-in plugins):", override.replace(/^/gm, "  ")]
-        : []),
-    ].join("\n"),
-  };
-}
-
-/** The override the built-in plugins would write (external plugins run only for real). */
-async function dryOverride(
-  ctx: Context,
-  project: Project,
-  worktree: { path: string; branch: string; feature: string; milestone: string },
-  slot: { id: number; dir: string; name: string; ports: Record<string, number> },
-  compose: SlotCompose,
-): Promise<string> {
-  const builtins = new Set((await ctx.builtins()).map((p) => p.name));
-  const hooks = (await ctx.hooks(project)).only((p) => builtins.has(p.name));
-  const entry = {
-    ...worktree,
-    kind: "impl" as const,
-    project: project.name,
-    project_root: project.root,
-    base: "",
-    created_at: "",
-  };
-  const input = {
-    ...withSlot(hookInput(project, entry, {}), {
-      slot_id: slot.id,
-      slot_dir: slot.dir,
-      project: project.name,
-      ports: slot.ports,
-    }),
-    model: compose.model.doc,
-  };
-  const { override } = await prepareOverride(hooks, input);
-  return renderOverride(override, {
-    worktree: worktree.path,
-    slot: slotName(project.name, slot.id),
-    generatedAt: "(dry run)",
-  })
-    .trimEnd();
-}
-
-/** Why `--dry-run` found no slot: slots held by sandboxes, and the first reasons the others were skipped. */
-function noSlotReason(held: number, skipped: string[]): string {
-  const shown = skipped.slice(0, 3).map((line) =>
-    line.replace(/^Slot (\d+) skipped: /, "slot $1: ").replace(/\.$/, "")
-  );
-  return [
-    ...(held ? [`${held} slot${held > 1 ? "s" : ""} held by sandboxes`] : []),
-    ...shown,
-    ...(skipped.length > 3 ? [`${skipped.length - 3} more skipped alike`] : []),
-  ].join("; ");
 }
 
 /** `--host` names a host a sandbox can go to, and there is a sandbox to place. */

@@ -82,7 +82,7 @@ export async function up(
   if (slot) {
     // Containers removed or stopped behind kinfra's back: take the slot down cleanly, start afresh.
     ctx.log.warn(`The sandbox of slot ${slot.slot_id} is gone or stopped; starting the sandbox again.`);
-    await (await sandbox()).stopSandbox(
+    await (await import("../sandbox/stop.ts")).stopSandbox(
       ctx,
       hooks,
       hookInput(project, entry, { keepVolumes: true }),
@@ -128,7 +128,7 @@ export async function down(ctx: Context, options: { name?: string }): Promise<Co
   }
   const messages: string[] = [];
   // `down` keeps named volumes so the next `up` finds its data; `done` removes them.
-  const failures = await (await sandbox()).stopSandbox(
+  const failures = await (await import("../sandbox/stop.ts")).stopSandbox(
     ctx,
     await ctx.hooks(project),
     hookInput(project, entry, { keepVolumes: true }),

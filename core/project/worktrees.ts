@@ -28,9 +28,19 @@ export function worktreeLayout(project: Project, target: WorktreeTarget): { path
 
 /** The ref new branches start from: `--base`, then `[worktree] base`, then the current branch or commit. */
 export async function resolveBase(ctx: ProjectEnv, project: Project, requested?: string): Promise<string> {
+  return (await resolveBaseCommit(ctx, project, requested)).base;
+}
+
+/** {@link resolveBase}, with the commit it names now (one git call fewer for a caller needing both). */
+export async function resolveBaseCommit(
+  ctx: ProjectEnv,
+  project: Project,
+  requested?: string,
+): Promise<{ base: string; commit: string }> {
   const base = requested ?? project.config?.worktree.base ?? await ctx.git.currentBranch(project.gitRoot) ??
     "HEAD";
-  if (!await ctx.git.resolveRef(project.gitRoot, base)) {
+  const commit = await ctx.git.resolveRef(project.gitRoot, base);
+  if (!commit) {
     throw usageError(
       `Base ref "${base}" does not name a commit in ${project.gitRoot}.`,
       base === "HEAD"
@@ -38,23 +48,24 @@ export async function resolveBase(ctx: ProjectEnv, project: Project, requested?:
         : "Pass an existing branch with --base.",
     );
   }
-  return base;
+  return { base, commit };
 }
 
 /**
  * Creates the worktree and its branch, copies `[worktree].copy` files and records it in the registry.
  * Refuses (exit 2) when the directory or branch already exists, before touching anything. The entry is
  * written first, marked `creating`, so a process killed half-way leaves something `done`/`gc` finish;
- * any failure after that undoes the worktree, the branch and the entry.
+ * any failure after that undoes the worktree, the branch and the entry. `baseCommit`: the commit
+ * `base` named when the caller resolved it (recorded as `base_commit`), saving the lookup.
  */
 export async function createWorktree(
   ctx: ProjectEnv,
   project: Project,
   target: WorktreeTarget,
   base: string,
+  baseCommit?: string,
 ): Promise<WorktreeEntry> {
   const { path, branch } = worktreeLayout(project, target);
-  await assertNameFree(ctx, project, path, branch);
   const copies = await plannedCopies(project.root, [
     ...new Set([...project.config?.worktree.copy ?? [], ...await worktreeIncludes(ctx.exec, project.root)]),
   ], ctx.log);
@@ -67,12 +78,13 @@ export async function createWorktree(
     ...(target.milestone ? { milestone: target.milestone } : {}),
     branch,
     base,
-    base_commit: await ctx.git.resolveRef(project.gitRoot, base),
+    base_commit: baseCommit ?? await ctx.git.resolveRef(project.gitRoot, base),
     created_at: ctx.now().toISOString(),
   };
   // The name is claimed under the registry lock before anything is created: of two kinfra processes
   // making the same worktree, the second finds the first's entry here and leaves, having touched
-  // nothing — its rollback must never remove what the first one made.
+  // nothing — its rollback must never remove what the first one made. The directory and branch are
+  // checked here only (a check before the lock as well would cost a git call and decide nothing).
   await updateRegistry(ctx.home, async (reg) => {
     const holder = reg.worktrees[path];
     if (holder) throw nameTaken(path, holder);

@@ -22,21 +22,41 @@ export function routerPart(env: PartEnv): ProxyPart {
       traffic: (route, delta) => env.activity.record(route.slot, delta),
     });
 
+  /** The port whose holder `problem` names: passes retrying it do not wait for the lookup again. */
+  let heldPort: number | undefined;
+  let looking = false;
+  const held = async (wanted: number) => {
+    const holder = describeHolder(await portHolder(wanted), wanted, "tcp");
+    return `router port ${wanted} is held by ${holder}; set another in the global config ([proxy] port)`;
+  };
   const open = async (wanted: number) => {
     router?.close();
     router = undefined;
+    const retry = port === wanted && heldPort === wanted;
     port = wanted;
     const next = makeRouter();
     try {
       next.listen(wanted);
       router = next;
-      problem = undefined;
+      problem = heldPort = undefined;
       env.log(`router: listening on 127.0.0.1:${wanted}`);
     } catch (e) {
-      problem = e instanceof Deno.errors.AddrInUse
-        ? `router port ${wanted} is held by ${describeHolder(await portHolder(wanted), wanted, "tcp")}; ` +
-          "set another in the global config ([proxy] port)"
-        : `cannot listen on router port ${wanted}: ${messageOf(e)}`;
+      if (!(e instanceof Deno.errors.AddrInUse)) {
+        heldPort = undefined;
+        problem = `cannot listen on router port ${wanted}: ${messageOf(e)}`;
+      } else if (retry) {
+        // Still held: the holder is looked up again (reading every process's sockets, tens of ms) behind
+        // this pass, which `kinfra done` waits for, rather than in it.
+        if (!looking) {
+          looking = true;
+          held(wanted).then((text) => port === wanted && !router && (problem = text), () => {})
+            .finally(() => looking = false);
+        }
+        return;
+      } else {
+        heldPort = wanted;
+        problem = await held(wanted);
+      }
       env.log(`router: ${problem}`);
     }
   };

@@ -1,6 +1,6 @@
 /**
- * Starting and stopping a worktree's sandbox (README, "How a sandbox starts"). Start is all-or-nothing: every step after
- * the claim registers its undo, and any failure — a compose error, the health gate, a plugin,
+ * Starting a worktree's sandbox (README, "How a sandbox starts"; stopping is stop.ts). Start is all-or-nothing: every
+ * step after the claim registers its undo, and any failure — a compose error, the health gate, a plugin,
  * Ctrl-C — stops what started, releases the slot and removes the slot dir. The worktree is kept.
  */
 import { join } from "../io/path.ts";
@@ -20,7 +20,7 @@ import {
   KinfraError,
   usageError,
 } from "../errors.ts";
-import { type Failure, type Hooks, messagesOf } from "../hooks/dispatch.ts";
+import { type Hooks, messagesOf } from "../hooks/dispatch.ts";
 import { exists } from "../io/home.ts";
 import type { Project } from "../project/project.ts";
 import { type SlotInput, withSlot, type WorktreeInput } from "../hooks/inputs.ts";
@@ -30,7 +30,6 @@ import { Rollback } from "../hooks/rollback.ts";
 import { scanRuntime } from "./runtime.ts";
 import { claimSlot, composeProject, setSlotStatus, warnCloseBases } from "../slots/slots.ts";
 import { cleanStale } from "./repair.ts";
-import { teardownSlot } from "./teardown.ts";
 import { adoptWarm } from "../slots/adopt.ts";
 import { renderEnv, slotFiles, slotName } from "../slots/slot_files.ts";
 
@@ -206,30 +205,6 @@ export async function startSandbox(
     });
   }
   return { slot, messages, input, ...(adopted && { warm: true }) };
-}
-
-/**
- * Stops the sandbox of a worktree: `sandbox.stop` (compose down with the slot dir's copies; a
- * missing slot dir is a warning), `slot.released`, then frees the slot. Teardown goes on
- * past plugin failures, which are returned.
- */
-export async function stopSandbox(
-  ctx: Context,
-  hooks: Hooks,
-  worktreeInput: WorktreeInput,
-  slot: SlotEntry,
-  messages: string[],
-): Promise<Failure[]> {
-  // A remote slot is released only once its host confirms (core/remote).
-  const failures = await teardownSlot(ctx, hooks, worktreeInput, slot, messages, async (s) => {
-    const { releaseChecked } = await import("../remote/remote_slot.ts");
-    if (!await releaseChecked(ctx, s)) {
-      messages.push(`slot ${s.slot_id} stays reserved until host ${s.remote!.host} answers again`);
-    }
-  });
-  // The proxy lets go of the slot's names and canonical ports before the command returns.
-  await (await import("../proxy/ensure.ts")).reconcileProxy(ctx);
-  return failures;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * A sandbox's teardown, the part every stop shares: `sandbox.stop` (compose down with the slot
- * dir's copies), `slot.released`, then the slot is freed. `stopSandbox` (sandbox.ts) adds telling
+ * dir's copies), `slot.released`, then the slot is freed. `stopSandbox` (stop.ts) adds telling
  * the proxy process; the idle check (run inside that process too) uses this alone, and the process
  * follows the registry by itself.
  */

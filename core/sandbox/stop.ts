@@ -1,0 +1,55 @@
+/**
+ * Stopping a worktree's sandbox: the teardown every stop shares (teardown.ts) with a remote slot
+ * released only once its host confirms, then the proxy told. Apart from sandbox.ts (starting),
+ * which needs the YAML library: `done` and `down` load none of it (~25 ms of every `done`).
+ */
+import type { Context } from "../context.ts";
+import type { Failure, Hooks } from "../hooks/dispatch.ts";
+import type { WorktreeInput } from "../hooks/inputs.ts";
+import type { SlotEntry } from "../slots/registry.ts";
+import { teardownSlot } from "./teardown.ts";
+
+/**
+ * Stops the sandbox of a worktree: `sandbox.stop` (compose down with the slot dir's copies; a
+ * missing slot dir is a warning), `slot.released`, then frees the slot and tells the proxy.
+ * Teardown goes on past plugin failures, which are returned.
+ *
+ * @example
+ * const failures = await stopSandbox(ctx, hooks, hookInput(project, entry, {}), slot, messages);
+ */
+export async function stopSandbox(
+  ctx: Context,
+  hooks: Hooks,
+  worktreeInput: WorktreeInput,
+  slot: SlotEntry,
+  messages: string[],
+): Promise<Failure[]> {
+  const failures = await teardownSandbox(ctx, hooks, worktreeInput, slot, messages);
+  await tellProxy(ctx);
+  return failures;
+}
+
+/**
+ * `stopSandbox` without telling the proxy: for a caller that calls {@link tellProxy} itself, later
+ * (`done` lets the proxy catch up while it removes the worktree).
+ */
+export function teardownSandbox(
+  ctx: Context,
+  hooks: Hooks,
+  worktreeInput: WorktreeInput,
+  slot: SlotEntry,
+  messages: string[],
+): Promise<Failure[]> {
+  // A remote slot is released only once its host confirms (core/remote).
+  return teardownSlot(ctx, hooks, worktreeInput, slot, messages, async (s) => {
+    const { releaseChecked } = await import("../remote/remote_slot.ts");
+    if (!await releaseChecked(ctx, s)) {
+      messages.push(`slot ${s.slot_id} stays reserved until host ${s.remote!.host} answers again`);
+    }
+  });
+}
+
+/** The proxy lets go of a released slot's names and canonical ports; never fails (see ensure.ts). */
+export async function tellProxy(ctx: Context): Promise<void> {
+  await (await import("../proxy/ensure.ts")).reconcileProxy(ctx);
+}
