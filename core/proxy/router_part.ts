@@ -10,6 +10,9 @@ import { isLive, type Route, routesOf } from "./names.ts";
 import type { PartEnv, PartStatus, ProxyPart, ProxyWorld } from "./part.ts";
 import { escapeHtml, routeKey, Router } from "./router.ts";
 
+/** How long a lookup of the router port's holder is reused while the port stays held. */
+const HOLDER_TTL_MS = 30_000;
+
 export function routerPart(env: PartEnv): ProxyPart {
   let routes = new Map<string, Route>();
   let router: Router | undefined;
@@ -22,41 +25,34 @@ export function routerPart(env: PartEnv): ProxyPart {
       traffic: (route, delta) => env.activity.record(route.slot, delta),
     });
 
-  /** The port whose holder `problem` names: passes retrying it do not wait for the lookup again. */
-  let heldPort: number | undefined;
-  let looking = false;
-  const held = async (wanted: number) => {
+  /**
+   * The last answer to who holds the router port. Finding the holder reads every process's open
+   * files: tens of ms in which this process answers no command (`done` waits for a pass), so a port
+   * still held is described from that answer for half a minute before it is looked up again.
+   */
+  let lastHolder: { port: number; text: string; at: number } | undefined;
+  const heldBy = async (wanted: number) => {
+    if (lastHolder?.port === wanted && Date.now() - lastHolder.at < HOLDER_TTL_MS) return lastHolder.text;
     const holder = describeHolder(await portHolder(wanted), wanted, "tcp");
-    return `router port ${wanted} is held by ${holder}; set another in the global config ([proxy] port)`;
+    const text =
+      `router port ${wanted} is held by ${holder}; set another in the global config ([proxy] port)`;
+    lastHolder = { port: wanted, text, at: Date.now() };
+    return text;
   };
   const open = async (wanted: number) => {
     router?.close();
     router = undefined;
-    const retry = port === wanted && heldPort === wanted;
     port = wanted;
     const next = makeRouter();
     try {
       next.listen(wanted);
       router = next;
-      problem = heldPort = undefined;
+      problem = lastHolder = undefined;
       env.log(`router: listening on 127.0.0.1:${wanted}`);
     } catch (e) {
-      if (!(e instanceof Deno.errors.AddrInUse)) {
-        heldPort = undefined;
-        problem = `cannot listen on router port ${wanted}: ${messageOf(e)}`;
-      } else if (retry) {
-        // Still held: the holder is looked up again (reading every process's sockets, tens of ms) behind
-        // this pass, which `kinfra done` waits for, rather than in it.
-        if (!looking) {
-          looking = true;
-          held(wanted).then((text) => port === wanted && !router && (problem = text), () => {})
-            .finally(() => looking = false);
-        }
-        return;
-      } else {
-        heldPort = wanted;
-        problem = await held(wanted);
-      }
+      problem = e instanceof Deno.errors.AddrInUse
+        ? await heldBy(wanted)
+        : `cannot listen on router port ${wanted}: ${messageOf(e)}`;
       env.log(`router: ${problem}`);
     }
   };
