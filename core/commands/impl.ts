@@ -19,6 +19,7 @@ import { createWorktree, discardWorktree, resolveBaseCommit } from "../project/w
 import { hookInput, saveState, type WorktreeInput } from "../hooks/inputs.ts";
 import { renderSandbox } from "./status.ts";
 import { sandboxView } from "../proxy/view.ts";
+import { scanRuntime } from "../sandbox/runtime.ts";
 
 export interface ImplOptions {
   target: string;
@@ -98,6 +99,9 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   }
 
   const hooks = await loading;
+  // Which sandboxes the engine runs, asked while git makes the worktree: a read-only question whose
+  // answer is as fresh as before (the slot is claimed after it either way).
+  const runtime = withSandbox && local ? early(scanRuntime(ctx)) : undefined;
   const entry = await createWorktree(ctx, project, { kind: "impl", feature, milestone }, base, commit);
   let input: WorktreeInput = hookInput(project, entry, {
     session: options.session,
@@ -125,6 +129,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
       host: options.host,
       warm,
       engines,
+      runtime,
     });
     input = sandbox.input;
     // A warm sandbox was taken: the pool is refilled in the background (`kinfra warm <n>`).

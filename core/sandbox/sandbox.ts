@@ -27,7 +27,7 @@ import { type SlotInput, withSlot, type WorktreeInput } from "../hooks/inputs.ts
 import { worktreeName } from "../project/names.ts";
 import type { SlotEntry, WorktreeEntry } from "../slots/registry.ts";
 import { Rollback } from "../hooks/rollback.ts";
-import { scanRuntime } from "./runtime.ts";
+import { type RuntimeSandboxes, scanRuntime } from "./runtime.ts";
 import { claimSlot, composeProject, setSlotStatus, warnCloseBases } from "../slots/slots.ts";
 import { cleanStale } from "./repair.ts";
 import { adoptWarm } from "../slots/adopt.ts";
@@ -63,8 +63,14 @@ export async function startSandbox(
   hooks: Hooks,
   entry: WorktreeEntry,
   worktreeInput: WorktreeInput,
-  /** `engines`: where the sandbox's data is (a snapshot, a sandbox to copy): `auto` chooses among them. */
-  options: { host?: string; warm?: SlotEntry; engines?: string[] } = {},
+  options: {
+    host?: string;
+    warm?: SlotEntry;
+    /** Where the sandbox's data is (a snapshot, a sandbox to copy): `auto` chooses among them. */
+    engines?: string[];
+    /** This machine's engine's `runtime.scan`, started by the caller while it waited for git. */
+    runtime?: Promise<RuntimeSandboxes>;
+  } = {},
 ): Promise<SandboxResult> {
   const sandbox = project.config!.sandbox!;
   await requireComposeFile(project, entry.path);
@@ -79,7 +85,7 @@ export async function startSandbox(
     options.engines,
   );
   const [{ foreign, ours }, planned] = await Promise.all([
-    scanRuntime(ctx, host?.docker_host, host?.name),
+    (!host && options.runtime) || scanRuntime(ctx, host?.docker_host, host?.name),
     host && remote.planRemote(ctx, host, entry.path, {
       name: project.name,
       root: project.root,
