@@ -117,11 +117,9 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
     await checkClean(slot ? " (made while the sandbox was stopping); the sandbox stays stopped" : "");
 
     // The code copy on a remote host goes with the worktree.
-    const { removeRemoteCopy } = await import("../remote/remote_slot.ts");
-    const copyGone = await removeRemoteCopy(
-      ctx,
-      entry.remote_copy as import("../slots/registry.ts").RemoteSlot | undefined,
-    );
+    const remoteCopy = entry.remote_copy as import("../slots/registry.ts").RemoteSlot | undefined;
+    const copyGone = remoteCopy &&
+      await (await import("../remote/remote_slot.ts")).removeRemoteCopy(ctx, remoteCopy);
     if (copyGone) messages.push(copyGone);
 
     ctx.log.step(`Removing worktree ${entry.path}`);

@@ -42,7 +42,7 @@ export function teardownSandbox(
 ): Promise<Failure[]> {
   // A remote slot is released only once its host confirms (core/remote).
   return teardownSlot(ctx, hooks, worktreeInput, slot, messages, async (s) => {
-    const { releaseChecked } = await import("../remote/remote_slot.ts");
+    const { releaseChecked } = await import("../remote/release.ts");
     if (!await releaseChecked(ctx, s)) {
       messages.push(`slot ${s.slot_id} stays reserved until host ${s.remote!.host} answers again`);
     }
