@@ -231,19 +231,31 @@ export function parseRegistry(text: string, path: string): Registry {
   return registry;
 }
 
-let last: { path: string; text: string; registry: Registry } | undefined;
+let last: { path: string; version: string; registry: Registry } | undefined;
+
+/**
+ * Which version of the file `info` describes. Every write is an atomic rename of a new file, so a new
+ * version is a new inode; the size and the time are checked too. Undefined where the platform lacks them.
+ */
+const versionOf = (info: Deno.FileInfo) =>
+  info.ino && info.mtime ? `${info.ino}:${info.size}:${info.mtime.getTime()}` : undefined;
 
 /**
  * Reads the registry without locking; a missing file is an empty registry. The result is shared
  * by every reader in this process while the file is unchanged (a command reads it three or four
- * times): treat it as read-only; `updateRegistry` hands out a private copy to change.
+ * times; with 500 worktrees each read is ~200 KB): treat it as read-only; `updateRegistry` hands out
+ * a private copy to change.
  */
 export async function readRegistry(home: HomePaths): Promise<Registry> {
+  const version = await Deno.stat(home.registry).then(versionOf, () => undefined);
+  if (version && last?.path === home.registry && last.version === version) return last.registry;
   const text = await readRegistryText(home);
   if (text === undefined) return empty();
-  if (last?.path === home.registry && last.text === text) return last.registry;
-  last = { path: home.registry, text, registry: deepFreeze(parseRegistry(text, home.registry)) };
-  return last.registry;
+  const registry = deepFreeze(parseRegistry(text, home.registry));
+  // Stamped with the version seen before reading: if the file was replaced in between, the next
+  // read sees a version that differs, and reads again.
+  if (version) last = { path: home.registry, version, registry };
+  return registry;
 }
 
 /** Frozen all the way down, so a reader that changed the shared copy would fail loudly. */

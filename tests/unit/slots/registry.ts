@@ -1,7 +1,9 @@
 /** core/slots/registry.ts: the registry's text read and its shape checked; a corrupt file is never replaced. */
 import { worktreeEntry } from "../_entries.ts";
 import assert from "node:assert/strict";
-import { parseRegistry } from "../../../core/slots/registry.ts";
+import { parseRegistry, readRegistry, updateRegistry } from "../../../core/slots/registry.ts";
+import { homePaths } from "../../../core/io/home.ts";
+import { writeFileAtomic } from "../../../core/io/atomic.ts";
 import { kinfraErrorOf } from "../_usage.ts";
 
 const SLOT = {
@@ -109,4 +111,26 @@ Deno.test("parseRegistry() refuses ports that are null (every reader would crash
     await problem({ version: 1, slots: { "1": slot } }),
     "slots.1.ports: expected an object, got null",
   );
+});
+
+Deno.test("readRegistry() shares one parse while the file is unchanged, and sees every new version", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const home = homePaths(new Map([["KINFRA_HOME", root]]));
+    const doc = (path: string) => ({ version: 1, slots: {}, worktrees: { [path]: { ...WORKTREE, path } } });
+    await updateRegistry(home, (r) => void Object.assign(r, doc("/w/a")));
+    const first = await readRegistry(home);
+    assert.equal(await readRegistry(home), first, "unchanged: the same frozen object");
+    assert.ok(Object.isFrozen(first.worktrees));
+    // Another process's write: the same size, at once (the same millisecond), by atomic rename.
+    await writeFileAtomic(home.registry, JSON.stringify(doc("/w/b"), null, 2) + "\n");
+    assert.deepEqual(Object.keys((await readRegistry(home)).worktrees), ["/w/b"]);
+    // A hand edit in place (the same inode).
+    await Deno.writeTextFile(home.registry, JSON.stringify(doc("/w/cc")));
+    assert.deepEqual(Object.keys((await readRegistry(home)).worktrees), ["/w/cc"]);
+    await Deno.remove(home.registry);
+    assert.deepEqual(await readRegistry(home), { version: 1, slots: {}, worktrees: {} });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });
