@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { pathExists, runCommand, type Sandbox, withSandbox, writeFiles } from "./helpers.ts";
+import { KINFRA, pathExists, runCommand, type Sandbox, withSandbox, writeFiles } from "./helpers.ts";
 import { httpGet, makeProject, type ProjectOptions, uniqueName } from "./sandbox_helpers.ts";
 import {
   localContainers,
@@ -16,6 +16,7 @@ import {
   remoteDocker,
   type RemoteHost,
   remoteHostTest,
+  SCRIPT,
   slots,
   until,
 } from "./remote_helpers.ts";
@@ -261,6 +262,88 @@ remoteHostTest("remote hosts over tcp:// and TLS: a sandbox without ssh", async 
         assert.equal(done.code, 0, done.stderr);
         assert.deepEqual(await remoteContainers(host, compose), []);
         assert.deepEqual(await codeObjects(host, name), { volumes: [], holders: [] });
+      }),
+  );
+  await t.step(
+    "a TLS host that stops answering mid-way is named, its slot kept, and the next command repairs it",
+    () =>
+      withSandbox(async (sb) => {
+        const { name, repo, kinfra } = await project(sb, { health: "/missing", healthTimeout: 6 });
+        assert.equal((await kinfra(["hosts", "add", "tls", host.tls, "--tls-certs", host.tlsCerts])).code, 0);
+        const child = new Deno.Command(KINFRA[0], {
+          args: [...KINFRA.slice(1), "impl", "f/M1", "--host", "tls"],
+          cwd: repo,
+          env: { KINFRA_HOME: sb.home, NO_COLOR: "1" },
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const slot = await until("the slot claimed", async () => (await slots(sb))[0]);
+        const compose = `${name}-slot-${slot.slot_id}`;
+        await until(
+          "the sandbox started there",
+          async () => (await remoteContainers(host, compose)).length > 0,
+        );
+        // The host drops off the network while kinfra waits for health.
+        await runCommand("bash", [SCRIPT, "block", host.stateDir]);
+        try {
+          const out = await child.output();
+          const stderr = new TextDecoder().decode(out.stderr);
+          assert.equal(out.code, 1, stderr);
+          assert.match(stderr, /stays reserved until host tls answers again/);
+          const [kept] = await slots(sb);
+          assert.ok(kept.remote?.unreachable, JSON.stringify(kept));
+          const doctor = (await kinfra(["doctor", "--json"])).json<
+            { checks: { name: string; ok: boolean; detail: string }[] }
+          >();
+          assert.match(doctor.checks.find((c) => c.name === "host tls")!.detail, /does not answer/);
+          await runCommand("bash", [SCRIPT, "unblock", host.stateDir]);
+          const repaired = await kinfra(["worktrees"]);
+          assert.equal(repaired.code, 0, repaired.stderr);
+          assert.deepEqual(await slots(sb), []);
+          assert.deepEqual(await remoteContainers(host, compose), []);
+          assert.equal((await kinfra(["done", "f-M1", "--force"])).code, 0);
+          assert.deepEqual(await codeObjects(host, name), { volumes: [], holders: [] });
+        } finally {
+          await runCommand("bash", [SCRIPT, "unblock", host.stateDir]); // once more if a step failed: no-op
+        }
+      }),
+  );
+
+  await t.step(
+    "gc removes this home's code copies nothing names any more on a tcp:// host, and no other home's",
+    () =>
+      withSandbox(async (sb) => {
+        const { kinfra } = await project(sb);
+        assert.equal((await kinfra(["hosts", "add", "plain", host.tcp])).code, 0);
+        assert.equal((await kinfra(["gc"])).code, 0); // makes the home and its id
+        const id = (await Deno.readTextFile(join(sb.home, "home-id"))).trim();
+        const copy = (home: string, name: string) =>
+          remoteDocker(
+            host,
+            "volume",
+            "create",
+            "--label",
+            `dev.kinfra.home=${home}`,
+            "--label",
+            `dev.kinfra.code=${name}`,
+            `${name}-0`,
+          );
+        const [ours, theirs] = [uniqueName("kinfra-code-ours"), uniqueName("kinfra-code-theirs")];
+        await copy(id, ours);
+        await copy("someone-else", theirs);
+        try {
+          const gc = await kinfra(["gc", "--json"]);
+          assert.equal(gc.code, 0, gc.stderr);
+          assert.deepEqual(gc.json<{ code_copies: string[] }>().code_copies, [`${ours} (host plain)`]);
+          assert.deepEqual(await codeObjects(host, ours), { volumes: [], holders: [] });
+          assert.deepEqual(
+            (await codeObjects(host, theirs)).volumes,
+            [`${theirs}-0`],
+            "another home's: untouched",
+          );
+        } finally {
+          await remoteDocker(host, "volume", "rm", "-f", `${theirs}-0`);
+        }
       }),
   );
 });

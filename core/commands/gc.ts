@@ -33,6 +33,7 @@ export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<C
     worktrees: [] as string[],
     slot_dirs: [] as string[],
     compose_projects: [] as string[],
+    code_copies: [] as string[],
     warm: [] as string[],
   };
 
@@ -108,6 +109,18 @@ export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<C
         removed.compose_projects.push(engine.dockerHost ? `${project} (host ${engine.name})` : project);
       }
     }
+    // tcp:// hosts: code copies in volumes that no slot or worktree names any more.
+    if (engine.dockerHost) {
+      const { orphanCopies } = await import("../remote/volume_copy.ts");
+      const copies = await orphanCopies(
+        ctx.home,
+        await ctx.homeId(),
+        { docker_host: engine.dockerHost },
+        await readRegistry(ctx.home),
+        dryRun,
+      ).catch((e) => (ctx.log.warn(`The code copies of host ${engine.name} were not checked: ${e}`), []));
+      removed.code_copies.push(...copies.map((c) => `${c} (host ${engine.name})`));
+    }
   }
 
   // Worktrees an agent host left when its run ended: kept (they may hold its work), and said what they are.
@@ -125,6 +138,7 @@ export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<C
       ...removed.worktrees.map((w) => `${verb} registry entry of missing or half-made worktree ${w}`),
       ...removed.slot_dirs.map((d) => `${verb} orphaned slot directory ${basename(d)}`),
       ...removed.compose_projects.map((p) => `${verb} orphaned containers, networks and volumes of ${p}`),
+      ...removed.code_copies.map((c) => `${verb} orphaned code copy ${c}`),
       ...kept.map((a) => `Kept ${a.path}: ${a.explanation}`),
       ...removed.warm.map((p) => `${verb} warm sandbox ${p}`),
     ].join("\n"),
