@@ -35,7 +35,7 @@ export function renderSandbox(slot: SlotEntry, sandbox?: SandboxConfig, view?: S
 }
 
 export async function status(ctx: Context, options: { name?: string }): Promise<CommandOutput> {
-  void ctx.builtins(); // the plugins' modules load while the registry is read
+  ctx.builtins().catch(() => {}); // the plugins' modules load while the registry is read (errors: below)
   await cleanStale(ctx);
   if (options.name === undefined) {
     const overview = await projectOverview(ctx);
