@@ -198,6 +198,10 @@ remoteHostTest("remote hosts over tcp:// and TLS: a sandbox without ssh", async 
         assert.deepEqual(await remoteContainers(host, compose), []);
         await until("the relay closed", async () =>
           (await httpGet(`http://127.0.0.1:${port}/health`)).status === 0);
+        // A copy removed over there meanwhile (a volume prune) is made and filled again by `up`.
+        const { volumes } = await codeObjects(host, name);
+        assert.equal(volumes.length, 1);
+        await remoteDocker(host, "volume", "rm", ...volumes);
         const up = await kinfra(["up"], worktree);
         assert.equal(up.code, 0, up.stderr);
         assert.equal((await remoteContainers(host, compose)).length, 1, "up goes back to the same host");

@@ -123,6 +123,12 @@ export async function syncVolumes(
 ): Promise<SyncResult> {
   const { worktree, volumes, signal } = options;
   const before: Manifest = JSON.parse(await Deno.readTextFile(options.manifest).catch(() => "{}"));
+  // A volume removed over there (by hand, a prune) is made and filled again, whatever the manifest says.
+  for (const volume of Object.values(volumes)) {
+    if (!before[volume]) continue;
+    const answer = await call(endpoint, "GET", `/volumes/${q(volume)}`, undefined, signal);
+    if (answer.status === 404) delete before[volume];
+  }
   const after: Manifest = {};
   const files = await listed(exec, worktree);
   const upload: { volume: number; rel: string; path: string; info: Deno.FileInfo }[] = [];
