@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { git, pathExists, runCommand, type Sandbox, withSandbox } from "./helpers.ts";
-import { httpGet } from "./sandbox_helpers.ts";
+import { httpGet, resetObservability, uniqueName, useStubObservability } from "./sandbox_helpers.ts";
 import {
   onTestHost,
   remoteContainers,
@@ -56,8 +56,10 @@ async function udpAsk(port: number, message: string, ms = 2000): Promise<string>
  * of this machine's files but the synced worktree). Returns the UDP variable's base.
  */
 async function udpProject(sb: Sandbox, host: RemoteHost) {
-  const udpBase = 25000 + Math.floor(Math.random() * 60) * 100;
+  // Its own base beside the web port's, never equal to it (one number in every slot would collide).
+  const base = 24000 + Math.floor(Math.random() * 60) * 100, udpBase = base + 50;
   const ctx = await setup(sb, host, {
+    base,
     extraServices: `  dns:
     image: kinfra-test/busybox:latest
     init: true
@@ -134,6 +136,32 @@ remoteHostTest("remote sandboxes get what local ones have", async (t, host) => {
           a.close();
           b.close();
         }
+
+        // Round trips, for the notes (no timed assertion): through the relay vs straight to the host.
+        const rtt = async (address: string) => {
+          const { default: dgram } = await import("node:dgram");
+          const socket = dgram.createSocket("udp4");
+          const times: number[] = [];
+          try {
+            for (let i = 0; i < 20; i++) {
+              const start = performance.now();
+              await new Promise<void>((resolve) => {
+                const timer = setTimeout(resolve, 2000); // a lost datagram only makes a slow figure
+                socket.once("message", () => (clearTimeout(timer), resolve()));
+                socket.send(`t${i}`, port, address);
+              });
+              times.push(performance.now() - start);
+            }
+          } finally {
+            socket.close();
+          }
+          return times.sort((x, y) => x - y)[10].toFixed(2);
+        };
+        console.log(
+          `    UDP round trip (median of 20): relay ${await rtt("127.0.0.1")} ms, direct ${await rtt(
+            host.addr,
+          )} ms`,
+        );
 
         type Status = {
           remote: { tunnels: { state: string; udp: { state: string; ports: number[] } | null } };
@@ -312,6 +340,50 @@ remoteHostTest("remote sandboxes get what local ones have", async (t, host) => {
         assert.equal(warm.code, 2, warm.stderr);
         assert.match(warm.stderr, /Warm sandboxes run on this machine only/);
         assert.equal((await kinfra(["done", "f-M1"])).code, 0);
+      }),
+  );
+
+  await t.step(
+    "traces: a remote sandbox's OTLP endpoint reaches the collector on this machine (ssh -R and a forwarder on the bridge gateway)",
+    () =>
+      withSandbox(async (sb) => {
+        const obs = uniqueName("obs");
+        await useStubObservability(sb, obs);
+        try {
+          const { name, kinfra } = await setup(sb, host, { otel: true });
+          const impl = await kinfra(["impl", "f/M1", "--host", "ns"]);
+          assert.equal(impl.code, 0, impl.stderr);
+          const [slot] = await slots(sb);
+          const [web] = await remoteContainers(host, `${name}-slot-${slot.slot_id}`);
+          const env = await remoteDocker(
+            host,
+            "exec",
+            web,
+            "sh",
+            "-c",
+            'echo "$OTEL_EXPORTER_OTLP_ENDPOINT $OTEL_RESOURCE_ATTRIBUTES"',
+          );
+          assert.match(
+            env,
+            new RegExp(
+              `^http://host\\.docker\\.internal:\\d+ service\\.namespace=${name}-slot-${slot.slot_id}$`,
+            ),
+          );
+          // The stub collector answers HTTP on its OTLP port: from the container on ns, through ssh, to here.
+          await until("the collector reached from the remote container", async () =>
+            (await remoteDocker(host, "exec", web, "sh", "-c", 'wget -qO- "$OTEL_EXPORTER_OTLP_ENDPOINT/"')
+              .catch(() =>
+                ""
+              )) === "stub");
+          type Traces = { remote: { traces: { state: string } | null } };
+          const status = (await kinfra(["status", "--json"], join(sb.dir, `${name}-impl-f-M1`))).json<
+            Traces
+          >();
+          assert.equal(status.remote.traces?.state, "up");
+          assert.equal((await kinfra(["done", "f-M1"])).code, 0);
+        } finally {
+          await resetObservability(obs);
+        }
       }),
   );
 });

@@ -70,6 +70,8 @@ export function withSlot(
             ? { code_volumes: slot.remote.volumes }
             : slot.remote.copy && { code_root: slot.remote.copy }),
           ...(slot.remote.shared && { shared_root: slot.remote.shared.copy }),
+          // core/remote/otlp_relay.ts: the forwarder on the bridge gateway, back to the collector here.
+          ...(slot.remote.otlp && { otlp_endpoint: `http://host.docker.internal:${slot.remote.otlp.port}` }),
         },
       }),
     },

@@ -99,8 +99,8 @@ export interface CapacityFlags {
  * A remote Docker host's sandbox (`slot.remote`): its name, engine address (a DOCKER_HOST, or
  * `tcp+tls://…`; `exec` already sets DOCKER_*), its code there — a directory (`code_root`, ssh) or,
  * tcp://, a volume per mounted worktree directory (`code_volumes`, by worktree-relative path, "."
- * for the root; declared external, kinfra feeds them) — and the copy of the project root's
- * `shared` mounts (instead of the project root).
+ * for the root; declared external, kinfra feeds them) — the copy of the project root's
+ * `shared` mounts (instead of the project root), and where its traces go.
  */
 export interface SlotRemote {
   host: string;
@@ -108,4 +108,9 @@ export interface SlotRemote {
   code_root?: string;
   code_volumes?: Record<string, string>;
   shared_root?: string;
+  /**
+   * Where its containers send traces to reach the collector on this machine, through ssh
+   * (`http://host.docker.internal:<port>`; needs `host.docker.internal:host-gateway`). Unset: off.
+   */
+  otlp_endpoint?: string;
 }

@@ -13,6 +13,7 @@ import { tunnelPorts, udpTunnelPorts } from "../remote/tunnels.ts";
 import { type Carrier, carrierFor } from "./tunnel_carriers.ts";
 import type { PartEnv, ProxyPart, ProxyWorld } from "./part.ts";
 import { UdpTunnel } from "./udp_tunnel.ts";
+import { OtlpTunnel } from "./otlp_tunnel.ts";
 
 interface Tunnel {
   slot: SlotEntry;
@@ -24,6 +25,8 @@ interface Tunnel {
   retryAt: number;
   /** Its UDP ports' relay, when it has any. */
   udp?: UdpTunnel;
+  /** The way back for its traces, when they are on (not part of "up": traces are best effort). */
+  otlp?: OtlpTunnel;
 }
 
 /** The slot's tunnels as one state: up when TCP and UDP both are, down when either is. */
@@ -51,6 +54,8 @@ async function listening(port: number): Promise<boolean> {
 
 export function tunnelsPart(env: PartEnv): ProxyPart {
   const tunnels = new Map<string, Tunnel>();
+  /** The collector's OTLP port here (the global config's `[observability] otlp_grpc_port`). */
+  let collector = 4317;
 
   const start = async (t: Tunnel) => {
     const host = await getHost(env.home, t.slot.remote!.host);
@@ -75,12 +80,14 @@ export function tunnelsPart(env: PartEnv): ProxyPart {
     t.child = undefined;
     child?.stop();
     t.udp?.close();
+    t.otlp?.close();
   };
 
   /** Starts what is missing or dead (when its retry time has come); marks listening ones up. */
   const tend = async () => {
     for (const t of tunnels.values()) {
       await t.udp?.tend(() => getHost(env.home, t.slot.remote!.host));
+      await t.otlp?.tend(() => getHost(env.home, t.slot.remote!.host), collector);
       if (!tunnelPorts(t.slot).length) continue;
       if (!t.child && Date.now() >= t.retryAt) {
         await start(t).catch((e) =>
@@ -97,6 +104,7 @@ export function tunnelsPart(env: PartEnv): ProxyPart {
     name: "tunnels",
     needed: (world) => remoteSlots(world).length > 0,
     async reconcile(world) {
+      collector = world.config.observability.otlp_grpc_port;
       const wanted = new Map(remoteSlots(world).map((s) => [key(s), s]));
       for (const [k, t] of tunnels) {
         if (wanted.has(k)) continue;
@@ -115,6 +123,10 @@ export function tunnelsPart(env: PartEnv): ProxyPart {
             ...(udp.length && { udp: new UdpTunnel(udp, env.log) }),
           });
         }
+        // Where its traces go is recorded once the slot is claimed: it may come after the tunnels.
+        const t = tunnels.get(k);
+        const otlp = slot.remote!.otlp;
+        if (t && otlp && !t.otlp) t.otlp = new OtlpTunnel(slot.slot_id, otlp.address, otlp.port, env.log);
       }
       await tend();
     },
@@ -128,6 +140,14 @@ export function tunnelsPart(env: PartEnv): ProxyPart {
           ...overall(t),
           since: t.since,
           ...(t.child?.pid ? { pid: t.child.pid } : {}),
+          ...(t.otlp && {
+            traces: {
+              address: t.otlp.address,
+              port: t.otlp.port,
+              state: t.otlp.state,
+              ...(t.otlp.error ? { error: t.otlp.error } : {}),
+            },
+          }),
           ...(t.udp && {
             udp: {
               ports: t.udp.ports,

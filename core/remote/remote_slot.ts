@@ -8,7 +8,8 @@
 import type { Context } from "../context.ts";
 import type { ComposeSources } from "../compose/file.ts";
 import { KinfraError, messageOf, usageError } from "../errors.ts";
-import { readRegistry, type RemoteSlot, type SlotEntry } from "../slots/registry.ts";
+import { readRegistry, type RemoteSlot, type SlotEntry, updateRegistry } from "../slots/registry.ts";
+import { execOnEngine } from "../io/engine.ts";
 import { tunnelPorts, udpTunnelPorts } from "./tunnels.ts";
 import { getHost, type Host, LOCAL, updateHosts } from "./hosts.ts";
 import { type BusyPorts, remoteBusyPorts } from "./ports.ts";
@@ -76,9 +77,16 @@ export async function planRemote(
  * and sync parts) serving the slot, and its first port listening here — the health gate goes
  * through the tunnels. Releasing the slot is what stops them (the proxy follows the registry).
  */
-export async function startRemote(ctx: Context, slot: SlotEntry): Promise<void> {
+export async function startRemote(
+  ctx: Context,
+  slot: SlotEntry,
+  options: { traces?: boolean; busy?: Set<number> } = {},
+): Promise<void> {
   const remote = slot.remote!;
   const host = await getHost(ctx.home, remote.host);
+  // Where its traces go over there, recorded before the proxy reads the slot (its tunnels part opens
+  // it). They come back over ssh: a tcp:// host's sandboxes have none yet.
+  if (options.traces && host.ssh) await planTraces(ctx, host, slot, options.busy ?? new Set());
   const { ensureProxy, reconcileProxy } = await import("../proxy/ensure.ts");
   const ports = [...tunnelPorts(slot), ...udpTunnelPorts(slot)];
   // The copy and the proxy (which opens the tunnels) at once: both wait on the network.
@@ -127,6 +135,36 @@ export async function startRemote(ctx: Context, slot: SlotEntry): Promise<void> 
       hint: "See `kinfra proxy status`.",
     });
   }
+}
+
+/**
+ * The address and port a remote slot's containers send traces to: the host's Docker bridge gateway
+ * (what `host.docker.internal:host-gateway` resolves to) and a port of the slot's own there
+ * (43100 + slot, else 44100 + slot…, one that is free on the host). Recorded with the slot; the
+ * proxy's tunnels part runs the forwarder (otlp_relay.ts). Without a gateway, traces stay off.
+ */
+async function planTraces(ctx: Context, host: Host, slot: SlotEntry, busy: Set<number>): Promise<void> {
+  const inspect = await execOnEngine(ctx.exec, host.docker_host, host.name)("docker", [
+    "network",
+    "inspect",
+    "bridge",
+    "--format",
+    '{{range .IPAM.Config}}{{.Gateway}}{{end}} {{index .Options "com.docker.network.bridge.name"}}',
+  ]);
+  // The gateway when the engine names it, else the bridge's interface (the forwarder reads its address).
+  const [gateway, bridge] = inspect.success ? inspect.stdout.trimEnd().split(" ") : [];
+  const address = /^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(gateway ?? "") ? gateway : bridge;
+  const port = [43100, 44100, 45100].map((b) => b + slot.slot_id).find((p) => !busy.has(p));
+  if (!address || !/^[A-Za-z0-9.:_-]{1,40}$/.test(address) || !port) {
+    ctx.log.warn(`Traces off for this sandbox: no Docker bridge gateway or free port on ${host.name}.`);
+    return;
+  }
+  const otlp = { address, port };
+  await updateRegistry(ctx.home, (registry) => {
+    const current = registry.slots[String(slot.slot_id)];
+    if (current?.claimed_at === slot.claimed_at && current.remote) current.remote.otlp = otlp;
+  });
+  slot.remote!.otlp = otlp;
 }
 
 /** `done`: the worktree's copy on the host goes too (a host that does not answer is reported). */

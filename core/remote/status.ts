@@ -15,6 +15,7 @@ type Part = Record<
     last_sync?: string | null;
     last_ms?: number | null;
     udp?: { state: string; ports: number[]; error?: string };
+    traces?: { state: string; address: string; port: number; error?: string };
   }
 >;
 
@@ -58,12 +59,22 @@ export async function remoteStatus(ctx: Context, slot: SlotEntry) {
         error: shared?.error ?? null,
       }
       : null,
+    // Its containers' traces, back to the collector here through ssh (null: off).
+    traces: tunnel?.traces
+      ? {
+        state: tunnel.traces.state,
+        endpoint: `${tunnel.traces.address}:${tunnel.traces.port}`,
+        error: tunnel.traces.error ?? null,
+      }
+      : null,
     unreachable: remote.unreachable ?? null,
   };
   const lines = [
     `  host ${remote.host} (${showEngine(remote.docker_host)}) · tunnels ${tunnels}${
       tunnel?.error && tunnels !== "up" ? ` (${tunnel.error})` : ""
-    }${tunnel?.udp ? ` · UDP ${tunnel.udp.ports.join(", ")} relayed (${tunnel.udp.state})` : ""}`,
+    }${tunnel?.udp ? ` · UDP ${tunnel.udp.ports.join(", ")} relayed (${tunnel.udp.state})` : ""}${
+      tunnel?.traces ? ` · traces back here (${tunnel.traces.state})` : " · traces off"
+    }`,
     ...(sync
       ? [
         `  code sync ${sync.state}${sync.last_sync ? ` · last ${sync.last_sync} (${sync.last_ms} ms)` : ""}${

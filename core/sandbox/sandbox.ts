@@ -93,7 +93,8 @@ export async function startSandbox(
       code: sandbox.mounts.code,
       compose: sources,
     }),
-    !host && sandbox.otel.enabled && (await import("./observability.ts")).ensureObservability(ctx),
+    // The shared stack runs here, for remote sandboxes too (their traces come back through ssh).
+    sandbox.otel.enabled && (await import("./observability.ts")).ensureObservability(ctx),
   ]);
   warnCloseBases(ctx, sandbox.ports, (await ctx.globalConfig()).slots.max);
   const rollback = new Rollback(ctx.log);
@@ -139,7 +140,10 @@ export async function startSandbox(
   try {
     checkpoint();
     // The code copied over, then tunnels and sync up (the health gate goes through them).
-    if (slot.remote) await remote.startRemote(ctx, slot);
+    if (slot.remote) {
+      await remote.startRemote(ctx, slot, { traces: sandbox.otel.enabled, busy: planned?.busy.tcp });
+      input = withSlot(input, slot); // with where its traces go
+    }
     checkpoint();
     const { model } = await slotCompose(ctx, project, {
       dir: entry.path,

@@ -33,13 +33,11 @@ export const otelPlugin = definePlugin({
     "sandbox.prepare": async (ctx) => {
       const sandbox = ctx.config?.sandbox;
       if (!sandbox?.otel.enabled) return;
-      // The shared stack runs on this machine's engine; its network does not exist on another host.
-      if (ctx.slot.remote) {
-        return {
-          messages: [
-            `traces off: the shared stack is local and this sandbox runs on host ${ctx.slot.remote.host}`,
-          ],
-        };
+      // The shared stack runs on this machine's engine; its network does not exist on another host,
+      // so a remote sandbox's traces go to a forwarder there that ssh carries back here.
+      const remote = ctx.slot.remote;
+      if (remote && !remote.otlp_endpoint) {
+        return { messages: [`traces off: no way back from host ${remote.host} to the collector here`] };
       }
       const { otel } = sandbox;
       const names = observabilityNames(ctx.global.observability);
@@ -50,15 +48,16 @@ export const otelPlugin = definePlugin({
       for (const name of otel.services ?? sandbox.mounts.code_targets) {
         if (baseServices[name]?.network_mode) continue; // cannot join networks
         const existing = baseValue(baseServices[name], otel.namespace_var);
-        services[name] = {
-          networks: [names.network],
-          environment: {
-            [otel.endpoint_var]: `http://${names.jaeger}:4317`,
-            [otel.namespace_var]: existing ? `${existing},${namespace}` : namespace,
-          },
+        const environment = {
+          [otel.endpoint_var]: remote?.otlp_endpoint ?? `http://${names.jaeger}:4317`,
+          [otel.namespace_var]: existing ? `${existing},${namespace}` : namespace,
         };
+        services[name] = remote
+          ? { extra_hosts: ["host.docker.internal:host-gateway"], environment }
+          : { networks: [names.network], environment };
       }
       if (Object.keys(services).length === 0) return;
+      if (remote) return { compose: { services } };
       return { compose: { networks: { [names.network]: { external: true } }, services } };
     },
 

@@ -1,12 +1,14 @@
 /**
  * The UDP relay of remote slots (issue 28): which ports go through it, the frames that keep each
- * datagram whole and each client's replies its own, and what a relay that died tells the user.
+ * datagram whole and each client's replies its own, what a relay that died tells the user; and the
+ * way back for remote traces (otlp_relay.ts).
  */
 import assert from "node:assert/strict";
 import type { Host } from "../../../core/remote/hosts.ts";
 import { tunnelPorts, udpTunnelPorts } from "../../../core/remote/tunnels.ts";
 import { relayFailure, UDP_RELAY_PY, udpRelayArgs } from "../../../core/remote/udp_relay.ts";
 import { frame, unframe } from "../../../core/proxy/udp_relay.ts";
+import { otlpRelayArgs } from "../../../core/remote/otlp_relay.ts";
 
 const host: Host = {
   name: "big",
@@ -74,4 +76,15 @@ Deno.test("relayFailure() names python3 and the host when python3 is missing the
     relayFailure(host, 255, "ssh: connect to host box: Connection refused\n"),
     "ssh: connect to host box: Connection refused",
   );
+});
+
+Deno.test("otlpRelayArgs() forwards the collector's port to a socket there and runs the forwarder on the gateway", () => {
+  const args = otlpRelayArgs(host, 4317, "/home/me/.kinfra/otlp-3-ab.sock", "172.17.0.1", 43103);
+  assert.deepEqual(args.slice(0, 4), [
+    "-o",
+    "ExitOnForwardFailure=yes",
+    "-R",
+    "/home/me/.kinfra/otlp-3-ab.sock:127.0.0.1:4317",
+  ]);
+  assert.match(args.at(-1)!, /^python3 -c '.*' 172\.17\.0\.1 43103 \/home\/me\/\.kinfra\/otlp-3-ab\.sock$/s);
 });
