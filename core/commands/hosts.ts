@@ -55,7 +55,7 @@ export async function checkHost(ctx: Context, host: Host): Promise<HostCheck[]> 
         const [tool, why] of [["docker", "the docker CLI reaches the engine over ssh through it"], [
           "rsync",
           "the code of remote sandboxes is synced with it",
-        ], ["python3", "it relays the UDP ports of remote sandboxes (ssh forwards only TCP)"]]
+        ], ["python3", "it relays the UDP ports and carries the traces of remote sandboxes"]]
       ) {
         const has = probe.stdout.includes(`has=${tool}`);
         checks.push({

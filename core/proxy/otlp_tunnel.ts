@@ -6,6 +6,7 @@
 import { messageOf } from "../errors.ts";
 import type { Host } from "../remote/hosts.ts";
 import { otlpRelayArgs, otlpSocket } from "../remote/otlp_relay.ts";
+import { relayFailure } from "../remote/udp_relay.ts";
 
 export class OtlpTunnel {
   state: "starting" | "up" | "down" = "starting";
@@ -57,8 +58,7 @@ export class OtlpTunnel {
     child.status.then(async (status) => {
       if (this.child !== child) return; // closed on purpose
       this.child = undefined;
-      const last = (await stderr).trim().split("\n").pop();
-      this.fail(last || `the trace forwarder exited (${status.code})`, 2000);
+      this.fail(relayFailure(host, status.code, await stderr, "it carries the sandbox's traces back"), 2000);
     });
     this.log(
       `tunnels: traces of slot ${this.slot} → ${host.name} ${this.address}:${this.port} → 127.0.0.1:${collector}`,

@@ -70,11 +70,19 @@ export function udpRelayArgs(host: Host, ports: number[]): string[] {
   return [...sshArgs(host), ["python3", "-c", UDP_RELAY_PY, ...ports.map(String)].map(shellWord).join(" ")];
 }
 
-/** What a relay that died said, as advice: a host without python3 gets told what to install. */
-export function relayFailure(host: Host, code: number, stderr: string): string {
+/**
+ * What a relay that died said, as advice: a host without python3 gets told what to install. `what`
+ * names the relay's job ("it relays the sandbox's UDP ports").
+ */
+export function relayFailure(
+  host: Host,
+  code: number,
+  stderr: string,
+  what = "it relays the sandbox's UDP ports",
+): string {
   const last = stderr.trim().split("\n").pop() ?? "";
   if (code === 127 || /python3: (command )?not found|No such file/.test(stderr)) {
-    return `python3 is missing on ${host.name}: install it there (it relays the sandbox's UDP ports)`;
+    return `python3 is missing on ${host.name}: install it there (${what})`;
   }
-  return last || `the UDP relay exited (${code})`;
+  return last || `the relay exited (${code})`;
 }
