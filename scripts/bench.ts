@@ -21,7 +21,8 @@
  *                (scripts/bench_warm.ts)
  *   remote       (root) a sandbox on scripts/remote_host.sh's engine in another network namespace: impl
  *                --host and done vs compose up/down over ssh, an edit served remotely vs one rsync pass,
- *                requests through the ssh tunnel vs straight to the host (scripts/bench_remote.ts)
+ *                requests through the ssh tunnel and UDP round trips through the relay vs straight to
+ *                the host (scripts/bench_remote.ts)
  * lifecycle and warm run once per Compose flavour; the other sections use the first (v2 when it is there).
  * Usage: deno run -A scripts/bench.ts [--rounds 5] [--only startup,health,data] [--compose v2,v1] [--json]
  * (needs a Docker engine and the test image; --json prints the rows as one JSON document)

@@ -2,7 +2,8 @@
  * The `remote` section of scripts/bench.ts (root only): a sandbox on the test host of
  * scripts/remote_host.sh (a Docker engine in its own network namespace, reached over ssh) against
  * the raw commands a user would run for the same thing — compose up/down with DOCKER_HOST=ssh://,
- * one rsync pass, requests straight to the host's address instead of through the tunnel — and the
+ * one rsync pass, requests straight to the host's address instead of through the tunnel, UDP round
+ * trips straight to the host instead of through the relay — and the
  * same engine over tcp:// with TLS (no ssh: the code through the engine API, ports through kinfra's
  * relay) against compose over TLS by hand, one `docker cp`, requests straight to the host. The host's
  * own build and teardown times are printed too (they are the test suite's cost, not kinfra's).
@@ -120,6 +121,7 @@ export async function remoteBench(kit: RemoteKit): Promise<void> {
       kit.median(direct),
       "a new connection each",
     );
+    await udpRow(kit, vars, env);
     await tcpRows(kit, state, vars, env, kinfra);
   } finally {
     const downStart = performance.now();
@@ -130,6 +132,82 @@ export async function remoteBench(kit: RemoteKit): Promise<void> {
       } s`,
     );
     await Deno.remove(state, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * The UDP relay (core/proxy/udp_tunnel.ts, the part of the tunnels a remote slot's UDP ports use): a UDP
+ * echo server on the host (python3, which the relay needs there anyway), 100 sequential round trips
+ * from 127.0.0.1 through the relay vs straight to the host's address.
+ */
+async function udpRow(kit: RemoteKit, vars: Record<string, string>, env: Record<string, string>) {
+  const port = 47000 + Math.floor(Math.random() * 1000);
+  const echo = new Deno.Command("ssh", {
+    args: [
+      vars.REMOTE_ADDR,
+      `python3 -c 'import socket,sys,threading,os
+s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("0.0.0.0",${port}))
+threading.Thread(target=lambda:(sys.stdin.read(),os._exit(0)),daemon=True).start()
+while True:
+  d,a=s.recvfrom(65535);s.sendto(d,a)'`,
+    ],
+    env: { PATH: env.PATH },
+    stdin: "piped", // the echo server ends with this ssh
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const { UdpTunnel } = await import("../core/proxy/udp_tunnel.ts");
+  const path = Deno.env.get("PATH");
+  Deno.env.set("PATH", env.PATH); // the relay's ssh: the test host's wrapper first
+  const tunnel = new UdpTunnel([port], () => {});
+  const host = {
+    name: "benchhost",
+    endpoint: vars.REMOTE_ENDPOINT,
+    docker_host: vars.REMOTE_ENDPOINT,
+    ssh: { destination: vars.REMOTE_ENDPOINT.slice("ssh://".length) },
+    added_at: "",
+  };
+  try {
+    await tunnel.tend(() => Promise.resolve(host));
+    for (const start = Date.now(); tunnel.state !== "up" && Date.now() - start < 10_000;) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const { default: dgram } = await import("node:dgram");
+    const trips = async (address: string) => {
+      const socket = dgram.createSocket("udp4");
+      const start = performance.now();
+      try {
+        for (let i = 0; i < 100; i++) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 1000);
+            socket.once("message", () => (clearTimeout(timer), resolve()));
+            socket.send(`b${i}`, port, address);
+          });
+        }
+      } finally {
+        socket.close();
+      }
+      return performance.now() - start;
+    };
+    await trips(vars.REMOTE_ADDR); // the echo server is up once the direct path answers
+    const relay: number[] = [], direct: number[] = [];
+    for (let r = 0; r < kit.rounds; r++) {
+      relay.push(await trips("127.0.0.1"));
+      direct.push(await trips(vars.REMOTE_ADDR));
+    }
+    kit.row(
+      "100 UDP round trips through the relay (ssh + python3) vs straight to the host",
+      kit.median(relay),
+      kit.median(direct),
+      "one client, one datagram at a time",
+    );
+  } finally {
+    tunnel.close();
+    if (path) Deno.env.set("PATH", path);
+    try {
+      echo.kill();
+    } catch { /* ended */ }
+    await echo.status;
   }
 }
 
