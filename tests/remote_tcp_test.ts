@@ -46,7 +46,7 @@ remoteHostTest("remote hosts over tcp:// and TLS: a sandbox without ssh", async 
     "hosts add/test for tcp:// and TLS; missing or refused certificates are named, and nothing is made",
     () =>
       withSandbox(async (sb) => {
-        const { kinfra, worktree } = await project(sb);
+        const { kinfra, worktree, repo } = await project(sb);
         assert.equal((await kinfra(["hosts", "add", "plain", host.tcp])).code, 0);
         const plain = await kinfra(["hosts", "test", "plain", "--json"]);
         assert.equal(plain.code, 0, plain.stdout);
@@ -56,6 +56,25 @@ remoteHostTest("remote hosts over tcp:// and TLS: a sandbox without ssh", async 
           true,
         ]]);
         assert.match(checks[0].detail, /nothing to install there/);
+
+        // `shared` mounts go over ssh only: refused before the worktree is made, not started without them.
+        const toml = join(repo, ".devops-ai/infra.toml");
+        const config = await Deno.readTextFile(toml);
+        await Deno.writeTextFile(
+          toml,
+          config.replace(
+            'code_targets = ["web"]\n',
+            'code_targets = ["web"]\nshared = ["src/:/s"]\nshared_targets = ["web"]\n',
+          ),
+        );
+        const shared = await kinfra(["impl", "f/M1", "--host", "plain"]);
+        assert.equal(shared.code, 2, shared.stderr);
+        assert.match(
+          shared.stderr,
+          /reached over tcp:\/\/, and this sandbox's \[sandbox.mounts\] shared are synced over ssh only/,
+        );
+        assert.equal(await pathExists(worktree), false, "refused before the worktree was made");
+        await Deno.writeTextFile(toml, config);
 
         // Certificates that cannot be read: exit 2, the host not recorded.
         const missing = await kinfra(["hosts", "add", "tls", host.tls, "--tls-certs", join(sb.dir, "nope")]);

@@ -7,6 +7,7 @@ import type { Context } from "../context.ts";
 import { messagesOf } from "../hooks/dispatch.ts";
 import { usageError } from "../errors.ts";
 import type { Project } from "../project/project.ts";
+import type { ComposeSources } from "../compose/file.ts";
 import { parseImplTarget } from "../project/names.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { readRegistry } from "../slots/registry.ts";
@@ -70,7 +71,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   const compose = withSandbox ? await (await side!).checkBaseCompose(ctx, project, base) : undefined;
   const { flags: dataSource, engines } = await dataFlags(ctx, project, options, withSandbox);
   // An unknown or unusable host is refused before anything is created.
-  if (options.host) await checkHostFlag(ctx, options.host, withSandbox);
+  if (options.host) await checkHostFlag(ctx, options.host, withSandbox, project, compose?.sources);
   // `auto` goes where the data is: refused now when none of those engines can take a sandbox.
   if (engines && (options.host ?? (await ctx.globalConfig()).sandbox.host) === "auto") {
     const { autoCandidates } = await import("../remote/room.ts");
@@ -214,8 +215,21 @@ async function dataFlags(ctx: Context, project: Project, options: ImplOptions, w
 }
 
 /** `--host` names a host a sandbox can go to, and there is a sandbox to place. */
-async function checkHostFlag(ctx: Context, host: string, withSandbox: boolean): Promise<void> {
+async function checkHostFlag(
+  ctx: Context,
+  host: string,
+  withSandbox: boolean,
+  project: Project,
+  compose?: ComposeSources,
+): Promise<void> {
   if (!withSandbox) throw usageError(`--host places a sandbox, and this impl has no sandbox.`);
   if (host === "auto" || host === "local") return;
-  await (await import("../remote/remote_slot.ts")).chooseHost(ctx, host);
+  const chosen = await (await import("../remote/remote_slot.ts")).chooseHost(ctx, host);
+  const mounts = project.config!.sandbox!.mounts;
+  if (chosen && !chosen.ssh) {
+    await (await import("../remote/tcp_host.ts")).refuseWithoutSsh(chosen, {
+      shared: mounts.shared_targets.length ? mounts.shared : [],
+      compose,
+    });
+  }
 }

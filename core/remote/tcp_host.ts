@@ -56,24 +56,7 @@ export async function planVolumes(
   worktree: string,
   project: { shared: string[]; code: string[]; compose: ComposeSources },
 ): Promise<{ remote: RemoteSlot; busy: BusyPorts & { host: string } }> {
-  if (project.shared.length) {
-    throw usageError(
-      `Host "${host.name}" (${host.endpoint}) is reached over tcp://, and this project's [sandbox.mounts] shared are synced over ssh only.`,
-      "Run this sandbox on an ssh:// host (`kinfra hosts add <name> ssh://user@host`) or locally.",
-    );
-  }
-  const { portProtocols } = await import("../compose/slot_compose.ts");
-  const udp = Object.entries(portProtocols(project.compose)).filter(([, p]) => p.includes("udp")).map(([v]) =>
-    v
-  );
-  if (udp.length) {
-    throw usageError(
-      `Host "${host.name}" (${host.endpoint}) is reached over tcp://, and UDP ports (${
-        udp.join(", ")
-      }) are relayed over ssh only.`,
-      "Run this sandbox on an ssh:// host (`kinfra hosts add <name> ssh://user@host`) or locally.",
-    );
-  }
+  await refuseWithoutSsh(host, project);
   const { codeSources, codeVolumes, volumeCopyName } = await import("./code_volumes.ts");
   const copy = await volumeCopyName(await ctx.homeId(), worktree);
   const [volumes, busy] = await Promise.all([
@@ -84,4 +67,26 @@ export async function planVolumes(
     remote: { host: host.name, docker_host: host.docker_host, copy, volumes },
     busy: { host: host.name, ...busy },
   };
+}
+
+/**
+ * What a tcp:// host cannot carry, refused (exit 2) rather than started without it: `shared` mounts
+ * and UDP ports, which go over ssh only. `impl --host` asks before it makes the worktree.
+ */
+export async function refuseWithoutSsh(host: Host, project: { shared: string[]; compose?: ComposeSources }) {
+  const what = project.shared.length ? ["[sandbox.mounts] shared are synced"] : [];
+  if (project.compose) {
+    const { portProtocols } = await import("../compose/slot_compose.ts");
+    const udp = Object.entries(portProtocols(project.compose)).filter(([, p]) => p.includes("udp")).map((
+      [v],
+    ) => v);
+    if (udp.length) what.push(`UDP ports (${udp.join(", ")}) are relayed`);
+  }
+  if (!what.length) return;
+  throw usageError(
+    `Host "${host.name}" (${host.endpoint}) is reached over tcp://, and this sandbox's ${
+      what.join(" and ")
+    } over ssh only.`,
+    "Run this sandbox on an ssh:// host (`kinfra hosts add <name> ssh://user@host`) or locally.",
+  );
 }
