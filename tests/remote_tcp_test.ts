@@ -369,4 +369,34 @@ remoteHostTest("remote hosts over tcp:// and TLS: a sandbox without ssh", async 
         }
       }),
   );
+  await t.step(
+    "Ctrl-C while a sandbox starts on a TLS host rolls back there too: exit 130, nothing left",
+    () =>
+      withSandbox(async (sb) => {
+        const { name, repo, kinfra } = await project(sb, { health: "/missing", healthTimeout: 30 });
+        assert.equal((await kinfra(["hosts", "add", "tls", host.tls, "--tls-certs", host.tlsCerts])).code, 0);
+        const child = new Deno.Command(KINFRA[0], {
+          args: [...KINFRA.slice(1), "impl", "f/M1", "--host", "tls"],
+          cwd: repo,
+          env: { KINFRA_HOME: sb.home, NO_COLOR: "1" },
+          stdout: "null",
+          stderr: "piped",
+        }).spawn();
+        const slot = await until("the slot claimed", async () => (await slots(sb))[0]);
+        const compose = `${name}-slot-${slot.slot_id}`;
+        await until("the sandbox started there", async () =>
+          (await remoteContainers(host, compose)).length > 0);
+        child.kill("SIGINT");
+        const out = await child.output();
+        assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));
+        assert.deepEqual(await remoteContainers(host, compose), []);
+        assert.deepEqual(await slots(sb), []);
+        const port = Object.values(slot.ports)[0];
+        await until("the relay closed", async () =>
+          (await httpGet(`http://127.0.0.1:${port}/`)).status === 0);
+        // The worktree is kept (its copy with it); done removes both.
+        assert.equal((await kinfra(["done", "f-M1", "--force"])).code, 0);
+        assert.deepEqual(await codeObjects(host, name), { volumes: [], holders: [] });
+      }),
+  );
 });
