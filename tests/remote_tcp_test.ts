@@ -225,8 +225,8 @@ remoteHostTest("remote hosts over tcp:// and TLS: a sandbox without ssh", async 
         const down = await kinfra(["down"], worktree);
         assert.equal(down.code, 0, down.stderr);
         assert.deepEqual(await remoteContainers(host, compose), []);
-        await until("the relay closed", async () =>
-          portFree(port));
+        await until("the relay closed", () =>
+          Promise.resolve(portFree(port)));
         // A copy removed over there meanwhile (a volume prune) is made and filled again by `up`.
         const { volumes } = await codeObjects(host, name);
         assert.equal(volumes.length, 1);
@@ -257,8 +257,8 @@ remoteHostTest("remote hosts over tcp:// and TLS: a sandbox without ssh", async 
             (await Array.fromAsync(Deno.readDir(join(sb.home, "sync")))).length,
           0,
         );
-        await until("the relay closed", async () =>
-          portFree(port));
+        await until("the relay closed", () =>
+          Promise.resolve(portFree(port)));
       }),
   );
 
@@ -402,8 +402,8 @@ remoteHostTest("remote hosts over tcp:// and TLS: a sandbox without ssh", async 
         assert.deepEqual(await remoteContainers(host, compose), []);
         assert.deepEqual(await slots(sb), []);
         const port = Object.values(slot.ports)[0];
-        await until("the relay closed", async () =>
-          portFree(port));
+        await until("the relay closed", () =>
+          Promise.resolve(portFree(port)));
         // The worktree is kept (its copy with it); done removes both.
         assert.equal((await kinfra(["done", "f-M1", "--force"])).code, 0);
         assert.deepEqual(await codeObjects(host, name), { volumes: [], holders: [] });
