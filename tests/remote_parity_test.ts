@@ -306,6 +306,11 @@ remoteHostTest("remote sandboxes get what local ones have", async (t, host) => {
         assert.match(b.stderr, /Not enough memory on host ns/);
         assert.match(b.stderr, new RegExp(`kinfra down ${name}-impl-a-M1`));
         assert.equal(await pathExists(join(sb.dir, `${name}-impl-b-M1`)), false, "nothing was created");
+        // `auto` bound for ns (its data is there) is checked against ns's budget too, before anything is made.
+        const auto = await kinfra(["impl", "d/M1", "--from", "a-M1", "--host", "auto"]);
+        assert.equal(auto.code, 3, auto.stderr);
+        assert.match(auto.stderr, /Not enough memory on host ns/);
+        assert.equal(await pathExists(join(sb.dir, `${name}-impl-d-M1`)), false, "nothing was created");
         // Here there is room: the sandbox on ns does not count against this machine's budget.
         const c = await kinfra(["impl", "c/M1"]);
         assert.equal(c.code, 0, c.stderr);

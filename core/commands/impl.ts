@@ -83,7 +83,12 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   // A warm sandbox of this commit is taken, unless the data is to start elsewhere (--seed, --from);
   // it is counted against the memory budget already.
   // Warm sandboxes are this machine's: a sandbox bound for a remote host (`kinfra hosts`) skips them.
-  const target = options.host ?? (await ctx.globalConfig()).sandbox.host ?? "local";
+  let target = options.host ?? (await ctx.globalConfig()).sandbox.host ?? "local";
+  // `auto` picks its engine now, so that engine's budget is checked before anything is created.
+  if (withSandbox && target === "auto") {
+    const { chooseHost } = await import("../remote/remote_slot.ts");
+    target = (await chooseHost(ctx, "auto", undefined, engines))?.name ?? "local";
+  }
   const local = target === "local";
   const ownData = options.from || (options.seed && options.seed !== project.config?.sandbox?.data.seed);
   const warm = withSandbox && local && !ownData
@@ -127,7 +132,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   let refilling = false;
   if (withSandbox) {
     sandbox = await (await side!).startSandbox(ctx, project, hooks, entry, input, {
-      host: options.host,
+      host: target,
       warm,
       engines,
       runtime,
