@@ -300,6 +300,11 @@ remoteHostTest("remote sandboxes get what local ones have", async (t, host) => {
         type Usage = { usage: { memory: number } | null };
         const status = (await kinfra(["status", "--json"], join(sb.dir, `${name}-impl-a-M1`))).json<Usage>();
         assert.ok(status.usage && status.usage.memory >= 48 * MiB, JSON.stringify(status.usage));
+        // worktrees (and the dashboard) show it too: the proxy's usage part reads the host every 30 s.
+        type Rows = { worktrees: { usage: { memory: number } | null }[] };
+        await until("worktrees showing its memory", async () =>
+          ((await kinfra(["worktrees", "--json"])).json<Rows>().worktrees[0]?.usage?.memory ?? 0) >=
+            48 * MiB);
 
         const b = await kinfra(["impl", "b/M1", "--host", "ns", "--json"]);
         assert.equal(b.code, 3, b.stderr);
@@ -314,7 +319,9 @@ remoteHostTest("remote sandboxes get what local ones have", async (t, host) => {
         // Here there is room: the sandbox on ns does not count against this machine's budget.
         const c = await kinfra(["impl", "c/M1"]);
         assert.equal(c.code, 0, c.stderr);
-        for (const w of ["a-M1", "c-M1"]) assert.equal((await kinfra(["done", w])).code, 0);
+        for (const w of ["a-M1", "c-M1"]) {
+          assert.equal((await kinfra(["done", w])).code, 0);
+        }
       }),
   );
 
