@@ -21,14 +21,21 @@ export const usagePart: PartFactory = (env) => {
   let problem: string | undefined;
   /** The last reading of each remote host in use, by host name. */
   const remote = new Map<string, { at: number; sandboxes: [string, SandboxUsage][] }>();
+  const reading = new Set<string>();
 
   /** Reads the hosts whose reading is older than REMOTE_MS; forgets hosts no sandbox runs on. */
   const measureHosts = async (engines: Map<string, RemoteEngine>) => {
     for (const host of remote.keys()) if (!engines.has(host)) remote.delete(host);
     await Promise.all([...engines].map(async ([host, engine]) => {
-      if (Date.now() - (remote.get(host)?.at ?? 0) < REMOTE_MS) return;
-      const report = await measureUsage(env.ctx, { cpu: true, fresh: true, engine });
-      remote.set(host, { at: Date.now(), sandboxes: [...report.sandboxes] });
+      // Ticks overlap (each runs on its own timer): one read of a host at a time.
+      if (reading.has(host) || Date.now() - (remote.get(host)?.at ?? 0) < REMOTE_MS) return;
+      reading.add(host);
+      try {
+        const report = await measureUsage(env.ctx, { cpu: true, fresh: true, engine });
+        remote.set(host, { at: Date.now(), sandboxes: [...report.sandboxes] });
+      } finally {
+        reading.delete(host);
+      }
     }));
   };
   return {
