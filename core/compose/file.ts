@@ -4,7 +4,6 @@
  * merged with `<<`, a list shared with `ports: *p`. Each entry keeps its source offsets, so a
  * rewrite changes that scalar's text and nothing else: comments, blank lines and key order stay.
  */
-import { dirname, join, relative } from "../io/path.ts";
 import {
   type Alias,
   isAlias,
@@ -17,63 +16,20 @@ import {
   type YAMLMap,
 } from "yaml";
 import { type AliasTargets, aliasTargets, documentSize, duplicateKey, toPlain } from "./yaml_plain.ts";
-import { isContainedPath } from "../project/config/mounts.ts";
 import { usageError } from "../errors.ts";
-import { exists } from "../io/home.ts";
 import { lineIndex } from "../text/line_index.ts";
-import { containerTarget, type HostPorts, parseHostPorts, parseShortPort, renderShort } from "./port_spec.ts";
+import { containerTarget, parseHostPorts, parseShortPort } from "./port_spec.ts";
+import { portRender, type PortSource } from "./sources.ts";
 
-export const COMPOSE_NAMES = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
-
-/** Aliases a document may expand to: far above real files, far below a billion laughs. */
-export const MAX_ALIASES = 10_000;
-
-export interface PortSource {
-  /** The file, relative to the project root. */
-  file: string;
-  line: number;
-  /** The key path to the entry: `services.web.ports[0]`, `x-common.ports[1]`. */
-  where: string;
-  /** The service when the entry is written directly in one. */
-  service?: string;
-  /** The entry as written. */
-  text: string;
-  /** Undefined when Docker picks the host port; a reason string when kinfra cannot read it. */
-  host?: HostPorts | string;
-  /** Container port(s) as written, without the protocol (a container variable's default). */
-  container: string;
-  /** The variable the container port is written with (`${JVB_PORT:-10000}`), if any. */
-  containerVariable?: string;
-  protocol: string;
-  /** Source offsets of the scalar a rewrite replaces. */
-  range: [number, number];
-  /** The replacement scalar for a new host part. */
-  render(host: string): string;
-}
-
-export interface ComposeSources {
-  /** Every file read, relative to the project root, with its text. */
-  files: Record<string, string>;
-  /** Each file as plain data, aliases and merge keys applied. */
-  values: Record<string, Record<string, unknown>>;
-  ports: PortSource[];
-  /** Files the compose file reaches that lie outside the project (read, never rewritten). */
-  outside: string[];
-}
-
-/** The variables an entry's host part is written with (`${P:-9090}-${P_END:-9091}` → P, P_END). */
-export function hostVariables(source: PortSource): string[] {
-  if (typeof source.host !== "object") return [];
-  return [source.host.start, source.host.end].flatMap((end) =>
-    end && "variable" in end ? [end.variable] : []
-  );
-}
-
-/** Finds the compose file in `dir` by Compose's own file names. */
-export async function findComposeFile(dir: string): Promise<string | undefined> {
-  for (const name of COMPOSE_NAMES) if (await exists(join(dir, name))) return name;
-  return undefined;
-}
+// Kept here too for the code that reads compose files with their YAML (init, the large-file tests).
+export {
+  COMPOSE_NAMES,
+  type ComposeSources,
+  findComposeFile,
+  hostVariables,
+  MAX_ALIASES,
+  type PortSource,
+} from "./sources.ts";
 
 /** Aliases may grow a document to this many nodes, or ten times its written size if that is more. */
 export const MAX_EXPANDED_NODES = 1_000_000;
@@ -132,56 +88,19 @@ export function parseComposeText(text: string, path: string): ParsedCompose {
   return { doc, targets, value };
 }
 
-/**
- * Reads `file` (relative to `root`) and every file it reaches, listing each published port entry.
- *
- * @example
- * const { ports } = await scanCompose("/src/shop", "docker-compose.yml");
- * // ports[0] → { file: "docker-compose.yml", where: "services.api.ports[0]", text: "8080:80", … }
- */
-export async function scanCompose(root: string, file: string, firstText?: string): Promise<ComposeSources> {
-  const sources: ComposeSources = { files: {}, values: {}, ports: [], outside: [] };
-  const queue = [file];
-  while (queue.length) {
-    const current = queue.shift()!;
-    if (current in sources.files) continue;
-    const text = current === file && firstText !== undefined
-      ? firstText
-      : await Deno.readTextFile(join(root, current)).catch(() => undefined);
-    if (text === undefined) continue; // Compose itself reports a missing file.
-    sources.files[current] = text;
-    const parsed = parseComposeText(text, current);
-    sources.values[current] = parsed.value;
-    for (const entry of portsIn(parsed, current, text)) sources.ports.push(entry);
-    for (const ref of referencedFiles(parsed.value)) {
-      const path = relative(root, join(root, dirname(current), ref));
-      if (isContainedPath(path)) queue.push(path);
-      else if (!sources.outside.includes(path)) sources.outside.push(path);
-    }
-  }
-  return sources;
-}
-
 type Doc = ReturnType<typeof parseDocument>;
 
-/** Files named by `extends: { file }` and `include` (string, `path:` string or list). */
-function referencedFiles(value: Record<string, unknown>): string[] {
-  const refs: string[] = [];
-  const services = value.services;
-  for (const body of Object.values(isObject(services) ? services : {})) {
-    const ref = isObject(body) && isObject(body.extends) ? body.extends.file : undefined;
-    if (typeof ref === "string") refs.push(ref);
-  }
-  const include = value.include;
-  for (const item of Array.isArray(include) ? include : []) {
-    const paths = typeof item === "string" ? [item] : isObject(item) ? item.path : undefined;
-    refs.push(...[paths].flat().filter((p): p is string => typeof p === "string"));
-  }
-  return refs;
+/**
+ * One compose file's text as plain data and its published port entries (core/compose/scan.ts caches
+ * this by text). Syntax errors, duplicate keys and alias bombs are usage errors, as in parseComposeText.
+ */
+export function readPorts(
+  text: string,
+  path: string,
+): { value: Record<string, unknown>; ports: PortSource[] } {
+  const parsed = parseComposeText(text, path);
+  return { value: parsed.value, ports: portsIn(parsed, path, text) };
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** Every entry of every `ports` list in the document, following aliases to the lists they share. */
 function portsIn({ doc, targets }: ParsedCompose, file: string, text: string): PortSource[] {
@@ -213,9 +132,10 @@ function portsIn({ doc, targets }: ParsedCompose, file: string, text: string): P
   const readEntry = (node: Node | undefined, path: string[]) => {
     const at = (
       scalar: Scalar,
-      fields: Pick<PortSource, "text" | "host" | "container" | "containerVariable" | "protocol" | "render">,
+      fields: Pick<PortSource, "text" | "form" | "host" | "container" | "containerVariable" | "protocol">,
     ) => ({
       ...fields,
+      render: portRender(fields.form, fields.text),
       where: path.join(".").replaceAll(".[", "["),
       service: path[0] === "services" && path.length === 3 ? path[1] : undefined,
       range: [scalar.range![0], scalar.range![1]] as [number, number],
@@ -224,7 +144,7 @@ function portsIn({ doc, targets }: ParsedCompose, file: string, text: string): P
       const text = String(node.value);
       const parsed = parseShortPort(text);
       if (typeof parsed === "string") {
-        return at(node, { text, host: parsed, container: "", protocol: "tcp", render: () => text });
+        return at(node, { text, form: "short", host: parsed, container: "", protocol: "tcp" });
       }
       return at(node, {
         text,
@@ -232,7 +152,7 @@ function portsIn({ doc, targets }: ParsedCompose, file: string, text: string): P
         container: containerTarget(parsed),
         containerVariable: parsed.containerVariable,
         protocol: parsed.protocol,
-        render: (host) => JSON.stringify(renderShort(parsed, host)),
+        form: "short",
       });
     }
     const published = isMap(node) ? node.get("published", true) as Scalar | undefined : undefined;
@@ -243,7 +163,7 @@ function portsIn({ doc, targets }: ParsedCompose, file: string, text: string): P
       host: text === "" ? undefined : parseHostPorts(text),
       container: String((node as YAMLMap).get("target")),
       protocol: String((node as YAMLMap).get("protocol") ?? "tcp"),
-      render: JSON.stringify,
+      form: "long",
     });
   };
   visit(doc.contents as Node, []);

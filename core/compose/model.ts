@@ -5,9 +5,8 @@
  * sandbox publishes, and what plugins shaping the override see.
  */
 import { join } from "../io/path.ts";
-import { parse } from "yaml";
 import type { ComposeTool } from "./tool.ts";
-import { MAX_ALIASES, type PortSource } from "./file.ts";
+import { MAX_ALIASES, type PortSource } from "./sources.ts";
 import { usageError } from "../errors.ts";
 import type { Exec } from "../io/exec.ts";
 import { composeError } from "./stderr.ts";
@@ -86,9 +85,10 @@ export async function resolveCompose(
       details,
     );
   }
+  // v1 writes YAML only: the library is loaded for it alone. Compose wrote it: no duplicates to find.
   const doc = tool.flavour === "v2"
     ? JSON.parse(result.stdout)
-    : parse(result.stdout, { maxAliasCount: MAX_ALIASES, uniqueKeys: false }); // Compose wrote it: no duplicates to find
+    : (await import("yaml")).parse(result.stdout, { maxAliasCount: MAX_ALIASES, uniqueKeys: false });
   return modelOf(doc ?? {});
 }
 

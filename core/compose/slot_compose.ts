@@ -5,7 +5,8 @@
  * where it is written, because every sandbox would publish it.
  */
 import { basename, dirname, join } from "../io/path.ts";
-import { type ComposeSources, hostVariables, scanCompose } from "./file.ts";
+import { type ComposeSources, hostVariables } from "./sources.ts";
+import { scanCompose } from "./scan.ts";
 import { type ComposeModel, describeFixed, fixedPorts, resolveCompose } from "./model.ts";
 import type { ComposeTool } from "./tool.ts";
 import type { Exec } from "../io/exec.ts";
@@ -57,7 +58,8 @@ export async function resolveSlot(
 ): Promise<SlotCompose & { fixed: string[] }> {
   const env = Object.fromEntries(Object.entries(request.vars).map(([k, v]) => [k, String(v)]));
   // The scan first: it refuses a document whose aliases explode before Compose ever reads it.
-  const sources = request.sources ?? await scanCompose(request.dir, request.file, request.text);
+  const sources = request.sources ??
+    await scanCompose(request.dir, request.file, request.text, join(ctx.home.root, "cache"));
   const tool = await ctx.compose();
   const model = await cachedModel(
     join(ctx.home.root, "cache"),

@@ -15,7 +15,7 @@ export async function readSlotCompose(
     if (!ctx.slot) throw new KinfraError(`${ctx.event} has no slot to read a compose file from.`);
     const [{ parse }, { MAX_ALIASES }] = await Promise.all([
       import("yaml"),
-      import("../compose/file.ts"),
+      import("../compose/sources.ts"),
     ]);
     doc = parse(await Deno.readTextFile(slotFiles(ctx.slot.dir).compose), { maxAliasCount: MAX_ALIASES }) ??
       {};

@@ -3,7 +3,7 @@
  * merge, `environment` merges by key, `volumes` dedupe by target, service `networks` union — and a
  * service that was on the implicit `default` network keeps it once networks are added.
  */
-import { stringify } from "yaml";
+import { toYaml } from "../text/yaml_emit.ts";
 import type { ComposeFragment } from "../hooks/plugin_api.ts";
 
 type Doc = Record<string, unknown>;
@@ -101,6 +101,6 @@ export function renderOverride(
     `# Slot: ${header.slot}`,
     `# Generated at: ${header.generatedAt}`,
     "",
-    Object.keys(doc).length ? stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false }) : "{}\n",
+    toYaml(doc),
   ].join("\n");
 }

@@ -5,8 +5,8 @@
  */
 import { join } from "../io/path.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { stringify } from "yaml";
-import { scanCompose } from "../compose/file.ts";
+import { toYaml } from "../text/yaml_emit.ts";
+import { scanCompose } from "../compose/scan.ts";
 import { mergeFragments, renderOverride } from "./override.ts";
 import { httpVariables, portProtocols, slotCompose } from "../compose/slot_compose.ts";
 import type { Context } from "../context.ts";
@@ -74,7 +74,12 @@ export async function startSandbox(
 ): Promise<SandboxResult> {
   const sandbox = project.config!.sandbox!;
   await requireComposeFile(project, entry.path);
-  const sources = await scanCompose(entry.path, sandbox.compose_file);
+  const sources = await scanCompose(
+    entry.path,
+    sandbox.compose_file,
+    undefined,
+    join(ctx.home.root, "cache"),
+  );
   await cleanStale(ctx);
   // A remote host (--host, the worktree's last one, [sandbox] host) is asked for its busy ports first.
   const remote = await import("../remote/remote_slot.ts");
@@ -245,7 +250,7 @@ export async function prepareOverride(
 /** The slot's copy of the resolved model, with a header saying what it is. */
 export function renderResolved(doc: Record<string, unknown>, worktree: string): string {
   return `# Resolved by \`compose config\` from ${worktree} for this slot (kinfra); teardown uses it.\n` +
-    stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
+    toYaml(doc);
 }
 
 function mapValues<T, U>(record: Record<string, T>, fn: (v: T) => U): Record<string, U> {

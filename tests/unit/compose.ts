@@ -4,7 +4,8 @@
  * kept as ranges, every network named), tracing ports through `include`, and slot arithmetic.
  */
 import assert from "node:assert/strict";
-import { parseComposeText, scanCompose } from "../../core/compose/file.ts";
+import { parseComposeText } from "../../core/compose/file.ts";
+import { scanCompose } from "../../core/compose/scan.ts";
 import { describeFixed, fixedPorts, modelOf } from "../../core/compose/model.ts";
 import { KinfraError } from "../../core/errors.ts";
 import { analyzePorts, planInit } from "../../core/commands/init/plan.ts";

@@ -5,7 +5,7 @@
  * tests/compose_corpus_test.ts.
  */
 import assert from "node:assert/strict";
-import { scanCompose } from "../../core/compose/file.ts";
+import { scanCompose } from "../../core/compose/scan.ts";
 import { describeFixed, modelOf } from "../../core/compose/model.ts";
 import { analyzePorts, planInit } from "../../core/commands/init/plan.ts";
 import { parseShortPort } from "../../core/compose/port_spec.ts";

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { Alias, parseDocument } from "yaml";
-import { applyEdits, parseComposeText, type PortSource, scanCompose } from "../../core/compose/file.ts";
+import { applyEdits, parseComposeText, type PortSource } from "../../core/compose/file.ts";
+import { scanCompose } from "../../core/compose/scan.ts";
 import { modelOf, sourceFinder } from "../../core/compose/model.ts";
 import { analyzePorts, planInit } from "../../core/commands/init/plan.ts";
 import { aliasTargets, toPlain } from "../../core/compose/yaml_plain.ts";

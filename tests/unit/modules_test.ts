@@ -12,6 +12,7 @@ import "./commands/claude_settings.ts";
 import "./commands/init_plan.ts";
 import "./commands/small_rules.ts";
 import "./compose/port_spec.ts";
+import "./compose/scan_cache.ts";
 import "./compose/sources.ts";
 import "./errors.ts";
 import "./hooks/dispatch.ts";
@@ -42,6 +43,7 @@ import "./slots/slot_data.ts";
 import "./slots/slots.ts";
 import "./slots/stale.ts";
 import "./text/text.ts";
+import "./text/yaml_emit.ts";
 // Files that began as test files of their own (same rule: one worker for the whole tier).
 import "./agent_hook.ts";
 import "./bug_report.ts";

@@ -10,8 +10,8 @@ import {
   hostVariables,
   lineDiff,
   parseComposeText,
-  scanCompose,
 } from "../../../core/compose/file.ts";
+import { scanCompose } from "../../../core/compose/scan.ts";
 import { describeFixed, fixedPorts, modelOf, sourceOf } from "../../../core/compose/model.ts";
 import { httpVariables, portProtocols } from "../../../core/compose/slot_compose.ts";
 import { usageOf } from "../_usage.ts";
