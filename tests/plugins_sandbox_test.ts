@@ -65,3 +65,47 @@ dockerTest(
     assert.deepEqual(await slotDirs(sb), []);
   },
 );
+
+dockerTest(
+  "work that appears while done stops the sandbox is kept: a new file, and an edit to an ignored [worktree] copy",
+  async (sb, stem) => {
+    const repo = await makeProject(sb, stem, { base: randomBase() });
+    // .env.local is copied into each worktree and ignored by git: `git worktree remove` would delete it.
+    await Deno.writeTextFile(join(repo, ".gitignore"), ".env.local\n");
+    await Deno.writeTextFile(join(repo, ".env.local"), "TOKEN=1\n");
+    const toml = join(repo, ".devops-ai/infra.toml");
+    await Deno.writeTextFile(toml, (await Deno.readTextFile(toml)) + '\n[worktree]\ncopy = [".env.local"]\n');
+    // A plugin whose sandbox.stop (inside done, while compose goes down) writes into the worktree.
+    await enable(
+      repo,
+      "scribbler",
+      ["sandbox.stop"],
+      `  sandbox.stop) case "$KINFRA_WORKTREE" in
+    *newfile*) echo note > "$KINFRA_WORKTREE/notes.txt" ;;
+    *copyedit*) echo EDITED=1 >> "$KINFRA_WORKTREE/.env.local" ;;
+  esac ;;`,
+    );
+    assert.equal((await sb.kinfra(["plugins", "trust", "scribbler"], { cwd: repo })).code, 0);
+    for (
+      const [feature, file, line] of [["newfile", "notes.txt", "note"], [
+        "copyedit",
+        ".env.local",
+        "EDITED=1",
+      ]]
+    ) {
+      const made = await sb.kinfra(["impl", `${feature}/M1`, "--json"], { cwd: repo });
+      assert.equal(made.code, 0, made.stderr);
+      const { path, compose_project } = made.json<{ path: string; compose_project: string }>();
+      const run = await sb.kinfra(["done", `${feature}-M1`], { cwd: repo });
+      assert.equal(run.code, 3, run.stderr);
+      assert.match(run.stderr, /made while the sandbox was stopping\); the sandbox stays stopped/);
+      assert.ok(run.stderr.includes(file), run.stderr);
+      assert.ok((await Deno.readTextFile(join(path, file))).includes(line), `${file} keeps what was written`);
+      assert.equal(await Deno.readTextFile(join(path, "src/health")).catch(() => "gone"), "ok\n");
+      const registry = await registryOf(sb);
+      assert.equal(registry.worktrees[path]?.state, undefined, "the entry is back to normal");
+      assert.deepEqual(await containersOf(compose_project), [], "the sandbox stays stopped");
+      assert.equal((await sb.kinfra(["done", "--force", `${feature}-M1`], { cwd: repo })).code, 0);
+    }
+  },
+);

@@ -1,8 +1,9 @@
 /**
  * `kinfra done [name]`: tears a worktree down in this order — veto check, sandbox stop,
  * slot release, `git worktree remove`, `worktree.removed` — and never loses work:
- * - a dirty worktree needs `--force`, and it is checked again after the sandbox stopped, right
- *   before removal, which git itself refuses if anything appeared since (no force unless `--force`);
+ * - a dirty worktree needs `--force`; what appears after that check (while the sandbox stops) is
+ *   refused by git itself at the last instant (no force unless `--force`), and an edited copy git
+ *   ignores is looked for by kinfra;
  * - an edited `[worktree] copy` file is work like any other;
  * - Ctrl-C stops before the next destructive step, and the exit code says how far it got;
  * - an unmerged branch is kept unless `--delete-branch`.
@@ -22,6 +23,7 @@ import { slotOf } from "../slots/slots.ts";
 import {
   assertNotMainWorktree,
   dirtyFiles,
+  editedWork,
   finishInterrupted,
   forceRemoveWorktree,
   ownerBusy,
@@ -114,7 +116,14 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
   }
   try {
     if (slot) stopIfInterrupted(`the sandbox of slot ${slot.slot_id} was stopped`);
-    await checkClean(slot ? " (made while the sandbox was stopping); the sandbox stays stopped" : "");
+    // Changes made since the first check: `git worktree remove` refuses whatever git sees, at the
+    // last instant (removeWorktree), so git is not asked twice; what git cannot see, an edited
+    // `[worktree] copy` file it ignores (and would delete), is looked for here.
+    const during = slot
+      ? " (made while the sandbox was stopping); the sandbox stays stopped"
+      : " (made while it was being removed)";
+    const edited = present && !force ? await editedWork(entry) : [];
+    if (edited.length) throw dirtyError(entry, edited, during);
 
     // The code copy on a remote host goes with the worktree.
     const remoteCopy = entry.remote_copy as import("../slots/registry.ts").RemoteSlot | undefined;
@@ -123,7 +132,7 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
     if (copyGone) messages.push(copyGone);
 
     ctx.log.step(`Removing worktree ${entry.path}`);
-    await removeWorktree(ctx, project, entry, present, force);
+    await removeWorktree(ctx, project, entry, present, force, during);
     const removed = await hooks.teardown("worktree.removed", input);
     collect(removed.replies);
     failures.push(...removed.failures);
@@ -202,6 +211,8 @@ async function removeWorktree(
   entry: WorktreeEntry,
   present: boolean,
   force: boolean,
+  /** What the refusal says about when the changes were made. */
+  during: string,
 ): Promise<void> {
   await updateRegistry(ctx.home, (reg) => {
     reg.worktrees[entry.path] = { ...entry, state: "removing", pid: Deno.pid, host: Deno.hostname() };
@@ -233,7 +244,7 @@ async function removeWorktree(
       for (const [path, content] of copies) await Deno.writeFile(path, content).catch(() => {});
       await updateRegistry(ctx.home, (reg) => void (reg.worktrees[entry.path] = entry));
       const dirty = await dirtyFiles(ctx, entry).catch(() => []);
-      throw dirty.length ? dirtyError(entry, dirty, " (made while it was being removed)") : e;
+      throw dirty.length ? dirtyError(entry, dirty, during) : e;
     }
   }
   await updateRegistry(ctx.home, (reg) => void delete reg.worktrees[entry.path]);

@@ -212,20 +212,33 @@ export async function finishInterrupted(
  * changed since — and including copies that were edited, even when git ignores them. The files
  * kinfra wrote for an agent host (its hook settings, which the host itself edits) are never work.
  */
-export async function dirtyFiles(
-  ctx: ProjectEnv,
-  entry: { path: string; copied?: unknown; agent?: { files: string[] } },
-): Promise<string[]> {
+export async function dirtyFiles(ctx: ProjectEnv, entry: CopiesOf): Promise<string[]> {
   const hostFiles = new Set(entry.agent?.files ?? []);
-  const copied = Object.fromEntries(
-    Object.entries((entry.copied ?? {}) as Record<string, string>).filter(([file]) => !hostFiles.has(file)),
-  );
+  const copied = copiesOf(entry);
   const dirty: string[] = [];
   for (const line of await ctx.git.dirtyFiles(entry.path)) {
     const file = line.slice(3);
     if (!(line.startsWith("??") && (file in copied || hostFiles.has(file)))) dirty.push(line);
   }
   return [...dirty, ...await editedCopies(entry.path, copied)];
+}
+
+type CopiesOf = { path: string; copied?: unknown; agent?: { files: string[] } };
+
+/** The `[worktree] copy` files kinfra copied in (name → sha256), without an agent host's own files. */
+const copiesOf = (entry: CopiesOf): Record<string, string> => {
+  const hostFiles = new Set(entry.agent?.files ?? []);
+  return Object.fromEntries(
+    Object.entries((entry.copied ?? {}) as Record<string, string>).filter(([file]) => !hostFiles.has(file)),
+  );
+};
+
+/**
+ * The part of {@link dirtyFiles} git cannot see: copies edited since, even where git ignores them
+ * (`git worktree remove` would delete those). No git call.
+ */
+export function editedWork(entry: CopiesOf): Promise<string[]> {
+  return editedCopies(entry.path, copiesOf(entry));
 }
 
 /** Guards against ever treating a project's main worktree as disposable. */
