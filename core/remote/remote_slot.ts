@@ -15,27 +15,9 @@ import { getHost, type Host, LOCAL, updateHosts } from "./hosts.ts";
 import { type BusyPorts, remoteBusyPorts } from "./ports.ts";
 import { hostDown, onHost } from "./ssh.ts";
 export { releaseChecked, settleRemote } from "./release.ts";
+export { chooseHost } from "./choose_host.ts";
 import { initialSync, remoteCopyDir, removeCopy } from "./sync.ts";
 import { removeShared, sharedCopy, sharedInUse, syncShared } from "./shared_copy.ts";
-
-/**
- * The host a new sandbox goes to: the flag, else the worktree's last host, else `[sandbox] host`;
- * "local" (or nothing) is this machine. "auto" takes the host with the most room — among `engines`
- * when given (those holding the snapshot or the sandbox its data comes from).
- */
-export async function chooseHost(
-  ctx: Context,
-  flag?: string,
-  last?: string,
-  engines?: string[],
-): Promise<Host | undefined> {
-  const name = flag ?? last ?? (await ctx.globalConfig()).sandbox.host;
-  if (!name || name === LOCAL) return undefined;
-  if (name === "auto") return await (await import("./room.ts")).mostRoom(ctx, engines);
-  const host = await getHost(ctx.home, name);
-  if (!host.ssh) await (await import("./tcp_host.ts")).checkEngineApi(host);
-  return host;
-}
 
 /** The remote user's home (asked once, then kept with the host). */
 export async function remoteHome(ctx: Context, host: Host): Promise<string> {

@@ -30,6 +30,7 @@ import { Rollback } from "../hooks/rollback.ts";
 import { type RuntimeSandboxes, scanRuntime } from "./runtime.ts";
 import { claimSlot, composeProject, setSlotStatus, warnCloseBases } from "../slots/slots.ts";
 import { cleanStale } from "./repair.ts";
+import { chooseHost } from "../remote/choose_host.ts";
 import { adoptWarm } from "../slots/adopt.ts";
 import { renderEnv, slotFiles, slotName } from "../slots/slot_files.ts";
 
@@ -82,16 +83,12 @@ export async function startSandbox(
   );
   await cleanStale(ctx);
   // A remote host (--host, the worktree's last one, [sandbox] host) is asked for its busy ports first.
-  const remote = await import("../remote/remote_slot.ts");
-  const host = await remote.chooseHost(
-    ctx,
-    options.host,
-    entry.last_host as string | undefined,
-    options.engines,
-  );
+  // The remote code loads only then: a local sandbox needs none of it.
+  const host = await chooseHost(ctx, options.host, entry.last_host as string | undefined, options.engines);
+  const remote = host && await import("../remote/remote_slot.ts");
   const [{ foreign, ours }, planned] = await Promise.all([
     (!host && options.runtime) || scanRuntime(ctx, host?.docker_host, host?.name),
-    host && remote.planRemote(ctx, host, entry.path, {
+    remote && remote.planRemote(ctx, host, entry.path, {
       name: project.name,
       root: project.root,
       shared: sandbox.mounts.shared_targets.length ? sandbox.mounts.shared : [],
@@ -127,7 +124,10 @@ export async function startSandbox(
     primary: sandbox.health?.port_var ?? httpVariables(sources)[0],
     ...planned && { remote: planned.remote, remoteBusy: planned.busy },
   });
-  rollback.add(`release slot ${slot.slot_id}`, () => remote.releaseChecked(ctx, slot));
+  rollback.add(
+    `release slot ${slot.slot_id}`,
+    async () => await (await import("../remote/release.ts")).releaseChecked(ctx, slot),
+  );
   const name = composeProject(project.name, slot.slot_id);
   ctx.log.step(
     `${adopted ? "Took" : "Claimed"} slot ${slot.slot_id}${host ? ` on host ${host.name}` : ""}: ${
@@ -146,7 +146,8 @@ export async function startSandbox(
     checkpoint();
     // The code copied over, then tunnels and sync up (the health gate goes through them).
     if (slot.remote) {
-      await remote.startRemote(ctx, slot, { traces: sandbox.otel.enabled, busy: planned?.busy.tcp });
+      // A slot on a host was planned there: the remote code is loaded (above).
+      await remote!.startRemote(ctx, slot, { traces: sandbox.otel.enabled, busy: planned?.busy.tcp });
       input = withSlot(input, slot); // with where its traces go
     }
     checkpoint();
