@@ -195,12 +195,22 @@ export async function startSandbox(
     await run("sandbox.ready");
     checkpoint();
     const routes = await (await import("../proxy/routes.ts")).pluginRoutes(ctx, hooks, input);
-    await setSlotStatus(ctx, slot, "running", routes && { routes });
+    const [{ ensureProxy, checkedOutNow }, { rememberUsage }] = await Promise.all([
+      import("../proxy/ensure.ts"),
+      import("./usage.ts"),
+    ]);
+    const running = setSlotStatus(ctx, slot, "running", routes && { routes });
     // Its stable name (and a checkout of this worktree) need the proxy process: start it if it is not up.
-    const { ensureProxy, checkedOutNow } = await import("../proxy/ensure.ts");
-    await ensureProxy(ctx, { wait: await checkedOutNow(ctx, entry.path) }); // its ports open before `up` returns
-    // What a sandbox of this project uses once healthy: the memory budget's estimate for the next one.
-    await (await import("./usage.ts")).rememberUsage(ctx, project.name, name, slot.remote);
+    // A checked-out worktree's ports open before `up` returns, from the registry saying `running`: that
+    // waits for the write. Otherwise the proxy only has to be alive (a `starting` slot counts as live
+    // already), so asking it overlaps the write.
+    const wait = await checkedOutNow(ctx, entry.path);
+    await Promise.all([
+      wait ? running.then(() => ensureProxy(ctx, { wait })) : ensureProxy(ctx, { wait }),
+      running,
+      // What a sandbox of this project uses once healthy: the memory budget's estimate for the next one.
+      rememberUsage(ctx, project.name, name, slot.remote),
+    ]);
   } catch (e) {
     const failure = ctx.signal.aborted ? interrupted() : e;
     ctx.log.warn(`Sandbox start failed: ${failureMessage(failure)}`);
