@@ -190,15 +190,19 @@ export async function startSandbox(
     checkpoint();
     await setSlotStatus(ctx, slot, "starting");
     ctx.log.step(`Starting sandbox ${name}`);
+    // What runs once the sandbox is healthy loads while Compose works (loading runs none of it).
+    const afterStart = Promise.all([
+      import("../proxy/routes.ts"),
+      import("../proxy/ensure.ts"),
+      import("./usage.ts"),
+    ]);
+    afterStart.catch(() => {}); // awaited below, where a failure to load is reported
     await run("sandbox.start");
     checkpoint();
     await run("sandbox.ready");
     checkpoint();
-    const routes = await (await import("../proxy/routes.ts")).pluginRoutes(ctx, hooks, input);
-    const [{ ensureProxy, checkedOutNow }, { rememberUsage }] = await Promise.all([
-      import("../proxy/ensure.ts"),
-      import("./usage.ts"),
-    ]);
+    const [{ pluginRoutes }, { ensureProxy, checkedOutNow }, { rememberUsage }] = await afterStart;
+    const routes = await pluginRoutes(ctx, hooks, input);
     const running = setSlotStatus(ctx, slot, "running", routes && { routes });
     // Its stable name (and a checkout of this worktree) need the proxy process: start it if it is not up.
     // A checked-out worktree's ports open before `up` returns, from the registry saying `running`: that

@@ -40,9 +40,13 @@ export function teardownSandbox(
   slot: SlotEntry,
   messages: string[],
 ): Promise<Failure[]> {
+  // What runs after compose down (the release, telling the proxy) loads while it works.
+  const release = import("../remote/release.ts");
+  release.catch(() => {}); // awaited below, where a failure to load is reported
+  import("../proxy/ensure.ts").catch(() => {}); // tellProxy's, likewise
   // A remote slot is released only once its host confirms (core/remote).
   return teardownSlot(ctx, hooks, worktreeInput, slot, messages, async (s) => {
-    const { releaseChecked } = await import("../remote/release.ts");
+    const { releaseChecked } = await release;
     if (!await releaseChecked(ctx, s)) {
       messages.push(`slot ${s.slot_id} stays reserved until host ${s.remote!.host} answers again`);
     }
