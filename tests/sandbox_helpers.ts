@@ -29,7 +29,28 @@ export const uniqueName = (stem: string) => `${stem}${crypto.randomUUID().slice(
  * A random base port leaving room for 20 slots, kept below the ephemeral range (32768+) where the
  * kernel hands out client ports, and away from the observability ports tests use (10000–11999).
  */
-export const randomBase = () => 20000 + Math.floor(Math.random() * 120) * 100;
+const portFree = (port: number) => {
+  try {
+    Deno.listen({ hostname: "0.0.0.0", port }).close();
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * A random base port (20000–31900, step 100) whose ports the tests use (slots 1–3 and the +50/+95
+ * ranges) are free now: among parallel test files, another one's sandbox may hold a random base, and a
+ * test that finds slot 1's port taken gets slot 2.
+ */
+export function randomBase(): number {
+  const pick = () => 20000 + Math.floor(Math.random() * 120) * 100;
+  for (let i = 0; i < 50; i++) {
+    const base = pick();
+    if ([1, 2, 3, 50, 51, 52, 95].every((d) => portFree(base + d))) return base;
+  }
+  return pick();
+}
 
 export async function makeProject(sb: Sandbox, name: string, options: ProjectOptions): Promise<string> {
   const variable = `${name.toUpperCase()}_WEB_PORT`;
