@@ -119,10 +119,16 @@ async function windowsNow(ctx: Context, registry: Registry) {
   const running = Object.values(registry.slots).filter((s) =>
     s.status === "running" && !s.warm && !s.remote?.unreachable
   );
+  // Each project's config once, all at the same time: a command runs this with every sandbox running.
+  const rootOf = (slot: SlotEntry) => registry.worktrees[slot.worktree_path]?.project_root;
+  const roots = [...new Set(running.map(rootOf).filter((r): r is string => r !== undefined))];
+  const byRoot = new Map(
+    await Promise.all(roots.map(async (r) => [r, await windowOf(ctx, r, globalMs)] as const)),
+  );
   const windows = new Map<number, number>();
   for (const slot of running) {
-    const root = registry.worktrees[slot.worktree_path]?.project_root;
-    if (root) windows.set(slot.slot_id, await windowOf(ctx, root, globalMs));
+    const root = rootOf(slot);
+    if (root) windows.set(slot.slot_id, byRoot.get(root)!);
   }
   return { running, windows, shortest: Math.min(...[...windows.values()].filter((w) => w > 0)) };
 }
