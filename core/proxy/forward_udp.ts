@@ -5,6 +5,7 @@
  * node:dgram, because Deno's own UDP API still needs --unstable-net.
  */
 import type { Target } from "./forward_tcp.ts";
+import { bindLocalUdp } from "./udp_bind.ts";
 
 type Dgram = typeof import("node:dgram");
 type Socket = import("node:dgram").Socket;
@@ -26,16 +27,8 @@ export class UdpForward {
 
   /** Binds 127.0.0.1:`port`; rejects with Node's error (`code` EADDRINUSE, EACCES). */
   static async open(port: number, target: Target): Promise<UdpForward> {
+    const socket = await bindLocalUdp(port);
     const { default: dgram } = await import("node:dgram");
-    const socket = dgram.createSocket("udp4");
-    await new Promise<void>((resolve, reject) => {
-      socket.once("error", reject);
-      socket.bind(port, "127.0.0.1", () => {
-        socket.off("error", reject);
-        resolve();
-      });
-    });
-    socket.on("error", () => {}); // a client that went away (ICMP unreachable) is not our failure
     return new UdpForward(port, target, socket, dgram);
   }
 

@@ -7,6 +7,8 @@
  * bytes both ways: the transport (ssh today) is the caller's business.
  * node:dgram, because Deno's own UDP API still needs --unstable-net.
  */
+import { bindLocalUdp } from "./udp_bind.ts";
+
 type Socket = import("node:dgram").Socket;
 
 const HEADER = 8;
@@ -87,21 +89,9 @@ export class UdpRelay {
 
   /** Binds 127.0.0.1:`port` for each port; rejects with Node's error (`code` EADDRINUSE) and binds nothing. */
   static async open(ports: number[], channel: ByteChannel): Promise<UdpRelay> {
-    const { default: dgram } = await import("node:dgram");
     const sockets = new Map<number, Socket>();
     try {
-      for (const port of ports) {
-        const socket = dgram.createSocket("udp4");
-        sockets.set(port, socket);
-        await new Promise<void>((resolve, reject) => {
-          socket.once("error", reject);
-          socket.bind(port, "127.0.0.1", () => {
-            socket.off("error", reject);
-            resolve();
-          });
-        });
-        socket.on("error", () => {}); // a client that went away (ICMP unreachable) is not our failure
-      }
+      for (const port of ports) sockets.set(port, await bindLocalUdp(port));
     } catch (e) {
       for (const s of sockets.values()) s.close();
       throw e;
