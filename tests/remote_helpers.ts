@@ -139,6 +139,33 @@ export async function setup(sb: Sandbox, host: RemoteHost, options: Partial<Proj
 }
 
 /**
+ * A docker context `name` created with `docker context create name --docker <docker>`, in a config
+ * dir of the test's own (~/.docker untouched); gives that dir, for DOCKER_CONFIG.
+ */
+export async function dockerContext(sb: Sandbox, name: string, docker: string): Promise<string> {
+  const dockerConfig = join(sb.dir, "docker-config");
+  const created = await runCommand("docker", ["context", "create", name, "--docker", docker], {
+    env: { DOCKER_CONFIG: dockerConfig },
+  });
+  assert.equal(created.code, 0, created.stderr);
+  return dockerConfig;
+}
+
+/** A project whose web service keeps a named volume `data` at /data (for snapshots). */
+export const DATA_VOLUME: Partial<ProjectOptions> = {
+  webExtra: "    volumes:\n      - data:/data\n",
+  extraServices: "volumes:\n  data: {}\n",
+};
+
+/** The data plugin's helper container: the test image (nothing can be pulled, on the test host least of all). */
+export async function useTestHelperImage(sb: Sandbox): Promise<void> {
+  await Deno.writeTextFile(
+    join(sb.home, "config.toml"),
+    '[data]\nhelper_image = "kinfra-test/busybox:latest"\n',
+  );
+}
+
+/**
  * A test run against one test host built for it (taken down after, and checked that nothing of it
  * is left). Skipped without root on Linux or Docker, except with CI=true, where that fails.
  */

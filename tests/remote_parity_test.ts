@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { git, pathExists, runCommand, type Sandbox, withSandbox } from "./helpers.ts";
 import { httpGet, resetObservability, uniqueName, useStubObservability } from "./sandbox_helpers.ts";
 import {
+  DATA_VOLUME,
   onTestHost,
   remoteContainers,
   remoteDocker,
@@ -17,6 +18,7 @@ import {
   setup,
   slots,
   until,
+  useTestHelperImage,
 } from "./remote_helpers.ts";
 
 const gcc = await runCommand("gcc", ["--version"]).then((r) => r.code === 0, () => false);
@@ -248,14 +250,8 @@ remoteHostTest("remote sandboxes get what local ones have", async (t, host) => {
     "--host auto --seed goes to the host holding the snapshot; a snapshot nowhere is refused (exit 2)",
     () =>
       withSandbox(async (sb) => {
-        const { name, kinfra } = await setup(sb, host, {
-          webExtra: "    volumes:\n      - data:/data\n",
-          extraServices: "volumes:\n  data: {}\n",
-        });
-        await Deno.writeTextFile(
-          join(sb.home, "config.toml"),
-          '[data]\nhelper_image = "kinfra-test/busybox:latest"\n',
-        );
+        const { name, kinfra } = await setup(sb, host, DATA_VOLUME);
+        await useTestHelperImage(sb);
         assert.equal((await kinfra(["impl", "a/M1", "--host", "ns"])).code, 0);
         const [a] = await slots(sb);
         const [web] = await remoteContainers(host, `${name}-slot-${a.slot_id}`);

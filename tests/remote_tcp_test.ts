@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { KINFRA, pathExists, runCommand, type Sandbox, withSandbox, writeFiles } from "./helpers.ts";
 import { httpGet, makeProject, type ProjectOptions, uniqueName } from "./sandbox_helpers.ts";
 import {
+  dockerContext,
   localContainers,
   remoteContainers,
   remoteDocker,
@@ -129,15 +130,11 @@ remoteHostTest("remote hosts over tcp:// and TLS: a sandbox without ssh", async 
         assert.equal(await pathExists(join(sb.home, "tls", "tls")), false, "its certificates went with it");
 
         // A docker context with TLS material is read from the store (DOCKER_CONFIG), as docker does.
-        const dockerConfig = join(sb.dir, "docker-config");
-        const created = await runCommand("docker", [
-          "context",
-          "create",
+        const dockerConfig = await dockerContext(
+          sb,
           "tlsctx",
-          "--docker",
           `host=${host.tls},ca=${host.tlsCerts}/ca.pem,cert=${host.tlsCerts}/cert.pem,key=${host.tlsCerts}/key.pem`,
-        ], { env: { DOCKER_CONFIG: dockerConfig } });
-        assert.equal(created.code, 0, created.stderr);
+        );
         const viaContext = await kinfra(["hosts", "add", "ctx", "tlsctx", "--json"], sb.dir, {
           DOCKER_CONFIG: dockerConfig,
         });
@@ -267,17 +264,7 @@ remoteHostTest("remote hosts over tcp:// and TLS: a sandbox without ssh", async 
     () =>
       withSandbox(async (sb) => {
         const { name, kinfra, worktree } = await project(sb);
-        const dockerConfig = join(sb.dir, "docker-config");
-        const created = await runCommand("docker", [
-          "context",
-          "create",
-          "tcpctx",
-          "--docker",
-          `host=${host.tcp}`,
-        ], {
-          env: { DOCKER_CONFIG: dockerConfig },
-        });
-        assert.equal(created.code, 0, created.stderr);
+        const dockerConfig = await dockerContext(sb, "tcpctx", `host=${host.tcp}`);
         const added = await kinfra(["hosts", "add", "ctx", "tcpctx", "--json"], sb.dir, {
           DOCKER_CONFIG: dockerConfig,
         });

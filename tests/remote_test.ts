@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { pathExists, runCommand, withSandbox, writeFiles } from "./helpers.ts";
 import { httpGet, uniqueName } from "./sandbox_helpers.ts";
 import {
+  DATA_VOLUME,
+  dockerContext,
   implStarted,
   localContainers,
   onTestHost,
@@ -22,6 +24,7 @@ import {
   setup,
   slots,
   until,
+  useTestHelperImage,
 } from "./remote_helpers.ts";
 
 remoteHostTest(
@@ -64,17 +67,7 @@ remoteHostTest(
           assert.equal(await pathExists(worktree), false, "refused before the worktree was made");
           assert.equal((await kinfra(["hosts", "rm", "dead"])).code, 0);
           // A docker context is resolved to its endpoint (a config dir of the test's own: ~/.docker untouched).
-          const dockerConfig = join(sb.dir, "docker-config");
-          const created = await runCommand("docker", [
-            "context",
-            "create",
-            "nsctx",
-            "--docker",
-            `host=${host.endpoint}`,
-          ], {
-            env: { DOCKER_CONFIG: dockerConfig },
-          });
-          assert.equal(created.code, 0, created.stderr);
+          const dockerConfig = await dockerContext(sb, "nsctx", `host=${host.endpoint}`);
           const viaContext = await sb.kinfra(["hosts", "add", "ctx", "nsctx", "--json"], {
             cwd: sb.dir,
             env: { PATH: pathWith(host), DOCKER_CONFIG: dockerConfig },
@@ -254,15 +247,8 @@ remoteHostTest(
       "snapshots of a remote sandbox live on its host; --seed starts a sandbox there from one",
       () =>
         withSandbox(async (sb) => {
-          const { name, kinfra } = await setup(sb, host, {
-            webExtra: "    volumes:\n      - data:/data\n",
-            extraServices: "volumes:\n  data: {}\n",
-          });
-          // The data plugin's helper container: the test image (nothing can be pulled, over there least of all).
-          await Deno.writeTextFile(
-            join(sb.home, "config.toml"),
-            '[data]\nhelper_image = "kinfra-test/busybox:latest"\n',
-          );
+          const { name, kinfra } = await setup(sb, host, DATA_VOLUME);
+          await useTestHelperImage(sb);
           const web = async (worktree: string) => {
             const slot = (await slots(sb)).find((s) =>
               (s as { worktree_path?: string }).worktree_path === worktree
