@@ -71,6 +71,10 @@ export const remoteContainers = async (host: RemoteHost, project: string) =>
   (await remoteDocker(host, "ps", "-a", "--filter", `label=com.docker.compose.project=${project}`, "-q"))
     .split("\n").filter(Boolean);
 
+/** The networks Compose project `project` has on the test host, one id a line ("" when none). */
+export const remoteNetworks = (host: RemoteHost, project: string) =>
+  remoteDocker(host, "network", "ls", "-q", "--filter", `label=com.docker.compose.project=${project}`);
+
 export const localContainers = async (project: string) =>
   (await runCommand("docker", ["ps", "-a", "--filter", `label=com.docker.compose.project=${project}`, "-q"]))
     .stdout.split("\n").filter(Boolean);

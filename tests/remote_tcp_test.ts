@@ -17,6 +17,7 @@ import {
   remoteDocker,
   type RemoteHost,
   remoteHostTest,
+  remoteNetworks,
   SCRIPT,
   slots,
   until,
@@ -236,17 +237,7 @@ remoteHostTest("remote hosts over tcp:// and TLS: a sandbox without ssh", async 
         const done = await kinfra(["done", "f-M1", "--force"]);
         assert.equal(done.code, 0, done.stderr);
         assert.deepEqual(await remoteContainers(host, compose), []);
-        assert.equal(
-          await remoteDocker(
-            host,
-            "network",
-            "ls",
-            "-q",
-            "--filter",
-            `label=com.docker.compose.project=${compose}`,
-          ),
-          "",
-        );
+        assert.equal(await remoteNetworks(host, compose), "");
         assert.deepEqual(await codeObjects(host, name), { volumes: [], holders: [] }, "the copy is gone");
         assert.deepEqual(await slots(sb), []);
         assert.equal(

@@ -20,6 +20,7 @@ import {
   remoteContainers,
   remoteDocker,
   remoteHostTest,
+  remoteNetworks,
   SCRIPT,
   setup,
   slots,
@@ -165,17 +166,7 @@ remoteHostTest(
           const done = await kinfra(["done", "f-M1", "--force"]);
           assert.equal(done.code, 0, done.stderr);
           assert.deepEqual(await remoteContainers(host, project), []);
-          assert.equal(
-            await remoteDocker(
-              host,
-              "network",
-              "ls",
-              "-q",
-              "--filter",
-              `label=com.docker.compose.project=${project}`,
-            ),
-            "",
-          );
+          assert.equal(await remoteNetworks(host, project), "");
           assert.equal(
             (await onTestHost(host, `test -e ${again.remote!.copy}`)).code,
             1,
