@@ -1,30 +1,14 @@
 /**
- * The lifecycle shared by what the tunnels part keeps up over an `ssh` child of its own
- * (udp_tunnel.ts, otlp_tunnel.ts): started when none runs and its retry time has come, "starting"
- * until the subclass sees it work, "down" with the reason when it ends by itself (then started
- * again after a delay, so a host that refuses is not hammered), stopped on purpose by close().
+ * What the tunnels part keeps up over an `ssh` child of its own (udp_tunnel.ts, otlp_tunnel.ts):
+ * the supervised lifecycle (supervised.ts) with the child spawned, watched and killed here.
  */
 import { messageOf } from "../errors.ts";
+import { Supervised } from "./supervised.ts";
 
-export abstract class SshChild {
-  state: "starting" | "up" | "down" = "starting";
-  since = new Date().toISOString();
-  error?: string;
-  protected child?: Deno.ChildProcess;
-  private retryAt = 0;
-
-  constructor(protected readonly log: (m: string) => void) {}
-
-  /** What its log lines name, e.g. "UDP 5353". */
-  protected abstract get label(): string;
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
+export abstract class SshChild extends Supervised<Deno.ChildProcess> {
   /** Runs `start` when no child runs and the retry time has come; a throw marks it down for 5 s. */
   protected async tendWith(start: () => void | Promise<void>): Promise<void> {
-    if (this.child || Date.now() < this.retryAt) return;
+    if (!this.due) return;
     try {
       await start();
     } catch (e) {
@@ -38,51 +22,29 @@ export abstract class SshChild {
    */
   protected spawn(args: string[]): { child: Deno.ChildProcess; stderr: Promise<string> } {
     const child = new Deno.Command("ssh", { args, stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
-    this.child = child;
-    Object.assign(this, { state: "starting", since: new Date().toISOString(), error: undefined });
+    this.begin(child);
     return { child, stderr: new Response(child.stderr).text().catch(() => "") };
   }
 
-  /** Marks it up, when `child` is still the current one. */
-  protected up(child: Deno.ChildProcess): void {
-    if (this.child !== child) return;
-    Object.assign(this, { state: "up", since: new Date().toISOString() });
-  }
-
   /**
-   * Once `child` ends: `ended()` always, then, unless it was stopped or replaced on purpose, down
-   * with the reason `why` gives for its exit code, and started again after `retryMs`.
+   * Once `child` ends: `always()`, then, unless it was stopped or replaced on purpose, down with the
+   * reason `why` gives for its exit code, and started again after `retryMs`.
    */
   protected watch(
     child: Deno.ChildProcess,
     why: (code: number) => Promise<string>,
     retryMs: number,
-    ended = () => {},
+    always = () => {},
   ): void {
     child.status.then(async (status) => {
-      ended();
-      if (this.child !== child) return; // closed on purpose
-      this.child = undefined;
-      this.fail(await why(status.code), retryMs);
+      always();
+      if (this.ended(child)) this.fail(await why(status.code), retryMs);
     });
   }
 
-  private fail(error: string, retryMs: number) {
-    Object.assign(this, {
-      state: "down",
-      since: new Date().toISOString(),
-      error,
-      retryAt: Date.now() + retryMs,
-    });
-    this.log(`tunnels: ${this.label}: ${error}`);
-  }
-
-  /** Stops the current child, if any, on purpose (its end is not a failure). */
-  close(): void {
-    const child = this.child;
-    this.child = undefined;
+  protected halt(child: Deno.ChildProcess): void {
     try {
-      child?.kill("SIGTERM");
+      child.kill("SIGTERM");
     } catch { /* already gone */ }
   }
 }

@@ -2,27 +2,22 @@
  * The tunnels part: a remote slot's ports answer on 127.0.0.1 here, through one carrier per slot
  * (tunnel_carriers.ts: an `ssh -N -L …` child for an ssh host, a TCP relay in this process for a
  * tcp:// host). Started when the slot appears, stopped when it goes, started again when it ends
- * (each tick). Its UDP ports (ssh hosts) go through a relay of their own (udp_tunnel.ts), since ssh
- * forwards TCP only. A slot whose host stopped answering during teardown is left alone until the next
- * command settles it. `status()` says, per slot, whether its tunnels are up (TCP and UDP).
+ * (each tick: tcp_tunnel.ts). Its UDP ports (ssh hosts) go through a relay of their own
+ * (udp_tunnel.ts), since ssh forwards TCP only. A slot whose host stopped answering during teardown
+ * is left alone until the next command settles it. `status()` says, per slot, whether its tunnels are up (TCP and UDP).
  */
-import { messageOf } from "../errors.ts";
 import type { SlotEntry } from "../slots/registry.ts";
 import { getHost } from "../remote/hosts.ts";
 import { tunnelPorts, udpTunnelPorts } from "../remote/tunnels.ts";
-import { type Carrier, carrierFor } from "./tunnel_carriers.ts";
 import type { PartEnv, ProxyPart, ProxyWorld } from "./part.ts";
 import { UdpTunnel } from "./udp_tunnel.ts";
 import { OtlpTunnel } from "./otlp_tunnel.ts";
+import { TcpTunnel } from "./tcp_tunnel.ts";
 
 interface Tunnel {
   slot: SlotEntry;
-  child?: Carrier;
-  state: "starting" | "up" | "down";
-  since: string;
-  error?: string;
-  /** When it may be started again after dying (a host that refuses is not hammered). */
-  retryAt: number;
+  /** Its TCP ports' carrier (state and since of the slot's tunnels as a whole, too). */
+  tcp: TcpTunnel;
   /** Its UDP ports' relay, when it has any. */
   udp?: UdpTunnel;
   /** The way back for its traces, when they are on (not part of "up": traces are best effort). */
@@ -30,8 +25,10 @@ interface Tunnel {
 }
 
 /** The slot's tunnels as one state: up when TCP and UDP both are, down when either is. */
-function overall(t: Tunnel): { state: Tunnel["state"]; error?: string } {
-  const tcp = tunnelPorts(t.slot).length ? { state: t.state, error: t.error } : { state: "up" as const };
+function overall(t: Tunnel): { state: TcpTunnel["state"]; error?: string } {
+  const tcp = tunnelPorts(t.slot).length
+    ? { state: t.tcp.state, error: t.tcp.error }
+    : { state: "up" as const };
   const udp = t.udp ?? { state: "up" as const, error: undefined };
   if (tcp.state === "down" || udp.state === "down") {
     return { state: "down", error: [tcp.error, udp.error && `UDP: ${udp.error}`].filter(Boolean).join("; ") };
@@ -43,42 +40,13 @@ const key = (slot: SlotEntry) => `${slot.slot_id}:${slot.claimed_at}`;
 const remoteSlots = (world: ProxyWorld) =>
   Object.values(world.registry.slots).filter((s) => s.remote && !s.remote.unreachable);
 
-async function listening(port: number): Promise<boolean> {
-  try {
-    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function tunnelsPart(env: PartEnv): ProxyPart {
   const tunnels = new Map<string, Tunnel>();
   /** The collector's OTLP port here (the global config's `[observability] otlp_grpc_port`). */
   let collector = 4317;
 
-  const start = async (t: Tunnel) => {
-    const host = await getHost(env.home, t.slot.remote!.host);
-    const child = carrierFor(host, tunnelPorts(t.slot));
-    Object.assign(t, { child, state: "starting", since: new Date().toISOString(), error: undefined });
-    env.log(`tunnels: slot ${t.slot.slot_id} → ${host.name} (${tunnelPorts(t.slot).join(", ")})`);
-    child.ended.then((why) => {
-      if (t.child !== child) return; // replaced or closed on purpose
-      Object.assign(t, {
-        child: undefined,
-        state: "down",
-        since: new Date().toISOString(),
-        error: why,
-        retryAt: Date.now() + 1000,
-      });
-      env.log(`tunnels: slot ${t.slot.slot_id}: ${t.error}`);
-    });
-  };
-
   const stop = (t: Tunnel) => {
-    const child = t.child;
-    t.child = undefined;
-    child?.stop();
+    t.tcp.close();
     t.udp?.close();
     t.otlp?.close();
   };
@@ -88,15 +56,7 @@ export function tunnelsPart(env: PartEnv): ProxyPart {
     for (const t of tunnels.values()) {
       await t.udp?.tend(() => getHost(env.home, t.slot.remote!.host));
       await t.otlp?.tend(() => getHost(env.home, t.slot.remote!.host), collector);
-      if (!tunnelPorts(t.slot).length) continue;
-      if (!t.child && Date.now() >= t.retryAt) {
-        await start(t).catch((e) =>
-          Object.assign(t, { state: "down", error: messageOf(e), retryAt: Date.now() + 5000 })
-        );
-      }
-      if (t.child && t.state === "starting" && await listening(tunnelPorts(t.slot)[0])) {
-        Object.assign(t, { state: "up", since: new Date().toISOString() });
-      }
+      await t.tcp.tend(() => getHost(env.home, t.slot.remote!.host));
     }
   };
 
@@ -117,9 +77,7 @@ export function tunnelsPart(env: PartEnv): ProxyPart {
         if (!tunnels.has(k) && (tunnelPorts(slot).length || udp.length)) {
           tunnels.set(k, {
             slot,
-            state: "starting",
-            since: new Date().toISOString(),
-            retryAt: 0,
+            tcp: new TcpTunnel(slot.slot_id, tunnelPorts(slot), env.log),
             ...(udp.length && { udp: new UdpTunnel(udp, env.log) }),
           });
         }
@@ -138,8 +96,8 @@ export function tunnelsPart(env: PartEnv): ProxyPart {
           host: t.slot.remote!.host,
           ports: tunnelPorts(t.slot),
           ...overall(t),
-          since: t.since,
-          ...(t.child?.pid ? { pid: t.child.pid } : {}),
+          since: t.tcp.since,
+          ...(t.tcp.pid ? { pid: t.tcp.pid } : {}),
           ...(t.otlp && {
             traces: {
               address: t.otlp.address,
