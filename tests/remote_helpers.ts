@@ -143,6 +143,35 @@ export async function setup(sb: Sandbox, host: RemoteHost, options: Partial<Proj
 }
 
 /**
+ * Runs `fn` with the test host off the network (`block`), giving it a way to bring the host back;
+ * brought back after in any case (a no-op when `fn` did).
+ */
+export async function whileBlocked(host: RemoteHost, fn: (unblock: () => Promise<void>) => Promise<void>) {
+  const unblock = async () => void await runCommand("bash", [SCRIPT, "unblock", host.stateDir]);
+  await runCommand("bash", [SCRIPT, "block", host.stateDir]);
+  try {
+    await fn(unblock);
+  } finally {
+    await unblock();
+  }
+}
+
+/** `kinfra impl` (`child`) failed as its host `hostName` dropped off, the slot kept for when it answers again. */
+export async function assertKeptForHost(
+  sb: Sandbox,
+  child: Deno.ChildProcess,
+  hostName: string,
+): Promise<string> {
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, stderr);
+  assert.match(stderr, new RegExp(`stays reserved until host ${hostName} answers again`));
+  const [kept] = await slots(sb);
+  assert.ok(kept.remote?.unreachable, JSON.stringify(kept));
+  return stderr;
+}
+
+/**
  * A docker context `name` created with `docker context create name --docker <docker>`, in a config
  * dir of the test's own (~/.docker untouched); gives that dir, for DOCKER_CONFIG.
  */

@@ -8,9 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { KINFRA, pathExists, runCommand, type Sandbox, withSandbox, writeFiles } from "./helpers.ts";
+import { KINFRA, pathExists, type Sandbox, withSandbox, writeFiles } from "./helpers.ts";
 import { httpGet, makeProject, type ProjectOptions, uniqueName } from "./sandbox_helpers.ts";
 import {
+  assertKeptForHost,
   dockerContext,
   localContainers,
   remoteContainers,
@@ -18,9 +19,9 @@ import {
   type RemoteHost,
   remoteHostTest,
   remoteNetworks,
-  SCRIPT,
   slots,
   until,
+  whileBlocked,
 } from "./remote_helpers.ts";
 
 /** A project and kinfra with no ssh wrapper on PATH: a tcp:// host must not need it. */
@@ -295,28 +296,20 @@ remoteHostTest("remote hosts over tcp:// and TLS: a sandbox without ssh", async 
           async () => (await remoteContainers(host, compose)).length > 0,
         );
         // The host drops off the network while kinfra waits for health.
-        await runCommand("bash", [SCRIPT, "block", host.stateDir]);
-        try {
-          const out = await child.output();
-          const stderr = new TextDecoder().decode(out.stderr);
-          assert.equal(out.code, 1, stderr);
-          assert.match(stderr, /stays reserved until host tls answers again/);
-          const [kept] = await slots(sb);
-          assert.ok(kept.remote?.unreachable, JSON.stringify(kept));
+        await whileBlocked(host, async (unblock) => {
+          await assertKeptForHost(sb, child, "tls");
           const doctor = (await kinfra(["doctor", "--json"])).json<
             { checks: { name: string; ok: boolean; detail: string }[] }
           >();
           assert.match(doctor.checks.find((c) => c.name === "host tls")!.detail, /does not answer/);
-          await runCommand("bash", [SCRIPT, "unblock", host.stateDir]);
+          await unblock();
           const repaired = await kinfra(["worktrees"]);
           assert.equal(repaired.code, 0, repaired.stderr);
           assert.deepEqual(await slots(sb), []);
           assert.deepEqual(await remoteContainers(host, compose), []);
           assert.equal((await kinfra(["done", "f-M1", "--force"])).code, 0);
           assert.deepEqual(await codeObjects(host, name), { volumes: [], holders: [] });
-        } finally {
-          await runCommand("bash", [SCRIPT, "unblock", host.stateDir]); // once more if a step failed: no-op
-        }
+        });
       }),
   );
 

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { pathExists, runCommand, withSandbox, writeFiles } from "./helpers.ts";
 import { httpGet, uniqueName } from "./sandbox_helpers.ts";
 import {
+  assertKeptForHost,
   DATA_VOLUME,
   dockerContext,
   implStarted,
@@ -21,11 +22,11 @@ import {
   remoteDocker,
   remoteHostTest,
   remoteNetworks,
-  SCRIPT,
   setup,
   slots,
   until,
   useTestHelperImage,
+  whileBlocked,
 } from "./remote_helpers.ts";
 
 remoteHostTest(
@@ -332,15 +333,9 @@ remoteHostTest(
           });
           const { child, project } = await implStarted(sb, host, { name, env, repo }, "piped", "piped");
           // The host drops off the network while kinfra waits for health.
-          await runCommand("bash", [SCRIPT, "block", host.stateDir]);
-          try {
-            const out = await child.output();
-            const stderr = new TextDecoder().decode(out.stderr);
-            assert.equal(out.code, 1, stderr);
+          await whileBlocked(host, async (unblock) => {
+            const stderr = await assertKeptForHost(sb, child, "ns");
             assert.match(stderr, /host ns/);
-            assert.match(stderr, /stays reserved until host ns answers again/);
-            const [kept] = await slots(sb);
-            assert.ok(kept.remote?.unreachable, JSON.stringify(kept));
             // Still down: the next command says which host it waits for and keeps the slot.
             const waiting = await kinfra(["worktrees"]);
             assert.match(waiting.stderr, /host ns/);
@@ -353,15 +348,13 @@ remoteHostTest(
             assert.match(check!.detail, /does not answer, 1 sandbox\(es\) \(slot 1\); slot 1 waits/);
             assert.equal((await slots(sb)).length, 1);
             // Back: the next command finishes the cleanup.
-            await runCommand("bash", [SCRIPT, "unblock", host.stateDir]);
+            await unblock();
             const repaired = await kinfra(["worktrees"]);
             assert.equal(repaired.code, 0, repaired.stderr);
             assert.deepEqual(await slots(sb), []);
             assert.deepEqual(await remoteContainers(host, project), []);
             assert.equal((await kinfra(["done", "f-M1"])).code, 0);
-          } finally {
-            await runCommand("bash", [SCRIPT, "unblock", host.stateDir]); // once more if a step failed: no-op
-          }
+          });
         }),
     );
 
