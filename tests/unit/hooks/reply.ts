@@ -10,6 +10,7 @@ import type { HookContext } from "../../../core/hooks/plugin_api.ts";
 import { silentLogger } from "../../../core/io/output.ts";
 import { join } from "../../../core/io/path.ts";
 import { kinfraErrorOf } from "../_usage.ts";
+import { projectInput } from "../_hooks.ts";
 
 const MANIFEST: Manifest = {
   api: 1,
@@ -31,15 +32,10 @@ async function reply(stdout: string, event: "worktree.created" | "status" = "wor
     await Deno.writeTextFile(join(dir, "reply.sh"), `cat "$KINFRA_PLUGIN_DIR/reply.json"\nexit ${code}\n`);
     const plugin = externalPlugin({ name: "echo", dir, manifest: MANIFEST });
     const ctx = {
+      ...projectInput(),
+      project: { name: "p", prefix: "p", root: dir },
       event,
       home: dir,
-      project: { name: "p", prefix: "p", root: dir },
-      worktree: null,
-      slot: null,
-      ports: {},
-      env: {},
-      flags: {},
-      state: {},
       pluginConfig: null,
       signal: new AbortController().signal,
       log: silentLogger,
