@@ -220,35 +220,24 @@ async function startup() {
     "env",
     "probe-M1",
   ]];
-  for (const args of commands) {
-    row(
-      `kinfra ${args.join(" ")} vs deno hello-world`,
-      await steady(() => kinfra(...args)),
-      base,
-    );
-  }
-  // The artifact: the single-file bundle (scripts/build.ts --bundle) against `deno run main.ts`.
+  // The artifact the tests run (scripts/build.ts --bundle --split) beside `deno run main.ts`. A
+  // release binary embeds its modules and loads each when imported, like the split bundle.
   const built = await run(Deno.execPath(), [
-    "run",
-    "-A",
-    join(ROOT, "scripts/build.ts"),
-    "--bundle",
-    "--out",
-    work,
+    ...["run", "-A", join(ROOT, "scripts/build.ts"), "--bundle", "--split", "--out", work],
   ]);
-  const bundle = (...args: string[]) =>
-    run(Deno.execPath(), ["run", "-A", "--quiet", built.stdout.trim(), ...args]).then((r) => r.ms);
-  for (const args of commands.slice(0, 3)) {
-    row(
-      `bundle ${args.join(" ")} vs deno run main.ts`,
-      await steady(() => bundle(...args)),
-      await steady(() => kinfra(...args)),
-    );
-  }
+  const bundle = async (...args: string[]) =>
+    (await run(Deno.execPath(), ["run", "-A", "--quiet", built.stdout.trim(), ...args], repo, {
+      KINFRA_COMPOSE: compose.command,
+    })).ms;
+  const runners = [["kinfra", kinfra], ["bundle", bundle]] as const;
+  const measure = async (args: string[], what = "") => {
+    for (const [name, fn] of runners) {
+      row(`${name} ${args.join(" ")}${what} vs deno hello-world`, await steady(() => fn(...args)), base);
+    }
+  };
+  for (const args of commands) await measure(args);
   const original = await growRegistry();
-  for (const args of commands.slice(1, 3)) {
-    row(`kinfra ${args.join(" ")}, 500 worktrees, vs hello-world`, await steady(() => kinfra(...args)), base);
-  }
+  for (const args of commands.slice(1, 3)) await measure(args, ", 500 worktrees,");
   await Deno.writeTextFile(join(home, "registry.json"), original);
   await kinfra("done", "probe-M1");
 }

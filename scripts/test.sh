@@ -10,9 +10,10 @@
 # is missing fails its Docker tests (tests/helpers.ts), it does not skip them.
 #
 # The tests run the artifact users get, not the source tree: `$KINFRA_BIN` when it is set (a
-# compiled binary from `deno task build`), else the single-file bundle built here into
-# .kinfra-test/kinfra.js — which proves the module graph is closed (no import of a file unknown
-# at build time, templates embedded, nothing read beside the sources), as `deno compile` needs.
+# compiled binary from `deno task build`), else the bundle built here into .kinfra-test/kinfra/
+# (split at its dynamic imports, each part loaded when it runs, as a compiled binary does) — which
+# proves the module graph is closed (no import of a file unknown at build time, templates embedded,
+# nothing read beside the sources), as `deno compile` needs.
 # `KINFRA_BIN=source` runs `deno run main.ts` instead.
 # Usage: bash scripts/test.sh [extra deno test args]
 set -uo pipefail
@@ -28,8 +29,8 @@ export NO_COLOR=1
 if [ "${KINFRA_BIN:-}" = source ]; then
   unset KINFRA_BIN
 elif [ -z "${KINFRA_BIN:-}" ]; then
-  $DENO run -A scripts/build.ts --bundle --out .kinfra-test >/dev/null || exit 1
-  export KINFRA_BIN="$PWD/.kinfra-test/kinfra.js"
+  $DENO run -A scripts/build.ts --bundle --split --out .kinfra-test >/dev/null || exit 1
+  export KINFRA_BIN="$PWD/.kinfra-test/kinfra/kinfra.js"
 fi
 echo "kinfra under test: ${KINFRA_BIN:-deno run main.ts}"
 

@@ -73,6 +73,30 @@ Deno.test("deno task build --bundle: one executable file that says its version, 
     assert.equal(info.target, "bundle");
   }));
 
+Deno.test("deno task build --bundle --split: an entry and its parts, none of which boots Node at start", () =>
+  withSandbox(async (sb) => {
+    const build = await runCommand(Deno.execPath(), [
+      ...["run", "-A", BUILD, "--bundle", "--split", "--out", sb.dir],
+    ]);
+    assert.equal(build.code, 0, build.stderr);
+    const entry = join(sb.dir, "kinfra", "kinfra.js");
+    assert.equal(build.stdout.trim(), entry);
+    const run = await runCommand(entry, ["version", "--json"], { cwd: sb.dir });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout).target, "bundle");
+    // Deno reads this beside the entry: each part loads when its import runs.
+    const config = JSON.parse(await Deno.readTextFile(join(sb.dir, "kinfra", "deno.json")));
+    assert.deepEqual(config.unstable, ["lazy-dynamic-imports"]);
+    // esbuild's `require` for the CommonJS packages is made on first call, not by importing
+    // node:module up front (which would load Node compatibility in every command).
+    const parts = await Array.fromAsync(Deno.readDir(join(sb.dir, "kinfra")));
+    assert.ok(parts.filter((p) => p.name.endsWith(".js")).length > 20, "split at the dynamic imports");
+    for (const part of parts.filter((p) => p.name.endsWith(".js"))) {
+      const text = await Deno.readTextFile(join(sb.dir, "kinfra", part.name));
+      assert.doesNotMatch(text, /from "node:module"/, part.name);
+    }
+  }));
+
 /** A dist/ as a release has it, for this machine: the bundle packed as kinfra-<target>.tar.gz. */
 async function makeDist(dir: string): Promise<string> {
   const dist = join(dir, "dist");
