@@ -67,9 +67,11 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
     if (dirty.length) throw dirtyError(entry, dirty, after);
   };
   // The plugins load while git looks for changes: loading has no side effects, and nothing of
-  // theirs runs before the worktree is found clean.
+  // theirs runs before the worktree is found clean. So does which Compose to call, for a worktree
+  // with a sandbox to stop (a cache read).
   const loading = ctx.hooks(project);
   loading.catch(() => {}); // when the check refuses, its error is the one reported
+  if (entry.slot !== undefined) ctx.compose().catch(() => {}); // a failure is reported where it is used
   await checkClean("");
 
   const hooks = await loading;

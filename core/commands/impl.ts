@@ -67,6 +67,8 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   // first thing said and nothing is created any earlier.
   const loading = early(ctx.hooks(project));
   const side = withSandbox ? early(sandboxSide()) : undefined;
+  // Which Compose to call (a cache read) is found meanwhile as well; every later caller shares it.
+  if (withSandbox) early(ctx.compose());
   const { base, commit } = await resolveBaseCommit(ctx, project, options.base);
   const compose = withSandbox ? await (await side!).checkBaseCompose(ctx, project, base) : undefined;
   const { flags: dataSource, engines } = await dataFlags(ctx, project, options, withSandbox);

@@ -111,12 +111,17 @@ export async function onPath(cmd: string): Promise<boolean> {
   return (await whichPath(cmd)) !== undefined;
 }
 
-/** Where `cmd` is found on PATH (an executable file), with its stat; undefined when it is not. */
+/**
+ * Where `cmd` is found on PATH (an executable file), with its stat; undefined when it is not. The
+ * stats are synchronous: a dozen local stats take microseconds, a dozen event-loop round trips a
+ * millisecond or two (every impl and done looks up `docker` and `docker-compose`).
+ */
+// deno-lint-ignore require-await
 export async function whichPath(cmd: string): Promise<{ path: string; info: Deno.FileInfo } | undefined> {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
     if (!dir) continue;
     try {
-      const info = await Deno.stat(`${dir}/${cmd}`);
+      const info = Deno.statSync(`${dir}/${cmd}`);
       if (info.isFile && (info.mode ?? 0o111) & 0o111) return { path: `${dir}/${cmd}`, info };
     } catch { /* not in this directory */ }
   }

@@ -105,6 +105,18 @@ export class Git {
     return r.success ? r.stdout.trim() : undefined;
   }
 
+  /**
+   * HEAD's commit, and its branch named as {@link currentBranch} names it (undefined when detached),
+   * in one call; undefined when HEAD names no commit (an unborn branch) or git answers otherwise.
+   */
+  async head(repo: string): Promise<{ commit: string; branch?: string } | undefined> {
+    // `--abbrev-ref=loose` shortens as `symbolic-ref --short` does ("heads/main" beside a tag "main").
+    const r = await this.run("git", ["-C", repo, "rev-parse", "HEAD^{commit}", "--abbrev-ref=loose", "HEAD"]);
+    const [commit, name, ...rest] = r.stdout.trim().split("\n");
+    if (!r.success || !name || rest.length || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) return undefined;
+    return { commit, branch: name === "HEAD" ? undefined : name };
+  }
+
   /** The current branch name, or undefined when HEAD is detached or unborn. */
   async currentBranch(repo: string): Promise<string | undefined> {
     const r = await this.run("git", ["-C", repo, "symbolic-ref", "--quiet", "--short", "HEAD"]);

@@ -37,8 +37,12 @@ export async function resolveBaseCommit(
   project: Project,
   requested?: string,
 ): Promise<{ base: string; commit: string }> {
-  const base = requested ?? project.config?.worktree.base ?? await ctx.git.currentBranch(project.gitRoot) ??
-    "HEAD";
+  const configured = requested ?? project.config?.worktree.base;
+  // The usual case, the current branch: its name and commit in one git call. Anything unusual (an
+  // unborn branch) takes the two calls below, which say what is wrong.
+  const head = configured === undefined ? await ctx.git.head(project.gitRoot) : undefined;
+  if (head) return { base: head.branch ?? "HEAD", commit: head.commit };
+  const base = configured ?? await ctx.git.currentBranch(project.gitRoot) ?? "HEAD";
   const commit = await ctx.git.resolveRef(project.gitRoot, base);
   if (!commit) {
     throw usageError(

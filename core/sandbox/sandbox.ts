@@ -177,15 +177,20 @@ export async function startSandbox(
     const prepared = await prepareOverride(hooks, input, rollback, collect);
     input = prepared.input;
     const override = prepared.override;
-    await writeFileAtomic(
-      slotFiles(slot.slot_dir).override,
-      renderOverride(override, {
-        worktree: entry.path,
-        slot: slotName(project.name, slot.slot_id),
-        generatedAt: ctx.now().toISOString(),
-      }),
-    );
-    await writeFileAtomic(slotFiles(slot.slot_dir).env, renderEnv(input.env));
+    // Two files, two fsyncs: written side by side, both finished before a failure is handled (the
+    // rollback removes the slot dir, which a write still under way would make again).
+    const written = await Promise.allSettled([
+      writeFileAtomic(
+        slotFiles(slot.slot_dir).override,
+        renderOverride(override, {
+          worktree: entry.path,
+          slot: slotName(project.name, slot.slot_id),
+          generatedAt: ctx.now().toISOString(),
+        }),
+      ),
+      writeFileAtomic(slotFiles(slot.slot_dir).env, renderEnv(input.env)),
+    ]);
+    for (const w of written) if (w.status === "rejected") throw w.reason;
 
     checkpoint();
     await setSlotStatus(ctx, slot, "starting");
