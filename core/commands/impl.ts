@@ -17,6 +17,7 @@ import { composeProject, slotOf } from "../slots/slots.ts";
 import { findWorktree } from "../project/find_worktree.ts";
 import type { HookFlags } from "../hooks/plugin_api.ts";
 import { createWorktree, discardWorktree, resolveBaseCommit } from "../project/worktrees.ts";
+import { showBaseCompose } from "../project/show_compose.ts";
 import { hookInput, saveState, type WorktreeInput } from "../hooks/inputs.ts";
 import { renderSandbox } from "./status.ts";
 import { sandboxView } from "../proxy/view.ts";
@@ -69,8 +70,14 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   const side = withSandbox ? early(sandboxSide()) : undefined;
   // Which Compose to call (a cache read) is found meanwhile as well; every later caller shares it.
   if (withSandbox) early(ctx.compose());
+  // The base is the current branch unless one is named: its compose file is asked for at once, with
+  // HEAD's name and commit. HEAD is that branch, so this is the text `git show <base>:<file>` gives.
+  const fromHead = options.base === undefined && project.config?.worktree.base === undefined;
+  const showing = withSandbox && fromHead ? early(showBaseCompose(ctx, project, "HEAD")) : undefined;
   const { base, commit } = await resolveBaseCommit(ctx, project, options.base);
-  const compose = withSandbox ? await (await side!).checkBaseCompose(ctx, project, base) : undefined;
+  const compose = withSandbox
+    ? await (await side!).checkBaseCompose(ctx, project, base, undefined, showing)
+    : undefined;
   const { flags: dataSource, engines } = await dataFlags(ctx, project, options, withSandbox);
   // An unknown or unusable host is refused before anything is created.
   if (options.host) await checkHostFlag(ctx, options.host, withSandbox, project, compose?.sources);

@@ -2,13 +2,15 @@
  * The compose file as a new worktree will have it: committed on the base ref, resolved by Compose
  * for a slot. `impl` checks it before creating anything; `kinfra warm` starts warm sandboxes from it.
  */
-import { join, relative } from "../io/path.ts";
+import { join } from "../io/path.ts";
 import type { Context } from "../context.ts";
 import { usageError } from "../errors.ts";
 import type { Project } from "../project/project.ts";
 import { rangeWidths, slotPorts } from "../slots/ports.ts";
 import { composeProject } from "../slots/slots.ts";
 import { slotCompose } from "../compose/slot_compose.ts";
+import { composePath, showBaseCompose } from "../project/show_compose.ts";
+import type { ExecResult } from "../io/exec.ts";
 
 /**
  * Checks the compose file as the new worktree will have it — committed on `base` — before anything
@@ -20,10 +22,12 @@ export async function checkBaseCompose(
   project: Project,
   base: string,
   slot?: { id: number; ports: Record<string, number>; widths?: Record<string, number> },
+  /** `showBaseCompose(…, base)`, started already by the caller. */
+  showing?: Promise<ExecResult>,
 ) {
   const sandbox = project.config!.sandbox!;
-  const file = relative(project.gitRoot, join(project.root, sandbox.compose_file));
-  const shown = await ctx.exec("git", ["-C", project.gitRoot, "show", `${base}:${file}`]);
+  const file = composePath(project);
+  const shown = await (showing ?? showBaseCompose(ctx, project, base));
   if (!shown.success) {
     throw usageError(
       `${file} is not committed on ${base}, so the new worktree would have no compose file.`,
