@@ -21,7 +21,7 @@ import { showBaseCompose } from "../project/show_compose.ts";
 import { hookInput, saveState, type WorktreeInput } from "../hooks/inputs.ts";
 import { renderSandbox } from "./status.ts";
 import { sandboxView } from "../proxy/view.ts";
-import { scanRuntime } from "../sandbox/runtime.ts";
+import { type RuntimeSandboxes, scanRuntime } from "../sandbox/runtime.ts";
 
 export interface ImplOptions {
   target: string;
@@ -114,10 +114,20 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   }
 
   const hooks = await loading;
-  // Which sandboxes the engine runs, asked while git makes the worktree: a read-only question whose
-  // answer is as fresh as before (the slot is claimed after it either way).
-  const runtime = withSandbox && local ? early(scanRuntime(ctx)) : undefined;
-  const entry = await createWorktree(ctx, project, { kind: "impl", feature, milestone }, base, commit);
+  // Which sandboxes the engine runs, asked while git makes the worktree (once it runs, so as not to
+  // slow the name's claim): a read-only question whose answer is as fresh as before (the slot is
+  // claimed after it either way).
+  let runtime: Promise<RuntimeSandboxes> | undefined;
+  const scan = () => void (runtime = early(scanRuntime(ctx)));
+  const made = { kind: "impl" as const, feature, milestone };
+  const entry = await createWorktree(
+    ctx,
+    project,
+    made,
+    base,
+    commit,
+    withSandbox && local ? scan : undefined,
+  );
   let input: WorktreeInput = hookInput(project, entry, {
     session: options.session,
     sandbox: withSandbox,

@@ -123,11 +123,13 @@ export class Git {
     return r.success ? r.stdout.trim() : undefined;
   }
 
-  async addWorktree(repo: string, path: string, branch: string, base: string): Promise<void> {
-    const r = await this.lock(
-      repo,
-      () => this.run("git", ["-C", repo, "worktree", "add", "-b", branch, "--", path, base]),
-    );
+  /** `started` is called once git runs (under the lock), for work of the caller's to overlap it. */
+  async addWorktree(repo: string, path: string, branch: string, base: string, started?: () => void) {
+    const r = await this.lock(repo, () => {
+      const running = this.run("git", ["-C", repo, "worktree", "add", "-b", branch, "--", path, base]);
+      started?.();
+      return running;
+    });
     if (!r.success) {
       throw new KinfraError(`git worktree add failed for "${path}".`, { details: tail(r.stderr, 10) });
     }

@@ -61,6 +61,8 @@ export async function resolveBaseCommit(
  * written first, marked `creating`, so a process killed half-way leaves something `done`/`gc` finish;
  * any failure after that undoes the worktree, the branch and the entry. `baseCommit`: the commit
  * `base` named when the caller resolved it (recorded as `base_commit`), saving the lookup.
+ * `started` is called once the name is this process's and git is making the worktree: what the
+ * caller starts then overlaps git's work (rather than slowing the claim).
  */
 export async function createWorktree(
   ctx: ProjectEnv,
@@ -68,6 +70,7 @@ export async function createWorktree(
   target: WorktreeTarget,
   base: string,
   baseCommit?: string,
+  started?: () => void,
 ): Promise<WorktreeEntry> {
   const { path, branch } = worktreeLayout(project, target);
   const copies = await plannedCopies(project.root, [
@@ -99,7 +102,7 @@ export async function createWorktree(
   });
   try {
     ctx.log.step(`Creating worktree ${path} on ${branch} (from ${base})`);
-    await ctx.git.addWorktree(project.gitRoot, path, branch, base);
+    await ctx.git.addWorktree(project.gitRoot, path, branch, base, started);
     entry.copied = await copyInto(project.root, path, copies, ctx.log);
     await updateRegistry(ctx.home, (reg) => {
       reg.worktrees[path] = entry;
