@@ -38,3 +38,31 @@ export async function replaceFileAtomic(path: string, content: string, mode?: nu
     throw e;
   }
 }
+
+/**
+ * {@link writeFileAtomic} in synchronous calls, for a small file a command waits for anyway (the
+ * registry, under its lock): each call takes microseconds where an event-loop round trip costs tens.
+ * Not for a process that serves while it writes (the proxy's own records): the fsync blocks it.
+ */
+export function writeFileAtomicSync(path: string, content: string, mode?: number): void {
+  const dir = dirname(path);
+  Deno.mkdirSync(dir, { recursive: true });
+  const temp = join(dir, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+  const file = Deno.openSync(temp, { write: true, createNew: true, mode });
+  try {
+    try {
+      const bytes = new TextEncoder().encode(content);
+      for (let done = 0; done < bytes.length;) done += file.writeSync(bytes.subarray(done));
+      file.syncSync();
+    } finally {
+      file.close();
+    }
+    Deno.renameSync(temp, path);
+  } catch (e) {
+    // A full disk or a failed rename leaves no stray temp file behind.
+    try {
+      Deno.removeSync(temp);
+    } catch { /* already gone */ }
+    throw e;
+  }
+}

@@ -3,7 +3,7 @@
  * kinfra creates. Reads are lock-free (writes are atomic); every change happens under the exclusive
  * lock on `registry.lock`.
  */
-import { writeFileAtomic } from "../io/atomic.ts";
+import { writeFileAtomicSync } from "../io/atomic.ts";
 import { KinfraError } from "../errors.ts";
 import { withLock } from "../io/lock.ts";
 import { ensureHome, type HomePaths } from "../io/home.ts";
@@ -188,10 +188,11 @@ const versionOf = (info: Deno.FileInfo) =>
  * times; with 500 worktrees each read is ~200 KB): treat it as read-only; `updateRegistry` hands out
  * a private copy to change.
  */
+// deno-lint-ignore require-await
 export async function readRegistry(home: HomePaths): Promise<Registry> {
-  const version = await Deno.stat(home.registry).then(versionOf, () => undefined);
+  const version = statVersion(home.registry);
   if (version && last?.path === home.registry && last.version === version) return last.registry;
-  const text = await readRegistryText(home);
+  const text = readRegistryText(home);
   if (text === undefined) return empty();
   const registry = deepFreeze(parseRegistry(text, home.registry));
   // Stamped with the version seen before reading: if the file was replaced in between, the next
@@ -209,10 +210,22 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-async function readRegistryText(home: HomePaths): Promise<string | undefined> {
+function statVersion(path: string): string | undefined {
+  try {
+    return versionOf(Deno.statSync(path));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The registry's text; undefined when there is none. Synchronous, as its stat and writes are: one
+ * small local file, read several times by every command (microseconds, not event-loop round trips).
+ */
+function readRegistryText(home: HomePaths): string | undefined {
   let text: string;
   try {
-    text = await Deno.readTextFile(home.registry);
+    text = Deno.readTextFileSync(home.registry);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
     if (e instanceof Deno.errors.IsADirectory) {
@@ -238,12 +251,12 @@ export async function updateRegistry<T>(
 ): Promise<T> {
   await ensureHome(home);
   return await withLock(home.registryLock, async () => {
-    const text = await readRegistryText(home);
+    const text = readRegistryText(home);
     const registry = text === undefined ? empty() : parseRegistry(text, home.registry);
     const before = JSON.stringify(registry);
     const result = await change(registry);
     const after = JSON.stringify(registry, null, 2);
-    if (JSON.stringify(registry) !== before) await writeFileAtomic(home.registry, after + "\n");
+    if (JSON.stringify(registry) !== before) writeFileAtomicSync(home.registry, after + "\n");
     return result;
   });
 }
