@@ -13,7 +13,7 @@ import type { CommandOutput } from "../io/output.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { Rollback } from "../hooks/rollback.ts";
 import type { SandboxResult } from "../sandbox/sandbox.ts";
-import { composeProject, slotOf } from "../slots/slots.ts";
+import { composeProject, slotOf, warmSlots } from "../slots/slots.ts";
 import { findWorktree } from "../project/find_worktree.ts";
 import type { HookFlags } from "../hooks/plugin_api.ts";
 import { createWorktree, discardWorktree, resolveBaseCommit } from "../project/worktrees.ts";
@@ -100,12 +100,9 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   }
   const local = target === "local";
   const ownData = options.from || (options.seed && options.seed !== project.config?.sandbox?.data.seed);
-  const warm = withSandbox && local && !ownData
-    ? await (await import("../sandbox/warm.ts")).takeableWarm(
-      await readRegistry(ctx.home),
-      project,
-      commit,
-    )
+  const registry = await readRegistry(ctx.home);
+  const warm = withSandbox && local && !ownData && warmSlots(registry, project.name).length
+    ? await (await import("../sandbox/warm.ts")).takeableWarm(registry, project, commit)
     : undefined;
   if (withSandbox && !warm) {
     // The memory budget of the engine it goes to: this machine's, or the host's.

@@ -4,7 +4,7 @@
  * Ctrl-C — stops what started, releases the slot and removes the slot dir. The worktree is kept.
  */
 import { join } from "../io/path.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
+import { writeFileAtomic, writeFileAtomicSync } from "../io/atomic.ts";
 import { toYaml } from "../text/yaml_emit.ts";
 import { scanCompose } from "../compose/scan.ts";
 import { mergeFragments, renderOverride } from "./override.ts";
@@ -170,7 +170,7 @@ export async function startSandbox(
     await Deno.mkdir(slot.slot_dir, { recursive: true });
     // The resolved model: self-contained (no .env, extends or include needed), so teardown works
     // from it alone, and plugins reading it see every service as Compose does.
-    await writeFileAtomic(slot.compose_file_copy, renderResolved(model.doc, entry.path));
+    writeFileAtomicSync(slot.compose_file_copy, renderResolved(model.doc, entry.path));
     await run("slot.claimed");
 
     checkpoint();

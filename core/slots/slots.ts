@@ -270,6 +270,10 @@ export async function releaseSlot(
   });
 }
 
+/** This project's warm slots (`kinfra warm`). */
+export const warmSlots = (registry: Registry, project: string) =>
+  Object.values(registry.slots).filter((s) => s.warm && s.project === project);
+
 /** The registry's slot for a worktree, if it has one. */
 export async function slotOf(ctx: SlotsEnv, worktreePath: string): Promise<SlotEntry | undefined> {
   const registry = await readRegistry(ctx.home);
