@@ -8,6 +8,10 @@ import type { Failure, Hooks } from "../hooks/dispatch.ts";
 import type { WorktreeInput } from "../hooks/inputs.ts";
 import type { SlotEntry } from "../slots/registry.ts";
 import { teardownSlot } from "./teardown.ts";
+import { after } from "../io/timers.ts";
+
+/** When the code needed after compose down starts loading: once compose down surely runs. */
+const LOAD_AFTER_MS = 50;
 
 /**
  * Stops the sandbox of a worktree: `sandbox.stop` (compose down with the slot dir's copies; a
@@ -40,13 +44,16 @@ export function teardownSandbox(
   slot: SlotEntry,
   messages: string[],
 ): Promise<Failure[]> {
-  // What runs after compose down (the release, telling the proxy) loads while it works.
-  const release = import("../remote/release.ts");
-  release.catch(() => {}); // awaited below, where a failure to load is reported
-  import("../proxy/ensure.ts").catch(() => {}); // tellProxy's, likewise
+  // What runs after compose down (the release, telling the proxy) loads while it works: a little
+  // after this, not at once, when loading would delay compose down's start (it then takes hundreds
+  // of ms). Each is imported where it is used too: a faster stop waits only for its own loading.
+  after(LOAD_AFTER_MS, () => {
+    import("../remote/release.ts").catch(() => {}); // a failure to load is reported where it is used
+    import("../proxy/ensure.ts").catch(() => {});
+  });
   // A remote slot is released only once its host confirms (core/remote).
   return teardownSlot(ctx, hooks, worktreeInput, slot, messages, async (s) => {
-    const { releaseChecked } = await release;
+    const { releaseChecked } = await import("../remote/release.ts");
     if (!await releaseChecked(ctx, s)) {
       messages.push(`slot ${s.slot_id} stays reserved until host ${s.remote!.host} answers again`);
     }
