@@ -88,7 +88,10 @@ export async function resolveCompose(
   // v1 writes YAML only: the library is loaded for it alone. Compose wrote it: no duplicates to find.
   const doc = tool.flavour === "v2"
     ? JSON.parse(result.stdout)
-    : (await import("yaml")).parse(result.stdout, { maxAliasCount: MAX_ALIASES, uniqueKeys: false });
+    : (await import("./yaml_parse.ts")).parseYaml(result.stdout, {
+      maxAliasCount: MAX_ALIASES,
+      uniqueKeys: false,
+    });
   return modelOf(doc ?? {});
 }
 

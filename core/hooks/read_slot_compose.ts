@@ -13,12 +13,13 @@ export async function readSlotCompose(
   let doc = ctx.model;
   if (!doc) {
     if (!ctx.slot) throw new KinfraError(`${ctx.event} has no slot to read a compose file from.`);
-    const [{ parse }, { MAX_ALIASES }] = await Promise.all([
-      import("yaml"),
+    const [{ parseYaml }, { MAX_ALIASES }] = await Promise.all([
+      import("../compose/yaml_parse.ts"),
       import("../compose/sources.ts"),
     ]);
-    doc = parse(await Deno.readTextFile(slotFiles(ctx.slot.dir).compose), { maxAliasCount: MAX_ALIASES }) ??
-      {};
+    doc =
+      parseYaml(await Deno.readTextFile(slotFiles(ctx.slot.dir).compose), { maxAliasCount: MAX_ALIASES }) ??
+        {};
   }
   return { doc: doc!, services: Object.keys((doc!.services ?? {}) as Record<string, unknown>) };
 }
