@@ -123,6 +123,9 @@ export async function startSandbox(
     http: httpVariables(sources, sandbox.health?.port_var),
     primary: sandbox.health?.port_var ?? httpVariables(sources)[0],
     ...planned && { remote: planned.remote, remoteBusy: planned.busy },
+    // A local sandbox is `starting` from its claim on (its files and hooks take milliseconds); a
+    // remote one is `claiming` while its code is copied to the host.
+    status: planned ? "claiming" : "starting",
   });
   rollback.add(
     `release slot ${slot.slot_id}`,
@@ -193,7 +196,7 @@ export async function startSandbox(
     for (const w of written) if (w.status === "rejected") throw w.reason;
 
     checkpoint();
-    await setSlotStatus(ctx, slot, "starting");
+    if (slot.status !== "starting") await setSlotStatus(ctx, slot, "starting");
     ctx.log.step(`Starting sandbox ${name}`);
     // What runs once the sandbox is healthy loads while Compose works (loading runs none of it).
     const afterStart = Promise.all([

@@ -54,6 +54,11 @@ export interface ClaimRequest {
   remoteBusy?: { host: string; tcp: Set<number>; udp: Set<number> };
   /** A warm sandbox (`kinfra warm`): no worktree yet; `worktree_path` is the slot directory. */
   warm?: WarmSlot;
+  /**
+   * The status the claim is written with (default `claiming`): `starting` for a sandbox whose start
+   * follows at once, which saves the registry write that would say so a moment later.
+   */
+  status?: "claiming" | "starting";
 }
 
 /** The compose project name of a slot: `<project>-slot-<n>`. */
@@ -112,7 +117,7 @@ export async function claimSlot(ctx: SlotsEnv, request: ClaimRequest): Promise<S
       ...(alsoUdp.length && { also_udp: alsoUdp }),
       ...(request.primary && { primary: request.primary }),
       claimed_at: ctx.now().toISOString(),
-      status: "claiming",
+      status: request.status ?? "claiming",
       pid: Deno.pid,
       host: Deno.hostname(),
       ...(request.remote && { remote: request.remote }),

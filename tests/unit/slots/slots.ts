@@ -258,6 +258,14 @@ Deno.test("claimSlot() records a claiming entry with this pid, host, time, slot 
     assert.deepEqual(registry.slots["1"], entry);
   }));
 
+Deno.test("claimSlot() writes a sandbox about to start as starting in the claim itself", () =>
+  withHome(async (env) => {
+    const request = { project: "shop", worktreePath: "/w/a", bases: { WEB: freeBase() }, maxSlots: 2 };
+    const entry = await claimSlot(env, { ...request, status: "starting" });
+    assert.equal(entry.status, "starting");
+    assert.equal(JSON.parse(await Deno.readTextFile(env.home.registry)).slots["1"].status, "starting");
+  }));
+
 Deno.test("claimSlot() records ranges' widths, UDP-only variables and HTTP ones", () =>
   withHome(async (env) => {
     const base = freeBase();
