@@ -52,10 +52,16 @@ export async function reconcileProxy(
  */
 export async function ensureProxy(
   ctx: Context,
-  options: { wait?: boolean } = {},
+  options: {
+    wait?: boolean;
+    /** Without `wait`: the proxy's answer to a status question the caller asked already. */
+    asked?: Promise<ProxyState | undefined>;
+  } = {},
 ): Promise<ProxyState | undefined> {
   // Waiting callers need it caught up with what they just wrote; the others only need it alive.
-  const running = await reconcileProxy(ctx, options.wait ? "reconcile" : "status");
+  const running = options.asked && !options.wait
+    ? await options.asked
+    : await reconcileProxy(ctx, options.wait ? "reconcile" : "status");
   if (running && running.build === buildId()) return running;
   // One from another kinfra build (an upgrade): replaced, so the code serving is this one.
   if (running) await (await import("./stop.ts")).stopProxy(ctx);

@@ -207,18 +207,21 @@ export async function startSandbox(
     afterStart.catch(() => {}); // awaited below, where a failure to load is reported
     await run("sandbox.start");
     checkpoint();
-    await run("sandbox.ready");
-    checkpoint();
-    const [{ pluginRoutes }, { ensureProxy, checkedOutNow }, { rememberUsage }] = await afterStart;
-    const routes = await pluginRoutes(ctx, hooks, input);
-    const running = setSlotStatus(ctx, slot, "running", routes && { routes });
+    const [{ pluginRoutes }, { ensureProxy, checkedOutNow, reconcileProxy }, { rememberUsage }] =
+      await afterStart;
     // Its stable name (and a checkout of this worktree) need the proxy process: start it if it is not up.
     // A checked-out worktree's ports open before `up` returns, from the registry saying `running`: that
     // waits for the write. Otherwise the proxy only has to be alive (a `starting` slot counts as live
-    // already), so asking it overlaps the write.
-    const wait = await checkedOutNow(ctx, entry.path);
+    // already): asked while the health gate runs, before `running` is written, as a proxy answers only
+    // once it has caught up with a change of the registry. A status question has no side effect.
+    const asked = await checkedOutNow(ctx, entry.path) ? undefined : reconcileProxy(ctx, "status");
+    await run("sandbox.ready");
+    checkpoint();
+    const routes = await pluginRoutes(ctx, hooks, input);
+    const running = setSlotStatus(ctx, slot, "running", routes && { routes });
+    const wait = await checkedOutNow(ctx, entry.path); // checked out during the health gate: it waits
     await Promise.all([
-      wait ? running.then(() => ensureProxy(ctx, { wait })) : ensureProxy(ctx, { wait }),
+      wait ? running.then(() => ensureProxy(ctx, { wait })) : ensureProxy(ctx, { asked }),
       running,
       // What a sandbox of this project uses once healthy: the memory budget's estimate for the next one.
       rememberUsage(ctx, project.name, name, slot.remote),
