@@ -97,6 +97,30 @@ Deno.test("parseRegistry() refuses a worktree missing a required field", async (
   );
 });
 
+Deno.test("parseRegistry() refuses every required field missing or of another type, in slots and worktrees", async () => {
+  const required = [
+    { section: "slots", key: "1", entry: SLOT as Record<string, unknown>, fields: Object.keys(SLOT) },
+    {
+      section: "worktrees",
+      key: "/w/a",
+      entry: WORKTREE as Record<string, unknown>,
+      fields: ["path", "kind", "project", "project_root", "feature", "branch", "base", "created_at"],
+    },
+  ];
+  for (const { section, key, entry, fields } of required) {
+    for (const field of fields) {
+      const { [field]: _, ...missing } = entry;
+      const wrong = { ...entry, [field]: typeof entry[field] === "number" ? "1" : 1 };
+      const doc = (e: unknown) => ({ version: 1, [section]: { [key]: e } });
+      assert.match(
+        await problem(doc(missing)),
+        new RegExp(`^${section}\\.${key}\\.${field}: .*got undefined$`),
+      );
+      assert.match(await problem(doc(wrong)), new RegExp(`^${section}\\.${key}\\.${field}: expected`));
+    }
+  }
+});
+
 Deno.test("parseRegistry() refuses ports that are not an object, with the right article", async () => {
   const slot = { ...SLOT, ports: 8081 };
   assert.equal(
