@@ -85,6 +85,19 @@ const kinfra = async (...args: string[]) =>
     KINFRA_COMPOSE: compose.command,
   }))
     .ms;
+/**
+ * The artifact the tests run (scripts/build.ts --bundle --split), built on first use. A release
+ * binary embeds its modules and loads each when imported, as the split bundle does.
+ */
+let artifact: Promise<string> | undefined;
+const bundle = async (...args: string[]) => {
+  artifact ??= run(Deno.execPath(), [
+    ...["run", "-A", join(ROOT, "scripts/build.ts"), "--bundle", "--split", "--out", work],
+  ]).then((r) => r.stdout.trim());
+  return (await run(Deno.execPath(), ["run", "-A", "--quiet", await artifact, ...args], repo, {
+    KINFRA_COMPOSE: compose.command,
+  })).ms;
+};
 const median = (xs: number[]) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (xs: number[], p: number) => xs.toSorted((a, b) => a - b)[Math.ceil(xs.length * p) - 1];
 /** The median of 17 runs after 3 warm-ups. */
@@ -145,11 +158,20 @@ async function setUp() {
 }
 
 async function lifecycle() {
-  const t = { impl: [] as number[], rawUp: [] as number[], done: [] as number[], rawDown: [] as number[] };
+  const t = {
+    impl: [] as number[],
+    done: [] as number[],
+    bundleImpl: [] as number[],
+    bundleDone: [] as number[],
+    rawUp: [] as number[],
+    rawDown: [] as number[],
+  };
   const tag = compose.name;
   for (let i = 0; i < ROUNDS; i++) {
     t.impl.push(await kinfra("impl", `f${tag}${i}/M1`));
     t.done.push(await kinfra("done", `f${tag}${i}-M1`));
+    t.bundleImpl.push(await bundle("impl", `b${tag}${i}/M1`));
+    t.bundleDone.push(await bundle("done", `b${tag}${i}-M1`));
     const path = join(work, `raw-${tag}-${i}`);
     // The same stack kinfra runs: the worktree's compose file plus the code mount, by hand.
     const override = join(work, `raw-${tag}-${i}.override.yml`);
@@ -166,8 +188,12 @@ async function lifecycle() {
     );
   }
   const which = `[${compose.name}: ${compose.command}]`;
-  row(`impl vs git worktree add + compose up -d ${which}`, median(t.impl), median(t.rawUp));
-  row(`done vs compose down + git worktree remove ${which}`, median(t.done), median(t.rawDown));
+  for (
+    const [name, impl, done] of [["kinfra", t.impl, t.done], ["bundle", t.bundleImpl, t.bundleDone]] as const
+  ) {
+    row(`${name} impl vs git worktree add + compose up -d ${which}`, median(impl), median(t.rawUp));
+    row(`${name} done vs compose down + git worktree remove ${which}`, median(done), median(t.rawDown));
+  }
 }
 
 /** 499 more worktrees across 50 projects (and 19 more running slots) beside the real one. */
@@ -220,15 +246,6 @@ async function startup() {
     "env",
     "probe-M1",
   ]];
-  // The artifact the tests run (scripts/build.ts --bundle --split) beside `deno run main.ts`. A
-  // release binary embeds its modules and loads each when imported, like the split bundle.
-  const built = await run(Deno.execPath(), [
-    ...["run", "-A", join(ROOT, "scripts/build.ts"), "--bundle", "--split", "--out", work],
-  ]);
-  const bundle = async (...args: string[]) =>
-    (await run(Deno.execPath(), ["run", "-A", "--quiet", built.stdout.trim(), ...args], repo, {
-      KINFRA_COMPOSE: compose.command,
-    })).ms;
   const runners = [["kinfra", kinfra], ["bundle", bundle]] as const;
   const measure = async (args: string[], what = "") => {
     for (const [name, fn] of runners) {
