@@ -456,39 +456,46 @@ dockerTest(
   },
 );
 
-dockerTest("idle_stop never touches another home's sandboxes", async (sb, stem) => {
-  // This home stops sandboxes after 3 s unused; the other home has no idle_stop at all.
-  await Deno.mkdir(sb.home, { recursive: true });
-  await Deno.writeTextFile(join(sb.home, "config.toml"), `[slots]\nidle_stop = "3s"\n`);
-  const otherHome = join(sb.dir, "other-home");
-  const repo = await project(sb, stem, { base: randomBase() });
-  const mine = await sb.kinfra(["--json", "impl", "mine/M1"], { cwd: repo });
-  assert.equal(mine.code, 0, mine.stderr);
-  const theirs = await sb.kinfra(["--json", "impl", "theirs/M1"], {
-    cwd: repo,
-    env: { KINFRA_HOME: otherHome },
-  });
-  assert.equal(theirs.code, 0, theirs.stderr);
-  const theirSlot = theirs.json<{ slot: number; compose_project: string }>();
+dockerTest(
+  "idle_stop never touches another home's sandboxes, and is seen once set while they run",
+  async (sb, stem) => {
+    const otherHome = join(sb.dir, "other-home");
+    const repo = await project(sb, stem, { base: randomBase() });
+    const mine = await sb.kinfra(["--json", "impl", "mine/M1"], { cwd: repo });
+    assert.equal(mine.code, 0, mine.stderr);
+    const theirs = await sb.kinfra(["--json", "impl", "theirs/M1"], {
+      cwd: repo,
+      env: { KINFRA_HOME: otherHome },
+    });
+    assert.equal(theirs.code, 0, theirs.stderr);
+    const theirSlot = theirs.json<{ slot: number; compose_project: string }>();
+    // No idle_stop anywhere yet: commands learn that once and remember it (core/sandbox/idle_windows.ts).
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await sb.kinfra(["status", "mine-M1"], { cwd: repo })).code, 0);
+    }
+    // Then this home stops sandboxes after 3 s unused; the other home has no idle_stop at all.
+    await Deno.writeTextFile(join(sb.home, "config.toml"), `[slots]\nidle_stop = "3s"\n`);
 
-  // This home's commands observe, wait out the window, and stop its own idle sandbox…
-  const stopped = await eventually(
-    "this home's sandbox is stopped",
-    async () => {
-      await sleep(1500);
-      return (await sb.kinfra(["--json", "status", "mine-M1"], { cwd: repo })).json<{ status: string }>()
-        .status;
-    },
-    (s) => s === "stopped",
-    30_000,
-  );
-  assert.equal(stopped, "stopped");
-  // …and never the other home's, of the same project, just as unused.
-  assert.equal((await containersOf(theirSlot.compose_project)).length, 1);
-  const other = JSON.parse(await Deno.readTextFile(join(otherHome, "registry.json")));
-  assert.equal(other.slots[String(theirSlot.slot)].status, "running");
-  assert.equal(
-    (await sb.kinfra(["done", "theirs-M1", "--force"], { cwd: repo, env: { KINFRA_HOME: otherHome } })).code,
-    0,
-  );
-});
+    // This home's commands observe, wait out the window, and stop its own idle sandbox…
+    const stopped = await eventually(
+      "this home's sandbox is stopped",
+      async () => {
+        await sleep(1500);
+        return (await sb.kinfra(["--json", "status", "mine-M1"], { cwd: repo })).json<{ status: string }>()
+          .status;
+      },
+      (s) => s === "stopped",
+      30_000,
+    );
+    assert.equal(stopped, "stopped");
+    // …and never the other home's, of the same project, just as unused.
+    assert.equal((await containersOf(theirSlot.compose_project)).length, 1);
+    const other = JSON.parse(await Deno.readTextFile(join(otherHome, "registry.json")));
+    assert.equal(other.slots[String(theirSlot.slot)].status, "running");
+    assert.equal(
+      (await sb.kinfra(["done", "theirs-M1", "--force"], { cwd: repo, env: { KINFRA_HOME: otherHome } }))
+        .code,
+      0,
+    );
+  },
+);

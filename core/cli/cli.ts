@@ -40,8 +40,11 @@ export async function runCli(argv: string[], options: CliOptions): Promise<numbe
     builtins: options.builtins,
   });
   if (MAINTAINING.has(invocation.path.join(" ")) && !(invocation.options as { names?: boolean }).names) {
-    // No daemon: commands that look at or start sandboxes also stop the idle ones (throttled).
-    await (await import("../sandbox/idle_check.ts")).idleCheck(ctx, { throttled: true });
+    // No daemon: commands that look at or start sandboxes also stop the idle ones (throttled); the
+    // check itself is loaded only when it has something to do.
+    if (await (await import("../sandbox/idle_windows.ts")).idleCheckDue(ctx)) {
+      await (await import("../sandbox/idle_check.ts")).idleCheck(ctx, { throttled: true });
+    }
   }
   const output = await command.run(ctx, invocation.args, flags);
   renderOutput(output, Boolean(flags.json), Boolean(flags.quiet));

@@ -9,26 +9,18 @@
 import type { Context } from "../context.ts";
 import { messageOf } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { parseDuration } from "../text/duration.ts";
 import { join } from "../io/path.ts";
 import { withLock } from "../io/lock.ts";
 import { sleep } from "../io/timers.ts";
 import { hookInput } from "../hooks/inputs.ts";
-import { checkInterval, isIdle, observeSlot, type SlotWatch, unusedSince } from "../slots/idle.ts";
-import { readRegistry, type Registry, type SlotEntry, updateRegistry } from "../slots/registry.ts";
+import { checkInterval, isIdle, observeSlot, unusedSince } from "../slots/idle.ts";
+import { readRegistry, type SlotEntry, updateRegistry } from "../slots/registry.ts";
 import { composeProject } from "../slots/slots.ts";
 import { measureUsage } from "./usage.ts";
 import { readActivity, type SlotActivity } from "../proxy/activity.ts";
 import { proxyPaths } from "../proxy/paths.ts";
 import { exists } from "../io/home.ts";
-import { configAt } from "../project/project.ts";
-
-interface IdleState {
-  checked_at: number;
-  /** How long until the next check is worth it (ms), from the shortest window seen. */
-  interval: number;
-  slots: Record<string, SlotWatch>;
-}
+import { anyWindow, type IdleState, idleStatePath, readIdleState, windowsNow } from "./idle_windows.ts";
 
 export interface IdleReport {
   /** Every running sandbox observed, with since when it is unused (ms) and its window (ms, 0 = off). */
@@ -37,18 +29,9 @@ export interface IdleReport {
   stopped: { path: string; slot: number; idleMs: number }[];
 }
 
-const statePath = (ctx: Context) => join(ctx.home.root, "idle.json");
 const WALK_LIMIT = 20_000;
 /** How often the proxy process writes activity.json at most (core/proxy/activity.ts). */
 const ACTIVITY_FLUSH_MS = 2000;
-
-async function readState(ctx: Context): Promise<IdleState | undefined> {
-  try {
-    return JSON.parse(await Deno.readTextFile(statePath(ctx)));
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The newest mtime (ms) under a worktree, `.git` left out, looking at no more than WALK_LIMIT
@@ -99,38 +82,9 @@ async function trafficTimes(
 
 /** How long (ms) each observed running slot has been unused, by slot id, from the last check. */
 export async function unusedTimes(ctx: Context): Promise<Map<number, number>> {
-  const state = await readState(ctx);
+  const state = await readIdleState(ctx);
   const now = ctx.now().getTime();
   return new Map(Object.entries(state?.slots ?? {}).map(([id, w]) => [Number(id), now - unusedSince(w)]));
-}
-
-/** A slot's window (ms; 0 = off): infra.toml's `[sandbox] idle_stop`, else the global one. */
-async function windowOf(ctx: Context, root: string, global: number): Promise<number> {
-  const maxSlots = (await ctx.globalConfig()).slots.max;
-  const own = (await configAt(root, maxSlots, join(ctx.home.root, "cache")))?.sandbox?.idle_stop;
-  if (own === false) return 0;
-  return own ? parseDuration(own) ?? 0 : global;
-}
-
-/** The running sandboxes, the idle window of each (ms, 0 = off), and the shortest one set. */
-async function windowsNow(ctx: Context, registry: Registry) {
-  const globalMs = parseDuration((await ctx.globalConfig()).slots.idle_stop ?? "") ?? 0;
-  // A remote slot whose host stopped answering is left to the stale repair.
-  const running = Object.values(registry.slots).filter((s) =>
-    s.status === "running" && !s.warm && !s.remote?.unreachable
-  );
-  // Each project's config once, all at the same time: a command runs this with every sandbox running.
-  const rootOf = (slot: SlotEntry) => registry.worktrees[slot.worktree_path]?.project_root;
-  const roots = [...new Set(running.map(rootOf).filter((r): r is string => r !== undefined))];
-  const byRoot = new Map(
-    await Promise.all(roots.map(async (r) => [r, await windowOf(ctx, r, globalMs)] as const)),
-  );
-  const windows = new Map<number, number>();
-  for (const slot of running) {
-    const root = rootOf(slot);
-    if (root) windows.set(slot.slot_id, byRoot.get(root)!);
-  }
-  return { running, windows, shortest: Math.min(...[...windows.values()].filter((w) => w > 0)) };
 }
 
 /**
@@ -146,12 +100,11 @@ export async function idleCheck(
 ): Promise<IdleReport> {
   const report: IdleReport = { observed: [], stopped: [] };
   const now = ctx.now().getTime();
-  const previous = await readState(ctx);
+  const previous = await readIdleState(ctx);
   if (options.throttled && previous && now - previous.checked_at < previous.interval) return report;
-  // Most homes set no idle_stop: that is seen from the registry and the configs, without the lock.
-  if (!options.observe && !Number.isFinite((await windowsNow(ctx, await readRegistry(ctx.home))).shortest)) {
-    return report;
-  }
+  // Most homes set no idle_stop: that is seen from the registry and the configs, without the lock,
+  // and remembered until a config changes or another project's sandbox runs.
+  if (!options.observe && !await anyWindow(ctx, previous)) return report;
   try {
     await withLock(
       join(ctx.home.root, "idle.lock"),
@@ -214,7 +167,7 @@ async function check(
     await stopIdle(ctx, slot, ctx.now().getTime() - unusedSince(watch), report);
   }
   if (Number.isFinite(shortest)) state.interval = checkInterval(shortest);
-  await writeFileAtomic(statePath(ctx), JSON.stringify(state) + "\n");
+  await writeFileAtomic(idleStatePath(ctx), JSON.stringify(state) + "\n");
 }
 
 /**

@@ -36,6 +36,7 @@ import "./proxy/names.ts";
 import "./remote/remote.ts";
 import "./remote/tcp.ts";
 import "./remote/udp.ts";
+import "./sandbox/idle_windows.ts";
 import "./sandbox/override.ts";
 import "./slots/bookkeeping.ts";
 import "./slots/ports.ts";
