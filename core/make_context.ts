@@ -61,6 +61,7 @@ export function makeContext(options: ContextOptions = {}): Context {
   let id: Promise<string> | undefined;
   const projects = new Map<string, Promise<Project>>();
   const dispatchers = new Map<string, Promise<Hooks>>();
+  const repoLocks = new Map<string, Promise<string>>();
   const ctx: Context = {
     cwd: options.cwd ?? Deno.cwd(),
     env: options.env ?? Deno.env,
@@ -68,9 +69,14 @@ export function makeContext(options: ContextOptions = {}): Context {
     exec: run,
     git: new Git(run, async (repo, fn) => {
       // Keyed by the repository path; kept in the home so nothing is written into the user's .git.
-      const key = (await sha256Hex(repo)).slice(0, 16);
-      await Deno.mkdir(join(ctx.home.root, "locks"), { recursive: true });
-      return await withLock(join(ctx.home.root, "locks", `repo-${key}.lock`), fn);
+      // Made once per repository and command (impl and done take it three times each).
+      const path = repoLocks.get(repo) ?? (async () => {
+        const key = (await sha256Hex(repo)).slice(0, 16);
+        Deno.mkdirSync(join(ctx.home.root, "locks"), { recursive: true });
+        return join(ctx.home.root, "locks", `repo-${key}.lock`);
+      })();
+      repoLocks.set(repo, path);
+      return await withLock(await path, fn);
     }),
     log,
     style,
