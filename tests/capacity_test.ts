@@ -223,10 +223,25 @@ dockerTest(
         `stopped although the worktree changed ${i * 1.5}s ago`,
       );
     }
-    // Left alone for longer than the window: the next command stops it.
+    // Left alone for longer than the window: the next command, or the proxy process, stops it. A stop
+    // under way reads as the slot's "stopping", never as "no sandbox".
     await sleep(6500);
-    const stopped = await status();
-    assert.equal(stopped.status, "stopped", await Deno.readTextFile(join(sb.home, "idle.json")));
+    const seen: string[] = [];
+    const stopped = await eventually(
+      "the sandbox is stopped",
+      async () => {
+        const now = await status();
+        seen.push(now.status);
+        return now;
+      },
+      (now) => now.status === "stopped",
+      20_000,
+    );
+    assert.deepEqual(
+      seen.filter((s) => !["running", "stopping", "stopped"].includes(s)),
+      [],
+      seen.join(", "),
+    );
     assert.equal(stopped.slot, null);
     assert.equal(stopped.idle_stopped?.slot, slot);
     assert.match((await sb.kinfra(["status", "idle-M1"], { cwd: repo })).stdout, /stopped after [5-9]s idle/);
@@ -445,8 +460,12 @@ dockerTest(
     const stopped = await eventually(
       "the proxy stops the idle sandbox",
       async () => {
+        // Noted when the stop begins; done once the slot is released.
         const registry = JSON.parse(await Deno.readTextFile(join(sb.home, "registry.json")));
-        return registry.worktrees[path]?.idle_stopped as { slot: number } | undefined;
+        const worktree = registry.worktrees[path];
+        return worktree?.slot === undefined
+          ? worktree?.idle_stopped as { slot: number } | undefined
+          : undefined;
       },
       (v) => v !== undefined,
       25_000,

@@ -41,9 +41,12 @@ export async function status(ctx: Context, options: { name?: string }): Promise<
     const overview = await projectOverview(ctx);
     if (overview) return overview;
   }
-  const entry = await findWorktree(ctx, options.name);
+  const found = await findWorktree(ctx, options.name);
+  // The entry and its slot from one read: an idle stop elsewhere may change the registry meanwhile.
+  const registry = await readRegistry(ctx.home);
+  const entry = registry.worktrees[found.path] ?? found;
   const project = await ctx.project(entry.project_root);
-  const slot = await slotOf(ctx, entry.path);
+  const slot = await slotOf(ctx, entry.path, registry);
   const input = slot ? withSlot(hookInput(project, entry, {}), slot) : hookInput(project, entry, {});
   const remote = slot?.remote
     ? await (await import("../remote/status.ts")).remoteStatus(ctx, slot)

@@ -201,6 +201,13 @@ async function stopIdle(ctx: Context, slot: SlotEntry, idleMs: number, report: I
   const release = current.remote
     ? async (s: SlotEntry) => await (await import("../remote/release.ts")).releaseChecked(ctx, s)
     : undefined;
+  // Noted before the slot goes, so a reader never sees the worktree with neither (`up` clears it).
+  await updateRegistry(ctx.home, (reg) => {
+    const worktree = reg.worktrees[entry.path];
+    if (worktree?.slot === slot.slot_id) {
+      worktree.idle_stopped = { at: ctx.now().toISOString(), idle_ms: idleMs, slot: slot.slot_id };
+    }
+  });
   await teardownSlot(
     ctx,
     await ctx.hooks(project),
@@ -209,11 +216,5 @@ async function stopIdle(ctx: Context, slot: SlotEntry, idleMs: number, report: I
     [],
     release,
   );
-  await updateRegistry(ctx.home, (reg) => {
-    const worktree = reg.worktrees[entry.path];
-    if (worktree && worktree.slot === undefined) {
-      worktree.idle_stopped = { at: ctx.now().toISOString(), idle_ms: idleMs, slot: slot.slot_id };
-    }
-  });
   report.stopped.push({ path: entry.path, slot: slot.slot_id, idleMs });
 }
