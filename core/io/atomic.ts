@@ -4,6 +4,10 @@
  */
 import { basename, dirname, join } from "./path.ts";
 
+/** A temp file's name in `path`'s directory, this process's and unique: renamed over `path` once written. */
+const tempBeside = (path: string) =>
+  join(dirname(path), `.${basename(path)}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+
 /**
  * Replaces `path` with `content` atomically, creating the parent directory if needed.
  *
@@ -20,8 +24,7 @@ export async function writeFileAtomic(path: string, content: string, mode?: numb
  * writer that must never create again a directory someone removed.
  */
 export async function replaceFileAtomic(path: string, content: string, mode?: number): Promise<void> {
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+  const temp = tempBeside(path);
   const file = await Deno.open(temp, { write: true, createNew: true, mode });
   try {
     try {
@@ -45,9 +48,8 @@ export async function replaceFileAtomic(path: string, content: string, mode?: nu
  * Not for a process that serves while it writes (the proxy's own records): the fsync blocks it.
  */
 export function writeFileAtomicSync(path: string, content: string, mode?: number): void {
-  const dir = dirname(path);
-  Deno.mkdirSync(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+  Deno.mkdirSync(dirname(path), { recursive: true });
+  const temp = tempBeside(path);
   const file = Deno.openSync(temp, { write: true, createNew: true, mode });
   try {
     try {
