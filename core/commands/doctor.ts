@@ -86,7 +86,7 @@ async function dockerChecks(ctx: Context): Promise<Check[]> {
       ? {
         name: "compose",
         ok: true,
-        detail: `using ${chosen.argv.join(" ")} ${chosen.version} (${chosen.flavour}${
+        detail: `using ${chosen.command} ${chosen.version} (${chosen.flavour}${
           preferred ? ", chosen explicitly" : ""
         }); found: ${found.join(", ")}`,
       }

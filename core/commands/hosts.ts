@@ -90,7 +90,7 @@ export async function checkHost(ctx: Context, host: Host): Promise<HostCheck[]> 
   // Compose runs on this machine and talks to the host's engine; only the engine must be there.
   try {
     const c = await ctx.compose();
-    checks.push({ name: "compose", ok: true, detail: `${c.argv.join(" ")} ${c.version}, runs here` });
+    checks.push({ name: "compose", ok: true, detail: `${c.command} ${c.version}, runs here` });
   } catch (e) {
     checks.push({
       name: "compose",

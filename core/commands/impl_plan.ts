@@ -46,7 +46,7 @@ export async function plan(
         : `claim slot ${id} (no port variables: every published port is one Docker picks)`,
       `write ${dir}/ (${Object.values(SLOT_FILES).join(", ")})`,
       [
-        ...(await ctx.compose()).argv,
+        (await ctx.compose()).command,
         ...["-f", join(path, sandbox.compose_file), "-f", slotFiles(dir).override],
         ...["-p", name, "up", "-d"],
       ].join(" "),

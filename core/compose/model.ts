@@ -5,7 +5,7 @@
  * sandbox publishes, and what plugins shaping the override see.
  */
 import { join } from "../io/path.ts";
-import type { ComposeTool } from "./tool.ts";
+import { type ComposeTool, runCompose } from "./tool.ts";
 import { MAX_ALIASES, type PortSource } from "./sources.ts";
 import { usageError } from "../errors.ts";
 import type { Exec } from "../io/exec.ts";
@@ -67,9 +67,10 @@ export async function resolveCompose(
   // Both must see them: a fixed port or a code target in a profile is checked and labelled alike.
   const [profiles, format] = tool.flavour === "v2" ? [["--profile", "*"], ["--format", "json"]] : [[], []];
   const project = request.project ? ["-p", request.project] : [];
-  const result = await exec(
-    tool.argv[0],
-    [...tool.argv.slice(1), ...files, ...project, ...profiles, "config", ...format],
+  const result = await runCompose(
+    exec,
+    tool,
+    [...files, ...project, ...profiles, "config", ...format],
     {
       cwd: request.dir,
       env: request.env,
@@ -81,7 +82,7 @@ export async function resolveCompose(
     const { message, details } = composeError(result.stderr);
     throw usageError(
       `Compose cannot read ${request.label ?? request.file}: ${message ?? `exit ${result.code}`}`,
-      `See the whole message with: ${tool.argv.join(" ")} -f ${request.file} config`,
+      `See the whole message with: ${tool.command} -f ${request.file} config`,
       details,
     );
   }

@@ -4,13 +4,26 @@
  */
 import { environmentError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { type Exec, whichPath } from "../io/exec.ts";
+import { type Exec, type ExecOptions, whichPath } from "../io/exec.ts";
 
 export interface ComposeTool {
-  /** The argv prefix: ["docker", "compose"] or ["docker-compose"]. */
+  /**
+   * The argv prefix: the compose plugin's own file and "compose" (what `docker compose` runs, see
+   * composePlugin), ["docker", "compose"], or ["docker-compose"].
+   */
   argv: string[];
+  /** Variables the argv needs: the plugin, called directly, is told which docker CLI it belongs to. */
+  env?: Record<string, string>;
+  /** What a user types to run it: "docker compose" or "docker-compose". */
+  command: string;
   flavour: "v2" | "v1";
   version: string;
+}
+
+/** Runs `compose <args…>` with the tool's argv and variables, `options.env` laid over them. */
+export function runCompose(exec: Exec, tool: ComposeTool, args: string[], options: ExecOptions = {}) {
+  const env = tool.env ? { ...tool.env, ...options.env } : options.env;
+  return exec(tool.argv[0], [...tool.argv.slice(1), ...args], { ...options, env });
 }
 
 const CANDIDATES: Record<string, string[]> = {
@@ -18,13 +31,48 @@ const CANDIDATES: Record<string, string[]> = {
   "docker-compose": ["docker-compose"],
 };
 
-/** Asks one compose flavour for its version; undefined when it is not there. */
-export async function probeCompose(exec: Exec, command: string): Promise<ComposeTool | undefined> {
-  const argv = CANDIDATES[command];
-  const result = await exec(argv[0], [...argv.slice(1), "version", "--short"]).catch(() => undefined);
-  if (!result?.success) return undefined;
-  const version = result.stdout.trim().replace(/^v/, "");
-  return { argv, version, flavour: version.startsWith("1.") ? "v1" : "v2" };
+/**
+ * Asks one compose flavour for its version; undefined when it is not there. `docker compose` is
+ * asked through its plugin file first (composePlugin), then through the docker CLI.
+ */
+export async function probeCompose(
+  exec: Exec,
+  command: string,
+  found = command === "docker compose" ? composePlugin() : undefined,
+): Promise<ComposeTool | undefined> {
+  const plugin = await found;
+  const ways: Pick<ComposeTool, "argv" | "env">[] = [...(plugin ? [plugin] : []), {
+    argv: CANDIDATES[command],
+  }];
+  for (const way of ways) {
+    const tool: ComposeTool = { ...way, command, flavour: "v2", version: "" };
+    const result = await runCompose(exec, tool, ["version", "--short"]).catch(() => undefined);
+    const version = result?.success ? result.stdout.trim().replace(/^v/, "") : "";
+    if (version) return { ...tool, version, flavour: version.startsWith("1.") ? "v1" : "v2" };
+  }
+  return undefined;
+}
+
+/**
+ * `docker compose` without the docker CLI in between: the plugin file the CLI would run, with the
+ * variable the CLI sets for it (DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND, which also tells the plugin
+ * it runs as one). The CLI itself adds ~25 ms to every call: its own start, and asking every
+ * installed plugin for its metadata first. Looked up where the CLI looks (pluginDirs).
+ * Undefined without a `docker` on PATH (then `docker compose` does not run either) or a plugin.
+ */
+export async function composePlugin(): Promise<{ argv: string[]; env: Record<string, string> } | undefined> {
+  const docker = await whichPath("docker");
+  if (!docker) return undefined;
+  for (const dir of pluginDirs()) {
+    const file = `${dir}/docker-compose`;
+    try {
+      const info = Deno.statSync(file);
+      if (info.isFile && (info.mode ?? 0o111) & 0o111) {
+        return { argv: [file, "compose"], env: { DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: docker.path } };
+      }
+    } catch { /* not in this directory */ }
+  }
+  return undefined;
 }
 
 /**
@@ -68,13 +116,27 @@ export async function detectCompose(
   return tool;
 }
 
-/** Where the docker CLI looks for its compose plugin (docs.docker.com, "Install the plugin manually"). */
-const PLUGIN_DIRS = [
-  "/usr/local/lib/docker/cli-plugins",
-  "/usr/local/libexec/docker/cli-plugins",
-  "/usr/lib/docker/cli-plugins",
-  "/usr/libexec/docker/cli-plugins",
-];
+/** The docker CLI's configuration directory. */
+const dockerConfigDir = () => Deno.env.get("DOCKER_CONFIG") ?? `${Deno.env.get("HOME")}/.docker`;
+
+/**
+ * Where the docker CLI looks for its plugins, in its order: config.json's `cliPluginsExtraDirs`,
+ * then `$DOCKER_CONFIG/cli-plugins`, then the system's (docs.docker.com, "Install the plugin manually").
+ */
+function pluginDirs(): string[] {
+  let extra: unknown;
+  try {
+    extra = JSON.parse(Deno.readTextFileSync(`${dockerConfigDir()}/config.json`)).cliPluginsExtraDirs;
+  } catch { /* no config, or not JSON: the CLI then has no extra directories either */ }
+  return [
+    ...(Array.isArray(extra) ? extra.filter((d) => typeof d === "string") : []),
+    `${dockerConfigDir()}/cli-plugins`,
+    "/usr/local/lib/docker/cli-plugins",
+    "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins",
+    "/usr/libexec/docker/cli-plugins",
+  ];
+}
 
 /**
  * detectCompose, remembered in `cacheDir` while nothing it depends on changes: PATH, the choice,
@@ -90,13 +152,13 @@ export async function detectComposeCached(exec: Exec, preferred: string | undefi
       return null;
     }
   };
-  const config = Deno.env.get("DOCKER_CONFIG") ?? `${Deno.env.get("HOME")}/.docker`;
   const key = JSON.stringify([
+    2, // the cached answer's shape
     Deno.env.get("PATH"),
     preferred ?? null,
     stamp((await whichPath("docker"))?.path),
     stamp((await whichPath("docker-compose"))?.path),
-    ...[`${config}/cli-plugins`, ...PLUGIN_DIRS].map((d) => stamp(`${d}/docker-compose`)),
+    ...pluginDirs().map((d) => stamp(`${d}/docker-compose`)),
   ]);
   const file = `${cacheDir}/compose.json`;
   try {

@@ -20,7 +20,7 @@ export type { Logger } from "../io/output.ts";
 export { Exit, KinfraError } from "../errors.ts";
 export { SLOT_FILES, slotFiles, slotName } from "../slots/slot_files.ts";
 export { healthUrl } from "../slots/ports.ts";
-export type { ComposeTool } from "../compose/tool.ts";
+export { type ComposeTool, runCompose } from "../compose/tool.ts";
 export { composeTail } from "../compose/stderr.ts";
 export { sha256Hex } from "../io/hash.ts";
 export { formatBytes } from "../text/bytes.ts";

@@ -16,6 +16,7 @@ import type { Context } from "../context.ts";
 import { KinfraError } from "../errors.ts";
 import { tail } from "../io/exec.ts";
 import { composeTail } from "../compose/stderr.ts";
+import { runCompose } from "../compose/tool.ts";
 import { compareText } from "../text/compare.ts";
 
 const SERVICES = ["grafana", "jaeger", "prometheus"];
@@ -60,7 +61,7 @@ export async function renderStack(ctx: Context, config: ObservabilityConfig): Pr
 async function compose(ctx: Context, file: string, args: string[]) {
   const tool = await ctx.compose();
   const { project } = await stackNames(ctx);
-  return await ctx.exec(tool.argv[0], [...tool.argv.slice(1), "-f", file, "-p", project, ...args], {
+  return await runCompose(ctx.exec, tool, ["-f", file, "-p", project, ...args], {
     cwd: ctx.home.observability,
   });
 }

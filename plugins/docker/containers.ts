@@ -10,6 +10,7 @@ import {
   type Exec,
   HOME_LABEL,
   KinfraError,
+  runCompose,
   slotFiles,
   tail,
 } from "../../core/hooks/plugin_api.ts";
@@ -40,14 +41,13 @@ export function slotCopies(slotDir: string, project: string): SlotFiles {
   };
 }
 
-/** `compose -f <file> -f <override> [--env-file <env>] -p <project> <args…>` as argv. */
-export function composeArgv(tool: ComposeTool, files: SlotFiles, args: string[]): [string, string[]] {
-  return [tool.argv[0], [
-    ...tool.argv.slice(1),
+/** `-f <file> -f <override> [--env-file <env>] -p <project> <args…>`: compose's arguments for a slot. */
+export function slotArgs(files: SlotFiles, args: string[]): string[] {
+  return [
     ...["-f", files.composeFile, "-f", files.override],
     ...(files.envFile ? ["--env-file", files.envFile] : []),
     ...["-p", files.project, ...args],
-  ]];
+  ];
 }
 
 export interface DownOptions {
@@ -74,12 +74,8 @@ export async function stopSlotContainers(
 ): Promise<"compose" | "labels"> {
   const files = slotCopies(slotDir, project);
   if (await exists(files.composeFile) && await exists(files.override) && await exists(files.envFile!)) {
-    const [cmd, args] = composeArgv(tool, files, [
-      "down",
-      "--remove-orphans",
-      ...(options.volumes ? ["-v"] : []),
-    ]);
-    const result = await exec(cmd, args, { cwd: slotDir, env: options.env });
+    const args = slotArgs(files, ["down", "--remove-orphans", ...(options.volumes ? ["-v"] : [])]);
+    const result = await runCompose(exec, tool, args, { cwd: slotDir, env: options.env });
     if (result.success) return "compose";
   }
   await removeByLabel(exec, project, options.volumes, options.homeId);

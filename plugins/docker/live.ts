@@ -10,9 +10,10 @@ import {
   KinfraError,
   observabilityNames,
   readSlotCompose,
+  runCompose,
   type WatchContext,
 } from "../../core/hooks/plugin_api.ts";
-import { composeArgv, slotCopies } from "./containers.ts";
+import { slotArgs, slotCopies } from "./containers.ts";
 
 const noSuchService = (ctx: HookContext<"sandbox.logs" | "sandbox.restart">, services?: string[]) =>
   new KinfraError(`${ctx.slot.compose_project} has no service "${ctx.flags.service}".`, {
@@ -34,8 +35,11 @@ async function composeOnSlot(ctx: HookContext<"sandbox.logs" | "sandbox.restart"
     const known = await readSlotCompose(ctx).then((c) => c.services, () => undefined);
     if (known && !known.includes(service)) throw noSuchService(ctx, known);
   }
-  const [cmd, argv] = composeArgv(await ctx.compose(), files, [...args, ...(service ? [service] : [])]);
-  const result = await ctx.exec(cmd, argv, { cwd: ctx.slot.dir, signal: ctx.signal });
+  const argv = slotArgs(files, [...args, ...(service ? [service] : [])]);
+  const result = await runCompose(ctx.exec, await ctx.compose(), argv, {
+    cwd: ctx.slot.dir,
+    signal: ctx.signal,
+  });
   if (!result.success) {
     if (/no such service/i.test(result.stderr)) throw noSuchService(ctx);
     throw new KinfraError(`docker compose ${args[0]} failed (exit ${result.code}).`, {

@@ -16,17 +16,18 @@ import {
   parseMount,
   probe,
   readSlotCompose,
+  runCompose,
   SLOT_LABEL,
   type SlotEvent,
   slotName,
   tail,
 } from "../../core/hooks/plugin_api.ts";
 import {
-  composeArgv,
   dockerProjects,
   listContainers,
   projectVolumes,
   removeByLabel,
+  slotArgs,
   slotCopies,
   type SlotFiles,
   stopSlotContainers,
@@ -53,8 +54,10 @@ function upFiles(ctx: HookContext<SlotEvent>): SlotFiles {
 }
 
 async function composeLogs(ctx: HookContext<SlotEvent>): Promise<string[]> {
-  const [cmd, args] = composeArgv(await ctx.compose(), upFiles(ctx), ["logs", "--no-color", "--tail", "20"]);
-  const result = await ctx.exec(cmd, args, { env: ctx.env }).catch(() => undefined);
+  const args = slotArgs(upFiles(ctx), ["logs", "--no-color", "--tail", "20"]);
+  const result = await runCompose(ctx.exec, await ctx.compose(), args, { env: ctx.env }).catch(() =>
+    undefined
+  );
   return result ? tail(result.stdout, 30).concat(composeTail(result.stderr, 30)).slice(-30) : [];
 }
 
@@ -179,13 +182,17 @@ export const dockerPlugin = definePlugin({
       const up = only.length
         ? ["up", "-d", ...(ctx.flags.warm === "take" ? ["--no-deps"] : []), ...only]
         : ["up", "-d"];
-      const [cmd, args] = composeArgv(await ctx.compose(), upFiles(ctx), up);
+      const args = slotArgs(upFiles(ctx), up);
       // ctx.env wins over the caller's environment (say, an earlier `eval "$(kinfra env)"` of another
       // slot) and over the project's .env, which Compose reads from the compose file's directory.
       const cwd = ctx.flags.warm === "start"
         ? ctx.slot.dir
         : join(ctx.worktree.path, ctx.config.sandbox.compose_file, "..");
-      const result = await ctx.exec(cmd, args, { signal: ctx.signal, cwd, env: ctx.env });
+      const result = await runCompose(ctx.exec, await ctx.compose(), args, {
+        signal: ctx.signal,
+        cwd,
+        env: ctx.env,
+      });
       if (!result.success) {
         throw new KinfraError(`docker compose up failed (exit ${result.code}).`, {
           details: composeTail(result.stderr, 15),

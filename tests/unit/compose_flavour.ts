@@ -4,18 +4,23 @@
  * status. The e2e side is tests/compose_flavours_test.ts, which scripts/test.sh runs with each.
  */
 import assert from "node:assert/strict";
-import { detectCompose } from "../../core/compose/tool.ts";
+import { composePlugin, detectCompose, probeCompose } from "../../core/compose/tool.ts";
 import { composeError, composeLine, composeTail } from "../../core/compose/stderr.ts";
 import type { Exec } from "../../core/io/exec.ts";
 import type { ContainerState } from "../../plugins/docker/containers.ts";
 import { healthState, waitContainersHealthy } from "../../plugins/docker/container_health.ts";
 
-/** An exec where each program answers `version --short` as given (undefined: not installed). */
-function versions(answers: Record<string, string | undefined>): { exec: Exec; asked: string[] } {
+/**
+ * An exec where each program answers `version --short` as given (undefined: not installed), and a
+ * detectCompose on it that finds no compose plugin file (the machine's own is not looked at).
+ */
+function versions(answers: Record<string, string | undefined>) {
   const asked: string[] = [];
-  const exec: Exec = (cmd, args) => {
+  const envs: (Record<string, string> | undefined)[] = [];
+  const exec: Exec = (cmd, args, options) => {
     const command = [cmd, ...args.slice(0, -2)].join(" ");
     asked.push(command);
+    envs.push(options?.env);
     const out = answers[command];
     return Promise.resolve({
       code: out ? 0 : 1,
@@ -24,41 +29,99 @@ function versions(answers: Record<string, string | undefined>): { exec: Exec; as
       stderr: "",
     });
   };
-  return { exec, asked };
+  const detect = (preferred?: string) =>
+    detectCompose(exec, preferred, (c) => probeCompose(exec, c, Promise.resolve(undefined)));
+  return { exec, asked, envs, detect };
 }
 
 Deno.test("a standalone docker-compose is asked its version: Debian's and Docker's v2 builds are v2", async () => {
   const v2 = versions({ "docker-compose": "2.26.1-4" });
-  assert.deepEqual(await detectCompose(v2.exec), {
+  assert.deepEqual(await v2.detect(), {
     argv: ["docker-compose"],
+    command: "docker-compose",
     flavour: "v2",
     version: "2.26.1-4",
   });
-  assert.deepEqual(await detectCompose(v2.exec, "docker-compose"), {
+  assert.deepEqual(await v2.detect("docker-compose"), {
     argv: ["docker-compose"],
+    command: "docker-compose",
     flavour: "v2",
     version: "2.26.1-4",
   });
   const v1 = versions({ "docker-compose": "1.29.2" });
-  assert.equal((await detectCompose(v1.exec, "docker-compose")).flavour, "v1");
+  assert.equal((await v1.detect("docker-compose")).flavour, "v1");
   assert.deepEqual(v1.asked, ["docker-compose"], "asked, not assumed");
 });
 
 Deno.test("without a choice the docker compose plugin comes first, then a standalone docker-compose", async () => {
   const both = versions({ "docker compose": "v2.30.0", "docker-compose": "1.29.2" });
-  assert.deepEqual(await detectCompose(both.exec), {
+  assert.deepEqual(await both.detect(), {
     argv: ["docker", "compose"],
+    command: "docker compose",
     flavour: "v2",
     version: "2.30.0",
   });
   assert.deepEqual(both.asked, ["docker compose"], "v1 (~0.3 s) is not started when v2 answers");
   const none = versions({});
-  await assert.rejects(() => detectCompose(none.exec), /neither `docker compose` nor `docker-compose` works/);
-  await assert.rejects(() => detectCompose(none.exec, "docker-compose"), /"docker-compose" was requested/);
+  await assert.rejects(() => none.detect(), /neither `docker compose` nor `docker-compose` works/);
+  await assert.rejects(() => none.detect("docker-compose"), /"docker-compose" was requested/);
   await assert.rejects(
-    () => detectCompose(none.exec, "podman-compose"),
+    () => none.detect("podman-compose"),
     /Unknown compose command "podman-compose"/,
   );
+});
+
+const PLUGIN = {
+  argv: ["/p/docker-compose", "compose"],
+  env: { DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: "/b/docker" },
+};
+
+Deno.test("docker compose runs its plugin file directly when there is one, told which docker CLI it serves", async () => {
+  const v2 = versions({ "/p/docker-compose compose": "2.26.1", "docker compose": "2.26.1" });
+  const tool = await probeCompose(v2.exec, "docker compose", Promise.resolve(PLUGIN));
+  assert.deepEqual(tool, { ...PLUGIN, command: "docker compose", flavour: "v2", version: "2.26.1" });
+  assert.deepEqual(v2.asked, ["/p/docker-compose compose"], "the docker CLI is not started");
+  assert.deepEqual(v2.envs, [PLUGIN.env]);
+  // A plugin file that does not answer (not one, or broken): the docker CLI is asked, as before.
+  const broken = versions({ "docker compose": "2.30.0" });
+  const viaCli = await probeCompose(broken.exec, "docker compose", Promise.resolve(PLUGIN));
+  assert.deepEqual(viaCli?.argv, ["docker", "compose"]);
+  assert.deepEqual(broken.asked, ["/p/docker-compose compose", "docker compose"]);
+  // docker-compose is never looked for as a plugin.
+  assert.equal(await probeCompose(v2.exec, "docker-compose"), undefined);
+});
+
+Deno.test("the compose plugin file is found where the docker CLI looks: extra dirs, then DOCKER_CONFIG", async () => {
+  const dir = await Deno.makeTempDir();
+  const saved = { PATH: Deno.env.get("PATH")!, DOCKER_CONFIG: Deno.env.get("DOCKER_CONFIG") };
+  const file = async (path: string, mode = 0o755) => {
+    await Deno.mkdir(`${dir}/${path.slice(0, path.lastIndexOf("/"))}`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/${path}`, "#!/bin/sh\n", { mode });
+  };
+  try {
+    await file("bin/docker");
+    await file("config/cli-plugins/docker-compose");
+    Deno.env.set("PATH", `${dir}/bin`);
+    Deno.env.set("DOCKER_CONFIG", `${dir}/config`);
+    assert.deepEqual(await composePlugin(), {
+      argv: [`${dir}/config/cli-plugins/docker-compose`, "compose"],
+      env: { DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: `${dir}/bin/docker` },
+    });
+    // config.json's cliPluginsExtraDirs come first; a file that is not executable is passed over.
+    await file("extra/docker-compose");
+    await file("skip/docker-compose", 0o644);
+    const extra = { cliPluginsExtraDirs: [`${dir}/skip`, `${dir}/extra`] };
+    await Deno.writeTextFile(`${dir}/config/config.json`, JSON.stringify(extra));
+    assert.equal((await composePlugin())?.argv[0], `${dir}/extra/docker-compose`);
+    // Without a docker CLI, `docker compose` does not run, so neither does its plugin.
+    Deno.env.set("PATH", `${dir}/none`);
+    assert.equal(await composePlugin(), undefined);
+  } finally {
+    Deno.env.set("PATH", saved.PATH);
+    if (saved.DOCKER_CONFIG === undefined) Deno.env.delete("DOCKER_CONFIG");
+    else Deno.env.set("DOCKER_CONFIG", saved.DOCKER_CONFIG);
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 // Recorded from Compose 2.26.1 and 1.29.2 on the same files.

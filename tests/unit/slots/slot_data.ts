@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { parseEnv, renderEnv, SLOT_FILES, slotFiles, slotName } from "../../../core/slots/slot_files.ts";
-import { composeArgv, slotCopies } from "../../../plugins/docker/containers.ts";
+import { slotArgs, slotCopies } from "../../../plugins/docker/containers.ts";
 import { filters } from "../../../plugins/docker/engine.ts";
 import {
   slotVolumeLabels,
@@ -58,31 +58,31 @@ Deno.test("slotCopies() points teardown at the slot directory's own files and --
   });
 });
 
-Deno.test("composeArgv() builds docker compose -f file -f override --env-file env -p project args", () => {
-  const tool = { argv: ["docker", "compose"], flavour: "v2" as const, version: "2.26.1" };
-  assert.deepEqual(composeArgv(tool, slotCopies("/s", "p-slot-1"), ["down"]), [
-    "docker",
-    [
-      "compose",
-      "-f",
-      "/s/docker-compose.yml",
-      "-f",
-      "/s/docker-compose.override.yml",
-      "--env-file",
-      "/s/.env.sandbox",
-      "-p",
-      "p-slot-1",
-      "down",
-    ],
+Deno.test("slotArgs() builds compose's -f file -f override --env-file env -p project args", () => {
+  assert.deepEqual(slotArgs(slotCopies("/s", "p-slot-1"), ["down"]), [
+    "-f",
+    "/s/docker-compose.yml",
+    "-f",
+    "/s/docker-compose.override.yml",
+    "--env-file",
+    "/s/.env.sandbox",
+    "-p",
+    "p-slot-1",
+    "down",
   ]);
 });
 
-Deno.test("composeArgv() leaves out --env-file when there is none (the worktree's own .env is read)", () => {
-  const tool = { argv: ["docker-compose"], flavour: "v1" as const, version: "1.29.2" };
+Deno.test("slotArgs() leaves out --env-file when there is none (the worktree's own .env is read)", () => {
   const files = { composeFile: "/w/c.yml", override: "/s/o.yml", project: "p-slot-1" };
-  assert.deepEqual(composeArgv(tool, files, ["up", "-d"]), [
-    "docker-compose",
-    ["-f", "/w/c.yml", "-f", "/s/o.yml", "-p", "p-slot-1", "up", "-d"],
+  assert.deepEqual(slotArgs(files, ["up", "-d"]), [
+    "-f",
+    "/w/c.yml",
+    "-f",
+    "/s/o.yml",
+    "-p",
+    "p-slot-1",
+    "up",
+    "-d",
   ]);
 });
 
