@@ -88,7 +88,7 @@ async function dockerChecks(ctx: Context): Promise<Check[]> {
         ok: true,
         detail: `using ${chosen.command} ${chosen.version} (${chosen.flavour}${
           preferred ? ", chosen explicitly" : ""
-        }); found: ${found.join(", ")}`,
+        }${chosen.env ? `, its plugin run directly: ${chosen.argv[0]}` : ""}); found: ${found.join(", ")}`,
       }
       : {
         name: "compose",
