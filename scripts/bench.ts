@@ -3,7 +3,8 @@
  * The one place kinfra's performance figures come from (medians; ratios, never absolute targets):
  *   lifecycle    `impl` vs `git worktree add` + `compose up -d`; `done` vs `compose down` + `git
  *                worktree remove` (no health check configured, so no health wait is included), once
- *                per Compose flavour: kinfra (KINFRA_COMPOSE) and the raw side call the same program
+ *                per Compose flavour: kinfra (KINFRA_COMPOSE) and the raw side call the same program;
+ *                with v2 the raw side also runs the plugin file directly, as kinfra does
  *   startup      `--version`, `worktrees --json`, `status --json`, `env` vs a deno hello-world, also
  *                with 500 registry entries across 50 projects
  *   concurrency  8 and 16 concurrent `impl`s vs as many concurrent raw `add + up -d`; distinct slots
@@ -29,6 +30,7 @@
  */
 import { join } from "../core/io/path.ts";
 import { waitHealthy } from "../plugins/docker/health.ts";
+import { composePlugin } from "../core/compose/tool.ts";
 
 const flag = (name: string) => Deno.args[Deno.args.indexOf(name) + 1];
 const ROUNDS = Number(flag("--rounds")) || 5;
@@ -165,8 +167,12 @@ async function lifecycle() {
     bundleDone: [] as number[],
     rawUp: [] as number[],
     rawDown: [] as number[],
+    directUp: [] as number[],
+    directDown: [] as number[],
   };
   const tag = compose.name;
+  // v2 also raw through its plugin file, as kinfra runs it (core/compose/tool.ts): the fastest raw there is.
+  const plugin = compose.name === "v2" ? await composePlugin() : undefined;
   for (let i = 0; i < ROUNDS; i++) {
     t.impl.push(await kinfra("impl", `f${tag}${i}/M1`));
     t.done.push(await kinfra("done", `f${tag}${i}-M1`));
@@ -186,6 +192,19 @@ async function lifecycle() {
       (await composeRun(files, ["down"], path, port)).ms +
         (await run("git", ["worktree", "remove", path])).ms,
     );
+    if (plugin) {
+      const [cmd, ...pre] = plugin.argv;
+      const direct = [...pre, ...files.slice(0, -1), `${files.at(-1)}d`];
+      const env = { ...port, ...plugin.env };
+      t.directUp.push(
+        (await run("git", ["worktree", "add", "-q", "-b", `raw/${tag}${i}d`, path, "main"])).ms +
+          (await run(cmd, [...direct, "up", "-d"], path, env)).ms,
+      );
+      t.directDown.push(
+        (await run(cmd, [...direct, "down"], path, env)).ms +
+          (await run("git", ["worktree", "remove", path])).ms,
+      );
+    }
   }
   const which = `[${compose.name}: ${compose.command}]`;
   for (
@@ -193,6 +212,15 @@ async function lifecycle() {
   ) {
     row(`${name} impl vs git worktree add + compose up -d ${which}`, median(impl), median(t.rawUp));
     row(`${name} done vs compose down + git worktree remove ${which}`, median(done), median(t.rawDown));
+  }
+  if (plugin) {
+    const file = "[v2: its plugin file run directly, as kinfra does]";
+    row(`bundle impl vs git worktree add + compose up -d ${file}`, median(t.bundleImpl), median(t.directUp));
+    row(
+      `bundle done vs compose down + git worktree remove ${file}`,
+      median(t.bundleDone),
+      median(t.directDown),
+    );
   }
 }
 
