@@ -150,47 +150,32 @@ dockerTest(
   "docker compose runs the plugin file the docker CLI would run, told which docker it serves, without the CLI",
   async (sb, stem) => {
     // The docker CLI looks in $DOCKER_CONFIG/cli-plugins first: a plugin there that logs, then runs v2.
+    // Run by the CLI, it would be asked for its metadata first and see the CLI's argv[0] ("docker").
     const log = join(sb.dir, "calls.log");
     const config = join(sb.dir, "docker-config");
     await Deno.mkdir(join(config, "cli-plugins"), { recursive: true });
-    const script = (line: string, real: string) => `#!/bin/sh\n${line} >> '${log}'\nexec '${real}' "$@"\n`;
     await Deno.writeTextFile(
       join(config, "cli-plugins", "docker-compose"),
-      script(`echo "plugin $DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND $*"`, await v2Binary()),
+      `#!/bin/sh\necho "[$DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND] $*" >> '${log}'\nexec '${await v2Binary()}' "$@"\n`,
       { mode: 0o755 },
     );
-    // A docker CLI on PATH that notes every `docker compose` it is asked for.
-    const bin = join(sb.dir, "bin");
-    await Deno.mkdir(bin);
-    const realDocker = (await runCommand("sh", ["-c", "command -v docker"])).stdout.trim();
-    await Deno.writeTextFile(
-      join(bin, "docker"),
-      script(`[ "$1" = compose ] && echo "cli $*"`, realDocker),
-      { mode: 0o755 },
-    );
-    const env = {
-      KINFRA_COMPOSE: "docker compose",
-      DOCKER_CONFIG: config,
-      PATH: `${bin}:${Deno.env.get("PATH")}`,
-    };
+    const env = { KINFRA_COMPOSE: "docker compose", DOCKER_CONFIG: config };
     const repo = await makeProject(sb, stem, { base: randomBase() });
     const impl = await sb.kinfra(["impl", "direct/M1"], { cwd: repo, env });
     assert.equal(impl.code, 0, impl.stderr);
     const done = await sb.kinfra(["done", "direct-M1"], { cwd: repo, env });
     assert.equal(done.code, 0, done.stderr);
     const calls = (await Deno.readTextFile(log)).trim().split("\n");
+    const docker = (await runCommand("sh", ["-c", "command -v docker"])).stdout.trim();
     assert.deepEqual(
-      calls.filter((c) => c.startsWith("cli ")),
+      calls.filter((c) => !c.startsWith(`[${docker}] compose `)),
       [],
-      "no compose call went through the docker CLI",
+      "every call straight from kinfra, with the docker CLI's path in DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND",
     );
-    const plugin = `plugin ${join(bin, "docker")} compose`;
     for (const command of ["version --short", `-p ${stem}-slot-1 up -d`, `-p ${stem}-slot-1 down`]) {
       assert.ok(
-        calls.some((c) => c.startsWith(plugin) && c.includes(command)),
-        `"${command}" run by the plugin file, with DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND set:\n${
-          calls.join("\n")
-        }`,
+        calls.some((c) => c.includes(command)),
+        `"${command}" run by the plugin file:\n${calls.join("\n")}`,
       );
     }
     const doctor = await sb.kinfra(["--json", "doctor"], { cwd: repo, env });

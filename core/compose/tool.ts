@@ -5,6 +5,7 @@
 import { environmentError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { type Exec, type ExecOptions, whichPath } from "../io/exec.ts";
+import { basename } from "../io/path.ts";
 
 export interface ComposeTool {
   /**
@@ -58,11 +59,11 @@ export async function probeCompose(
  * variable the CLI sets for it (DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND, which also tells the plugin
  * it runs as one). The CLI itself adds ~25 ms to every call: its own start, and asking every
  * installed plugin for its metadata first. Looked up where the CLI looks (pluginDirs).
- * Undefined without a `docker` on PATH (then `docker compose` does not run either) or a plugin.
+ * Undefined without Docker's own `docker` on PATH (isDockerCli) or without a plugin file.
  */
 export async function composePlugin(): Promise<{ argv: string[]; env: Record<string, string> } | undefined> {
   const docker = await whichPath("docker");
-  if (!docker) return undefined;
+  if (!docker || !isDockerCli(docker.path)) return undefined;
   for (const dir of pluginDirs()) {
     const file = `${dir}/docker-compose`;
     try {
@@ -73,6 +74,27 @@ export async function composePlugin(): Promise<{ argv: string[]; env: Record<str
     } catch { /* not in this directory */ }
   }
   return undefined;
+}
+
+/**
+ * True for Docker's own CLI program. A `docker` that is a script (podman-docker's runs `podman`) or
+ * another program under that name (a snap) may set up what it runs in its own way: kinfra then
+ * goes through it, as a user's `docker compose` does.
+ */
+function isDockerCli(path: string): boolean {
+  try {
+    if (!/^(docker|com\.docker\.cli)$/.test(basename(Deno.realPathSync(path)))) return false;
+    const file = Deno.openSync(path);
+    const head = new Uint8Array(2);
+    try {
+      file.readSync(head);
+    } finally {
+      file.close();
+    }
+    return new TextDecoder().decode(head) !== "#!";
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -94,12 +94,12 @@ Deno.test("docker compose runs its plugin file directly when there is one, told 
 Deno.test("the compose plugin file is found where the docker CLI looks: extra dirs, then DOCKER_CONFIG", async () => {
   const dir = await Deno.makeTempDir();
   const saved = { PATH: Deno.env.get("PATH")!, DOCKER_CONFIG: Deno.env.get("DOCKER_CONFIG") };
-  const file = async (path: string, mode = 0o755) => {
+  const file = async (path: string, mode = 0o755, text = "\x7fELF") => {
     await Deno.mkdir(`${dir}/${path.slice(0, path.lastIndexOf("/"))}`, { recursive: true });
-    await Deno.writeTextFile(`${dir}/${path}`, "#!/bin/sh\n", { mode });
+    await Deno.writeTextFile(`${dir}/${path}`, text, { mode });
   };
   try {
-    await file("bin/docker");
+    await file("bin/docker"); // a program, as Docker's CLI is
     await file("config/cli-plugins/docker-compose");
     Deno.env.set("PATH", `${dir}/bin`);
     Deno.env.set("DOCKER_CONFIG", `${dir}/config`);
@@ -116,6 +116,21 @@ Deno.test("the compose plugin file is found where the docker CLI looks: extra di
     // Without a docker CLI, `docker compose` does not run, so neither does its plugin.
     Deno.env.set("PATH", `${dir}/none`);
     assert.equal(await composePlugin(), undefined);
+    // A `docker` that is a script (podman-docker's) or another program by that name (a snap's link to
+    // `snap`) is gone through: it may set up what it runs its own way.
+    await file("script/docker", 0o755, '#!/bin/sh\nexec podman "$@"\n');
+    Deno.env.set("PATH", `${dir}/script`);
+    assert.equal(await composePlugin(), undefined);
+    await file("snap/snap");
+    await Deno.mkdir(`${dir}/snapbin`);
+    await Deno.symlink(`${dir}/snap/snap`, `${dir}/snapbin/docker`);
+    Deno.env.set("PATH", `${dir}/snapbin`);
+    assert.equal(await composePlugin(), undefined);
+    // A link to Docker's CLI (Docker Desktop's, Homebrew's) is Docker's CLI.
+    await Deno.mkdir(`${dir}/linked`);
+    await Deno.symlink(`${dir}/bin/docker`, `${dir}/linked/docker`);
+    Deno.env.set("PATH", `${dir}/linked`);
+    assert.equal((await composePlugin())?.env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND, `${dir}/linked/docker`);
   } finally {
     Deno.env.set("PATH", saved.PATH);
     if (saved.DOCKER_CONFIG === undefined) Deno.env.delete("DOCKER_CONFIG");
