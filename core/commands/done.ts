@@ -107,14 +107,27 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
   const failures: Failure[] = [...removing.failures];
   const slot = await slotOf(ctx, entry.path);
   let proxyCaughtUp: Promise<void> | undefined;
+  // A local slot is freed while git removes the worktree (a registry write and its fsync off the
+  // way), or, when something below refuses first, before the command returns. The proxy is told
+  // once the slot is free: it acts on the registry, and nothing below reads what it does. The
+  // command still returns only once it has (the finally below).
+  let release: (() => Promise<void>) | undefined;
+  let freeing: Promise<void> | undefined;
+  const freeSlot = () => {
+    if (!freeing && release) {
+      freeing = release();
+      proxyCaughtUp = freeing.then(() => tellProxy(ctx));
+      proxyCaughtUp.catch(() => {}); // awaited in the finally below
+    }
+    return freeing;
+  };
   if (slot) {
     input = withSlot(input, slot); // worktree.removed still sees the slot it had
     ctx.log.step(`Stopping sandbox (slot ${slot.slot_id})`);
-    failures.push(...await teardownSandbox(ctx, hooks, input, slot, messages));
-    // The proxy lets go of the slot's names and ports while the worktree is checked and removed
-    // below: it acts on the registry, where the slot is released already, and nothing below reads
-    // what it does. The command still returns only once it has (the finally below).
-    proxyCaughtUp = tellProxy(ctx);
+    // A remote slot is freed here, once its host confirms.
+    const defer = slot.remote ? undefined : (r: () => Promise<void>) => void (release = r);
+    failures.push(...await teardownSandbox(ctx, hooks, input, slot, messages, defer));
+    if (!release) proxyCaughtUp = tellProxy(ctx);
   }
   try {
     if (slot) stopIfInterrupted(`the sandbox of slot ${slot.slot_id} was stopped`);
@@ -134,7 +147,7 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
     if (copyGone) messages.push(copyGone);
 
     ctx.log.step(`Removing worktree ${entry.path}`);
-    await removeWorktree(ctx, project, entry, present, force, during);
+    await removeWorktree(ctx, project, entry, { present, force, during, beside: freeSlot });
     const removed = await hooks.teardown("worktree.removed", input);
     collect(removed.replies);
     failures.push(...removed.failures);
@@ -171,6 +184,7 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
       ].join("\n"),
     };
   } finally {
+    freeSlot();
     await proxyCaughtUp;
   }
 }
@@ -211,18 +225,27 @@ async function removeWorktree(
   ctx: Context,
   project: Project,
   entry: WorktreeEntry,
-  present: boolean,
-  force: boolean,
-  /** What the refusal says about when the changes were made. */
-  during: string,
+  { present, force, during, beside }: {
+    present: boolean;
+    force: boolean;
+    /** What the refusal says about when the changes were made. */
+    during: string;
+    /** Started once the entry says `removing`, to run while git works; finished before it goes. */
+    beside?: () => Promise<void> | undefined;
+  },
 ): Promise<void> {
   await updateRegistry(ctx.home, (reg) => {
     reg.worktrees[entry.path] = { ...entry, state: "removing", pid: Deno.pid, host: Deno.hostname() };
   });
+  // Started once git has been asked (its process starts first), or before a rarer removal.
+  let alongside: Promise<void> | undefined;
+  const startBeside = () => alongside ??= beside?.();
   if (!present) {
+    startBeside();
     ctx.log.warn(`Worktree directory ${entry.path} is already gone; pruning git's record of it.`);
     await ctx.git.pruneWorktrees(project.gitRoot);
   } else if (force || !await exists(join(entry.path, ".git"))) {
+    startBeside();
     await forceRemoveWorktree(ctx, project.gitRoot, entry.path);
   } else {
     const copies: [string, Uint8Array][] = [];
@@ -240,15 +263,19 @@ async function removeWorktree(
       copies.push([path, content]);
       await Deno.remove(path);
     }
+    const removal = ctx.git.removeWorktree(project.gitRoot, entry.path, false);
+    startBeside();
     try {
-      await ctx.git.removeWorktree(project.gitRoot, entry.path, false);
+      await removal;
     } catch (e) {
       for (const [path, content] of copies) await Deno.writeFile(path, content).catch(() => {});
+      await alongside;
       await updateRegistry(ctx.home, (reg) => void (reg.worktrees[entry.path] = entry));
       const dirty = await dirtyFiles(ctx, entry).catch(() => []);
       throw dirty.length ? dirtyError(entry, dirty, during) : e;
     }
   }
+  await startBeside();
   await updateRegistry(ctx.home, (reg) => void delete reg.worktrees[entry.path]);
 }
 

@@ -68,6 +68,10 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   // first thing said and nothing is created any earlier.
   const loading = early(ctx.hooks(project));
   const side = withSandbox ? early(sandboxSide()) : undefined;
+  // So does the memory budget's code, needed before anything is created (a warm sandbox skips it):
+  // this machine's unless a host is named.
+  const budget = withSandbox ? early(import("../sandbox/host_capacity.ts")) : undefined;
+  if (withSandbox && (!options.host || options.host === "local")) early(import("../sandbox/capacity.ts"));
   // Which Compose to call (a cache read) is found meanwhile as well; every later caller shares it.
   if (withSandbox) early(ctx.compose());
   // The base is the current branch unless one is named: its compose file is asked for at once, with
@@ -106,7 +110,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
     : undefined;
   if (withSandbox && !warm) {
     // The memory budget of the engine it goes to: this machine's, or the host's.
-    const { ensureRoom } = await import("../sandbox/host_capacity.ts");
+    const { ensureRoom } = await budget!;
     await ensureRoom(ctx, target, { project: project.name, force: options.force, model: compose?.model.doc });
   }
 

@@ -36,10 +36,15 @@ export function homePaths(env: { get(key: string): string | undefined } = Deno.e
   };
 }
 
-/** Creates the home directory if it is missing; a home that cannot be written is an environment error. */
+/**
+ * Creates the home directory if it is missing; a home that cannot be written is an environment error.
+ * Synchronous inside (one mkdir, microseconds): before every registry write, an event-loop round trip
+ * let other work run first.
+ */
+// deno-lint-ignore require-await
 export async function ensureHome(home: HomePaths): Promise<void> {
   try {
-    await Deno.mkdir(home.root, { recursive: true });
+    Deno.mkdirSync(home.root, { recursive: true });
   } catch (e) {
     throw environmentError(
       `Cannot create the kinfra home "${home.root}": ${e instanceof Error ? e.message : e}.`,

@@ -35,7 +35,9 @@ export async function stopSandbox(
 
 /**
  * `stopSandbox` without telling the proxy: for a caller that calls {@link tellProxy} itself, later
- * (`done` lets the proxy catch up while it removes the worktree).
+ * (`done` lets the proxy catch up while it removes the worktree). With `defer`, the slot is not
+ * freed here: `defer` gets the release, for the caller to run (`done` runs a local slot's while
+ * git removes the worktree).
  */
 export function teardownSandbox(
   ctx: Context,
@@ -43,6 +45,7 @@ export function teardownSandbox(
   worktreeInput: WorktreeInput,
   slot: SlotEntry,
   messages: string[],
+  defer?: (release: () => Promise<void>) => void,
 ): Promise<Failure[]> {
   // What runs after compose down (the release, telling the proxy) loads while it works: a little
   // after this, not at once, when loading would delay compose down's start (it then takes hundreds
@@ -52,12 +55,20 @@ export function teardownSandbox(
     import("../proxy/ensure.ts").catch(() => {});
   });
   // A remote slot is released only once its host confirms (core/remote).
-  return teardownSlot(ctx, hooks, worktreeInput, slot, messages, async (s) => {
+  const release = async (s: SlotEntry) => {
     const { releaseChecked } = await import("../remote/release.ts");
     if (!await releaseChecked(ctx, s)) {
       messages.push(`slot ${s.slot_id} stays reserved until host ${s.remote!.host} answers again`);
     }
-  });
+  };
+  return teardownSlot(
+    ctx,
+    hooks,
+    worktreeInput,
+    slot,
+    messages,
+    defer ? (s) => Promise.resolve(defer(() => release(s))) : release,
+  );
 }
 
 /** The proxy lets go of a released slot's names and canonical ports; never fails (see ensure.ts). */
