@@ -104,6 +104,8 @@ dockerTest(
       assert.equal(await Deno.readTextFile(join(path, "src/health")).catch(() => "gone"), "ok\n");
       const registry = await registryOf(sb);
       assert.equal(registry.worktrees[path]?.state, undefined, "the entry is back to normal");
+      // done frees a local slot while git removes the worktree: a refusal before or by git frees it too.
+      assert.deepEqual(registry.slots, {}, "its slot is free");
       assert.deepEqual(await containersOf(compose_project), [], "the sandbox stays stopped");
       assert.equal((await sb.kinfra(["done", "--force", `${feature}-M1`], { cwd: repo })).code, 0);
     }

@@ -10,14 +10,13 @@
  */
 import { basename, join } from "../io/path.ts";
 import type { Context } from "../context.ts";
-import { isUneditedCopy } from "../project/copy_files.ts";
 import { blockedError, Exit, KinfraError } from "../errors.ts";
 import { findWorktree } from "../project/find_worktree.ts";
 import { type Failure, messagesOf } from "../hooks/dispatch.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { exists } from "../io/home.ts";
-import type { Project } from "../project/project.ts";
-import { updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
+import type { WorktreeEntry } from "../slots/registry.ts";
+import { dirtyError, removeWorktree } from "./done_remove.ts";
 import { teardownSandbox, tellProxy } from "../sandbox/stop.ts";
 import { slotOf } from "../slots/slots.ts";
 import {
@@ -25,7 +24,6 @@ import {
   dirtyFiles,
   editedWork,
   finishInterrupted,
-  forceRemoveWorktree,
   ownerBusy,
 } from "../project/worktrees.ts";
 import { hookInput, withSlot } from "../hooks/inputs.ts";
@@ -37,15 +35,6 @@ export interface DoneOptions {
   /** `--keep-volumes`: the sandbox's named volumes stay (its data). */
   keepVolumes?: boolean;
 }
-
-const dirtyError = (entry: WorktreeEntry, dirty: string[], after: string) =>
-  blockedError(
-    `${basename(entry.path)} has uncommitted changes${after}; the worktree was not removed.`,
-    after
-      ? "Commit or stash them, then run `kinfra done` again (`kinfra up` restarts the sandbox), or pass --force."
-      : "Commit or stash them, or pass --force to discard them.",
-    dirty,
-  );
 
 export async function done(ctx: Context, options: DoneOptions): Promise<CommandOutput> {
   const entry = await findWorktree(ctx, options.name);
@@ -213,70 +202,6 @@ async function finish(ctx: Context, entry: WorktreeEntry, force: boolean): Promi
       outcome === "discarded" ? "creation: removed the half-made" : "removal of the"
     } worktree ${entry.path}`,
   };
-}
-
-/**
- * The one irreversible step. Marked `removing` in the registry first, so a kill half-way is finished
- * by the next `done`/`gc`. Without --force, git's own clean check guards the last instant: unedited
- * copies kinfra made are taken out first (git would count them as untracked), and put back if git
- * still refuses.
- */
-async function removeWorktree(
-  ctx: Context,
-  project: Project,
-  entry: WorktreeEntry,
-  { present, force, during, beside }: {
-    present: boolean;
-    force: boolean;
-    /** What the refusal says about when the changes were made. */
-    during: string;
-    /** Started once the entry says `removing`, to run while git works; finished before it goes. */
-    beside?: () => Promise<void> | undefined;
-  },
-): Promise<void> {
-  await updateRegistry(ctx.home, (reg) => {
-    reg.worktrees[entry.path] = { ...entry, state: "removing", pid: Deno.pid, host: Deno.hostname() };
-  });
-  // Started once git has been asked (its process starts first), or before a rarer removal.
-  let alongside: Promise<void> | undefined;
-  const startBeside = () => alongside ??= beside?.();
-  if (!present) {
-    startBeside();
-    ctx.log.warn(`Worktree directory ${entry.path} is already gone; pruning git's record of it.`);
-    await ctx.git.pruneWorktrees(project.gitRoot);
-  } else if (force || !await exists(join(entry.path, ".git"))) {
-    startBeside();
-    await forceRemoveWorktree(ctx, project.gitRoot, entry.path);
-  } else {
-    const copies: [string, Uint8Array][] = [];
-    const hostFiles = entry.agent?.files ?? [];
-    for (const [file, sha] of Object.entries(entry.copied ?? {})) {
-      const path = join(entry.path, file);
-      if (hostFiles.includes(file) || !await isUneditedCopy(entry.path, file, sha)) continue;
-      copies.push([path, await Deno.readFile(path)]);
-      await Deno.remove(path);
-    }
-    for (const file of hostFiles) {
-      const path = join(entry.path, file);
-      const content = await Deno.readFile(path).catch(() => undefined);
-      if (!content) continue;
-      copies.push([path, content]);
-      await Deno.remove(path);
-    }
-    const removal = ctx.git.removeWorktree(project.gitRoot, entry.path, false);
-    startBeside();
-    try {
-      await removal;
-    } catch (e) {
-      for (const [path, content] of copies) await Deno.writeFile(path, content).catch(() => {});
-      await alongside;
-      await updateRegistry(ctx.home, (reg) => void (reg.worktrees[entry.path] = entry));
-      const dirty = await dirtyFiles(ctx, entry).catch(() => []);
-      throw dirty.length ? dirtyError(entry, dirty, during) : e;
-    }
-  }
-  await startBeside();
-  await updateRegistry(ctx.home, (reg) => void delete reg.worktrees[entry.path]);
 }
 
 interface BranchOutcome {
