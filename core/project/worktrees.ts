@@ -6,7 +6,7 @@ import { basename, join } from "../io/path.ts";
 import type { ProjectEnv } from "./env.ts";
 import { copyInto, editedCopies, plannedCopies, worktreeIncludes } from "./copy_files.ts";
 import { KinfraError, messageOf, usageError } from "../errors.ts";
-import { exists } from "../io/home.ts";
+import { exists, existsSync } from "../io/home.ts";
 import type { Project } from "./project.ts";
 import { updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
 import { ownerAlive } from "../slots/stale.ts";
@@ -116,9 +116,12 @@ export async function createWorktree(
   return entry;
 }
 
-/** Refuses (exit 2) a worktree whose directory or branch exists already. */
+/**
+ * Refuses (exit 2) a worktree whose directory or branch exists already. Under the registry lock:
+ * the directory is looked at synchronously (an event-loop round trip would let other work hold it).
+ */
 async function assertNameFree(ctx: ProjectEnv, project: Project, path: string, branch: string) {
-  if (await exists(path)) {
+  if (existsSync(path)) {
     throw usageError(
       `"${path}" already exists.`,
       `Finish it with \`kinfra done ${basename(path)}\` or pick another name.`,

@@ -29,6 +29,7 @@ import "./plugins/health.ts";
 import "./project/config.ts";
 import "./project/find_worktree.ts";
 import "./project/git_head.ts";
+import "./project/git_branch.ts";
 import "./project/git_locate.ts";
 import "./project/names.ts";
 import "./proxy/forward.ts";
