@@ -40,18 +40,10 @@ export interface ImplOptions {
 }
 
 /**
- * The sandbox side of `impl`, loaded on demand: it needs the YAML library, which takes ~25 ms to
- * load (a CommonJS package), time `impl` spends waiting for git anyway.
+ * The base compose check of `impl`, loaded on demand: it needs the YAML library, which takes ~25 ms
+ * to load (a CommonJS package), time `impl` spends waiting for git anyway.
  */
-const sandboxSide = async () => {
-  const [base, sandbox, override, slotCompose] = await Promise.all([
-    import("../sandbox/base_compose.ts"),
-    import("../sandbox/sandbox.ts"),
-    import("../sandbox/override.ts"),
-    import("../compose/slot_compose.ts"),
-  ]);
-  return { ...base, ...sandbox, ...override, ...slotCompose };
-};
+const baseCheck = () => import("../sandbox/base_compose.ts");
 
 /** `promise`, marked handled: started early and awaited later, its rejection is reported then. */
 const early = <T>(promise: Promise<T>): Promise<T> => {
@@ -67,7 +59,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   // events, and each is awaited where it was needed before, so a refusal on the way is still the
   // first thing said and nothing is created any earlier.
   const loading = early(ctx.hooks(project));
-  const side = withSandbox ? early(sandboxSide()) : undefined;
+  const side = withSandbox ? early(baseCheck()) : undefined;
   // So does the memory budget's code, needed before anything is created (a warm sandbox skips it):
   // this machine's unless a host is named.
   const budget = withSandbox ? early(import("../sandbox/host_capacity.ts")) : undefined;
@@ -118,8 +110,15 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   // Which sandboxes the engine runs, asked while git makes the worktree (once it runs, so as not to
   // slow the name's claim): a read-only question whose answer is as fresh as before (the slot is
   // claimed after it either way).
+  // The code that starts the sandbox loads then too: the main thread is busy up to the claim, and
+  // waits for git there.
   let runtime: Promise<RuntimeSandboxes> | undefined;
-  const scan = () => void (runtime = early(scanRuntime(ctx)));
+  let starter: Promise<typeof import("../sandbox/sandbox.ts")> | undefined;
+  const startCode = () => starter ??= early(import("../sandbox/sandbox.ts"));
+  const scan = () => {
+    startCode();
+    runtime = early(scanRuntime(ctx));
+  };
   const made = { kind: "impl" as const, feature, milestone };
   const entry = await createWorktree(
     ctx,
@@ -127,7 +126,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
     made,
     base,
     commit,
-    withSandbox && local ? scan : undefined,
+    withSandbox ? (local ? scan : startCode) : undefined,
   );
   let input: WorktreeInput = hookInput(project, entry, {
     session: options.session,
@@ -151,7 +150,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   let sandbox: SandboxResult | undefined;
   let refilling = false;
   if (withSandbox) {
-    sandbox = await (await side!).startSandbox(ctx, project, hooks, entry, input, {
+    sandbox = await (await startCode()).startSandbox(ctx, project, hooks, entry, input, {
       host: target,
       warm,
       engines,
