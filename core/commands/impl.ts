@@ -55,7 +55,7 @@ export async function impl(ctx: Context, options: ImplOptions): Promise<CommandO
   const { feature, milestone } = parseImplTarget(options.target);
   const project = await ctx.project();
   const withSandbox = options.sandbox !== false && Boolean(project.config?.sandbox);
-  // The plugins and the sandbox side load while git answers below. Loading runs none of their
+  // The plugins and the base compose check load while git answers below. Loading runs none of their
   // events, and each is awaited where it was needed before, so a refusal on the way is still the
   // first thing said and nothing is created any earlier.
   const loading = early(ctx.hooks(project));
