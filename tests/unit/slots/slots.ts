@@ -138,13 +138,28 @@ Deno.test("firstUsableSlot() skips a slot whose port another process holds", asy
 });
 
 /** Runs `fn` with a UDP port held on all interfaces. */
+/**
+ * Runs `fn` while a UDP port is held, one whose TCP twin is free: a port the system hands out for UDP
+ * may be in use over TCP by another process, and the TCP-only test below needs it free.
+ */
 async function withUdpPort(fn: (port: number) => Promise<void>): Promise<void> {
-  const socket = dgram.createSocket("udp4");
-  await new Promise<void>((resolve) => socket.bind(0, "0.0.0.0", resolve));
-  try {
-    await fn(socket.address().port);
-  } finally {
-    await new Promise<void>((resolve) => socket.close(() => resolve()));
+  for (let attempt = 1;; attempt++) {
+    const socket = dgram.createSocket("udp4");
+    await new Promise<void>((resolve) => socket.bind(0, "0.0.0.0", resolve));
+    const close = () => new Promise<void>((resolve) => socket.close(() => resolve()));
+    const port = socket.address().port;
+    try {
+      Deno.listen({ port }).close();
+    } catch (e) {
+      await close();
+      if (attempt < 20) continue;
+      throw e;
+    }
+    try {
+      return await fn(port);
+    } finally {
+      await close();
+    }
   }
 }
 
