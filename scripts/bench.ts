@@ -174,10 +174,15 @@ async function lifecycle() {
   // v2 also raw through its plugin file, as kinfra runs it (core/compose/tool.ts): the fastest raw there is.
   const plugin = compose.name === "v2" ? await composePlugin() : undefined;
   for (let i = 0; i < ROUNDS; i++) {
+    // Each build's proxy is stopped after its round (untimed): the two builds share this home, and an
+    // impl that finds the other build's proxy replaces it, waiting for it to exit (~50–80 ms) — which
+    // a user, with one kinfra, never pays. So each impl starts one, as the first sandbox of a day does.
     t.impl.push(await kinfra("impl", `f${tag}${i}/M1`));
     t.done.push(await kinfra("done", `f${tag}${i}-M1`));
+    await kinfra("proxy", "stop");
     t.bundleImpl.push(await bundle("impl", `b${tag}${i}/M1`));
     t.bundleDone.push(await bundle("done", `b${tag}${i}-M1`));
+    await bundle("proxy", "stop");
     const path = join(work, `raw-${tag}-${i}`);
     // The same stack kinfra runs: the worktree's compose file plus the code mount, by hand.
     const override = join(work, `raw-${tag}-${i}.override.yml`);
