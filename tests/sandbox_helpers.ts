@@ -162,7 +162,21 @@ export async function removeProjects(prefix: string): Promise<void> {
   if (names.length) await docker("network", "rm", ...names).catch(() => {});
 }
 
-/** A Docker test: fails (never skips) in CI without an engine; cleans containers it made. */
+/**
+ * Removes the volumes the test's kinfra home made and kept (a slot's data after `kinfra down`,
+ * snapshots): only those carrying that home's label, so nothing of anyone else's.
+ */
+async function removeHomeVolumes(home: string): Promise<void> {
+  const id = (await Deno.readTextFile(join(home, "home-id")).catch(() => "")).trim();
+  if (!id) return;
+  const volumes = await docker("volume", "ls", "-q", "--filter", `label=dev.kinfra.home=${id}`).catch(() =>
+    ""
+  );
+  const names = volumes.split("\n").filter(Boolean);
+  if (names.length) await docker("volume", "rm", "-f", ...names).catch(() => {});
+}
+
+/** A Docker test: fails (never skips) in CI without an engine; cleans containers and volumes it made. */
 export function dockerTest(name: string, fn: (sb: Sandbox, stem: string) => Promise<void>) {
   Deno.test({
     name,
@@ -177,6 +191,7 @@ export function dockerTest(name: string, fn: (sb: Sandbox, stem: string) => Prom
         await fn(sb, stem);
       } finally {
         await removeProjects(stem);
+        await removeHomeVolumes(sb.home);
         await sb.cleanup();
       }
     },
