@@ -3,13 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "../../../core/io/path.ts";
 import { exec } from "../../../core/io/exec.ts";
 import { branchOnDisk, Git } from "../../../core/project/git.ts";
-
-const git = (cwd: string, ...args: string[]) =>
-  new Deno.Command("git", {
-    args: ["-C", cwd, "-c", "user.name=a", "-c", "user.email=a@b", ...args],
-    stdout: "null",
-    stderr: "null",
-  }).outputSync().success;
+import { git } from "../_git.ts";
 
 Deno.test("git: a branch read from loose refs and packed-refs agrees with git show-ref", () => {
   const dir = Deno.realPathSync(Deno.makeTempDirSync());
