@@ -10,7 +10,7 @@ import { exists } from "../io/home.ts";
 import type { Check } from "../hooks/plugin_api.ts";
 import { readRegistry } from "../slots/registry.ts";
 import { scanRuntime } from "../sandbox/runtime.ts";
-import { composeProject, parseComposeProject } from "../slots/slots.ts";
+import { composeProject, parseComposeProject } from "../slots/slot_files.ts";
 import { findStale } from "../slots/stale.ts";
 import { projectInput } from "../hooks/inputs.ts";
 import type { Project } from "../project/project.ts";

@@ -18,7 +18,7 @@ import { exists } from "../io/home.ts";
 import type { WorktreeEntry } from "../slots/registry.ts";
 import { dirtyError, removeWorktree } from "./done_remove.ts";
 import { teardownSandbox, tellProxy } from "../sandbox/stop.ts";
-import { slotOf } from "../slots/slots.ts";
+import { slotOf } from "../slots/registry.ts";
 import {
   assertNotMainWorktree,
   dirtyFiles,

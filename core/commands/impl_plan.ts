@@ -6,7 +6,8 @@ import type { Project } from "../project/project.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { readRegistry } from "../slots/registry.ts";
 import type { SlotCompose } from "../compose/slot_compose.ts";
-import { composeProject, firstUsableSlot } from "../slots/slots.ts";
+import { firstUsableSlot } from "../slots/slots.ts";
+import { composeProject } from "../slots/slot_files.ts";
 import { worktreeLayout } from "../project/worktrees.ts";
 import { hookInput, withSlot } from "../hooks/inputs.ts";
 

@@ -11,7 +11,7 @@ import { SNAPSHOT_NAME, SNAPSHOT_RULE } from "../project/config/schema.ts";
 import { findWorktree } from "../project/find_worktree.ts";
 import { hookInput, withSlot } from "../hooks/inputs.ts";
 import { runtimeInput } from "../sandbox/runtime.ts";
-import { slotOf } from "../slots/slots.ts";
+import { slotOf } from "../slots/registry.ts";
 
 export function checkSnapshotName(name: string): void {
   if (!SNAPSHOT_NAME.test(name)) throw usageError(`"${name}" is not a snapshot name: ${SNAPSHOT_RULE}.`);

@@ -8,7 +8,7 @@ import { KinfraError, usageError } from "../errors.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { resolveBase } from "../project/worktrees.ts";
 import { readRegistry, type Registry, updateRegistry } from "../slots/registry.ts";
-import { composeProject } from "../slots/slots.ts";
+import { composeProject } from "../slots/slot_files.ts";
 import { cleanStale } from "../sandbox/repair.ts";
 import { ownerAlive, TRANSIENT } from "../slots/stale.ts";
 

@@ -10,7 +10,7 @@ import { type AgentSession, agentSessions, sessionLabel } from "./agent_session.
 import { type AgentWorktree, agentWorktree } from "../project/agent_worktrees.ts";
 import { isCheckedOut } from "../proxy/checkouts.ts";
 import { sandboxUrls } from "../proxy/names.ts";
-import { composeProject } from "../slots/slots.ts";
+import { composeProject } from "../slots/slot_files.ts";
 import { compareText } from "../text/compare.ts";
 import { formatBytes } from "../text/bytes.ts";
 import { formatDuration } from "../text/duration.ts";

@@ -8,7 +8,7 @@ import type { EventInput, HookInput, SlotEvent } from "./plugin_api.ts";
 import type { Project } from "../project/project.ts";
 import type { HomePaths } from "../io/home.ts";
 import { type SlotEntry, updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
-import { composeProject } from "../slots/slots.ts";
+import { composeProject } from "../slots/slot_files.ts";
 
 /** The input of events about a project (every event but the runtime ones). */
 export type ProjectInput = HookInput & { project: NonNullable<HookInput["project"]> };

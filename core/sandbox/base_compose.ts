@@ -7,7 +7,7 @@ import type { Context } from "../context.ts";
 import { usageError } from "../errors.ts";
 import type { Project } from "../project/project.ts";
 import { rangeWidths, slotPorts } from "../slots/ports.ts";
-import { composeProject } from "../slots/slots.ts";
+import { composeProject } from "../slots/slot_files.ts";
 import { slotCompose } from "../compose/slot_compose.ts";
 import { composePath, showBaseCompose } from "../project/show_compose.ts";
 import type { ExecResult } from "../io/exec.ts";

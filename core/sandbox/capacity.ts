@@ -12,7 +12,7 @@ import { formatDuration } from "../text/duration.ts";
 import { basename } from "../io/path.ts";
 import { type BudgetSandbox, defaultBudget, fitBudget } from "../slots/budget.ts";
 import { readRegistry } from "../slots/registry.ts";
-import { composeProject } from "../slots/slots.ts";
+import { composeProject } from "../slots/slot_files.ts";
 import { idleCheck, unusedTimes } from "./idle_check.ts";
 import { measureUsage } from "./usage.ts";
 

@@ -12,7 +12,7 @@ import { formatBytes, parseBytes } from "../text/bytes.ts";
 import { basename } from "../io/path.ts";
 import { defaultBudget, fitBudget } from "../slots/budget.ts";
 import { readRegistry } from "../slots/registry.ts";
-import { composeProject } from "../slots/slots.ts";
+import { composeProject } from "../slots/slot_files.ts";
 import { getHost } from "../remote/hosts.ts";
 import { type CapacityRequest, declaredMemory } from "./capacity.ts";
 import { measureUsage } from "./usage.ts";

@@ -15,7 +15,7 @@ import { sleep } from "../io/timers.ts";
 import { hookInput } from "../hooks/inputs.ts";
 import { checkInterval, isIdle, observeSlot, unusedSince } from "../slots/idle.ts";
 import { readRegistry, type SlotEntry, updateRegistry } from "../slots/registry.ts";
-import { composeProject } from "../slots/slots.ts";
+import { composeProject } from "../slots/slot_files.ts";
 import { measureUsage } from "./usage.ts";
 import { readActivity, type SlotActivity } from "../proxy/activity.ts";
 import { proxyPaths } from "../proxy/paths.ts";

@@ -4,7 +4,6 @@
  */
 import type { Context } from "../context.ts";
 import { findStale, staleReason, type StaleSlot } from "../slots/stale.ts";
-import { releaseSlot } from "../slots/slots.ts";
 import { purgeSandbox } from "./runtime.ts";
 
 /**
@@ -30,6 +29,7 @@ export async function cleanStale(ctx: Context, options: { dryRun?: boolean } = {
       const purge = () => purgeSandbox(ctx, slot.project, slot.slot_id, dockerHost, hostName);
       if (!await settleRemote(ctx, slot, purge)) continue;
     }
+    const { releaseSlot } = await import("../slots/slots.ts"); // slot allocation's code, only for a repair
     await releaseSlot(ctx, slot, (current) => staleReason(current) !== undefined);
   }
   return stale;

@@ -5,7 +5,7 @@
  */
 import type { Context } from "../context.ts";
 import type { HookInput } from "../hooks/plugin_api.ts";
-import { composeProject, slotDir } from "../slots/slots.ts";
+import { composeProject, slotDir } from "../slots/slot_files.ts";
 
 /** The input of an event about the runtime as a whole (no project, no worktree). */
 export function runtimeInput(slot: HookInput["slot"], flags: HookInput["flags"] = {}): HookInput {

@@ -18,7 +18,9 @@ import type { HookInput } from "../hooks/plugin_api.ts";
 import { projectInput, type SlotInput, withSlot } from "../hooks/inputs.ts";
 import type { Project } from "../project/project.ts";
 import { readRegistry, type Registry, type SlotEntry } from "../slots/registry.ts";
-import { claimSlot, composeProject, releaseSlot, setSlotStatus, warmSlots } from "../slots/slots.ts";
+import { claimSlot, releaseSlot, setSlotStatus } from "../slots/slots.ts";
+import { composeProject } from "../slots/slot_files.ts";
+import { warmSlots } from "../slots/registry.ts";
 import { checkBaseCompose } from "./base_compose.ts";
 import { httpVariables, portProtocols } from "../compose/slot_compose.ts";
 import { prepareOverride, renderResolved } from "./sandbox.ts";
@@ -68,7 +70,7 @@ export function splitServices(
 /** The fingerprint of infra.toml's `[sandbox]` table: a warm slot made under another config is not taken. */
 export const sandboxHash = (project: Project) => sha256Hex(JSON.stringify(project.config?.sandbox ?? null));
 
-export { warmSlots } from "../slots/slots.ts";
+export { warmSlots } from "../slots/registry.ts";
 
 /** A ready warm slot `impl` can take for a worktree made from `baseCommit`, or undefined. */
 export async function takeableWarm(

@@ -260,3 +260,18 @@ export async function updateRegistry<T>(
     return result;
   });
 }
+
+/** This project's warm slots (`kinfra warm`). */
+export const warmSlots = (registry: Registry, project: string) =>
+  Object.values(registry.slots).filter((s) => s.warm && s.project === project);
+
+/** The registry's slot for a worktree, if it has one (from `registry`, a read already made, if given). */
+export async function slotOf(
+  ctx: { home: HomePaths },
+  worktreePath: string,
+  registry?: Registry,
+): Promise<SlotEntry | undefined> {
+  registry ??= await readRegistry(ctx.home);
+  const slot = Object.values(registry.slots).find((s) => s.worktree_path === worktreePath);
+  return slot && structuredClone(slot); // the caller's own copy: the registry read is shared and frozen
+}

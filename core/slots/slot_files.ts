@@ -23,6 +23,25 @@ export const SLOT_FILES = {
  */
 export const slotName = (project: string, id: number): string => `${project}-${id}`;
 
+/** The compose project name of a slot: `<project>-slot-<n>`. */
+export const composeProject = (project: string, slot: number) => `${project}-slot-${slot}`;
+
+/** A slot's compose project name read back (whoever made it), or undefined for anything else. */
+export function parseComposeProject(name: string): { project: string; id: number } | undefined {
+  const m = /^(.+)-slot-([0-9]+)$/.exec(name);
+  return m ? { project: m[1], id: Number(m[2]) } : undefined;
+}
+
+/** A slot directory's name (`<project>-<n>`) read back, or undefined for anything else. */
+export function parseSlotDir(name: string): { project: string; id: number } | undefined {
+  const m = /^(.+)-([0-9]+)$/.exec(name);
+  return m ? { project: m[1], id: Number(m[2]) } : undefined;
+}
+
+/** The slot directory: `<home>/slots/<project>-<n>`. */
+export const slotDir = (ctx: { home: { slots: string } }, project: string, slot: number) =>
+  join(ctx.home.slots, slotName(project, slot));
+
 /** The absolute paths of a slot directory's files. */
 export function slotFiles(dir: string): { compose: string; override: string; env: string } {
   return {

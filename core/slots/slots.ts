@@ -3,16 +3,14 @@
  * passes the bind test, log why each skipped slot was skipped, write the claim (status `claiming`,
  * pid, host) and release the lock before any slow work.
  */
-import { join } from "../io/path.ts";
 import type { HomePaths } from "../io/home.ts";
 import type { Logger } from "../io/output.ts";
 import { KinfraError } from "../errors.ts";
 import { expandPorts, isPortFree, type PortSetting, type Protocol, rangeWidths, slotPorts } from "./ports.ts";
-import { slotFiles, slotName } from "./slot_files.ts";
+import { composeProject, slotDir, slotFiles } from "./slot_files.ts";
 import { keptForIdle } from "./kept.ts";
 export { warnCloseBases } from "./close_bases.ts";
 import {
-  readRegistry,
   type Registry,
   type RemoteSlot,
   type SlotEntry,
@@ -60,25 +58,6 @@ export interface ClaimRequest {
    */
   status?: "claiming" | "starting";
 }
-
-/** The compose project name of a slot: `<project>-slot-<n>`. */
-export const composeProject = (project: string, slot: number) => `${project}-slot-${slot}`;
-
-/** A slot's compose project name read back (whoever made it), or undefined for anything else. */
-export function parseComposeProject(name: string): { project: string; id: number } | undefined {
-  const m = /^(.+)-slot-([0-9]+)$/.exec(name);
-  return m ? { project: m[1], id: Number(m[2]) } : undefined;
-}
-
-/** A slot directory's name (`<project>-<n>`) read back, or undefined for anything else. */
-export function parseSlotDir(name: string): { project: string; id: number } | undefined {
-  const m = /^(.+)-([0-9]+)$/.exec(name);
-  return m ? { project: m[1], id: Number(m[2]) } : undefined;
-}
-
-/** The slot directory: `<home>/slots/<project>-<n>`. */
-export const slotDir = (ctx: SlotsEnv, project: string, slot: number) =>
-  join(ctx.home.slots, slotName(project, slot));
 
 /**
  * Claims the lowest usable slot and records it; throws when every slot is taken or blocked.
@@ -273,19 +252,4 @@ export async function releaseSlot(
     });
     return true;
   });
-}
-
-/** This project's warm slots (`kinfra warm`). */
-export const warmSlots = (registry: Registry, project: string) =>
-  Object.values(registry.slots).filter((s) => s.warm && s.project === project);
-
-/** The registry's slot for a worktree, if it has one (from `registry`, a read already made, if given). */
-export async function slotOf(
-  ctx: SlotsEnv,
-  worktreePath: string,
-  registry?: Registry,
-): Promise<SlotEntry | undefined> {
-  registry ??= await readRegistry(ctx.home);
-  const slot = Object.values(registry.slots).find((s) => s.worktree_path === worktreePath);
-  return slot && structuredClone(slot); // the caller's own copy: the registry read is shared and frozen
 }

@@ -10,7 +10,7 @@ import { basename } from "../../io/path.ts";
 import { endpoints, stackContainers } from "../../sandbox/observability.ts";
 import { hookInput, withSlot } from "../../hooks/inputs.ts";
 import { readRegistry, type SlotEntry, type WorktreeEntry } from "../../slots/registry.ts";
-import { composeProject } from "../../slots/slots.ts";
+import { composeProject } from "../../slots/slot_files.ts";
 import type { SandboxUsage } from "../../hooks/plugin_api.ts";
 import { idleStoppedText, usageJson } from "../../sandbox/usage.ts";
 import { shownPorts, type SlotPort } from "../../slots/ports.ts";

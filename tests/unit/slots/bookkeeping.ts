@@ -7,7 +7,8 @@ import { homePaths } from "../../../core/io/home.ts";
 import { silentLogger } from "../../../core/io/output.ts";
 import { join } from "../../../core/io/path.ts";
 import type { Registry, SlotEntry } from "../../../core/slots/registry.ts";
-import { releaseSlot, setSlotStatus, slotOf, type SlotsEnv } from "../../../core/slots/slots.ts";
+import { releaseSlot, setSlotStatus, type SlotsEnv } from "../../../core/slots/slots.ts";
+import { slotOf } from "../../../core/slots/registry.ts";
 import { worktreeEntry } from "../_entries.ts";
 
 const SLOT = (dir: string): SlotEntry => ({

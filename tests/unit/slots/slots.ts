@@ -11,15 +11,8 @@ import type { Logger } from "../../../core/io/output.ts";
 import { join } from "../../../core/io/path.ts";
 import type { PortSetting } from "../../../core/slots/ports.ts";
 import type { Registry, SlotEntry } from "../../../core/slots/registry.ts";
-import {
-  AlreadyClaimed,
-  claimSlot,
-  composeProject,
-  firstUsableSlot,
-  parseComposeProject,
-  parseSlotDir,
-  warnCloseBases,
-} from "../../../core/slots/slots.ts";
+import { AlreadyClaimed, claimSlot, firstUsableSlot, warnCloseBases } from "../../../core/slots/slots.ts";
+import { composeProject, parseComposeProject, parseSlotDir } from "../../../core/slots/slot_files.ts";
 import { kinfraErrorOf } from "../_usage.ts";
 import { freePorts } from "../_ports.ts";
 
