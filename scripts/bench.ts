@@ -102,11 +102,18 @@ const bundle = async (...args: string[]) => {
 };
 const median = (xs: number[]) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (xs: number[], p: number) => xs.toSorted((a, b) => a - b)[Math.ceil(xs.length * p) - 1];
-/** The median of 17 runs after 3 warm-ups. */
-async function steady(fn: () => Promise<number>): Promise<number> {
-  const xs = [];
-  for (let i = 0; i < 20; i++) xs.push(await fn());
-  return median(xs.slice(3));
+/**
+ * `fn` and the floor `base` in turn, 3 warm-ups each and then 17 pairs: the medians of both. Taken
+ * together, so load that comes and goes (a sandbox just started, the proxy's usage reads every few
+ * seconds) weighs on both sides of a ratio alike, not on whichever was measured at the time.
+ */
+async function steadyPair(fn: () => Promise<number>, base: () => Promise<number>): Promise<[number, number]> {
+  const [xs, bs] = [[] as number[], [] as number[]];
+  for (let i = 0; i < 20; i++) {
+    bs.push(await base());
+    xs.push(await fn());
+  }
+  return [median(xs.slice(3)), median(bs.slice(3))];
 }
 const wanted = (section: string) => !ONLY || ONLY.includes(section);
 
@@ -274,7 +281,7 @@ async function startup() {
   const hello = join(work, "hello.ts");
   await Deno.writeTextFile(hello, 'console.log("hello");\n');
   await kinfra("impl", "probe/M1");
-  const base = await steady(async () => (await run(Deno.execPath(), ["run", "--quiet", hello])).ms);
+  const base = async () => (await run(Deno.execPath(), ["run", "--quiet", hello])).ms;
   const commands = [["--version"], ["--json", "worktrees"], ["--json", "status", "probe-M1"], [
     "env",
     "probe-M1",
@@ -282,7 +289,10 @@ async function startup() {
   const runners = [["kinfra", kinfra], ["bundle", bundle]] as const;
   const measure = async (args: string[], what = "") => {
     for (const [name, fn] of runners) {
-      row(`${name} ${args.join(" ")}${what} vs deno hello-world`, await steady(() => fn(...args)), base);
+      row(
+        `${name} ${args.join(" ")}${what} vs deno hello-world`,
+        ...await steadyPair(() => fn(...args), base),
+      );
     }
   };
   for (const args of commands) await measure(args);

@@ -6,6 +6,7 @@
  */
 import { sha256Hex } from "./hash.ts";
 import { join } from "./path.ts";
+import { readTextIfAny } from "./home.ts";
 import { tlsEngineAddress } from "./engine_address.ts";
 
 export interface DockerContext {
@@ -16,7 +17,7 @@ export interface DockerContext {
   skipTlsVerify: boolean;
 }
 
-const readJson = async (path: string) => JSON.parse(await Deno.readTextFile(path).catch(() => "null"));
+const readJson = (path: string) => JSON.parse(readTextIfAny(path) ?? "null");
 
 /** The docker CLI's config directory. */
 export const dockerConfigDir = () =>
@@ -37,7 +38,13 @@ export async function readDockerContext(name: string): Promise<DockerContext | u
   if (typeof endpoint?.Host !== "string") return undefined;
   const tlsDir = join(config, "contexts", "tls", id, "docker");
   const tls = endpoint.Host.startsWith("tcp://") &&
-    await Deno.stat(tlsDir).then((s) => s.isDirectory, () => false);
+    (() => {
+      try {
+        return Deno.statSync(tlsDir).isDirectory;
+      } catch {
+        return false;
+      }
+    })();
   return {
     name,
     address: tls ? tlsEngineAddress(endpoint.Host, tlsDir) : endpoint.Host,

@@ -61,7 +61,7 @@ const ID = /^[0-9a-f]{16}$/;
  */
 export async function homeId(home: HomePaths): Promise<string> {
   const read = async () => {
-    const text = (await Deno.readTextFile(home.id)).trim();
+    const text = Deno.readTextFileSync(home.id).trim();
     if (!ID.test(text)) {
       throw environmentError(
         `The home id file "${home.id}" is corrupt (expected 16 hex digits).`,
@@ -87,6 +87,18 @@ export async function homeId(home: HomePaths): Promise<string> {
     await Deno.remove(temp).catch(() => {});
   }
   return await read();
+}
+
+/**
+ * A small file's text, or undefined when it cannot be read. Synchronous: the async read's round trip
+ * through Deno's blocking pool costs more than the read of a config or state file itself.
+ */
+export function readTextIfAny(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** `exists` without a round trip through the async runtime: ~5 µs, where the async call costs ~25 (loops over hundreds). */

@@ -9,7 +9,7 @@ import { ConfigError, configError } from "../errors.ts";
 import { parseInfraConfigCached } from "./config/cache.ts";
 import type { InfraConfig } from "./config/schema.ts";
 import type { Git } from "./git.ts";
-import { exists } from "../io/home.ts";
+import { existsSync, readTextIfAny } from "../io/home.ts";
 
 export const CONFIG_DIR = ".devops-ai";
 export const CONFIG_FILE = "infra.toml";
@@ -43,7 +43,7 @@ export async function findProject(
 ): Promise<Project> {
   const { top, mainTop } = await git.locate(cwd);
   const inMain = join(mainTop, relative(top, resolve(cwd)));
-  const configPath = await findConfigUpwards((await exists(inMain)) ? inMain : mainTop, mainTop);
+  const configPath = findConfigUpwards(existsSync(inMain) ? inMain : mainTop, mainTop);
   if (!configPath) {
     const name = basename(mainTop);
     return {
@@ -56,7 +56,7 @@ export async function findProject(
   }
   const root = dirname(dirname(configPath));
   const config = await parseInfraConfigCached(
-    await Deno.readTextFile(configPath),
+    Deno.readTextFileSync(configPath),
     configPath,
     maxSlots,
     cacheDir,
@@ -85,7 +85,7 @@ export async function configAt(
   cacheDir: string,
 ): Promise<InfraConfig | undefined> {
   const path = join(root, ".devops-ai", "infra.toml");
-  const text = await Deno.readTextFile(path).catch(() => undefined);
+  const text = readTextIfAny(path);
   return text === undefined
     ? undefined
     : await parseInfraConfigCached(text, path, maxSlots, cacheDir).catch(() => undefined);
@@ -117,10 +117,10 @@ function containedRoot(root: string, value: string, configPath: string): string 
   return resolved;
 }
 
-async function findConfigUpwards(start: string, stop: string): Promise<string | undefined> {
+function findConfigUpwards(start: string, stop: string): string | undefined {
   for (let dir = start;; dir = dirname(dir)) {
     const candidate = join(dir, CONFIG_DIR, CONFIG_FILE);
-    if (await exists(candidate)) return candidate;
+    if (existsSync(candidate)) return candidate;
     if (dir === stop || dir === dirname(dir)) return undefined;
   }
 }

@@ -27,7 +27,7 @@ export const idleStatePath = (ctx: Context) => join(ctx.home.root, "idle.json");
 
 export async function readIdleState(ctx: Context): Promise<IdleState | undefined> {
   try {
-    return JSON.parse(await Deno.readTextFile(idleStatePath(ctx)));
+    return JSON.parse(Deno.readTextFileSync(idleStatePath(ctx)));
   } catch {
     return undefined;
   }

@@ -39,7 +39,7 @@ const FRESH_MS = 15_000;
 /** The proxy's measurement when it is fresh (and has CPU when asked), else undefined. */
 async function cachedUsage(ctx: Context, cpu: boolean): Promise<UsageReport | undefined> {
   try {
-    const file: UsageFile = JSON.parse(await Deno.readTextFile(join(ctx.home.root, "proxy", "usage.json")));
+    const file: UsageFile = JSON.parse(Deno.readTextFileSync(join(ctx.home.root, "proxy", "usage.json")));
     const age = ctx.now().getTime() - Date.parse(file.at);
     if (!(age >= 0 && age < FRESH_MS)) return undefined;
     const sandboxes = new Map(Object.entries(file.sandboxes));

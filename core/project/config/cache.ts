@@ -25,7 +25,7 @@ export async function parseInfraConfigCached(
   const key = await sha256Hex([meta.version, maxSlots, path, text].join("\0"));
   const file = join(cacheDir, `infra-${key.slice(0, 32)}.json`);
   try {
-    return JSON.parse(await Deno.readTextFile(file)) as InfraConfig;
+    return JSON.parse(Deno.readTextFileSync(file)) as InfraConfig;
   } catch { /* not cached yet */ }
   const { parseInfraConfig } = await import("./load.ts");
   const config = parseInfraConfig(text, path, maxSlots);
