@@ -31,6 +31,7 @@
 import { join } from "../core/io/path.ts";
 import { waitHealthy } from "../plugins/docker/health.ts";
 import { composePlugin } from "../core/compose/tool.ts";
+import { V8_FLAGS_ARG } from "../core/io/v8_flags.ts";
 
 const flag = (name: string) => Deno.args[Deno.args.indexOf(name) + 1];
 const ROUNDS = Number(flag("--rounds")) || 5;
@@ -83,7 +84,7 @@ async function run(cmd: string, args: string[], cwd = repo, extraEnv: Record<str
   return { ms, stdout: new TextDecoder().decode(out.stdout), stderr: new TextDecoder().decode(out.stderr) };
 }
 const kinfra = async (...args: string[]) =>
-  (await run(Deno.execPath(), ["run", "-A", "--quiet", MAIN, ...args], repo, {
+  (await run(Deno.execPath(), ["run", "-A", "--quiet", V8_FLAGS_ARG, MAIN, ...args], repo, {
     KINFRA_COMPOSE: compose.command,
   }))
     .ms;
@@ -96,7 +97,7 @@ const bundle = async (...args: string[]) => {
   artifact ??= run(Deno.execPath(), [
     ...["run", "-A", join(ROOT, "scripts/build.ts"), "--bundle", "--split", "--out", work],
   ]).then((r) => r.stdout.trim());
-  return (await run(Deno.execPath(), ["run", "-A", "--quiet", await artifact, ...args], repo, {
+  return (await run(Deno.execPath(), ["run", "-A", "--quiet", V8_FLAGS_ARG, await artifact, ...args], repo, {
     KINFRA_COMPOSE: compose.command,
   })).ms;
 };
@@ -468,7 +469,7 @@ async function data() {
     await run("git", args, dir);
   }
   const k = (...args: string[]) =>
-    run(Deno.execPath(), ["run", "-A", "--quiet", MAIN, ...args], dir).then((r) => r.ms);
+    run(Deno.execPath(), ["run", "-A", "--quiet", V8_FLAGS_ARG, MAIN, ...args], dir).then((r) => r.ms);
   await k("impl", "src/M1");
   const fill = "for i in $(seq 1 200); do dd if=/dev/urandom of=/data/f$i bs=1M count=1 2>/dev/null; done";
   await run("docker", ["exec", "benchdata-slot-1_db_1", "sh", "-c", fill], dir).catch(() =>
@@ -538,7 +539,7 @@ async function uiFeed(url: string) {
 async function ui() {
   await kinfra("impl", "uibench/M1");
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, "ui", "--port", "0"],
+    args: ["run", "-A", "--quiet", V8_FLAGS_ARG, MAIN, "ui", "--port", "0"],
     cwd: repo,
     env: { ...env, KINFRA_UI_REFRESH: "3600" }, // only events may move the board
     stdout: "piped",
@@ -583,7 +584,7 @@ async function ui() {
       await measure("start", (b) => state(b) === "up", "docker", ["start", container]);
       const name = `bench-spec-uispec${i}`;
       await measure("spec", (b) => worktrees(b).some((w) => w.name === name), Deno.execPath(), [
-        ...["run", "-A", "--quiet", MAIN, "spec", `uispec${i}`],
+        ...["run", "-A", "--quiet", V8_FLAGS_ARG, MAIN, "spec", `uispec${i}`],
       ]);
     }
   } finally {
@@ -617,7 +618,7 @@ async function large() {
   for (const flavour of FLAVOURS) {
     compose = flavour;
     const t = { cold: [] as number[], cached: [] as number[], raw: [] as number[] };
-    const dryRun = ["run", "-A", "--quiet", MAIN, "impl", "big/M1", "--dry-run"];
+    const dryRun = ["run", "-A", "--quiet", V8_FLAGS_ARG, MAIN, "impl", "big/M1", "--dry-run"];
     const vars = { KINFRA_COMPOSE: flavour.command };
     const format = flavour.name === "v2" ? ["--format", "json"] : [];
     for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
@@ -657,7 +658,7 @@ try {
       repo,
       home,
       kinfra: async (...args) => {
-        const r = await run(Deno.execPath(), ["run", "-A", "--quiet", MAIN, ...args], repo, {
+        const r = await run(Deno.execPath(), ["run", "-A", "--quiet", V8_FLAGS_ARG, MAIN, ...args], repo, {
           KINFRA_COMPOSE: compose.command,
         });
         return { ms: r.ms, stdout: r.stdout };

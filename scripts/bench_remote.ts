@@ -9,6 +9,7 @@
  * own build and teardown times are printed too (they are the test suite's cost, not kinfra's).
  */
 import { join } from "../core/io/path.ts";
+import { V8_FLAGS_ARG } from "../core/io/v8_flags.ts";
 
 export interface RemoteKit {
   rounds: number;
@@ -57,7 +58,7 @@ export async function remoteBench(kit: RemoteKit): Promise<void> {
   const vars = Object.fromEntries(up.stdout.trim().split("\n").map((l) => l.split("=", 2)));
   const env = { PATH: `${vars.REMOTE_SSH_BIN}:${Deno.env.get("PATH")}`, KINFRA_COMPOSE: kit.compose.command };
   const kinfra = (...args: string[]) =>
-    kit.run(Deno.execPath(), ["run", "-A", "--quiet", kit.main, ...args], kit.repo, env);
+    kit.run(Deno.execPath(), ["run", "-A", "--quiet", V8_FLAGS_ARG, kit.main, ...args], kit.repo, env);
   const remoteEnv = { ...env, DOCKER_HOST: vars.REMOTE_ENDPOINT };
   try {
     await kinfra("hosts", "add", "benchhost", vars.REMOTE_ENDPOINT);

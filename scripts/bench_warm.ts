@@ -7,6 +7,7 @@
  */
 import { join } from "../core/io/path.ts";
 import { waitHealthy } from "../plugins/docker/health.ts";
+import { V8_FLAGS_ARG } from "../core/io/v8_flags.ts";
 
 export interface WarmKit {
   rounds: number;
@@ -83,7 +84,7 @@ export async function warmBench(kit: WarmKit): Promise<void> {
       await kit.run("git", args, repo);
     }
     const kinfra = (...args: string[]) =>
-      kit.run(Deno.execPath(), ["run", "-A", "--quiet", kit.main, ...args], repo, env);
+      kit.run(Deno.execPath(), ["run", "-A", "--quiet", V8_FLAGS_ARG, kit.main, ...args], repo, env);
     const registry = async () => JSON.parse(await Deno.readTextFile(join(kit.home, "registry.json")));
     const poolReady = async () => {
       const slots = Object.values((await registry()).slots) as {

@@ -17,6 +17,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { V8_FLAGS_ARG } from "../core/io/v8_flags.ts";
 
 export const TARGETS = [
   "x86_64-unknown-linux-gnu",
@@ -110,7 +111,7 @@ async function compile(stage: string, target: string, hash: string): Promise<str
   await Deno.mkdir(dir, { recursive: true });
   console.error(`› compiling ${target}`);
   const compiled = await run(Deno.execPath(), [
-    ...["compile", "-A", "--no-check", "--quiet", "--import-map", map],
+    ...["compile", "-A", "--no-check", "--quiet", V8_FLAGS_ARG, "--import-map", map],
     ...["--target", target, "--output", join(dir, "kinfra"), join(ROOT, "main.ts")],
   ]);
   if (!compiled.ok) throw compileError(target, compiled.stderr);
@@ -162,7 +163,10 @@ async function bundle(stage: string, out: string, hash: string, split: boolean):
   await bundleInto(dir, map, split);
   const text = await Deno.readTextFile(join(dir, "main.js"));
   const entry = join(dir, "kinfra.js");
-  await Deno.writeTextFile(entry, `#!/usr/bin/env -S deno run -A --quiet\n${text.replace(/^#!.*\n/, "")}`);
+  await Deno.writeTextFile(
+    entry,
+    `#!/usr/bin/env -S deno run -A --quiet ${V8_FLAGS_ARG}\n${text.replace(/^#!.*\n/, "")}`,
+  );
   await Deno.remove(join(dir, "main.js"));
   await Deno.chmod(entry, 0o755);
   await Deno.mkdir(out, { recursive: true });

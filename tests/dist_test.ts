@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCommand, withSandbox } from "./helpers.ts";
+import { V8_FLAGS_ARG } from "../core/io/v8_flags.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BUILD = join(ROOT, "scripts/build.ts");
@@ -64,6 +65,9 @@ Deno.test("deno task build --bundle: one executable file that says its version, 
     assert.equal(build.code, 0, build.stderr);
     const bundle = join(sb.dir, "kinfra.js");
     assert.equal(build.stdout.trim(), bundle);
+    // Its `#!` line carries kinfra's V8 flags, as the compiled binaries do.
+    const first = (await Deno.readTextFile(bundle)).split("\n", 1)[0];
+    assert.equal(first, `#!/usr/bin/env -S deno run -A --quiet ${V8_FLAGS_ARG}`);
     // Run as a program (its shebang), from a directory that has nothing of the source tree.
     const run = await runCommand(bundle, ["version", "--json"], { cwd: sb.dir });
     assert.equal(run.code, 0, run.stderr);

@@ -3,6 +3,7 @@
  * with KINFRA_HOME pointed at a temp dir.
  */
 import { join } from "node:path";
+import { V8_FLAGS_ARG } from "../core/io/v8_flags.ts";
 
 /**
  * The command line that runs kinfra: `$KINFRA_BIN` when set — a compiled binary, or the bundle
@@ -11,8 +12,10 @@ import { join } from "node:path";
 export const KINFRA: readonly string[] = (() => {
   const bin = Deno.env.get("KINFRA_BIN");
   const main = new URL("../main.ts", import.meta.url).pathname;
-  if (!bin || bin === "source") return [Deno.execPath(), "run", "-A", "--quiet", main];
-  return bin.endsWith(".js") ? [Deno.execPath(), "run", "-A", "--quiet", bin] : [bin];
+  // With the V8 flags the bundle's `#!` line and the compiled binary carry: what ships is what is tested.
+  const run = [Deno.execPath(), "run", "-A", "--quiet", V8_FLAGS_ARG];
+  if (!bin || bin === "source") return [...run, main];
+  return bin.endsWith(".js") ? [...run, bin] : [bin];
 })();
 
 export interface Run {

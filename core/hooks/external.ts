@@ -11,6 +11,7 @@
  */
 import { basename, fromFileUrl, join } from "../io/path.ts";
 import { KinfraError } from "../errors.ts";
+import { V8_FLAGS_ARG } from "../io/v8_flags.ts";
 import { onPath } from "../io/exec.ts";
 import type { EventMap, EventName, ExternalInput, HookContext, Plugin } from "./plugin_api.ts";
 import { resolveCommand } from "./argv.ts";
@@ -166,7 +167,9 @@ export function kinfraBin(home: string): string {
   if (!/^deno(\.exe)?$/.test(basename(exe)) || !Deno.mainModule.startsWith("file:")) return exe;
   const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
   const shim = join(home, "bin", "kinfra");
-  const text = `#!/bin/sh\nexec ${quote(exe)} run -A --quiet ${quote(fromFileUrl(Deno.mainModule))} "$@"\n`;
+  const text = `#!/bin/sh\nexec ${quote(exe)} run -A --quiet ${V8_FLAGS_ARG} ${
+    quote(fromFileUrl(Deno.mainModule))
+  } "$@"\n`;
   try {
     if (Deno.readTextFileSync(shim) === text) return shim;
   } catch { /* not written yet */ }
