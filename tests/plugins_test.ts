@@ -142,6 +142,28 @@ Deno.test("a plugin crashing during teardown does not stop done; the failure is 
     assert.deepEqual(failures.map((f) => [f.plugin, f.event]), [["crashy", "worktree.removed"]]);
   }));
 
+Deno.test("done keeps a branch that moved while the worktree was being removed (its merge state is asked again)", () =>
+  withSandbox(async (sb) => {
+    // worktree.removed runs after git removed the worktree and before the branch is settled: a
+    // commit landing on the branch then is one done must not delete with it. (The hook runs in the
+    // project root: the worktree is gone.)
+    const { repo } = await projectWith(sb, [{
+      name: "late",
+      events: ["worktree.removed"],
+      cases:
+        `  worktree.removed) r=$(pwd); g() { git -C "$r" -c user.name=t -c user.email=t@t "$@"; }
+    c=$(g commit-tree -p refs/heads/spec/x -m late "$(g rev-parse 'refs/heads/spec/x^{tree}')") && g update-ref refs/heads/spec/x "$c" ;;`,
+    }]);
+    await sb.kinfra(["plugins", "trust", "late"], { cwd: repo });
+    assert.equal((await sb.kinfra(["spec", "x"], { cwd: repo })).code, 0);
+    const run = await sb.kinfra(["--json", "done", "x"], { cwd: repo });
+    assert.equal(run.code, 0, run.stderr);
+    const branch = run.json<{ branch: { deleted: boolean; merged: boolean; reason?: string } }>().branch;
+    assert.deepEqual([branch.deleted, branch.merged], [false, false], run.stdout);
+    assert.match(branch.reason ?? "", /not merged/);
+    assert.equal(await git(repo, "log", "-1", "--format=%s", "spec/x"), "late");
+  }));
+
 Deno.test("a veto blocks done with exit 3 and --force overrides it", () =>
   withSandbox(async (sb) => {
     const { repo } = await projectWith(sb, [{

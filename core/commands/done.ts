@@ -12,6 +12,7 @@ import { basename, join } from "../io/path.ts";
 import type { Context } from "../context.ts";
 import { blockedError, Exit, KinfraError } from "../errors.ts";
 import { findWorktree } from "../project/find_worktree.ts";
+import { refOnDisk } from "../project/git.ts";
 import { type Failure, messagesOf } from "../hooks/dispatch.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { exists } from "../io/home.ts";
@@ -135,6 +136,12 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
       await (await import("../remote/remote_slot.ts")).removeRemoteCopy(ctx, remoteCopy);
     if (copyGone) messages.push(copyGone);
 
+    // Whether the base has the branch's commits is asked while git removes the worktree, of the
+    // commit the branch points at now; settleBranch takes the answer only if it still points there.
+    const tip = refOnDisk(project.gitRoot, entry.branch);
+    const ancestry = tip
+      ? { tip, merged: ctx.git.isAncestor(project.gitRoot, tip, entry.base).catch(() => undefined) }
+      : undefined;
     ctx.log.step(`Removing worktree ${entry.path}`);
     await removeWorktree(ctx, project, entry, { present, force, during, beside: freeSlot });
     const removed = await hooks.teardown("worktree.removed", input);
@@ -149,7 +156,14 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
         merged: false,
         reason: "interrupted before the branch was settled",
       }
-      : await settleBranch(ctx, project.gitRoot, entry.branch, entry.base, Boolean(options.deleteBranch));
+      : await settleBranch(
+        ctx,
+        project.gitRoot,
+        entry.branch,
+        entry.base,
+        Boolean(options.deleteBranch),
+        ancestry,
+      );
     return {
       exitCode: ctx.signal.aborted ? Exit.interrupted : Exit.ok,
       data: {
@@ -211,16 +225,21 @@ interface BranchOutcome {
   reason?: string;
 }
 
-/** Deletes the branch only when merged into its base (or when forced). */
+/**
+ * Deletes the branch only when merged into its base (or when forced). `asked`: the ancestry of the
+ * commit the branch pointed at a moment ago, used only while the branch still points there.
+ */
 async function settleBranch(
   ctx: Context,
   repo: string,
   name: string,
   base: string,
   forceDelete: boolean,
+  asked?: { tip: string; merged: Promise<boolean | undefined> },
 ): Promise<BranchOutcome> {
+  const known = asked && refOnDisk(repo, name) === asked.tip ? await asked.merged : undefined;
   // One git call for the usual case: the ancestry check fails for a branch that is gone, too.
-  const merged = await ctx.git.isMerged(repo, name, base);
+  const merged = known ?? await ctx.git.isAncestor(repo, `refs/heads/${name}`, base);
   if (!merged && !await ctx.git.branchExists(repo, name)) {
     return { name, deleted: false, merged: false, reason: "it no longer exists" };
   }

@@ -50,13 +50,13 @@ export function locateOnDisk(cwd: string): { top: string; mainTop: string } | un
 const HASH = /^[0-9a-f]{40}([0-9a-f]{24})?\n?$/;
 
 /**
- * Whether branch `branch` exists in the repository whose main worktree is `repo`, read from the
- * files git keeps it in — a loose ref, else a line of packed-refs — as `git show-ref --verify`
- * reads them, without its process (~2 ms, which impl spends holding the registry lock). Undefined
- * for anything unusual — discovery variables, a `.git` file, another ref storage (reftable), a ref
- * that is not a plain hash, an unreadable file — and git answers.
+ * The commit branch `branch` points at in the repository whose main worktree is `repo`, read from the
+ * files git keeps it in — a loose ref, else a line of packed-refs — as `git show-ref --verify` reads
+ * them, without its process (~2 ms); null when there is no such branch. Undefined for anything
+ * unusual — discovery variables, a `.git` file, another ref storage (reftable), a ref that is not a
+ * plain hash, an unreadable file — and git answers.
  */
-export function branchOnDisk(repo: string, branch: string): boolean | undefined {
+export function refOnDisk(repo: string, branch: string): string | null | undefined {
   if (DISCOVERY_VARIABLES.some((v) => Deno.env.get(v) !== undefined)) return undefined;
   try {
     const gitDir = join(repo, ".git");
@@ -64,17 +64,30 @@ export function branchOnDisk(repo: string, branch: string): boolean | undefined 
     if (/refstorage/i.test(Deno.readTextFileSync(join(gitDir, "config")))) return undefined;
     const ref = `refs/heads/${branch}`;
     const loose = statOrUndefined(join(gitDir, ref));
-    if (loose?.isFile) return HASH.test(Deno.readTextFileSync(join(gitDir, ref))) || undefined;
+    if (loose?.isFile) {
+      const text = Deno.readTextFileSync(join(gitDir, ref));
+      return HASH.test(text) ? text.trim() : undefined;
+    }
     if (loose && !loose.isDirectory) return undefined;
     const packed = join(gitDir, "packed-refs");
-    if (!statOrUndefined(packed)) return false;
+    if (!statOrUndefined(packed)) return null;
     // Lines are "<hash> <ref>", with "#" headers and "^<hash>" peeled tags between.
-    return Deno.readTextFileSync(packed).split("\n").some((line) =>
+    const line = Deno.readTextFileSync(packed).split("\n").find((line) =>
       line.slice(line.indexOf(" ") + 1) === ref && HASH.test(line.slice(0, line.indexOf(" ")))
     );
+    return line ? line.slice(0, line.indexOf(" ")) : null;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether branch `branch` exists, read from disk as {@link refOnDisk} reads it (held under the
+ * registry lock by impl's name claim); undefined when git has to answer.
+ */
+export function branchOnDisk(repo: string, branch: string): boolean | undefined {
+  const tip = refOnDisk(repo, branch);
+  return tip === undefined ? undefined : tip !== null;
 }
 
 export interface GitWorktree {
@@ -206,16 +219,9 @@ export class Git {
     return out.split("\n").filter((l) => l.trim() !== "");
   }
 
-  /** True when every commit of `branch` is reachable from `base`. */
-  async isMerged(repo: string, branch: string, base: string): Promise<boolean> {
-    const r = await this.run("git", [
-      "-C",
-      repo,
-      "merge-base",
-      "--is-ancestor",
-      `refs/heads/${branch}`,
-      base,
-    ]);
+  /** True when every commit of `rev` (a commit, or a ref such as `refs/heads/<branch>`) is reachable from `base`. */
+  async isAncestor(repo: string, rev: string, base: string): Promise<boolean> {
+    const r = await this.run("git", ["-C", repo, "merge-base", "--is-ancestor", rev, base]);
     return r.code === 0;
   }
 

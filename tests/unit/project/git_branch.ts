@@ -1,9 +1,16 @@
-/** branchOnDisk answers as `git show-ref --verify` does, or leaves the question to git. */
+/** branchOnDisk and refOnDisk answer as `git show-ref --verify` / `rev-parse` do, or leave the question to git. */
 import assert from "node:assert/strict";
 import { join } from "../../../core/io/path.ts";
 import { exec } from "../../../core/io/exec.ts";
-import { branchOnDisk, Git } from "../../../core/project/git.ts";
+import { branchOnDisk, Git, refOnDisk } from "../../../core/project/git.ts";
 import { git } from "../_git.ts";
+
+/** The commit `ref` names, as git reads it; null when there is none. */
+const revParse = (repo: string, ref: string) => {
+  const out = new Deno.Command("git", { args: ["-C", repo, "rev-parse", "--verify", "--quiet", ref] })
+    .outputSync();
+  return out.success ? new TextDecoder().decode(out.stdout).trim() : null;
+};
 
 Deno.test("git: a branch read from loose refs and packed-refs agrees with git show-ref", () => {
   const dir = Deno.realPathSync(Deno.makeTempDirSync());
@@ -16,6 +23,11 @@ Deno.test("git: a branch read from loose refs and packed-refs agrees with git sh
       for (const name of names) {
         const shown = git(repo, "show-ref", "--verify", "--quiet", `refs/heads/${name}`);
         assert.equal(branchOnDisk(repo, name), shown, `${what}: ${name}`);
+        assert.equal(
+          refOnDisk(repo, name),
+          revParse(repo, `refs/heads/${name}`),
+          `${what}: ${name}'s commit`,
+        );
         assert.equal(shown, expected[name] ?? false, `${what}: git on ${name}`);
       }
     };
