@@ -150,8 +150,7 @@ Deno.test("done keeps a branch that moved while the worktree was being removed (
     const { repo } = await projectWith(sb, [{
       name: "late",
       events: ["worktree.removed"],
-      cases:
-        `  worktree.removed) r=$(pwd); g() { git -C "$r" -c user.name=t -c user.email=t@t "$@"; }
+      cases: `  worktree.removed) r=$(pwd); g() { git -C "$r" -c user.name=t -c user.email=t@t "$@"; }
     c=$(g commit-tree -p refs/heads/spec/x -m late "$(g rev-parse 'refs/heads/spec/x^{tree}')") && g update-ref refs/heads/spec/x "$c" ;;`,
     }]);
     await sb.kinfra(["plugins", "trust", "late"], { cwd: repo });
