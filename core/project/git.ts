@@ -50,32 +50,72 @@ export function locateOnDisk(cwd: string): { top: string; mainTop: string } | un
 const HASH = /^[0-9a-f]{40}([0-9a-f]{24})?\n?$/;
 
 /**
+ * The `.git` directory of the main worktree `repo` when its refs can be read from files as git reads
+ * them: no discovery variables, a directory (not a `.git` file), files as ref storage (not reftable).
+ */
+function plainGitDir(repo: string): string | undefined {
+  if (DISCOVERY_VARIABLES.some((v) => Deno.env.get(v) !== undefined)) return undefined;
+  const gitDir = join(repo, ".git");
+  if (!statOrUndefined(gitDir)?.isDirectory || statOrUndefined(join(gitDir, "reftable"))) return undefined;
+  if (/refstorage/i.test(Deno.readTextFileSync(join(gitDir, "config")))) return undefined;
+  return gitDir;
+}
+
+/**
+ * The commit `ref` (`refs/…`) names: a loose ref, else a line of packed-refs, as `git show-ref
+ * --verify` reads them; null when there is no such ref, undefined when it is not a plain hash.
+ */
+function refInFiles(gitDir: string, ref: string): string | null | undefined {
+  const loose = statOrUndefined(join(gitDir, ref));
+  if (loose?.isFile) {
+    const text = Deno.readTextFileSync(join(gitDir, ref));
+    return HASH.test(text) ? text.trim() : undefined;
+  }
+  if (loose && !loose.isDirectory) return undefined;
+  const packed = join(gitDir, "packed-refs");
+  if (!statOrUndefined(packed)) return null;
+  // Lines are "<hash> <ref>", with "#" headers and "^<hash>" peeled tags between.
+  const line = Deno.readTextFileSync(packed).split("\n").find((line) =>
+    line.slice(line.indexOf(" ") + 1) === ref && HASH.test(line.slice(0, line.indexOf(" ")))
+  );
+  return line ? line.slice(0, line.indexOf(" ")) : null;
+}
+
+/**
  * The commit branch `branch` points at in the repository whose main worktree is `repo`, read from the
- * files git keeps it in — a loose ref, else a line of packed-refs — as `git show-ref --verify` reads
- * them, without its process (~2 ms); null when there is no such branch. Undefined for anything
- * unusual — discovery variables, a `.git` file, another ref storage (reftable), a ref that is not a
- * plain hash, an unreadable file — and git answers.
+ * files git keeps it in, without git's process (~2 ms); null when there is no such branch. Undefined
+ * for anything unusual — discovery variables, a `.git` file, another ref storage (reftable), a ref
+ * that is not a plain hash, an unreadable file — and git answers.
  */
 export function refOnDisk(repo: string, branch: string): string | null | undefined {
-  if (DISCOVERY_VARIABLES.some((v) => Deno.env.get(v) !== undefined)) return undefined;
   try {
-    const gitDir = join(repo, ".git");
-    if (!statOrUndefined(gitDir)?.isDirectory || statOrUndefined(join(gitDir, "reftable"))) return undefined;
-    if (/refstorage/i.test(Deno.readTextFileSync(join(gitDir, "config")))) return undefined;
-    const ref = `refs/heads/${branch}`;
-    const loose = statOrUndefined(join(gitDir, ref));
-    if (loose?.isFile) {
-      const text = Deno.readTextFileSync(join(gitDir, ref));
-      return HASH.test(text) ? text.trim() : undefined;
-    }
-    if (loose && !loose.isDirectory) return undefined;
-    const packed = join(gitDir, "packed-refs");
-    if (!statOrUndefined(packed)) return null;
-    // Lines are "<hash> <ref>", with "#" headers and "^<hash>" peeled tags between.
-    const line = Deno.readTextFileSync(packed).split("\n").find((line) =>
-      line.slice(line.indexOf(" ") + 1) === ref && HASH.test(line.slice(0, line.indexOf(" ")))
-    );
-    return line ? line.slice(0, line.indexOf(" ")) : null;
+    const gitDir = plainGitDir(repo);
+    return gitDir && refInFiles(gitDir, `refs/heads/${branch}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What {@link Git.head} answers, read from `.git/HEAD` and the branch's ref: a commit and a branch
+ * (none when detached); null for an unborn branch. Undefined when git must answer: anything
+ * {@link refOnDisk} leaves to it, a HEAD that is neither a branch nor a commit, or a branch whose
+ * short name git would lengthen (`--abbrev-ref=loose` says "heads/main" when `.git/main`,
+ * `refs/main` or `refs/tags/main` exists too).
+ */
+export function headOnDisk(repo: string): { commit: string; branch?: string } | null | undefined {
+  try {
+    const gitDir = plainGitDir(repo);
+    if (!gitDir) return undefined;
+    const head = Deno.readTextFileSync(join(gitDir, "HEAD"));
+    if (HASH.test(head)) return { commit: head.trim(), branch: undefined };
+    const branch = /^ref: refs\/heads\/(\S+)\n?$/.exec(head)?.[1];
+    if (!branch) return undefined;
+    const commit = refInFiles(gitDir, `refs/heads/${branch}`);
+    if (commit === null || commit === undefined) return commit;
+    const shadowed = statOrUndefined(join(gitDir, branch)) ||
+      [`refs/${branch}`, `refs/tags/${branch}`].some((ref) => refInFiles(gitDir, ref) !== null);
+    return shadowed ? undefined : { commit, branch };
   } catch {
     return undefined;
   }
@@ -155,6 +195,8 @@ export class Git {
    * in one call; undefined when HEAD names no commit (an unborn branch) or git answers otherwise.
    */
   async head(repo: string): Promise<{ commit: string; branch?: string } | undefined> {
+    const onDisk = headOnDisk(repo);
+    if (onDisk !== undefined) return onDisk ?? undefined;
     // `--abbrev-ref=loose` shortens as `symbolic-ref --short` does ("heads/main" beside a tag "main").
     const r = await this.run("git", ["-C", repo, "rev-parse", "HEAD^{commit}", "--abbrev-ref=loose", "HEAD"]);
     const [commit, name, ...rest] = r.stdout.trim().split("\n");
