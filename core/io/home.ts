@@ -60,7 +60,7 @@ const ID = /^[0-9a-f]{16}$/;
  * processes starting at once agree on one id.
  */
 export async function homeId(home: HomePaths): Promise<string> {
-  const read = async () => {
+  const read = () => {
     const text = Deno.readTextFileSync(home.id).trim();
     if (!ID.test(text)) {
       throw environmentError(
@@ -71,7 +71,7 @@ export async function homeId(home: HomePaths): Promise<string> {
     return text;
   };
   try {
-    return await read();
+    return read();
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }

@@ -69,7 +69,7 @@ export async function ensureCapacity(ctx: Context, request: CapacityRequest): Pr
   // It does not fit: observing stops what is idle (which may make the room) and says how long each
   // sandbox has been unused; then the engine is asked again.
   if ((await idleCheck(ctx, { observe: true })).stopped.length) usage = await measureUsage(ctx);
-  const unused = await unusedTimes(ctx);
+  const unused = unusedTimes(ctx);
   registry = await readRegistry(ctx.home);
   const running: BudgetSandbox[] = Object.values(registry.slots).filter((s) => !s.remote).map((slot) => {
     const name = slot.warm

@@ -81,8 +81,8 @@ async function trafficTimes(
 }
 
 /** How long (ms) each observed running slot has been unused, by slot id, from the last check. */
-export async function unusedTimes(ctx: Context): Promise<Map<number, number>> {
-  const state = await readIdleState(ctx);
+export function unusedTimes(ctx: Context): Map<number, number> {
+  const state = readIdleState(ctx);
   const now = ctx.now().getTime();
   return new Map(Object.entries(state?.slots ?? {}).map(([id, w]) => [Number(id), now - unusedSince(w)]));
 }
@@ -100,7 +100,7 @@ export async function idleCheck(
 ): Promise<IdleReport> {
   const report: IdleReport = { observed: [], stopped: [] };
   const now = ctx.now().getTime();
-  const previous = await readIdleState(ctx);
+  const previous = readIdleState(ctx);
   if (options.throttled && previous && now - previous.checked_at < previous.interval) return report;
   // Most homes set no idle_stop: that is seen from the registry and the configs, without the lock,
   // and remembered until a config changes or another project's sandbox runs.

@@ -25,7 +25,7 @@ export interface IdleState {
 
 export const idleStatePath = (ctx: Context) => join(ctx.home.root, "idle.json");
 
-export async function readIdleState(ctx: Context): Promise<IdleState | undefined> {
+export function readIdleState(ctx: Context): IdleState | undefined {
   try {
     return JSON.parse(Deno.readTextFileSync(idleStatePath(ctx)));
   } catch {
@@ -35,7 +35,7 @@ export async function readIdleState(ctx: Context): Promise<IdleState | undefined
 
 /** Whether a throttled idle check has anything to do now: its interval is over, and some window is set. */
 export async function idleCheckDue(ctx: Context): Promise<boolean> {
-  const previous = await readIdleState(ctx);
+  const previous = readIdleState(ctx);
   if (previous && ctx.now().getTime() - previous.checked_at < previous.interval) return false;
   return await anyWindow(ctx, previous);
 }
@@ -53,7 +53,7 @@ export async function anyWindow(ctx: Context, previous: IdleState | undefined): 
   // Under the lock, from the state as it is then (a check may have written observations since);
   // a check holding it writes the state itself, so this one does not wait.
   const remember = async () => {
-    const state = await readIdleState(ctx) ?? { checked_at: 0, interval: 0, slots: {} };
+    const state = readIdleState(ctx) ?? { checked_at: 0, interval: 0, slots: {} };
     await writeFileAtomic(idleStatePath(ctx), JSON.stringify({ ...state, none: stamp }) + "\n");
   };
   await withLock(join(ctx.home.root, "idle.lock"), remember, { timeoutMs: 0, onWait: () => {} })

@@ -37,7 +37,7 @@ export interface UsageFile {
 const FRESH_MS = 15_000;
 
 /** The proxy's measurement when it is fresh (and has CPU when asked), else undefined. */
-async function cachedUsage(ctx: Context, cpu: boolean): Promise<UsageReport | undefined> {
+function cachedUsage(ctx: Context, cpu: boolean): UsageReport | undefined {
   try {
     const file: UsageFile = JSON.parse(Deno.readTextFileSync(join(ctx.home.root, "proxy", "usage.json")));
     const age = ctx.now().getTime() - Date.parse(file.at);
@@ -59,7 +59,7 @@ export async function measureUsage(
   ctx: Context,
   options: { cpu?: boolean; fresh?: boolean; engine?: RemoteEngine } = {},
 ): Promise<UsageReport> {
-  const cached = options.fresh || options.engine ? undefined : await cachedUsage(ctx, options.cpu === true);
+  const cached = options.fresh || options.engine ? undefined : cachedUsage(ctx, options.cpu === true);
   if (cached) return cached;
   const report: UsageReport = { sandboxes: new Map(), failures: [] };
   try {
