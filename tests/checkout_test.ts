@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { KINFRA, runCommand, type Sandbox, writeFiles } from "./helpers.ts";
+import { git, KINFRA, runCommand, type Sandbox, writeFiles } from "./helpers.ts";
 import { dockerTest, makeProject, randomBase } from "./sandbox_helpers.ts";
 import { eventually, proxyStatus, rawGet, readToEnd, useRouterPort } from "./proxy_helpers.ts";
 
@@ -24,16 +24,8 @@ async function twoSandboxes(sb: Sandbox, stem: string, base: number) {
   const repo = await makeProject(sb, stem, { base });
   await writeFiles(repo, { "src/cgi-bin/stream": STREAM });
   await Deno.chmod(join(repo, "src/cgi-bin/stream"), 0o755);
-  await runCommand("git", ["add", "-A"], { cwd: repo });
-  await runCommand("git", ["commit", "-qm", "stream"], {
-    cwd: repo,
-    env: {
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@t",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@t",
-    },
-  });
+  await git(repo, "add", "-A");
+  await git(repo, "commit", "-qm", "stream");
   const paths: Record<string, string> = {};
   // Each sandbox's own web port, as impl reports it (a slot another test's port blocks is skipped).
   const ports: Record<string, number> = {};
@@ -284,15 +276,7 @@ dockerTest("a /udp port is forwarded over UDP and switches with the checkout", a
       `[sandbox.ports]\n${variable} = ${udpBase}\n`,
     ),
   );
-  await runCommand("git", ["commit", "-qam", "udp"], {
-    cwd: repo,
-    env: {
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@t",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@t",
-    },
-  });
+  await git(repo, "commit", "-qam", "udp");
   const udpPorts: Record<string, number> = {};
   for (const name of ["a", "b"]) {
     const r = await sb.kinfra(["impl", `${name}/M1`, "--json"], { cwd: repo });

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runCommand, type Sandbox, writeFiles } from "./helpers.ts";
+import { git, type Sandbox, writeFiles } from "./helpers.ts";
 import { Browser, chromiumPath } from "./browser.ts";
 import { writePlugin } from "./plugin_helpers.ts";
 import { dockerTest, makeProject, randomBase } from "./sandbox_helpers.ts";
@@ -20,19 +20,12 @@ echo ""
 echo "name=$name cookie=$HTTP_COOKIE"
 `;
 
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: "t",
-  GIT_AUTHOR_EMAIL: "t@t",
-  GIT_COMMITTER_NAME: "t",
-  GIT_COMMITTER_EMAIL: "t@t",
-};
-
 async function project(sb: Sandbox, stem: string): Promise<string> {
   const repo = await makeProject(sb, stem, { base: randomBase() });
   await writeFiles(repo, { "src/cgi-bin/whoami": WHOAMI });
   await Deno.chmod(join(repo, "src/cgi-bin/whoami"), 0o755);
-  await runCommand("git", ["add", "-A"], { cwd: repo });
-  await runCommand("git", ["commit", "-qm", "whoami"], { cwd: repo, env: GIT_ENV });
+  await git(repo, "add", "-A");
+  await git(repo, "commit", "-qm", "whoami");
   return repo;
 }
 
