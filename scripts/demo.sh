@@ -17,6 +17,8 @@ cleanup() {
   kinfra worktrees --json >/dev/null 2>&1 && for n in $(kinfra --json worktrees | sed -n 's/.*"name": "\(.*\)".*/\1/p'); do
     kinfra -q done --force "$n" >/dev/null 2>&1 || true
   done
+  # The proxy process lingers a few seconds after the last sandbox; a home is removed without it.
+  kinfra -q proxy stop >/dev/null 2>&1 || true
   [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -174,6 +174,31 @@ dockerTest(
 );
 
 dockerTest(
+  "a proxy whose directory rm -rf has emptied writes nothing into it again (rmdir would fail)",
+  async (sb, stem) => {
+    await useRouterPort(sb);
+    const repo = await makeProject(sb, stem, { base: randomBase() });
+    assert.equal((await sb.kinfra(["impl", "a/M1"], { cwd: repo })).code, 0);
+    const { pid } = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
+    // rm -rf's order: everything in proxy/ first, the registry (a wake-up for the proxy) not yet.
+    const dir = join(sb.home, "proxy");
+    for await (const entry of Deno.readDir(dir)) await Deno.remove(join(dir, entry.name));
+    const watcher = Deno.watchFs(dir);
+    const created: string[] = [];
+    const watching = (async () => {
+      for await (const event of watcher) if (event.kind === "create") created.push(...event.paths);
+    })();
+    const registry = join(sb.home, "registry.json");
+    await Deno.writeTextFile(registry, await Deno.readTextFile(registry));
+    await eventually("the proxy to leave", () => Promise.resolve(alive(pid!)), (a) => !a);
+    watcher.close();
+    await watching;
+    assert.deepEqual(created, []);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+  },
+);
+
+dockerTest(
   "proxy stop returns once its proxy is gone, though a successor takes the lock the same moment",
   async (sb, stem) => {
     await useRouterPort(sb);

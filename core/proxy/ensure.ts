@@ -23,7 +23,8 @@ const START_TIMEOUT_MS = 15_000;
 export async function partsNeeding(ctx: Context): Promise<string[]> {
   const [{ PARTS }, { Activity }] = await Promise.all([import("./parts.ts"), import("./activity.ts")]);
   const world: ProxyWorld = { registry: await readRegistry(ctx.home), config: await ctx.globalConfig() };
-  const env = { home: ctx.home, ctx, log: () => {}, activity: new Activity(proxyPaths(ctx.home).activity) };
+  const activity = new Activity(proxyPaths(ctx.home).activity);
+  const env = { home: ctx.home, ctx, log: () => {}, activity, keep: () => false }; // builds parts, runs none
   return PARTS.map((make) => make(env)).filter((p) => p.needed(world)).map((p) => p.name);
 }
 

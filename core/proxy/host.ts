@@ -64,11 +64,12 @@ export async function runProxy(ctx: Context): Promise<CommandOutput> {
     e.preventDefault();
     log(`unhandled: ${messageOf(e.reason)}`);
   });
-  const activity = new Activity(paths.activity, () => existsSync(ctx.home.registry));
+  const keep = () => lockKept() && existsSync(ctx.home.registry);
+  const activity = new Activity(paths.activity, keep);
   await activity.load();
   const host = new ProxyHost(
     ctx,
-    PARTS.map((make) => make({ home: ctx.home, ctx, log, activity })),
+    PARTS.map((make) => make({ home: ctx.home, ctx, log, activity, keep })),
     log,
     lockKept,
   );
@@ -214,7 +215,8 @@ class ProxyHost {
       }, this.graceMs);
       this.exitTimer = timer;
     }
-    if (!existsSync(this.ctx.home.registry)) return; // removed meanwhile: write nothing into a dying home
+    // Removed meanwhile (the registry or the lock: `rm -rf` takes either first): write nothing into a dying home.
+    if (!existsSync(this.ctx.home.registry) || !this.lockKept()) return;
     await replaceFileAtomic(proxyPaths(this.ctx.home).state, JSON.stringify(this.state(), null, 2) + "\n")
       .catch((e) => this.log(`cannot write state.json: ${messageOf(e)}`));
   }

@@ -39,6 +39,11 @@ export interface PartEnv {
   log: (message: string) => void;
   /** Per-slot traffic, saved to `<home>/proxy/activity.json` (throttled, atomic). */
   activity: Activity;
+  /**
+   * False once the home is going (its registry, or this process's lock file, removed — as `rm -rf`
+   * does): a part then writes nothing, since a file written into a directory being removed keeps it.
+   */
+  keep: () => boolean;
 }
 
 export interface ProxyPart {

@@ -66,7 +66,7 @@ export const usagePart: PartFactory = (env) => {
           ]),
           failures: report.failures,
         };
-        await replaceFileAtomic(proxyPaths(env.home).usage, JSON.stringify(file));
+        if (env.keep()) await replaceFileAtomic(proxyPaths(env.home).usage, JSON.stringify(file));
         problem = undefined;
       } catch (e) {
         problem = `usage not measured: ${messageOf(e)}`;
