@@ -5,9 +5,19 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { pathExists } from "./helpers.ts";
+import { pathExists, type Sandbox } from "./helpers.ts";
 import { containersOf, dockerTest, httpGet, makeProject, randomBase } from "./sandbox_helpers.ts";
 import { alive, eventually, proxyStatus, rawGet, useRouterPort } from "./proxy_helpers.ts";
+
+/** A project with one running sandbox (`impl a/M1`) and the proxy it started: the repo, the worktree, the pid. */
+async function sandboxAndProxy(sb: Sandbox, stem: string, env?: Record<string, string>) {
+  await useRouterPort(sb);
+  const repo = await makeProject(sb, stem, { base: randomBase() });
+  const impl = await sb.kinfra(["impl", "a/M1", "--json"], { cwd: repo, env });
+  assert.equal(impl.code, 0, impl.stderr);
+  const { pid } = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
+  return { repo, pid: pid!, worktree: impl.json<{ path: string }>().path };
+}
 
 dockerTest(
   "impl starts the proxy; a kill -9 loses no sandbox and the next command starts it again",
@@ -66,14 +76,11 @@ dockerTest(
 dockerTest(
   "the proxy exits once nothing needs it, leaving no socket, state or lock holder",
   async (sb, stem) => {
-    await useRouterPort(sb);
-    const repo = await makeProject(sb, stem, { base: randomBase() });
     const env = { KINFRA_PROXY_GRACE: "1" };
-    assert.equal((await sb.kinfra(["impl", "a/M1"], { cwd: repo, env })).code, 0);
-    const { pid } = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
+    const { repo, pid } = await sandboxAndProxy(sb, stem, env);
     const done = await sb.kinfra(["done", "a-M1"], { cwd: repo, env });
     assert.equal(done.code, 0, done.stderr);
-    await eventually("the proxy to exit", () => Promise.resolve(alive(pid!)), (a) => !a);
+    await eventually("the proxy to exit", () => Promise.resolve(alive(pid)), (a) => !a);
     const dir = join(sb.home, "proxy");
     assert.equal(await pathExists(join(dir, "control.sock")), false);
     assert.equal(await pathExists(join(dir, "state.json")), false);
@@ -86,17 +93,14 @@ dockerTest(
 );
 
 dockerTest("the proxy of a home that was removed exits and does not create it again", async (sb, stem) => {
-  await useRouterPort(sb);
-  const repo = await makeProject(sb, stem, { base: randomBase() });
-  assert.equal((await sb.kinfra(["impl", "a/M1"], { cwd: repo })).code, 0);
-  const { pid } = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
+  const { pid } = await sandboxAndProxy(sb, stem);
   // As `rm -rf` would; the proxy may still write a line while the tree goes, so retry like rm does.
   await eventually(
     "the home removed",
     () => Deno.remove(sb.home, { recursive: true }).then(() => true, () => false),
     (ok) => ok,
   );
-  await eventually("the proxy to exit", () => Promise.resolve(alive(pid!)), (a) => !a);
+  await eventually("the proxy to exit", () => Promise.resolve(alive(pid)), (a) => !a);
   await new Promise((r) => setTimeout(r, 1500)); // a poll later, still nothing there
   assert.equal(await pathExists(sb.home), false);
 });
@@ -121,34 +125,26 @@ dockerTest(
 );
 
 dockerTest("a live slot whose worktree was removed by hand keeps no proxy alive", async (sb, stem) => {
-  await useRouterPort(sb);
-  const repo = await makeProject(sb, stem, { base: randomBase() });
-  const env = { KINFRA_PROXY_GRACE: "1" };
-  const impl = await sb.kinfra(["impl", "a/M1", "--json"], { cwd: repo, env });
-  assert.equal(impl.code, 0, impl.stderr);
-  const { pid } = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
+  const { pid, worktree } = await sandboxAndProxy(sb, stem, { KINFRA_PROXY_GRACE: "1" });
   // What a test's cleanup (or a user's rm -rf) leaves: the registry still says running.
-  await Deno.remove(impl.json<{ path: string }>().path, { recursive: true });
-  await eventually("the proxy to exit", () => Promise.resolve(alive(pid!)), (a) => !a);
+  await Deno.remove(worktree, { recursive: true });
+  await eventually("the proxy to exit", () => Promise.resolve(alive(pid)), (a) => !a);
   assert.deepEqual((await proxyStatus(sb)).needed_by, []);
 });
 
 dockerTest(
   "proxy stop ends a proxy that no longer answers (SIGSTOPped) by the pid its lock names",
   async (sb, stem) => {
-    await useRouterPort(sb);
-    const repo = await makeProject(sb, stem, { base: randomBase() });
-    assert.equal((await sb.kinfra(["impl", "a/M1"], { cwd: repo })).code, 0);
-    const { pid } = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
-    Deno.kill(pid!, "SIGSTOP");
+    const { repo, pid } = await sandboxAndProxy(sb, stem);
+    Deno.kill(pid, "SIGSTOP");
     try {
       const stop = await sb.kinfra(["proxy", "stop", "--json"], { cwd: repo });
       assert.equal(stop.code, 0, stop.stderr);
       assert.match(stop.stderr, new RegExp(`pid ${pid}\\) does not answer; stopping it with SIGTERM`));
       assert.equal(stop.json().pid, pid);
-      await eventually("the proxy gone", () => Promise.resolve(alive(pid!)), (a) => !a);
+      await eventually("the proxy gone", () => Promise.resolve(alive(pid)), (a) => !a);
     } finally {
-      if (alive(pid!)) Deno.kill(pid!, "SIGKILL");
+      if (alive(pid)) Deno.kill(pid, "SIGKILL");
     }
     // And the next command that needs it starts a fresh one.
     assert.equal((await sb.kinfra(["up", "a-M1"], { cwd: repo })).code, 0);
@@ -159,13 +155,10 @@ dockerTest(
 dockerTest(
   "a proxy whose lock file was removed leaves, so no process runs that kinfra cannot find",
   async (sb, stem) => {
-    await useRouterPort(sb);
-    const repo = await makeProject(sb, stem, { base: randomBase() });
-    assert.equal((await sb.kinfra(["impl", "a/M1"], { cwd: repo })).code, 0);
-    const { pid } = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
+    const { repo, pid } = await sandboxAndProxy(sb, stem);
     // What a cleanup deleting the home around a live sandbox does: the lock goes, the worktree stays.
     await Deno.remove(join(sb.home, "proxy", "lock"));
-    await eventually("the proxy to leave", () => Promise.resolve(alive(pid!)), (a) => !a);
+    await eventually("the proxy to leave", () => Promise.resolve(alive(pid)), (a) => !a);
     const again = await sb.kinfra(["status", "a-M1"], { cwd: repo });
     assert.equal(again.code, 0, again.stderr);
     const next = await eventually("a findable proxy", () => proxyStatus(sb), (s) => s.running);
@@ -176,10 +169,7 @@ dockerTest(
 dockerTest(
   "a proxy whose directory rm -rf has emptied writes nothing into it again (rmdir would fail)",
   async (sb, stem) => {
-    await useRouterPort(sb);
-    const repo = await makeProject(sb, stem, { base: randomBase() });
-    assert.equal((await sb.kinfra(["impl", "a/M1"], { cwd: repo })).code, 0);
-    const { pid } = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
+    const { pid } = await sandboxAndProxy(sb, stem);
     // rm -rf's order: everything in proxy/ first, the registry (a wake-up for the proxy) not yet.
     const dir = join(sb.home, "proxy");
     for await (const entry of Deno.readDir(dir)) await Deno.remove(join(dir, entry.name));
@@ -190,7 +180,7 @@ dockerTest(
     })();
     const registry = join(sb.home, "registry.json");
     await Deno.writeTextFile(registry, await Deno.readTextFile(registry));
-    await eventually("the proxy to leave", () => Promise.resolve(alive(pid!)), (a) => !a);
+    await eventually("the proxy to leave", () => Promise.resolve(alive(pid)), (a) => !a);
     watcher.close();
     await watching;
     assert.deepEqual(created, []);
@@ -201,10 +191,7 @@ dockerTest(
 dockerTest(
   "proxy stop returns once its proxy is gone, though a successor takes the lock the same moment",
   async (sb, stem) => {
-    await useRouterPort(sb);
-    const repo = await makeProject(sb, stem, { base: randomBase() });
-    assert.equal((await sb.kinfra(["impl", "a/M1"], { cwd: repo })).code, 0);
-    const { pid } = await eventually("the proxy", () => proxyStatus(sb), (s) => s.running);
+    const { repo, pid } = await sandboxAndProxy(sb, stem);
     // What a proxy started meanwhile (another build's, after an upgrade) does: wait for the lock,
     // and hold it from the instant the old one lets go, so the lock is never seen free.
     const lock = join(sb.home, "proxy", "lock");
@@ -227,7 +214,7 @@ dockerTest(
       const stop = await sb.kinfra(["proxy", "stop", "--json"], { cwd: repo });
       assert.equal(stop.code, 0, stop.stderr);
       assert.equal(stop.json().pid, pid);
-      assert.equal(alive(pid!), false);
+      assert.equal(alive(pid), false);
       const reader = successor.stdout.getReader();
       assert.equal(new TextDecoder().decode((await reader.read()).value).trim(), "locked");
       reader.releaseLock();
