@@ -72,6 +72,7 @@ export async function runProxy(ctx: Context): Promise<CommandOutput> {
     PARTS.map((make) => make({ home: ctx.home, ctx, log, activity, keep })),
     log,
     lockKept,
+    keep,
   );
   await Deno.remove(paths.socket).catch(() => {}); // a dead process's socket: we hold the lock now
   const control = Deno.listen({ transport: "unix", path: paths.socket });
@@ -109,6 +110,8 @@ class ProxyHost {
     private readonly parts: ProxyPart[],
     private readonly log: (m: string) => void,
     private readonly lockKept: () => boolean = () => true,
+    /** False once its home is going (PartEnv.keep): nothing more is written into it. */
+    private readonly keep: () => boolean = () => true,
   ) {
     this.world = new WorldReader(ctx.home, log);
     const grace = Number(ctx.env.get("KINFRA_PROXY_GRACE"));
@@ -215,8 +218,7 @@ class ProxyHost {
       }, this.graceMs);
       this.exitTimer = timer;
     }
-    // Removed meanwhile (the registry or the lock: `rm -rf` takes either first): write nothing into a dying home.
-    if (!existsSync(this.ctx.home.registry) || !this.lockKept()) return;
+    if (!this.keep()) return; // removed meanwhile: write nothing into a dying home
     await replaceFileAtomic(proxyPaths(this.ctx.home).state, JSON.stringify(this.state(), null, 2) + "\n")
       .catch((e) => this.log(`cannot write state.json: ${messageOf(e)}`));
   }
