@@ -137,6 +137,12 @@ const LAZY_REQUIRE = "var __require = (id) => process.getBuiltinModule(id);";
 
 /** `deno bundle` into `dir`: one file (`main.js`), or split at the dynamic imports (`split`). */
 async function bundleInto(dir: string, map: string, split: boolean): Promise<void> {
+  // `deno bundle` reads the npm packages from Deno's cache and fetches none: on a fresh machine it
+  // fails with ERR_MODULE_NOT_FOUND unless they were installed first (as the lockfile pins them).
+  const installed = await run(Deno.execPath(), ["install", "--quiet", "--entrypoint", join(ROOT, "main.ts")]);
+  if (!installed.ok) {
+    throw new BuildError(`deno install (the npm packages the bundle needs) failed:\n${installed.stderr}`);
+  }
   const output = split ? ["--code-splitting", "--outdir", dir] : ["--output", join(dir, "main.js")];
   const bundled = await run(Deno.execPath(), [
     ...["bundle", "--quiet", "--platform", "deno", "--import-map", map, ...output, join(ROOT, "main.ts")],
