@@ -11,19 +11,20 @@ const controller = new AbortController();
 Deno.addSignalListener("SIGINT", () => controller.signal.aborted ? Deno.exit(130) : controller.abort());
 
 const args = Deno.args;
-try {
-  const code = await runCli(args, {
-    signal: controller.signal,
-    builtins: async () => (await import("./plugins/mod.ts")).builtinPlugins,
-  });
+// No top-level await: a bundle's parts may import this module's own, which must have finished evaluating.
+runCli(args, {
+  signal: controller.signal,
+  builtins: async () => (await import("./plugins/mod.ts")).builtinPlugins,
+}).then(
   // A command that returns has said what happened itself, Ctrl-C or not (exactly one JSON document).
-  Deno.exit(code);
-} catch (error) {
-  const style = makeStyle(!args.includes("--no-color") && colorEnabled(false));
-  const wasInterrupted = error instanceof KinfraError && error.code === Exit.interrupted;
-  Deno.exit(reportError(controller.signal.aborted && !wasInterrupted ? interrupted() : error, {
-    json: args.includes("--json"),
-    verbose: args.includes("-v") || args.includes("--verbose"),
-    style,
-  }));
-}
+  (code) => Deno.exit(code),
+  (error) => {
+    const style = makeStyle(!args.includes("--no-color") && colorEnabled(false));
+    const wasInterrupted = error instanceof KinfraError && error.code === Exit.interrupted;
+    Deno.exit(reportError(controller.signal.aborted && !wasInterrupted ? interrupted() : error, {
+      json: args.includes("--json"),
+      verbose: args.includes("-v") || args.includes("--verbose"),
+      style,
+    }));
+  },
+);
