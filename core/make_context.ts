@@ -12,7 +12,7 @@ import type { Hooks } from "./hooks/dispatch.ts";
 import { withLock } from "./io/lock.ts";
 import { sha256Hex } from "./io/hash.ts";
 import { type Logger, makeLogger, makeStyle, type Style } from "./io/output.ts";
-import { existsSync, homeId, type HomePaths, homePaths } from "./io/home.ts";
+import { existsSync, fileStamp, homeId, type HomePaths, homePaths } from "./io/home.ts";
 import type { Plugin } from "./hooks/plugin_api.ts";
 import { findProject, type Project } from "./project/project.ts";
 import { GLOBAL_DEFAULTS } from "./project/config/defaults.ts";
@@ -60,7 +60,7 @@ export function makeContext(options: ContextOptions = {}): Context {
       log.debug(`$ ${cmd} ${args.join(" ")}  (${(performance.now() - start).toFixed(0)} ms)`);
     }
   };
-  let global: Promise<GlobalConfig> | undefined;
+  let global: { stamp: string; config: Promise<GlobalConfig> } | undefined;
   let compose: Promise<ComposeTool> | undefined;
   let id: Promise<string> | undefined;
   const projects = new Map<string, Promise<Project>>();
@@ -88,7 +88,13 @@ export function makeContext(options: ContextOptions = {}): Context {
     interactive: options.interactive ?? false,
     now: () => new Date(),
     homeId: () => id ??= homeId(ctx.home),
-    globalConfig: () => global ??= loadGlobalConfig(ctx.home),
+    // Read again once the file changed: the proxy process lives on while the user edits it (an
+    // idle_stop set then was otherwise never seen there, and its idle check said "none set").
+    globalConfig: () => {
+      const stamp = fileStamp(ctx.home.config);
+      if (global?.stamp !== stamp) global = { stamp, config: loadGlobalConfig(ctx.home) };
+      return global.config;
+    },
     compose: () =>
       compose ??= Promise.all([ctx.globalConfig(), import("./compose/tool.ts")]).then(([g, tool]) =>
         tool.detectComposeCached(

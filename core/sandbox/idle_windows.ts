@@ -12,6 +12,7 @@ import { join } from "../io/path.ts";
 import type { SlotWatch } from "../slots/idle.ts";
 import { readRegistry, type Registry, type SlotEntry } from "../slots/registry.ts";
 import { configAt } from "../project/project.ts";
+import { fileStamp } from "../io/home.ts";
 
 /** `<home>/idle.json`: the last check's observations, and when the next one is worth it. */
 export interface IdleState {
@@ -85,17 +86,9 @@ export function runningSlots(registry: Registry) {
  * learns it from a few `stat`s instead of reading and checking every config.
  */
 export function configStamp(globalConfig: string, roots: string[]): string {
-  const stamp = (path: string) => {
-    try {
-      const info = Deno.statSync(path);
-      return `${info.size}:${info.mtime?.getTime()}`;
-    } catch {
-      return "-";
-    }
-  };
   return JSON.stringify([
-    stamp(globalConfig),
-    ...roots.map((r) => [r, stamp(join(r, ".devops-ai", "infra.toml"))]),
+    fileStamp(globalConfig),
+    ...roots.map((r) => [r, fileStamp(join(r, ".devops-ai", "infra.toml"))]),
   ]);
 }
 

@@ -7,6 +7,8 @@ import { observabilityNames } from "../../../core/project/config/defaults.ts";
 import { loadGlobalConfig, parseInfraConfig } from "../../../core/project/config/load.ts";
 import { isContainedPath, parseMount } from "../../../core/project/config/mounts.ts";
 import { homePaths } from "../../../core/io/home.ts";
+import { makeContext } from "../../../core/make_context.ts";
+import { join } from "node:path";
 import { kinfraErrorOf, usageOf } from "../_usage.ts";
 
 const PROJECT = '[project]\nname = "shop"\n';
@@ -287,4 +289,19 @@ Deno.test("observabilityNames() derives project, network, Jaeger and prefix from
     jaeger: "ci-jaeger",
     prefix: "ci-",
   });
+});
+
+Deno.test("a context's global config is read again once config.toml changes (the proxy process outlives edits)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const ctx = makeContext({
+      env: { get: (k: string) => k === "KINFRA_HOME" ? dir : undefined } as Deno.Env,
+    });
+    assert.equal((await ctx.globalConfig()).slots.idle_stop, undefined);
+    assert.equal(await ctx.globalConfig(), await ctx.globalConfig(), "unchanged: read once");
+    await Deno.writeTextFile(join(dir, "config.toml"), `[slots]\nidle_stop = "3s"\n`);
+    assert.equal((await ctx.globalConfig()).slots.idle_stop, "3s");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
