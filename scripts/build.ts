@@ -173,6 +173,7 @@ async function bundleInto(dir: string, map: string, split: boolean): Promise<voi
  * ones into parts loaded with them anyway, never changing what code runs when: 93 parts, and
  * `status` loads 33 of them for 6% more bytes (scripts/bench.ts measures it).
  */
+const MIN_PART_BYTES = 1500;
 async function fewerParts(from: string, to: string): Promise<void> {
   const { rollup } = await import("rollup");
   const build = await rollup({
@@ -193,7 +194,6 @@ async function fewerParts(from: string, to: string): Promise<void> {
   });
   await build.close();
 }
-const MIN_PART_BYTES = 1500;
 
 async function bundle(stage: string, out: string, hash: string, split: boolean): Promise<void> {
   const map = await stamp(stage, "bundle", hash);
