@@ -180,7 +180,8 @@ async function readJson<T>(file: string): Promise<T | undefined> {
   }
 }
 
-async function prune(dir: string): Promise<void> {
+/** Past MAX_ENTRIES files in `dir`, removes the older half (by mtime). */
+export async function prune(dir: string): Promise<void> {
   const entries = await Array.fromAsync(Deno.readDir(dir));
   if (entries.length <= MAX_ENTRIES) return;
   const dated = await Promise.all(

@@ -32,6 +32,7 @@ import "./project/git_head.ts";
 import "./project/git_branch.ts";
 import "./project/git_locate.ts";
 import "./project/names.ts";
+import "./project/show_compose.ts";
 import "./proxy/forward.ts";
 import "./proxy/names.ts";
 import "./remote/remote.ts";
