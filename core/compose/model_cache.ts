@@ -16,6 +16,7 @@ import { type ComposeModel, modelOf } from "./model.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { whichPath } from "../io/exec.ts";
 import { sha256Hex } from "../io/hash.ts";
+import { prune } from "../io/home.ts";
 
 export interface ModelInputs {
   /** The checkout (worktree or project root) the compose file is read from. */
@@ -131,7 +132,7 @@ export async function cachedModel(
     if (next) await writeFileAtomic(templateFile, JSON.stringify(next));
   }
   await writeFileAtomic(file, text);
-  await prune(dir).catch(() => {});
+  await prune(dir, MAX_ENTRIES).catch(() => {});
   return load(text);
 }
 
@@ -178,15 +179,4 @@ async function readJson<T>(file: string): Promise<T | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** Past MAX_ENTRIES files in `dir`, removes the older half (by mtime). */
-export async function prune(dir: string): Promise<void> {
-  const entries = await Array.fromAsync(Deno.readDir(dir));
-  if (entries.length <= MAX_ENTRIES) return;
-  const dated = await Promise.all(
-    entries.map(async (e) => ({ path: join(dir, e.name), at: (await Deno.stat(join(dir, e.name))).mtime })),
-  );
-  dated.sort((a, b) => (a.at?.getTime() ?? 0) - (b.at?.getTime() ?? 0));
-  for (const old of dated.slice(0, dated.length / 2)) await Deno.remove(old.path).catch(() => {});
 }

@@ -164,3 +164,14 @@ export async function exists(path: string): Promise<boolean> {
     throw e;
   }
 }
+
+/** Past `max` files in `dir` (a cache's), removes the older half by mtime. */
+export async function prune(dir: string, max: number): Promise<void> {
+  const entries = await Array.fromAsync(Deno.readDir(dir));
+  if (entries.length <= max) return;
+  const dated = await Promise.all(
+    entries.map(async (e) => ({ path: join(dir, e.name), at: (await Deno.stat(join(dir, e.name))).mtime })),
+  );
+  dated.sort((a, b) => (a.at?.getTime() ?? 0) - (b.at?.getTime() ?? 0));
+  for (const old of dated.slice(0, dated.length / 2)) await Deno.remove(old.path).catch(() => {});
+}

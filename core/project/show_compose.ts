@@ -4,7 +4,7 @@
  */
 import { join, relative } from "../io/path.ts";
 import type { Exec, ExecResult } from "../io/exec.ts";
-import type { HomePaths } from "../io/home.ts";
+import { type HomePaths, prune } from "../io/home.ts";
 import { sha256Hex } from "../io/hash.ts";
 import { headOnDisk } from "./git.ts";
 import type { Project } from "./project.ts";
@@ -42,7 +42,7 @@ export async function showBaseCompose(
   if (marker && shown.success && shown.stdout === onDisk) {
     await Deno.mkdir(dir, { recursive: true })
       .then(() => Deno.writeFile(marker, new Uint8Array()))
-      .then(async () => await (await import("../compose/model_cache.ts")).prune(dir))
+      .then(() => prune(dir, 256))
       .catch(() => {});
   }
   return shown;
