@@ -4,7 +4,7 @@
  */
 import { join, relative } from "../io/path.ts";
 import type { Exec, ExecResult } from "../io/exec.ts";
-import { type HomePaths, prune } from "../io/home.ts";
+import { exists, type HomePaths, prune } from "../io/home.ts";
 import { sha256Hex } from "../io/hash.ts";
 import { headOnDisk } from "./git.ts";
 import type { Project } from "./project.ts";
@@ -34,7 +34,7 @@ export async function showBaseCompose(
   const marker = onDisk === undefined
     ? undefined
     : join(dir, (await sha256Hex([commit, path, onDisk].join("\0"))).slice(0, 32));
-  if (marker && await Deno.lstat(marker).then(() => true, () => false)) {
+  if (marker && await exists(marker)) {
     return { code: 0, success: true, stdout: onDisk!, stderr: "" };
   }
   // The commit read, not HEAD again: HEAD may have moved since, and the marker must name what git showed.
