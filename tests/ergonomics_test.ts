@@ -186,3 +186,24 @@ Deno.test("a reader that stops early (`| head`) ends kinfra quietly with SIGPIPE
   assert.equal(status.code, 141, stderr);
   assert.equal(stderr, "");
 });
+
+Deno.test("-q drops the progress lines, never the result; -V after a command prints the version and runs nothing", () =>
+  withSandbox(async (sb) => {
+    const repo = await sb.repo("quiet");
+    const loud = await sb.kinfra(["spec", "loud"], { cwd: repo });
+    assert.equal(loud.code, 0, loud.stderr);
+    assert.match(loud.stderr, /› /, "progress, without -q");
+    const quiet = await sb.kinfra(["-q", "spec", "hush"], { cwd: repo });
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal(quiet.stderr, "");
+    assert.match(quiet.stdout, /✓ Spec worktree ready: .*-spec-hush/);
+    const listed = await sb.kinfra(["-q", "worktrees"], { cwd: repo });
+    assert.match(listed.stdout, /-spec-hush/);
+
+    const version = (await sb.kinfra(["-V"])).stdout;
+    assert.match(version, /^\d+\.\d+\.\d+/);
+    const late = await sb.kinfra(["done", "loud", "--version"], { cwd: repo });
+    assert.equal(late.code, 0, late.stderr);
+    assert.equal(late.stdout, version);
+    assert.ok(await pathExists(join(sb.dir, "quiet-spec-loud")), "done did not run");
+  }));

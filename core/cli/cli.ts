@@ -16,9 +16,10 @@ export interface CliOptions {
 export async function runCli(argv: string[], options: CliOptions): Promise<number> {
   const invocation = parseArgv(PROGRAM, GLOBAL_OPTIONS, argv);
   const flags = invocation.options as Globals;
-  const print = (text: string) => renderOutput({ data: {}, text }, false, false);
-  if (flags.version && invocation.path.length === 0) {
-    renderOutput({ data: { version: VERSION }, text: VERSION }, Boolean(flags.json), false);
+  const print = (text: string) => renderOutput({ data: {}, text }, false);
+  // A global option: `kinfra status --version` prints the version too, and runs nothing.
+  if (flags.version) {
+    renderOutput({ data: { version: VERSION }, text: VERSION }, Boolean(flags.json));
     return 0;
   }
   const command = invocation.command as Command;
@@ -47,7 +48,7 @@ export async function runCli(argv: string[], options: CliOptions): Promise<numbe
     }
   }
   const output = await command.run(ctx, invocation.args, flags);
-  renderOutput(output, Boolean(flags.json), Boolean(flags.quiet));
+  renderOutput(output, Boolean(flags.json));
   return output.exitCode ?? 0;
 }
 

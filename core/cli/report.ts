@@ -20,10 +20,11 @@ const print = (stream: { writeSync(p: Uint8Array): number }, text: string) => {
   }
 };
 
-export function renderOutput(output: CommandOutput, json: boolean, quiet: boolean): void {
+/** The result, as text or JSON; `-q` quiets the logs and progress (the Logger), never the result. */
+export function renderOutput(output: CommandOutput, json: boolean): void {
   if (output.silent) return;
   if (json) print(Deno.stdout, JSON.stringify(output.data, null, 2));
-  else if (output.text && !quiet) print(Deno.stdout, output.text);
+  else if (output.text) print(Deno.stdout, output.text);
 }
 
 // What the machine did to us, by errno: the environment's fault (exit 4), told in one line.
