@@ -32,13 +32,15 @@ static_busybox() { [ -x /bin/busybox ] && ldd /bin/busybox 2>&1 | grep -q "not a
 
 ensure_docker() {
   docker_up && compose_v1_present && compose_v2_present && command -v gcc >/dev/null 2>&1 &&
+    command -v fish >/dev/null 2>&1 && command -v zsh >/dev/null 2>&1 &&
     { static_busybox || docker image inspect "$TEST_IMAGE" >/dev/null 2>&1; } && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     local missing=()
     command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
     compose_v1_present || missing+=(docker-compose) # 1.29 on bookworm
     static_busybox || missing+=(busybox-static)
-    command -v fish >/dev/null 2>&1 || missing+=(fish) # the completion tests run fish for real
+    command -v fish >/dev/null 2>&1 || missing+=(fish) # the completion tests run fish and zsh for real
+    command -v zsh >/dev/null 2>&1 || missing+=(zsh)
     command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev) # the UDP checkout test builds a static echo server
     if [ ${#missing[@]} -gt 0 ]; then
       say "installing Debian packages: ${missing[*]} (apt-get)"

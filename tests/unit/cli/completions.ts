@@ -1,7 +1,7 @@
 /**
  * Shell completions come from the command table: each shell offers exactly the table's commands,
- * subcommands and an option's choices. Bash and fish run the script for real; zsh (not installed
- * here) is read for its `_describe` items.
+ * subcommands and an option's choices. Bash, zsh and fish run the script for real (zsh with its
+ * completion functions stubbed, autoloaded from $fpath as installed).
  */
 import assert from "node:assert/strict";
 import { completions } from "../../../core/cli/completions.ts";
@@ -33,6 +33,54 @@ async function fish(line: string): Promise<string[]> {
   }).output();
   return new TextDecoder().decode(out.stdout).split("\n").filter(Boolean).map((l) => l.split("\t")[0]);
 }
+
+/**
+ * What zsh's `_kinfra` describes for `words` (the last one being completed): the script autoloaded
+ * from a $fpath directory, as its header says to install it, and called once (the first TAB).
+ */
+async function zsh(...words: string[]): Promise<string[]> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/_kinfra`, await script("zsh"));
+    const out = await new Deno.Command("zsh", {
+      args: [
+        "-f",
+        "-c",
+        `_describe() { print -rl -- \${(P)2} }; _files() { print FILES }; compdef() { }
+fpath=(${dir} $fpath); autoload -Uz _kinfra
+words=(${words.map((w) => `'${w}'`).join(" ")}); CURRENT=${words.length}; _kinfra`,
+      ],
+      stdout: "piped",
+    }).output();
+    // `word:description`, a colon in the word escaped: the words whose start is being typed.
+    const typed = words.at(-1)!;
+    return new TextDecoder().decode(out.stdout).split("\n").filter(Boolean)
+      .map((l) => l.split(/(?<!\\):/)[0].replaceAll("\\:", ":")).filter((w) => w.startsWith(typed));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("completions() find the command past options, their values and arguments (bash, zsh, fish)", async () => {
+  assert.deepEqual(await bash("kinfra", "-C", "/tmp", "st"), ["status"]);
+  assert.deepEqual(await bash("kinfra", "impl", "x/M1", "--base", "main", "--no-s"), ["--no-sandbox"]);
+  assert.deepEqual(await bash("kinfra", "done", "foo", "--f"), ["--force"]);
+  assert.deepEqual(await bash("kinfra", "--json", "observability", "-v", "s"), ["status"]);
+  assert.deepEqual(await zsh("kinfra", "-C", "/tmp", "st"), ["status"]);
+  assert.deepEqual(await zsh("kinfra", "impl", "x/M1", "--base", "main", "--no-s"), ["--no-sandbox"]);
+  assert.deepEqual(await fish("kinfra -C /tmp observability "), ["down", "status", "up"]);
+  assert.deepEqual(await fish("kinfra impl x/M1 --base main --no-s"), ["--no-sandbox"]);
+});
+
+Deno.test("completions() leave an option's free value to the shell's own (file) completion", async () => {
+  assert.deepEqual(await bash("kinfra", "-C", ""), []);
+  assert.deepEqual(await bash("kinfra", "impl", "x/M1", "--base", ""), []);
+  assert.deepEqual(await zsh("kinfra", "-C", ""), ["FILES"]);
+});
+
+Deno.test("completions() in zsh work on the first TAB when autoloaded from $fpath, as the header says", async () => {
+  assert.deepEqual(await zsh("kinfra", "observability", "d"), ["down"]);
+});
 
 Deno.test("completions() in bash offer every top-level command of the table, and only them", async () => {
   const words = (await bash("kinfra", "")).filter((w) => !w.startsWith("-"));
