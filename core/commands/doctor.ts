@@ -1,6 +1,7 @@
 /**
  * `kinfra doctor`: checks everything kinfra depends on, each with a fix hint, plus the checks
- * plugins add through the `doctor` event. Exits 4 when an essential check fails.
+ * plugins add through the `doctor` event. Exits 2 when only the config is broken, 4 when any other
+ * essential check fails.
  */
 import type { Context } from "../context.ts";
 import { type ComposeTool, detectCompose, dockerEngineVersion, probeCompose } from "../compose/tool.ts";
@@ -49,7 +50,13 @@ export async function doctor(ctx: Context): Promise<CommandOutput> {
     data: { ok: failed.length === 0, checks },
     text: checks.map((c) => `${mark(c)} ${c.name}: ${c.detail}${!c.ok && c.hint ? `\n    → ${c.hint}` : ""}`)
       .join("\n"),
-    exitCode: failed.length ? Exit.environment : Exit.ok,
+    // A broken infra.toml or config.toml is a config error (2), as for every command; any other
+    // failed check is the environment's (4).
+    exitCode: !failed.length
+      ? Exit.ok
+      : failed.every((c) => c.name === "config")
+      ? Exit.usage
+      : Exit.environment,
   };
 }
 
