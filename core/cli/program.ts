@@ -31,7 +31,8 @@ export const PROGRAM: Command = {
         },
         {
           flags: "--health-port-var <var>",
-          description: "port variable the health check uses (default: the first)",
+          description:
+            "port variable the health check uses (default: the first serving HTTP, else the first)",
         },
         {
           flags: "--code-target <service>",

@@ -5,7 +5,7 @@
  * where it is written, because every sandbox would publish it.
  */
 import { basename, dirname, join } from "../io/path.ts";
-import { type ComposeSources, hostVariables } from "./sources.ts";
+import { type ComposeSources, hostVariables, servesHttp } from "./sources.ts";
 import { scanCompose } from "./scan.ts";
 import { type ComposeModel, describeFixed, fixedPorts, resolveCompose } from "./model.ts";
 import type { ComposeTool } from "./tool.ts";
@@ -152,9 +152,6 @@ export function portProtocols(sources: ComposeSources): Record<string, Protocol[
   return protocols;
 }
 
-/** Container ports that conventionally serve HTTP (web servers, dev servers, admin UIs). */
-const HTTP_PORTS = new Set([80, 3000, 4200, 5000, 5173, 8000, 8080, 8081, 8888, 9000, 9090]);
-
 /**
  * The port variables worth an `http://` link: the health check's, and those published from a
  * container port that conventionally serves HTTP. A database or a UDP port gets none.
@@ -162,7 +159,7 @@ const HTTP_PORTS = new Set([80, 3000, 4200, 5000, 5173, 8000, 8080, 8081, 8888, 
 export function httpVariables(sources: ComposeSources, healthVar?: string): string[] {
   const vars = new Set(healthVar ? [healthVar] : []);
   for (const source of sources.ports) {
-    if (source.protocol !== "udp" && HTTP_PORTS.has(Number(source.container))) {
+    if (servesHttp(source)) {
       for (const v of hostVariables(source)) if (!v.endsWith("_END")) vars.add(v);
     }
   }

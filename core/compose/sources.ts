@@ -54,6 +54,13 @@ export function portRender(form: PortSource["form"], text: string): (host: strin
   return typeof parsed === "string" ? () => text : (host) => JSON.stringify(renderShort(parsed, host));
 }
 
+/** Container ports that conventionally serve HTTP (web servers, dev servers, admin UIs). */
+const HTTP_PORTS = new Set([80, 3000, 4200, 5000, 5173, 8000, 8080, 8081, 8888, 9000, 9090]);
+
+/** Whether a published port likely serves HTTP: a TCP port a web server conventionally listens on. */
+export const servesHttp = (source: Pick<PortSource, "protocol" | "container">) =>
+  source.protocol !== "udp" && HTTP_PORTS.has(Number(source.container));
+
 /** The variables an entry's host part is written with (`${P:-9090}-${P_END:-9091}` → P, P_END). */
 export function hostVariables(source: PortSource): string[] {
   if (typeof source.host !== "object") return [];

@@ -238,3 +238,54 @@ Deno.test("ranges move by whole widths, and a port inside another slot's range i
   assert.equal(found?.id, 4, skipped.join("\n"));
   assert.equal(skipped[0], `Slot 2 skipped: port ${p + 2} (B_PORT) belongs to slot 1 (a, LS).`);
 });
+
+Deno.test("planInit: the health check probes the first port serving HTTP, not the first in Compose's (alphabetical) order", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    await writeFiles(root, {
+      "compose.yaml": `services:
+  web:
+    image: shop/web
+    ports: ["8080:8080"]
+  db:
+    image: postgres
+    ports: ["5432:5432"]
+`,
+    });
+    const sources = await scanCompose(root, "compose.yaml");
+    const model = modelOf({
+      services: {
+        db: { ports: [{ target: 5432, published: "5432", protocol: "tcp" }] },
+        web: { ports: [{ target: 8080, published: "8080", protocol: "tcp" }] },
+      },
+    });
+    const compose = { sources, analysis: analyzePorts(sources, model), model };
+    const answers = {
+      name: "shop",
+      prefix: "shop",
+      composeFile: "compose.yaml",
+      mounts: [],
+      healthEndpoint: "/up",
+    };
+    const portVar = (a: Parameters<typeof planInit>[0], c = compose) =>
+      /port_var = "(\w*)"/.exec(planInit(a, c).infraToml)?.[1];
+    assert.equal(portVar(answers), "SHOP_WEB_PORT");
+    assert.equal(
+      portVar({ ...answers, healthPortVar: "SHOP_DB_PORT" }),
+      "SHOP_DB_PORT",
+      "--health-port-var wins",
+    );
+    const noWeb = modelOf({
+      services: { db: { ports: [{ target: 5432, published: "5432", protocol: "tcp" }] } },
+    });
+    const dbOnly = await scanCompose(root, "compose.yaml");
+    dbOnly.ports = dbOnly.ports.filter((p) => p.container === "5432");
+    assert.equal(
+      portVar(answers, { sources: dbOnly, analysis: analyzePorts(dbOnly, noWeb), model: noWeb }),
+      "SHOP_DB_PORT",
+      "no HTTP port: the first",
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -6,6 +6,7 @@
  * placed is reported with where to look. No prompts and no I/O here.
  */
 import { applyEdits, type ComposeSources, lineDiff } from "../../compose/file.ts";
+import { servesHttp } from "../../compose/sources.ts";
 import type { ComposeModel } from "../../compose/model.ts";
 import { parseMount } from "../../project/config/mounts.ts";
 import { PORT_VAR } from "../../project/config/schema.ts";
@@ -39,6 +40,8 @@ export interface InitPlan {
   /** What init decided that needs no action (adopted variables). */
   notes: string[];
   problems: string[];
+  /** The port the health check probes unless `--health-port-var` names one: the first that serves HTTP. */
+  healthPortVar?: string;
 }
 
 /** The variable for a port: `<PREFIX>_<SERVICE>_PORT`, with the container port added for a service's later ports. */
@@ -91,6 +94,7 @@ export function planInit(
         if (entry.variable === variable) entry.protocols.add(source.protocol);
         byNumber.set(number, entry);
       }
+      if (width === 1 && servesHttp(source)) plan.healthPortVar ??= variable;
       const slotBase = answers.bases?.[variable] ?? base;
       ports[variable] = width > 1 ? { base: slotBase, width } : slotBase;
       if (choice.adopt) {
@@ -106,7 +110,8 @@ export function planInit(
       plan.files.push({ path, before, after, diff: lineDiff(before, after) });
     }
   }
-  plan.infraToml = renderInfraToml(answers, ports, Boolean(compose));
+  plan.healthPortVar = answers.healthPortVar ?? plan.healthPortVar ?? Object.keys(ports)[0];
+  plan.infraToml = renderInfraToml(answers, ports, Boolean(compose), plan.healthPortVar);
   return plan;
 }
 
@@ -137,7 +142,12 @@ function namingNotes(model: ComposeModel): string[] {
 const q = (s: string) => JSON.stringify(s);
 const list = (items: string[]) => `[${items.map(q).join(", ")}]`;
 
-function renderInfraToml(answers: InitAnswers, ports: Record<string, PortSetting>, sandbox: boolean): string {
+function renderInfraToml(
+  answers: InitAnswers,
+  ports: Record<string, PortSetting>,
+  sandbox: boolean,
+  healthPortVar?: string,
+): string {
   const lines = [
     "# kinfra project configuration (written by `kinfra init`; commit it).",
     "[project]",
@@ -147,7 +157,6 @@ function renderInfraToml(answers: InitAnswers, ports: Record<string, PortSetting
     }  # worktrees: <prefix>-spec-<feature>, <prefix>-impl-<feature>-<milestone>`,
   ];
   if (!sandbox || !answers.composeFile) return lines.join("\n") + "\n";
-  const portVars = Object.keys(ports);
   const targets = answers.codeTargets ?? [];
   lines.push("", "[sandbox]", `compose_file = ${q(answers.composeFile)}`);
   if (answers.healthEndpoint) {
@@ -155,7 +164,7 @@ function renderInfraToml(answers: InitAnswers, ports: Record<string, PortSetting
       "",
       "[sandbox.health]",
       `endpoint = ${q(answers.healthEndpoint)}`,
-      `port_var = ${q(answers.healthPortVar ?? portVars[0] ?? "")}`,
+      `port_var = ${q(healthPortVar ?? "")}`,
       "timeout = 60",
     );
   }
