@@ -123,9 +123,17 @@ export async function implStarted(
     stderr,
   }).spawn();
   const compose = `${project.name}-slot-1`;
+  // Compose v1 (Python) over ssh on a busy 2-core machine took over 20 s here: a minute, and an
+  // impl that ends first (an error) is said at once.
+  let ended: Deno.CommandStatus | undefined;
+  child.status.then((s) => ended = s);
   await until(
     "the sandbox started on the host",
-    async () => (await remoteContainers(host, compose)).length > 0,
+    async () => {
+      if (ended) throw new Error(`impl ended (exit ${ended.code}) before its sandbox ran on the host`);
+      return (await remoteContainers(host, compose)).length > 0;
+    },
+    60_000,
   );
   return { child, project: compose };
 }
