@@ -166,6 +166,62 @@ Deno.test("an interrupted removal of a worktree that has new changes keeps it", 
     assert.equal((await sb.kinfra(["done", "busy"], { cwd: repo })).code, 3);
   }));
 
+/** Marks a worktree's entry as a kinfra killed while `state` left it: a pid that is gone. */
+async function leftBy(sb: Sandbox, wt: string, state: "creating" | "removing") {
+  const gone = new Deno.Command("true").spawn();
+  await gone.status;
+  const file = join(sb.home, "registry.json");
+  const registry = JSON.parse(await Deno.readTextFile(file));
+  Object.assign(registry.worktrees[wt], { state, pid: gone.pid, host: Deno.hostname() });
+  await Deno.writeTextFile(file, JSON.stringify(registry));
+}
+
+Deno.test("a creation killed after git finished, worked in since: done keeps it (exit 3), --force removes it", () =>
+  withSandbox(async (sb) => {
+    // Killed while copying a large [worktree] copy file: the worktree is checked out, the entry says `creating`.
+    const repo = await sb.repo("shop", { ".devops-ai/infra.toml": `[project]\nname = "shop"\n` });
+    assert.equal((await sb.kinfra(["spec", "late"], { cwd: repo })).code, 0);
+    const wt = join(sb.dir, "shop-spec-late");
+    await leftBy(sb, wt, "creating");
+    await writeFiles(wt, { "notes.md": "mine", "README.md": "edited" });
+    const run = await sb.kinfra(["done", "late"], { cwd: repo });
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /notes\.md/);
+    assert.equal(await Deno.readTextFile(join(wt, "notes.md")), "mine");
+    const gc = await sb.kinfra(["--json", "gc"], { cwd: repo });
+    assert.deepEqual(gc.json<{ worktrees: string[] }>().worktrees, [], "gc keeps it too");
+    assert.equal(await Deno.readTextFile(join(wt, "notes.md")), "mine");
+    assert.equal((await sb.kinfra(["done", "late", "--force"], { cwd: repo })).code, 0);
+    assert.equal(await pathExists(wt), false);
+  }));
+
+Deno.test("done --force never deletes a repository of its own that a stale entry's path names now", () =>
+  withSandbox(async (sb) => {
+    const repo = await sb.repo("shop", { ".devops-ai/infra.toml": `[project]\nname = "shop"\n` });
+    assert.equal((await sb.kinfra(["spec", "reused"], { cwd: repo })).code, 0);
+    const wt = join(sb.dir, "shop-spec-reused");
+    // The worktree went by hand, and something else was cloned to its path.
+    await git(repo, "worktree", "remove", wt);
+    await git(sb.dir, "clone", "-q", repo, wt);
+    await writeFiles(wt, { "precious.txt": "not kinfra's" });
+    // Left by a killed `done`, with and without --force; then a plain entry (the kept one) with --force.
+    const runs = [[["done", "reused", "--force"], true], [["done", "reused"], true], [[
+      "done",
+      "reused",
+      "--force",
+    ]]];
+    for (const [args, killed] of runs as [string[], boolean?][]) {
+      if (killed) await leftBy(sb, wt, "removing");
+      const run = await sb.kinfra(args, { cwd: repo });
+      assert.equal(run.code, 3, `${args.join(" ")}: ${run.stderr}`);
+      if (args.includes("--force")) {
+        assert.match(run.stderr, /is not a worktree of .*a git repository of its own/);
+      }
+      assert.equal(await Deno.readTextFile(join(wt, "precious.txt")), "not kinfra's");
+      assert.ok(await pathExists(join(wt, ".git", "HEAD")));
+    }
+  }));
+
 Deno.test("spec fails cleanly on a corrupt registry: exit 1, no worktree, no branch", () =>
   withSandbox(async (sb) => {
     const repo = await sb.repo("shop");

@@ -51,8 +51,8 @@ export async function gc(ctx: Context, options: { dryRun?: boolean }): Promise<C
   for (const entry of Object.values((await readRegistry(ctx.home)).worktrees)) {
     if (ownerBusy(entry)) continue; // being created or removed right now
     if (entry.state === "creating" || entry.state === "removing") {
-      removed.worktrees.push(entry.path);
-      if (!dryRun) await finishInterrupted(ctx, entry);
+      // One with changes now is kept (and back to normal): only `done --force` removes work.
+      if (dryRun || await finishInterrupted(ctx, entry) !== "kept") removed.worktrees.push(entry.path);
       continue;
     }
     if (await exists(entry.path)) continue;

@@ -2,10 +2,10 @@
  * Worktree lifecycle on the git side: naming (README, "Where things live"), creation with `[worktree].copy`, the
  * registry record, the dirty check, and finishing what a killed process left half-done.
  */
-import { basename, join } from "../io/path.ts";
+import { basename, dirname, join, resolve } from "../io/path.ts";
 import type { ProjectEnv } from "./env.ts";
 import { copyInto, editedCopies, plannedCopies, worktreeIncludes } from "./copy_files.ts";
-import { KinfraError, messageOf, usageError } from "../errors.ts";
+import { blockedError, KinfraError, messageOf, usageError } from "../errors.ts";
 import { exists, existsSync } from "../io/home.ts";
 import type { Project } from "./project.ts";
 import { updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
@@ -175,10 +175,42 @@ export async function forceRemoveWorktree(ctx: ProjectEnv, gitRoot: string, path
       return;
     } catch { /* a half checkout git cannot remove: delete it below */ }
   }
+  // Deleted by hand only while it is no repository of its own nor another one's worktree: a path a
+  // stale entry names may have been taken since (a clone, another project's worktree).
+  const foreign = await foreignGit(gitRoot, path);
+  if (foreign) {
+    throw blockedError(
+      `${path} is not a worktree of ${gitRoot}: ${foreign}. kinfra did not touch it.`,
+      "Move it away or remove it yourself if it is yours to remove; `kinfra gc` then drops the stale entry.",
+    );
+  }
   await Deno.remove(path, { recursive: true }).catch((e) => {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   });
   await ctx.git.pruneWorktrees(gitRoot);
+}
+
+/**
+ * What makes `path` someone else's, from its `.git`: a directory (a repository of its own), or a
+ * file naming a git directory outside `gitRoot`'s `worktrees/`. Undefined when it has no `.git` (a
+ * half-made or half-removed worktree) or is a worktree of `gitRoot`.
+ */
+async function foreignGit(gitRoot: string, path: string): Promise<string | undefined> {
+  const gitDirOf = async (dir: string) => {
+    const dotGit = join(dir, ".git");
+    const info = await Deno.stat(dotGit).catch(() => undefined);
+    if (!info?.isFile) return info && { repository: await Deno.realPath(dotGit) };
+    const named = /^gitdir: (.+)$/m.exec(await Deno.readTextFile(dotGit))?.[1].trim();
+    return { file: named && await Deno.realPath(resolve(dir, named)).catch(() => resolve(dir, named)) };
+  };
+  const own = await gitDirOf(path);
+  if (!own) return undefined;
+  if (own.repository) return "it is a git repository of its own";
+  const main = await gitDirOf(gitRoot);
+  const common = main?.repository ?? main?.file;
+  return common && own.file && dirname(own.file) === join(common, "worktrees")
+    ? undefined
+    : `its .git points at ${own.file ?? "nothing readable"}, not into ${common ?? gitRoot}`;
 }
 
 /** True while the process that set an entry's `state` is still working on it. */
@@ -187,9 +219,9 @@ export function ownerBusy(entry: WorktreeEntry): boolean {
 }
 
 /**
- * Finishes what a killed kinfra left: a `creating` worktree is discarded (nobody was told its path
- * yet); a `removing` one is removed if it is half-removed or still clean — a healthy worktree with
- * changes made since is kept (unless `force`) and goes back to normal. Returns what was done.
+ * Finishes what a killed kinfra left: a `creating` worktree is discarded, a `removing` one removed —
+ * unless git had finished it and it has changes now (its path is shown by `worktrees`, so someone
+ * may work in it): then it is kept (unless `force`) and goes back to normal. Returns what was done.
  */
 export async function finishInterrupted(
   ctx: ProjectEnv,
@@ -197,19 +229,28 @@ export async function finishInterrupted(
   force = false,
 ): Promise<"discarded" | "removed" | "kept"> {
   const gitRoot = (await ctx.git.locate(entry.project_root)).mainTop;
-  if (entry.state === "creating") {
-    ctx.log.warn(`Finishing an interrupted creation of ${entry.path}: removing the half-made worktree.`);
-    await discardWorktree(ctx, gitRoot, entry);
-    return "discarded";
-  }
   const healthy = await exists(join(entry.path, ".git"));
-  if (healthy && !force && (await dirtyFiles(ctx, entry)).length) {
-    ctx.log.warn(`${entry.path} was being removed when kinfra stopped, but has changes now; it is kept.`);
+  // A creation git finished (the worktree is no longer locked while checking out) may have been
+  // worked in since: its changes are work, as in any worktree.
+  const locked = async () =>
+    (await ctx.git.listWorktrees(gitRoot)).find((w) => w.path === entry.path)?.locked !== undefined;
+  const checkedOut = entry.state !== "creating" || (healthy && !await locked());
+  if (healthy && checkedOut && !force && (await dirtyFiles(ctx, entry)).length) {
+    ctx.log.warn(
+      `${entry.path} was being ${
+        entry.state === "creating" ? "created" : "removed"
+      } when kinfra stopped, but has changes now; it is kept.`,
+    );
     await updateRegistry(ctx.home, (reg) => {
       const current = reg.worktrees[entry.path];
       if (current) delete current.state, delete current.pid, delete current.host;
     });
     return "kept";
+  }
+  if (entry.state === "creating") {
+    ctx.log.warn(`Finishing an interrupted creation of ${entry.path}: removing the half-made worktree.`);
+    await discardWorktree(ctx, gitRoot, entry);
+    return "discarded";
   }
   ctx.log.warn(`Finishing an interrupted removal of ${entry.path}.`);
   await forceRemoveWorktree(ctx, gitRoot, entry.path);
