@@ -2,7 +2,7 @@
  * Worktree lifecycle on the git side: naming (README, "Where things live"), creation with `[worktree].copy`, the
  * registry record, the dirty check, and finishing what a killed process left half-done.
  */
-import { basename, dirname, join, resolve } from "../io/path.ts";
+import { basename, join } from "../io/path.ts";
 import type { ProjectEnv } from "./env.ts";
 import { copyInto, editedCopies, plannedCopies, worktreeIncludes } from "./copy_files.ts";
 import { blockedError, KinfraError, messageOf, usageError } from "../errors.ts";
@@ -10,6 +10,7 @@ import { exists, existsSync } from "../io/home.ts";
 import type { Project } from "./project.ts";
 import { updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
 import { ownerAlive } from "../slots/stale.ts";
+import { foreignGit } from "./git.ts";
 
 export interface WorktreeTarget {
   kind: "spec" | "impl";
@@ -188,29 +189,6 @@ export async function forceRemoveWorktree(ctx: ProjectEnv, gitRoot: string, path
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   });
   await ctx.git.pruneWorktrees(gitRoot);
-}
-
-/**
- * What makes `path` someone else's, from its `.git`: a directory (a repository of its own), or a
- * file naming a git directory outside `gitRoot`'s `worktrees/`. Undefined when it has no `.git` (a
- * half-made or half-removed worktree) or is a worktree of `gitRoot`.
- */
-async function foreignGit(gitRoot: string, path: string): Promise<string | undefined> {
-  const gitDirOf = async (dir: string) => {
-    const dotGit = join(dir, ".git");
-    const info = await Deno.stat(dotGit).catch(() => undefined);
-    if (!info?.isFile) return info && { repository: await Deno.realPath(dotGit) };
-    const named = /^gitdir: (.+)$/m.exec(await Deno.readTextFile(dotGit))?.[1].trim();
-    return { file: named && await Deno.realPath(resolve(dir, named)).catch(() => resolve(dir, named)) };
-  };
-  const own = await gitDirOf(path);
-  if (!own) return undefined;
-  if (own.repository) return "it is a git repository of its own";
-  const main = await gitDirOf(gitRoot);
-  const common = main?.repository ?? main?.file;
-  return common && own.file && dirname(own.file) === join(common, "worktrees")
-    ? undefined
-    : `its .git points at ${own.file ?? "nothing readable"}, not into ${common ?? gitRoot}`;
 }
 
 /** True while the process that set an entry's `state` is still working on it. */
