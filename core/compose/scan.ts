@@ -5,7 +5,7 @@
  * not parse is never cached, so its error is reported every time.
  */
 import { dirname, join, relative } from "../io/path.ts";
-import meta from "../../deno.json" with { type: "json" };
+import { BUILD } from "#build";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { sha256Hex } from "../io/hash.ts";
 import { isContainedPath } from "../project/config/mounts.ts";
@@ -21,7 +21,7 @@ interface Scanned {
 }
 
 async function scanFile(text: string, path: string, cacheDir?: string): Promise<Scanned> {
-  const key = cacheDir && await sha256Hex([FORMAT, meta.version, path, text].join("\0"));
+  const key = cacheDir && await sha256Hex([FORMAT, BUILD.version, BUILD.commit, path, text].join("\0"));
   const file = key && join(cacheDir!, `compose-${key.slice(0, 32)}.json`);
   if (file) {
     try {

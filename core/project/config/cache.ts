@@ -1,11 +1,12 @@
 /**
  * A content-addressed cache of validated infra.toml files. Validation (zod) costs more than the
  * rest of `kinfra status` put together, and the file rarely changes, so a validated result is kept
- * under the sha256 of everything it depends on; any edit is a different key. Invalid files are
+ * under the sha256 of everything it depends on — the text, its path, the slot limit and the kinfra build
+ * that validated it (a newer build may read the file differently); any change is a different key. Invalid files are
  * never cached, so their errors are always reported.
  */
 import { join } from "../../io/path.ts";
-import meta from "../../../deno.json" with { type: "json" };
+import { BUILD } from "#build";
 import { writeFileAtomic } from "../../io/atomic.ts";
 import { sha256Hex } from "../../io/hash.ts";
 import type { InfraConfig } from "./schema.ts";
@@ -22,7 +23,7 @@ export async function parseInfraConfigCached(
   maxSlots: number,
   cacheDir: string,
 ): Promise<InfraConfig> {
-  const key = await sha256Hex([meta.version, maxSlots, path, text].join("\0"));
+  const key = await sha256Hex([BUILD.version, BUILD.commit, maxSlots, path, text].join("\0"));
   const file = join(cacheDir, `infra-${key.slice(0, 32)}.json`);
   try {
     return JSON.parse(Deno.readTextFileSync(file)) as InfraConfig;

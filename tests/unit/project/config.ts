@@ -10,6 +10,9 @@ import { homePaths } from "../../../core/io/home.ts";
 import { makeContext } from "../../../core/make_context.ts";
 import { join } from "node:path";
 import { kinfraErrorOf, usageOf } from "../_usage.ts";
+import { parseInfraConfigCached } from "../../../core/project/config/cache.ts";
+import { sha256Hex } from "../../../core/io/hash.ts";
+import meta from "../../../deno.json" with { type: "json" };
 
 const PROJECT = '[project]\nname = "shop"\n';
 const infra = (body = "", maxSlots = 20) => parseInfraConfig(PROJECT + body, "infra.toml", maxSlots);
@@ -303,5 +306,26 @@ Deno.test("a context's global config is read again once config.toml changes (the
     assert.equal((await ctx.globalConfig()).slots.idle_stop, "3s");
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("parseInfraConfigCached() never serves what another kinfra build cached: it validates again", async () => {
+  const cache = await Deno.makeTempDir();
+  try {
+    const text = `[project]\nname = "shop"\n`;
+    const path = "/p/.devops-ai/infra.toml";
+    // What a build before this one left, under the key it used then (its version alone): an entry
+    // without the defaults added since.
+    const older = await sha256Hex([meta.version, 20, path, text].join("\0"));
+    await Deno.writeTextFile(join(cache, `infra-${older.slice(0, 32)}.json`), "{}");
+    const config = await parseInfraConfigCached(text, path, 20, cache);
+    assert.equal(config.project.name, "shop");
+    assert.equal(
+      (await parseInfraConfigCached(text, path, 20, cache)).project.name,
+      "shop",
+      "from its own entry",
+    );
+  } finally {
+    await Deno.remove(cache, { recursive: true });
   }
 });
