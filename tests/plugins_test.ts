@@ -317,3 +317,12 @@ Deno.test("another runtime slots in: gc finds sandboxes through runtime.scan and
       },
     ]);
   }));
+
+Deno.test("plugins new refuses a name longer than a directory name may be: exit 2, nothing written", () =>
+  withSandbox(async (sb) => {
+    const repo = await sb.repo("shop");
+    const run = await sb.kinfra(["plugins", "new", "a".repeat(300)], { cwd: repo });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /Invalid plugin name [^]*\{0,63\}/);
+    assert.equal(await pathExists(join(repo, ".devops-ai", "plugins")), false);
+  }));

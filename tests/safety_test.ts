@@ -402,15 +402,21 @@ Deno.test("a registry.json that is a directory, and names git rejects, get one-l
     assert.equal(await pathExists(join(sb.dir, "shop-spec-x")), false);
   }));
 
-Deno.test("a NUL byte in a path from infra.toml is a config error (exit 2)", () =>
+Deno.test("a NUL byte in a path or a ref from infra.toml is a config error (exit 2)", () =>
   withSandbox(async (sb) => {
-    const repo = await sb.repo("shop", {
-      ".devops-ai/infra.toml": `[project]\nname = "shop"\n[worktree]\ncopy = ["a\\u0000b"]\n`,
-    });
-    const run = await sb.kinfra(["spec", "x"], { cwd: repo });
-    assert.equal(run.code, 2, run.stderr);
-    assert.match(run.stderr, /worktree\.copy/);
-    assert.doesNotMatch(run.stderr, /Internal error/);
+    const cases: [string, RegExp][] = [
+      ['copy = ["a\\u0000b"]', /worktree\.copy/],
+      ['base = "main\\u0000x"', /worktree\.base/],
+    ];
+    for (const [line, key] of cases) {
+      const repo = await sb.repo(`shop-${key.source.slice(-4)}`, {
+        ".devops-ai/infra.toml": `[project]\nname = "shop"\n[worktree]\n${line}\n`,
+      });
+      const run = await sb.kinfra(["spec", "x"], { cwd: repo });
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, key);
+      assert.doesNotMatch(run.stderr, /Internal error/);
+    }
   }));
 
 Deno.test("plugin trust covers symlink targets: editing a linked file outside the plugin untrusts it", () =>

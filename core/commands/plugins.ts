@@ -147,7 +147,7 @@ export interface NewOptions {
 export async function create(ctx: Context, name: string, options: NewOptions): Promise<CommandOutput> {
   const lang = options.lang ?? "sh";
   if (!PLUGIN_NAME.test(name)) {
-    throw usageError(`Invalid plugin name "${name}".`, "Use ^[a-z][a-z0-9-]*$, e.g. seed-db.");
+    throw usageError(`Invalid plugin name "${name}".`, `Use ${PLUGIN_NAME.source}, e.g. seed-db.`);
   }
   if ((await builtinNames(ctx)).includes(name)) {
     throw usageError(`"${name}" is reserved for a built-in plugin.`);

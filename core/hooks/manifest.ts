@@ -37,7 +37,7 @@ const event = z.enum(EVENTS as [EventName, ...EventName[]], `must be one of: ${E
 
 export const Manifest = z.strictObject({
   api: z.literal(1, "must be 1 (the only plugin protocol)"),
-  name: z.string().regex(PLUGIN_NAME, "must match ^[a-z][a-z0-9-]*$"),
+  name: z.string().regex(PLUGIN_NAME, `must match ${PLUGIN_NAME.source}`),
   version: z.string().min(1),
   description: z.string().default(""),
   command: z.array(z.string().min(1)).min(1, 'must name the program to run, e.g. ["./bin/hook"]'),

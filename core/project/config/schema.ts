@@ -10,7 +10,7 @@ import { parseBytes } from "../../text/bytes.ts";
 
 export const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 export const PORT_VAR = /^[A-Z_][A-Z0-9_]*$/;
-export const PLUGIN_NAME = /^[a-z][a-z0-9-]*$/;
+export const PLUGIN_NAME = /^[a-z][a-z0-9-]{0,63}$/;
 export const SNAPSHOT_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 export const SNAPSHOT_RULE =
   "snapshot names are 1–63 characters of a–z, 0–9, '_', '.' or '-', starting with a letter or digit";
@@ -41,6 +41,11 @@ const memorySize = z.union([z.string(), z.int()]).refine(
   'must be a memory size such as "8g" or "512m"',
 );
 const serviceList = z.array(z.string().min(1, "must not be empty"));
+
+/** A value that reaches git or Docker as one argument: not empty, one line, no control characters. */
+const oneLine = z.string().min(1, "must not be empty")
+  // deno-lint-ignore no-control-regex
+  .regex(/^[^\x00-\x1f\x7f]*$/, "must be one line without control characters");
 
 /** A range of host ports (`9090-9091`): slot n publishes `base + n·width` … `+ width − 1`. */
 const PortRange = z.strictObject({
@@ -104,7 +109,7 @@ export const InfraConfig = z.strictObject({
       'must be a relative path such as ".." or "../worktrees"',
     ).optional(),
     copy: z.array(relativePath).default([]),
-    base: z.string().min(1, "must not be empty").optional(),
+    base: oneLine.optional(),
   }).prefault({}),
   /** `kinfra agent-hook`: what an agent host's worktree is. */
   agents: z.strictObject({
@@ -116,7 +121,7 @@ export const InfraConfig = z.strictObject({
     remove_dirty: z.enum(["refuse", "force"], 'must be "refuse" or "force"').default("refuse"),
   }).prefault({}),
   plugins: z.object({
-    enable: z.array(z.string().regex(PLUGIN_NAME, "plugin names match ^[a-z][a-z0-9-]*$")).default([]),
+    enable: z.array(z.string().regex(PLUGIN_NAME, `plugin names match ${PLUGIN_NAME.source}`)).default([]),
   }).catchall(z.record(z.string(), z.unknown(), "each [plugins.<name>] must be a table")).prefault({}),
 }).superRefine((config, ctx) => {
   for (const name of Object.keys(config.plugins)) {
@@ -124,7 +129,7 @@ export const InfraConfig = z.strictObject({
       ctx.addIssue({
         code: "custom",
         path: ["plugins", name],
-        message: "is not a plugin name (plugin names match ^[a-z][a-z0-9-]*$)",
+        message: `is not a plugin name (plugin names match ${PLUGIN_NAME.source})`,
       });
     }
   }
@@ -159,9 +164,9 @@ export const GlobalConfig = z.strictObject({
   }).prefault({}),
   observability: z.strictObject({
     name: projectName.default(OBS.name),
-    jaeger_image: z.string().min(1).default(OBS.jaeger_image),
-    prometheus_image: z.string().min(1).default(OBS.prometheus_image),
-    grafana_image: z.string().min(1).default(OBS.grafana_image),
+    jaeger_image: oneLine.default(OBS.jaeger_image),
+    prometheus_image: oneLine.default(OBS.prometheus_image),
+    grafana_image: oneLine.default(OBS.grafana_image),
     jaeger_ui_port: port.default(OBS.jaeger_ui_port),
     otlp_grpc_port: port.default(OBS.otlp_grpc_port),
     otlp_http_port: port.default(OBS.otlp_http_port),
@@ -171,7 +176,7 @@ export const GlobalConfig = z.strictObject({
   plugins: z.strictObject({ enable: z.array(z.string().regex(PLUGIN_NAME)).default([]) }).prefault({}),
   data: z.strictObject({
     /** The image of the helper container that copies volumes (needs `sh`, `cp -a`, `du`). */
-    helper_image: z.string().min(1).default(GLOBAL_DEFAULTS.data.helper_image),
+    helper_image: oneLine.default(GLOBAL_DEFAULTS.data.helper_image),
   }).prefault({}),
   sandbox: z.strictObject({
     /** Where new sandboxes run: a host of `kinfra hosts`, "auto", or "local" (the default). */

@@ -59,7 +59,7 @@ Deno.test("parseManifest() refuses a name other than the directory's", () => {
 Deno.test("parseManifest() refuses a name with capitals, stating the rule", () => {
   assert.equal(
     parseManifest(BASE.replace('"seed"', '"Seed"'), "Seed"),
-    "plugin.toml: name: must match ^[a-z][a-z0-9-]*$",
+    "plugin.toml: name: must match ^[a-z][a-z0-9-]{0,63}$",
   );
 });
 
