@@ -279,6 +279,27 @@ Deno.test("[worktree] root may not lead out of the project's parent (exit 2, not
     assert.ok(!(await branches(repo)).includes("spec/x"));
   }));
 
+Deno.test("a [worktree] root below a file, or /dev/null, is refused (exit 2): no branch, no entry, done not needed", () =>
+  withSandbox(async (sb) => {
+    const repo = await sb.repo("shop", {
+      ".devops-ai/infra.toml": `[project]\nname = "shop"\n[worktree]\nroot = "../afile"\n`,
+    });
+    await Deno.writeTextFile(join(sb.dir, "afile"), "a file");
+    await Deno.mkdir(sb.home, { recursive: true });
+    await Deno.writeTextFile(join(sb.home, "config.toml"), '[worktree]\nroot = "/dev/null"\n');
+    for (const cwd of [repo, await sb.repo("plain")]) {
+      const run = await sb.kinfra(["spec", "x"], { cwd });
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /is not a directory; nothing was created/);
+      assert.doesNotMatch(run.stderr, /Internal error|Could not undo/);
+      assert.ok(!(await branches(cwd)).includes("spec/x"), "no branch");
+    }
+    const registry = join(sb.home, "registry.json");
+    if (await pathExists(registry)) {
+      assert.deepEqual(JSON.parse(await Deno.readTextFile(registry)).worktrees, {});
+    }
+  }));
+
 Deno.test("an absolute [worktree] root from the global config is honoured", () =>
   withSandbox(async (sb) => {
     const repo = await sb.repo("shop");

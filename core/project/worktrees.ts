@@ -2,11 +2,11 @@
  * Worktree lifecycle on the git side: naming (README, "Where things live"), creation with `[worktree].copy`, the
  * registry record, the dirty check, and finishing what a killed process left half-done.
  */
-import { basename, join } from "../io/path.ts";
+import { basename, dirname, join } from "../io/path.ts";
 import type { ProjectEnv } from "./env.ts";
 import { copyInto, editedCopies, plannedCopies, worktreeIncludes } from "./copy_files.ts";
 import { blockedError, KinfraError, messageOf, usageError } from "../errors.ts";
-import { exists, existsSync } from "../io/home.ts";
+import { exists, existsSync, statSyncOrUndefined } from "../io/home.ts";
 import type { Project } from "./project.ts";
 import { updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
 import { ownerAlive } from "../slots/stale.ts";
@@ -122,6 +122,16 @@ export async function createWorktree(
  * the directory is looked at synchronously (an event-loop round trip would let other work hold it).
  */
 async function assertNameFree(ctx: ProjectEnv, project: Project, path: string, branch: string) {
+  // The worktree root, or the nearest of its parents that exists, is a directory (not a file, not /dev/null).
+  for (let dir = dirname(path); dir !== dirname(dir); dir = dirname(dir)) {
+    const info = statSyncOrUndefined(dir);
+    if (!info) continue;
+    if (info.isDirectory) break;
+    throw usageError(
+      `Worktrees go in ${dirname(path)}, but ${dir} is not a directory; nothing was created.`,
+      "Point [worktree] root (infra.toml, or config.toml for an absolute one) at a directory.",
+    );
+  }
   if (existsSync(path)) {
     throw usageError(
       `"${path}" already exists.`,
@@ -186,7 +196,7 @@ export async function forceRemoveWorktree(ctx: ProjectEnv, gitRoot: string, path
     );
   }
   await Deno.remove(path, { recursive: true }).catch((e) => {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory)) throw e;
   });
   await ctx.git.pruneWorktrees(gitRoot);
 }
