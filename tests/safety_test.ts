@@ -561,3 +561,24 @@ Deno.test("without setsid on PATH a 1 s plugin timeout still ends the run in sec
     assert.match(run.stderr, /timed out after 1s/);
     assert.ok(seconds < 12, `took ${seconds}s`);
   }));
+
+Deno.test("doctor reports a corrupt registry or a broken config.toml as a failed check and runs the others", () =>
+  withSandbox(async (sb) => {
+    const repo = await sb.repo("shop", { ".devops-ai/infra.toml": `[project]\nname = "shop"\n` });
+    await Deno.mkdir(sb.home, { recursive: true });
+    type Checks = { checks: { name: string; ok: boolean; detail: string }[] };
+    await Deno.writeTextFile(join(sb.home, "registry.json"), '{"version": 1, "slots": {');
+    const corrupt = await sb.kinfra(["--json", "doctor"], { cwd: repo });
+    const checks = corrupt.json<Checks>().checks;
+    assert.ok(checks.some((c) => c.name === "registry" && !c.ok), JSON.stringify(checks));
+    assert.ok(checks.some((c) => c.name === "git" && c.ok), "the other checks ran");
+    assert.equal(corrupt.code, 4, corrupt.stderr);
+
+    await Deno.remove(join(sb.home, "registry.json"));
+    await Deno.writeTextFile(join(sb.home, "config.toml"), "[slots]\nmax = -1\n");
+    const broken = await sb.kinfra(["--json", "doctor"], { cwd: repo });
+    const config = broken.json<Checks>().checks.filter((c) => c.name === "config");
+    assert.equal(config.length, 1, JSON.stringify(config));
+    assert.match(config[0].detail, /slots\.max/);
+    assert.ok(broken.json<Checks>().checks.some((c) => c.name === "git" && c.ok), "the other checks ran");
+  }));

@@ -18,16 +18,34 @@ import type { Project } from "../project/project.ts";
 import { enabledNames, pluginStandings } from "../hooks/load.ts";
 
 export async function doctor(ctx: Context): Promise<CommandOutput> {
-  const checks: Check[] = [await gitCheck(ctx), ...await dockerChecks(ctx), await registryCheck(ctx)];
-  checks.push(...await slotChecks(ctx));
-  checks.push(await (await import("./proxy.ts")).proxyCheck(ctx));
-  checks.push(...await (await import("../remote/doctor.ts")).hostChecks(ctx));
-  const project = await ctx.project().catch((e) => {
-    // A broken infra.toml (or config.toml) is what doctor is asked about, not a reason to skip it.
-    if (e instanceof ConfigError) {
-      checks.push({ name: "config", ok: false, detail: e.message, hint: e.hint ?? "Fix the file." });
+  const checks: Check[] = [];
+  // A broken config.toml, infra.toml or registry is what doctor is asked about: each check that
+  // meets one reports it (once) and the others still run.
+  const run = async (name: string, check: () => Promise<Check | Check[]>) => {
+    try {
+      checks.push(...[await check()].flat());
+    } catch (e) {
+      const config = e instanceof ConfigError;
+      const detail = messageOf(e);
+      if (checks.some((c) => c.detail === detail)) return;
+      const hint = e instanceof KinfraError ? e.hint : undefined;
+      checks.push({ name: config ? "config" : name, ok: false, detail, hint: hint ?? "Fix the file." });
     }
-    return undefined;
+  };
+  await run("git", () => gitCheck(ctx));
+  await run("docker", () => dockerChecks(ctx));
+  await run("registry", () => registryCheck(ctx));
+  await run("slots", () => slotChecks(ctx));
+  await run("proxy", async () => (await import("./proxy.ts")).proxyCheck(ctx));
+  await run("hosts", async () => (await import("../remote/doctor.ts")).hostChecks(ctx));
+  // Outside a project there is no infra.toml to check: only a broken one is reported.
+  let project: Project | undefined;
+  await run("config", async () => {
+    project = await ctx.project().catch((e) => {
+      if (e instanceof ConfigError) throw e;
+      return undefined;
+    });
+    return [];
   });
   if (project) {
     checks.push(await pluginCheck(ctx, project));
