@@ -582,3 +582,22 @@ Deno.test("doctor reports a corrupt registry or a broken config.toml as a failed
     assert.match(config[0].detail, /slots\.max/);
     assert.ok(broken.json<Checks>().checks.some((c) => c.name === "git" && c.ok), "the other checks ran");
   }));
+
+Deno.test("a refusal in a new home leaves only what it wrote whole: no home-id temp file", () =>
+  withSandbox(async (sb) => {
+    // The plugins (and the home id they ask for) load while git resolves the base; the refusal ends
+    // the process then. Four fresh homes: the temp file was left in 7 of 8 such runs.
+    const repo = await sb.repo("shop", { ".devops-ai/infra.toml": `[project]\nname = "shop"\n` });
+    for (let i = 0; i < 4; i++) {
+      const home = join(sb.dir, `home${i}`);
+      const run = await sb.kinfra(["impl", "a/M1", "--no-sandbox", "--base", "nosuch"], {
+        cwd: repo,
+        env: { KINFRA_HOME: home },
+      });
+      assert.equal(run.code, 2, run.stderr);
+      const left = await pathExists(home)
+        ? (await Array.fromAsync(Deno.readDir(home))).map((e) => e.name)
+        : [];
+      assert.deepEqual(left.filter((n) => n.endsWith(".tmp")), [], `home ${i}: ${left}`);
+    }
+  }));

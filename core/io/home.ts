@@ -78,15 +78,18 @@ export async function homeId(home: HomePaths): Promise<string> {
   await ensureHome(home);
   const id = hex(crypto.getRandomValues(new Uint8Array(8)));
   const temp = `${home.id}.${Deno.pid}.tmp`;
+  // Synchronous, once per home: a command that exits meanwhile (a refusal) cannot leave the temp file.
   try {
-    await Deno.writeTextFile(temp, id + "\n");
-    await Deno.link(temp, home.id);
+    Deno.writeTextFileSync(temp, id + "\n");
+    Deno.linkSync(temp, home.id);
   } catch (e) {
     if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
   } finally {
-    await Deno.remove(temp).catch(() => {});
+    try {
+      Deno.removeSync(temp);
+    } catch { /* never written */ }
   }
-  return await read();
+  return read();
 }
 
 /**
