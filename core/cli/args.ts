@@ -151,7 +151,8 @@ export function parseArgv(program: CommandSpec, globals: readonly OptionSpec[], 
     let value: unknown = !parsed.negated;
     if (parsed.value) {
       value = inline ?? argv[++i];
-      if (value === undefined) throw usageError(`Option --${parsed.long} needs a value <${parsed.value}>.`);
+      // An empty value (`--compose-file=`) is a slip, never a choice: taken, it would mean "not given".
+      if (!value) throw usageError(`Option --${parsed.long} needs a value <${parsed.value}>.`);
     } else if (inline !== undefined) throw usageError(`Option --${parsed.long} takes no value.`);
     if (spec.choices && !spec.choices.includes(value as string)) {
       throw usageError(

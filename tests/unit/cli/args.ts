@@ -161,8 +161,10 @@ Deno.test("parseArgv() refuses another command's option", () => {
   assert.match(usage("group", "one", "--force"), /^Unknown option "--force" for "kinfra group one"\./);
 });
 
-Deno.test("parseArgv() refuses an option missing its value, naming the value", () => {
+Deno.test("parseArgv() refuses an option missing its value, or given an empty one, naming the value", () => {
   assert.equal(usage("make", "x", "--lang"), "Option --lang needs a value <lang>. | ");
+  assert.equal(usage("make", "x", "--lang="), "Option --lang needs a value <lang>. | ");
+  assert.equal(usage("make", "x", "--lang", ""), "Option --lang needs a value <lang>. | ");
 });
 
 Deno.test("parseArgv() refuses a value given to a flag that takes none", () => {
