@@ -268,6 +268,27 @@ Deno.test("[worktree] copy never writes through a symlink the base branch commit
     assert.equal(await Deno.readTextFile(victim), "untouched\n");
   }));
 
+Deno.test("[worktree] copy skips, with a warning, a destination the base branch fills with a file or a directory", () =>
+  withSandbox(async (sb) => {
+    const repo = await sb.repo("shop", {
+      ".gitignore": "conf/\n.env\n",
+      ".devops-ai/infra.toml": `[project]\nname = "shop"\n[worktree]\ncopy = ["conf/.env", ".env"]\n`,
+    });
+    await git(repo, "checkout", "-qb", "other");
+    await writeFiles(repo, { "conf": "a file on this branch\n", ".env/keep": "a directory here\n" });
+    await git(repo, "add", "-f", "conf", ".env/keep");
+    await git(repo, "commit", "-qm", "in the way");
+    await git(repo, "checkout", "-q", "main");
+    await writeFiles(repo, { "conf/.env": "A=1\n", ".env": "B=2\n" });
+    const run = await sb.kinfra(["spec", "x", "--base", "other"], { cwd: repo });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /something else at "conf\/\.env" or above it; it was not copied/);
+    assert.match(run.stderr, /something else at "\.env" or above it; it was not copied/);
+    const wt = join(sb.dir, "shop-spec-x");
+    assert.equal(await Deno.readTextFile(join(wt, "conf")), "a file on this branch\n");
+    assert.equal((await sb.kinfra(["done", "x"], { cwd: repo })).code, 0, "nothing of it counts as work");
+  }));
+
 Deno.test("[worktree] root may not lead out of the project's parent (exit 2, nothing made)", () =>
   withSandbox(async (sb) => {
     const repo = await sb.repo("shop", {

@@ -71,9 +71,9 @@ async function symlinkOnPath(root: string, file: string): Promise<string | undef
 
 /**
  * Copies the planned files into `into`; returns the sha256 of each copy. A destination that is (or
- * lies under) a symlink — say a committed `.env -> /elsewhere` — is skipped with a warning: the copy
- * goes to a temp file in the real directory and is renamed into place, so nothing outside the
- * worktree is ever written.
+ * lies under) a symlink — say a committed `.env -> /elsewhere` — is skipped with a warning, and so is
+ * one the base branch fills with a file or directory of its own: the copy goes to a temp file in the
+ * real directory and is renamed into place, so nothing outside the worktree is ever written.
  */
 export async function copyInto(
   root: string,
@@ -89,7 +89,20 @@ export async function copyInto(
       continue;
     }
     const to = join(into, file);
-    await Deno.mkdir(dirname(to), { recursive: true });
+    // The base may have a file where the copy needs a directory, or a directory where it goes.
+    const inTheWay = await Deno.mkdir(dirname(to), { recursive: true }).then(
+      async () => (await Deno.stat(to).catch(() => undefined))?.isDirectory,
+      (e) =>
+        e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory
+          ? true
+          : Promise.reject(e),
+    );
+    if (inTheWay) {
+      log.warn(
+        `[worktree] copy: the base branch has something else at "${file}" or above it; it was not copied.`,
+      );
+      continue;
+    }
     const temp = `${to}.kinfra-${crypto.randomUUID().slice(0, 8)}`;
     const content = await Deno.readFile(join(root, file));
     try {
