@@ -141,3 +141,37 @@ Deno.test('init with a sandbox says "Docker is not running." (exit 4) when the e
     assert.match(run.stderr, /Docker is not running\./);
     assert.equal(await Deno.readTextFile(join(repo, "docker-compose.yml")), COMPOSE);
   }));
+
+Deno.test({
+  name:
+    "init changes a symlinked compose file where it leads, the link stays; one leading out of the project is refused",
+  ...needsDocker(),
+  fn: async () => {
+    if (inCI) assertDocker();
+    await withSandbox(async (sb) => {
+      const repo = await sb.repo("shop", { "deploy/compose.yml": COMPOSE });
+      await Deno.symlink("deploy/compose.yml", join(repo, "docker-compose.yml"));
+      const run = await sb.kinfra(["init", "--yes"], { cwd: repo });
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok((await Deno.lstat(join(repo, "docker-compose.yml"))).isSymlink, "still a link");
+      assert.match(
+        await Deno.readTextFile(join(repo, "deploy/compose.yml")),
+        /\$\{SHOP_API_PORT:-8080\}:8080/,
+      );
+
+      const outside = join(sb.dir, "elsewhere.yml");
+      await Deno.writeTextFile(outside, COMPOSE);
+      const other = await sb.repo("other");
+      await Deno.symlink(outside, join(other, "docker-compose.yml"));
+      const refused = await sb.kinfra(["init", "--yes"], { cwd: other });
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /outside the project; kinfra does not write there/);
+      assert.equal(await Deno.readTextFile(outside), COMPOSE, "untouched");
+      assert.equal(
+        await Deno.stat(join(other, ".devops-ai")).catch(() => undefined),
+        undefined,
+        "nothing written",
+      );
+    });
+  },
+});

@@ -120,9 +120,22 @@ export async function init(ctx: Context, options: InitOptions): Promise<CommandO
   );
   if (interactive && !await (await import("./prompts.ts")).confirmWrite()) return unchanged(configPath);
 
+  // A compose file that is a symlink is changed where it leads (the link stays a link), and only
+  // inside the project: each is checked before anything is written.
+  const realRoot = await Deno.realPath(root);
+  const targets = await Promise.all(plan.files.map(async (file) => {
+    const target = await Deno.realPath(join(root, file.path));
+    if (target !== realRoot && !target.startsWith(realRoot + "/")) {
+      throw usageError(
+        `${file.path} leads to ${target}, outside the project; kinfra does not write there, and nothing was written.`,
+        "Make it a regular file of the project, or parameterize its ports by hand.",
+      );
+    }
+    return target;
+  }));
   const written: string[] = [];
-  for (const file of plan.files) {
-    await writeFileAtomic(join(root, file.path), file.after);
+  for (const [i, file] of plan.files.entries()) {
+    await writeFileAtomic(targets[i], file.after);
     written.push(file.path);
   }
   await writeFileAtomic(configPath, plan.infraToml);
