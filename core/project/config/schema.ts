@@ -107,7 +107,7 @@ export const InfraConfig = z.strictObject({
     root: z.string().min(1, "must not be empty").refine(
       (p) => isContainedPath(p.replace(/^(\.\.\/?)/, "")) || p === "..",
       'must be a relative path such as ".." or "../worktrees"',
-    ).optional(),
+    ).refine((p) => !p.split("/").includes(".git"), "must not lead into a .git directory").optional(),
     copy: z.array(relativePath).default([]),
     base: oneLine.optional(),
   }).prefault({}),

@@ -184,6 +184,12 @@ Deno.test("parseInfraConfig() takes a worktree root of '..' or inside the parent
     refusal('[worktree]\nroot = "../../x"\n'),
     /worktree\.root = "\.\.\/\.\.\/x": must be a relative path/,
   );
+  for (const root of [".git", ".git/refs/heads", "../shop/.git"]) {
+    assert.match(
+      refusal(`[worktree]\nroot = "${root}"\n`),
+      /worktree\.root = .*must not lead into a \.git directory/,
+    );
+  }
 });
 
 Deno.test("parseInfraConfig() refuses a TOML syntax error with its line and column", () => {
