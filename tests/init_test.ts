@@ -175,3 +175,18 @@ Deno.test({
     });
   },
 });
+
+Deno.test("init outside a git repository, or in a bare one, is refused (exit 2) and writes nothing", () =>
+  withSandbox(async (sb) => {
+    const plain = join(sb.dir, "plain");
+    await Deno.mkdir(plain);
+    await Deno.writeTextFile(join(plain, "docker-compose.yml"), COMPOSE);
+    const bare = join(sb.dir, "bare.git");
+    await new Deno.Command("git", { args: ["init", "-q", "--bare", bare] }).output();
+    for (const cwd of [plain, bare]) {
+      const run = await sb.kinfra(["init", "--yes", "--no-sandbox"], { cwd });
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /is not inside a git repository with a working tree; nothing was written/);
+      assert.equal(await Deno.stat(join(cwd, ".devops-ai")).catch(() => undefined), undefined);
+    }
+  }));

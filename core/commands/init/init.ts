@@ -40,7 +40,15 @@ export interface InitOptions {
 }
 
 export async function init(ctx: Context, options: InitOptions): Promise<CommandOutput> {
-  const root = (await ctx.git.locate(ctx.cwd).catch(() => undefined))?.top ?? ctx.cwd;
+  // Every other command needs the repository: a config written outside one (or into a bare one's
+  // git directory) would be one nothing reads.
+  const root = (await ctx.git.locate(ctx.cwd).catch(() => undefined))?.top;
+  if (!root) {
+    throw usageError(
+      `${ctx.cwd} is not inside a git repository with a working tree; nothing was written.`,
+      "Run `kinfra init` in your project's checkout (`git init` and a first commit make one).",
+    );
+  }
   const configPath = join(root, CONFIG_DIR, CONFIG_FILE);
   const interactive = ctx.interactive && !options.yes;
   if (!interactive && !options.yes && options.name === undefined) {
