@@ -62,7 +62,7 @@ async function findInGit(
     usageError(
       name === undefined
         ? `The current directory is not a kinfra worktree.`
-        : `No kinfra worktree matches "${name}".`,
+        : `No kinfra worktree matches ${JSON.stringify(name)}.`,
       "`kinfra worktrees` lists them; pass a name or run inside the worktree.",
     );
   if (!project) throw notFound();

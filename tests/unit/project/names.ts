@@ -192,3 +192,8 @@ Deno.test("findWorktree() says no worktree matches an unknown name, and how to l
     "`kinfra worktrees` lists them; pass a name or run inside the worktree.",
   ]);
 });
+
+Deno.test("findWorktree() quotes an unknown name as data: control characters are escaped, not sent to the terminal", async () => {
+  const e = await kinfraErrorOf(() => find("x\u001b[31mred", "/src/shop"));
+  assert.equal(e.message, 'No kinfra worktree matches "x\\u001b[31mred".');
+});
