@@ -40,7 +40,17 @@ export const HOSTILE: [string, string, RegExp][] = [
   [
     "port variable PATH",
     `${WEB}PATH = 9000\n`,
-    /sandbox\.ports\.PATH: PATH is a variable Docker, Compose or kinfra itself reads/,
+    /sandbox\.ports\.PATH: PATH is a variable Docker, Compose, kinfra or a program.s runtime/,
+  ],
+  [
+    "port variable LD_PRELOAD (what every program in Compose's process loads)",
+    `${WEB}LD_PRELOAD = 9000\n`,
+    /sandbox\.ports\.LD_PRELOAD: LD_PRELOAD is a variable/,
+  ],
+  [
+    "otel endpoint_var PATH (the service's own PATH)",
+    `${WEB}[sandbox.otel]\nendpoint_var = "PATH"\n`,
+    /sandbox\.otel\.endpoint_var = "PATH": is a variable the service's programs read/,
   ],
   [
     "port variable DOCKER_HOST",

@@ -4,18 +4,13 @@
  * may stand for something else in the environment Compose runs with.
  */
 import { lastPort, type PortSetting, portSpans } from "../../slots/ports.ts";
+import { RESERVED_VARIABLE as RESERVED } from "./schema.ts";
 
 export interface PortProblem {
   key: string;
   text: string;
   hint: string;
 }
-
-/**
- * Variables that steer the programs kinfra runs (a port number in PATH or DOCKER_HOST breaks Compose
- * itself), or that kinfra sets.
- */
-const RESERVED = /^(PATH|HOME|PWD|TMPDIR|SHELL|USER|LANG|DOCKER_.*|COMPOSE_.*|KINFRA_.*|BUILDKIT_.*)$/;
 
 /**
  * The first problem of a `[sandbox.ports]` table, or undefined.
@@ -29,8 +24,9 @@ export function portProblem(ports: Record<string, PortSetting>, maxSlots: number
     if (RESERVED.test(name)) {
       return {
         key: name,
-        text: `${name} is a variable Docker, Compose or kinfra itself reads; a port number there would ` +
-          "change how the sandbox's programs run, not which port it publishes.",
+        text:
+          `${name} is a variable Docker, Compose, kinfra or a program's runtime (the loader, a shell, git, ` +
+          "Python, Node) reads; a port number there would change how the sandbox's programs run, not which port it publishes.",
         hint: `Rename it (e.g. APP_${name}) in [sandbox.ports] and in the compose file.`,
       };
     }

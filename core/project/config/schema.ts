@@ -10,6 +10,13 @@ import { parseBytes } from "../../text/bytes.ts";
 
 export const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 export const PORT_VAR = /^[A-Z_][A-Z0-9_]*$/;
+/**
+ * Variables that steer the programs kinfra runs or a service runs (a port number in PATH or
+ * DOCKER_HOST breaks Compose itself; LD_PRELOAD, BASH_ENV or NODE_OPTIONS change what a program
+ * loads), or that kinfra sets: no slot value may take their place.
+ */
+export const RESERVED_VARIABLE =
+  /^(PATH|HOME|PWD|TMPDIR|SHELL|USER|LANG|LC_.*|TERM|IFS|PS4|ENV|BASH_ENV|CDPATH|_|LD_.*|DYLD_.*|GIT_.*|PYTHON.*|NODE_OPTIONS|NODE_PATH|PERL5.*|RUBYOPT|SSH_.*|DOCKER_.*|COMPOSE_.*|KINFRA_.*|BUILDKIT_.*)$/;
 export const PLUGIN_NAME = /^[a-z][a-z0-9-]{0,63}$/;
 export const SNAPSHOT_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 export const SNAPSHOT_RULE =
@@ -41,6 +48,13 @@ const memorySize = z.union([z.string(), z.int()]).refine(
   'must be a memory size such as "8g" or "512m"',
 );
 const serviceList = z.array(z.string().min(1, "must not be empty"));
+
+/** A variable kinfra sets in a service: a name, and none that steers how its programs run. */
+const serviceVariable = z.string().regex(PORT_VAR, "must be an environment variable name")
+  .refine(
+    (v) => !RESERVED_VARIABLE.test(v),
+    "is a variable the service's programs read for other things (PATH, HOME, LD_*…)",
+  );
 
 /** A value that reaches git or Docker as one argument: not empty, one line, no control characters. */
 const oneLine = z.string().min(1, "must not be empty")
@@ -84,10 +98,8 @@ const Sandbox = z.strictObject({
   otel: z.strictObject({
     enabled: z.boolean().default(true),
     services: serviceList.optional(),
-    endpoint_var: z.string().regex(PORT_VAR, "must be an environment variable name")
-      .default("OTEL_EXPORTER_OTLP_ENDPOINT"),
-    namespace_var: z.string().regex(PORT_VAR, "must be an environment variable name")
-      .default("OTEL_RESOURCE_ATTRIBUTES"),
+    endpoint_var: serviceVariable.default("OTEL_EXPORTER_OTLP_ENDPOINT"),
+    namespace_var: serviceVariable.default("OTEL_RESOURCE_ATTRIBUTES"),
   }).prefault({}),
   networks: z.strictObject({ include: z.array(z.string().min(1)).default([]) }).prefault({}),
   /** Stop the sandbox after this long unused (overrides the global `[slots] idle_stop`). */
