@@ -5,7 +5,7 @@
  * and its directory name the prefix.
  */
 import { basename, dirname, isAbsolute, join, relative, resolve } from "../io/path.ts";
-import { ConfigError, configError } from "../errors.ts";
+import { ConfigError, configError, Exit, KinfraError } from "../errors.ts";
 import { parseInfraConfigCached } from "./config/cache.ts";
 import type { InfraConfig } from "./config/schema.ts";
 import type { Git } from "./git.ts";
@@ -92,13 +92,14 @@ export async function configAt(
 }
 
 /**
- * The project, or undefined where there is none (outside git); a broken infra.toml is still
- * reported, so a command that can run without a project does not hide it behind another message.
+ * The project, or undefined where there is none (outside git). Anything else — a broken infra.toml,
+ * a file that cannot be read, a bug — is still reported, so a command that can run without a project
+ * does not hide it behind another message ("not a kinfra worktree").
  */
 export async function projectIfAny(load: () => Promise<Project>): Promise<Project | undefined> {
   return await load().catch((e) => {
-    if (e instanceof ConfigError) throw e;
-    return undefined;
+    if (e instanceof KinfraError && e.code === Exit.usage && !(e instanceof ConfigError)) return undefined;
+    throw e;
   });
 }
 

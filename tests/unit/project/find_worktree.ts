@@ -11,6 +11,8 @@ import { join } from "../../../core/io/path.ts";
 import { findWorktree } from "../../../core/project/find_worktree.ts";
 import { Git } from "../../../core/project/git.ts";
 import { kinfraErrorOf } from "../_usage.ts";
+import { usageError } from "../../../core/errors.ts";
+import { projectIfAny } from "../../../core/project/project.ts";
 
 function git(cwd: string, ...args: string[]): void {
   const out = new Deno.Command("git", {
@@ -40,7 +42,8 @@ Deno.test("findWorktree() falls back to git's own list for worktrees kinfra has 
       ({
         home,
         cwd: repo,
-        project: () => inProject ? Promise.resolve(project) : Promise.reject(new Error("no project")),
+        project: () =>
+          inProject ? Promise.resolve(project) : Promise.reject(usageError("not inside a git repository")),
         git: new Git(exec),
       }) as unknown as Context;
 
@@ -99,5 +102,15 @@ Deno.test("findWorktree() falls back to git's own list for worktrees kinfra has 
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("projectIfAny() is undefined only outside a repository: an unreadable project or a bug is said", async () => {
+  assert.equal(
+    await projectIfAny(() => Promise.reject(usageError("not inside a git repository"))),
+    undefined,
+  );
+  for (const e of [new Deno.errors.PermissionDenied("infra.toml"), new TypeError("a bug")]) {
+    await assert.rejects(() => projectIfAny(() => Promise.reject(e)), (got) => got === e);
   }
 });

@@ -12,6 +12,7 @@ import type { Project } from "../../../core/project/project.ts";
 import { worktreeLayout } from "../../../core/project/worktrees.ts";
 import type { WorktreeEntry } from "../../../core/slots/registry.ts";
 import { kinfraErrorOf, usageOf } from "../_usage.ts";
+import { usageError } from "../../../core/errors.ts";
 
 Deno.test("validateName() accepts letters, digits, '.', '_' and '-' and returns the name", () => {
   for (const ok of ["wellness-reminders", "M1", "v1.2", "a_b", "9lives"]) {
@@ -139,7 +140,7 @@ async function find(name: string, project?: string): Promise<WorktreeEntry> {
       project: () =>
         project
           ? Promise.resolve({ ...PROJECT, root: project, gitRoot: project })
-          : Promise.reject(new Error()),
+          : Promise.reject(usageError("not inside a git repository")),
       git: { listWorktrees: () => Promise.resolve([]) },
     } as unknown as Context;
     return await findWorktree(ctx, name);
