@@ -25,11 +25,10 @@ export async function doctor(ctx: Context): Promise<CommandOutput> {
     try {
       checks.push(...[await check()].flat());
     } catch (e) {
-      const config = e instanceof ConfigError;
-      const detail = messageOf(e);
-      if (checks.some((c) => c.detail === detail)) return;
+      const failed = { name: e instanceof ConfigError ? "config" : name, detail: messageOf(e) };
+      if (checks.some((c) => c.name === failed.name && c.detail === failed.detail)) return;
       const hint = e instanceof KinfraError ? e.hint : undefined;
-      checks.push({ name: config ? "config" : name, ok: false, detail, hint: hint ?? "Fix the file." });
+      checks.push({ ...failed, ok: false, hint: hint ?? "Fix the file." });
     }
   };
   await run("git", () => gitCheck(ctx));
