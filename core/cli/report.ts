@@ -58,7 +58,8 @@ export function reportError(
   error: unknown,
   options: { json: boolean; verbose: boolean; style: Style },
 ): number {
-  const known = error instanceof KinfraError ? error : fromSystemError(error) ??
+  const expected = error instanceof KinfraError ? error : fromSystemError(error);
+  const known = expected ??
     new KinfraError(`Internal error: ${error instanceof Error ? error.message : String(error)}`, {
       hint: bugHint(),
     });
@@ -83,8 +84,9 @@ export function reportError(
   const { red, dim } = options.style;
   const lines = [`${red("error:")} ${known.message}`, ...known.details.map((d) => `  ${d}`)];
   if (known.hint) lines.push(`${dim("hint:")} ${known.hint}`);
-  // The stack of the bug itself, even when a plugin's or the sandbox's error wraps it.
-  const bug = bugOf(error);
+  // The stack of the bug itself, even when a plugin's or the sandbox's error wraps it; or of the
+  // unexpected error reported as internal (a system error kinfra has no words for, too).
+  const bug = bugOf(error) ?? (!expected && error instanceof Error ? error : undefined);
   if (options.verbose && bug) lines.push(bug.stack ?? String(bug));
   print(Deno.stderr, lines.join("\n"));
   return known.code;

@@ -88,3 +88,10 @@ Deno.test("a failing teardown plugin's bug is named as one in the collected fail
   const { failures } = await new Hooks([stopper], env).teardown("sandbox.stop", slotInput());
   assert.deepEqual(failures.map((f) => f.message), ["internal error (RangeError: index 3 out of range)"]);
 });
+
+Deno.test("an errno error kinfra has no words for is an Internal error, and -v shows its stack as the hint says", () => {
+  const error = Object.assign(new Error("File name too long (os error 36)"), { code: "ENAMETOOLONG" });
+  const plain = reported(error, false);
+  assert.match(plain, /Internal error: File name too long[^]*Run again with -v for the stack trace/);
+  assert.ok(reported(error, true).includes(error.stack!), "the stack, with -v");
+});
