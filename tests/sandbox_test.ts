@@ -243,6 +243,15 @@ dockerTest(
     assert.match(run.stderr, /kinfra init/);
     assert.deepEqual((await registryOf(sb)).slots, {});
     assert.equal(await pathExists(join(sb.dir, `${stem}-impl-raw-M1`)), false);
+
+    // The fix made in the checkout but not committed: the hint says to commit it.
+    await git(repo, "revert", "--no-commit", "HEAD");
+    const uncommitted = await sb.kinfra(["impl", "raw/M1", "--dry-run"], { cwd: repo });
+    assert.equal(uncommitted.code, 2);
+    assert.match(
+      uncommitted.stderr,
+      /checkout's docker-compose\.yml differs from the one committed on main[^]*commit them/,
+    );
   },
 );
 

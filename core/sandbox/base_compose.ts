@@ -4,7 +4,7 @@
  */
 import { join } from "../io/path.ts";
 import type { Context } from "../context.ts";
-import { usageError } from "../errors.ts";
+import { KinfraError, usageError } from "../errors.ts";
 import type { Project } from "../project/project.ts";
 import { rangeWidths, slotPorts } from "../slots/ports.ts";
 import { composeProject } from "../slots/slot_files.ts";
@@ -42,5 +42,15 @@ export async function checkBaseCompose(
     widths: slot ? slot.widths : rangeWidths(sandbox.ports),
     text: onDisk === shown.stdout ? undefined : shown.stdout,
     label: `${file} (on ${base})`,
+  }).catch((e) => {
+    // The checkout's file differs from the committed one (init's edits, not committed yet, say):
+    // when the edits are the fix, committing them is, not another init.
+    if (!(e instanceof KinfraError) || onDisk === undefined || onDisk === shown.stdout) throw e;
+    throw new KinfraError(e.message, {
+      code: e.code,
+      details: e.details,
+      hint: `Your checkout's ${file} differs from the one committed on ${base}, which the new worktree ` +
+        `gets: if your changes fix this, commit them (git add ${file} && git commit). ${e.hint ?? ""}`.trim(),
+    });
   });
 }
