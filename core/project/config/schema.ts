@@ -38,14 +38,13 @@ const mountSpec = z.string().superRefine((spec, ctx) => {
   }
 });
 /** A duration such as "4h", "30m" or "45s" (`idle_stop`). */
-const duration = z.string().refine(
-  (v) => parseDuration(v) !== undefined,
-  'must be a duration such as "4h", "30m" or "90s"',
-);
+const DURATION = 'must be a duration such as "4h", "30m" or "90s"';
+const duration = z.string(DURATION).refine((v) => (parseDuration(v) ?? 0) > 0, DURATION);
 /** A memory size such as "8g" or "512m" (powers of 1024, as Docker writes them), or bytes. */
-const memorySize = z.union([z.string(), z.int()]).refine(
+const MEMORY = 'must be a memory size such as "8g" or "512m"';
+const memorySize = z.union([z.string(), z.int()], MEMORY).refine(
   (v) => (parseBytes(v) ?? 0) > 0,
-  'must be a memory size such as "8g" or "512m"',
+  MEMORY,
 );
 const serviceList = z.array(z.string().min(1, "must not be empty"));
 
@@ -103,7 +102,7 @@ const Sandbox = z.strictObject({
   }).prefault({}),
   networks: z.strictObject({ include: z.array(z.string().min(1)).default([]) }).prefault({}),
   /** Stop the sandbox after this long unused (overrides the global `[slots] idle_stop`). */
-  idle_stop: z.union([duration, z.literal(false)]).optional(),
+  idle_stop: z.union([duration, z.literal(false)], `${DURATION}, or false`).optional(),
   /** Per-slot data (the data plugin): the snapshot new slots start from, and which volumes count. */
   data: z.strictObject({
     seed: z.string().regex(SNAPSHOT_NAME, SNAPSHOT_RULE).optional(),

@@ -335,3 +335,17 @@ Deno.test("parseInfraConfigCached() never serves what another kinfra build cache
     await Deno.remove(cache, { recursive: true });
   }
 });
+
+Deno.test("parseInfraConfig() says what idle_stop takes for a wrong type or a zero duration", () => {
+  const sandbox = '[sandbox]\ncompose_file = "c.yml"\n[sandbox.ports]\nA_PORT = 8080\n';
+  for (const value of ["true", "5", '"0s"']) {
+    assert.match(
+      refusal(sandbox.replace("[sandbox.ports]", `idle_stop = ${value}\n[sandbox.ports]`)),
+      /sandbox\.idle_stop = .*: must be a duration such as "4h", "30m" or "90s"/,
+    );
+  }
+  assert.equal(
+    infra(sandbox.replace("[sandbox.ports]", "idle_stop = false\n[sandbox.ports]")).sandbox?.idle_stop,
+    false,
+  );
+});
