@@ -48,7 +48,10 @@ Deno.test("args: mistakes name what was wrong and how to fix it", () => {
   );
   assert.match(usage(() => parse("done", "a", "b")), /^Too many arguments for "kinfra done": "b"\./);
   assert.match(usage(() => parse("init", "--name")), /^Option --name needs a value <name>\./);
-  assert.match(usage(() => parse("init", "--compose-file=")), /^Option --compose-file needs a value <path>\./);
+  assert.match(
+    usage(() => parse("init", "--compose-file=")),
+    /^Option --compose-file needs a value <path>\./,
+  );
   assert.match(usage(() => parse("done", "--force=yes")), /^Option --force takes no value\./);
   assert.match(
     usage(() => parse("observability")),
