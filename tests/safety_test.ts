@@ -195,31 +195,56 @@ Deno.test("a creation killed after git finished, worked in since: done keeps it 
     assert.equal(await pathExists(wt), false);
   }));
 
-Deno.test("done --force never deletes a repository of its own that a stale entry's path names now", () =>
+Deno.test("done and gc never delete what a stale entry's path holds now: a clone, or files git has no record of", () =>
   withSandbox(async (sb) => {
     const repo = await sb.repo("shop", { ".devops-ai/infra.toml": `[project]\nname = "shop"\n` });
-    assert.equal((await sb.kinfra(["spec", "reused"], { cwd: repo })).code, 0);
-    const wt = join(sb.dir, "shop-spec-reused");
-    // The worktree went by hand, and something else was cloned to its path.
-    await git(repo, "worktree", "remove", wt);
-    await git(sb.dir, "clone", "-q", repo, wt);
-    await writeFiles(wt, { "precious.txt": "not kinfra's" });
-    // Left by a killed `done`, with and without --force; then a plain entry (the kept one) with --force.
-    const runs = [[["done", "reused", "--force"], true], [["done", "reused"], true], [[
-      "done",
-      "reused",
-      "--force",
-    ]]];
-    for (const [args, killed] of runs as [string[], boolean?][]) {
-      if (killed) await leftBy(sb, wt, "removing");
-      const run = await sb.kinfra(args, { cwd: repo });
-      assert.equal(run.code, 3, `${args.join(" ")}: ${run.stderr}`);
-      if (args.includes("--force")) {
-        assert.match(run.stderr, /is not a worktree of .*a git repository of its own/);
-      }
+    const registry = join(sb.home, "registry.json");
+    const stale = async (name: string, fill: (wt: string) => Promise<unknown>) => {
+      assert.equal((await sb.kinfra(["spec", name], { cwd: repo })).code, 0);
+      const wt = join(sb.dir, `shop-spec-${name}`);
+      const entry = JSON.parse(await Deno.readTextFile(registry)).worktrees[wt];
+      // The worktree went by hand, and something else took its path.
+      await git(repo, "worktree", "remove", wt);
+      await fill(wt);
+      await writeFiles(wt, { "precious.txt": "not kinfra's" });
+      const restore = async (state?: "removing") => {
+        const reg = JSON.parse(await Deno.readTextFile(registry));
+        reg.worktrees[wt] = entry;
+        await Deno.writeTextFile(registry, JSON.stringify(reg));
+        if (state) await leftBy(sb, wt, state);
+      };
+      return { wt, restore };
+    };
+    const intact = async (wt: string) =>
       assert.equal(await Deno.readTextFile(join(wt, "precious.txt")), "not kinfra's");
-      assert.ok(await pathExists(join(wt, ".git", "HEAD")));
+    const entries = async () => Object.keys(JSON.parse(await Deno.readTextFile(registry)).worktrees);
+
+    const clone = await stale("clone", (wt) => git(sb.dir, "clone", "-q", repo, wt));
+    await clone.restore("removing");
+    assert.equal((await sb.kinfra(["done", "clone"], { cwd: repo })).code, 3, "its untracked file is work");
+    await intact(clone.wt);
+    assert.equal((await sb.kinfra(["gc"], { cwd: repo })).code, 0, "gc keeps it, and is not stopped by it");
+    await intact(clone.wt);
+    for (const state of ["removing", undefined] as const) {
+      await clone.restore(state);
+      const run = await sb.kinfra(["done", "clone", "--force"], { cwd: repo });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(
+        run.stdout + run.stderr,
+        /Left .*shop-spec-clone alone: it is not a worktree of .*a git repository of its own/,
+      );
+      await intact(clone.wt);
+      assert.ok(await pathExists(join(clone.wt, ".git", "HEAD")));
+      assert.deepEqual(await entries(), [], "only kinfra's record went");
     }
+
+    const plain = await stale("plain", (wt) => Deno.mkdir(wt));
+    await plain.restore("removing");
+    const gc = await sb.kinfra(["gc"], { cwd: repo });
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.match(gc.stderr, /git has no record of it as a worktree, and it is not empty/);
+    await intact(plain.wt);
+    assert.deepEqual(await entries(), [], "gc dropped the stale record, and only that");
   }));
 
 Deno.test("spec fails cleanly on a corrupt registry: exit 1, no worktree, no branch", () =>

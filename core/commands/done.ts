@@ -143,7 +143,8 @@ export async function done(ctx: Context, options: DoneOptions): Promise<CommandO
       ? { tip, merged: ctx.git.isAncestor(project.gitRoot, tip, entry.base).catch(() => undefined) }
       : undefined;
     ctx.log.step(`Removing worktree ${entry.path}`);
-    await removeWorktree(ctx, project, entry, { present, force, during, beside: freeSlot });
+    const left = await removeWorktree(ctx, project, entry, { present, force, during, beside: freeSlot });
+    if (left) messages.push(left);
     const removed = await hooks.teardown("worktree.removed", input);
     collect(removed.replies);
     failures.push(...removed.failures);

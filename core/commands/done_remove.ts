@@ -25,7 +25,7 @@ export const dirtyError = (entry: WorktreeEntry, dirty: string[], after: string)
  * The one irreversible step. Marked `removing` in the registry first, so a kill half-way is finished
  * by the next `done`/`gc`. Without --force, git's own clean check guards the last instant: unedited
  * copies kinfra made are taken out first (git would count them as untracked), and put back if git
- * still refuses.
+ * still refuses. Returns what was left alone, if anything (a path that is no worktree of the project).
  */
 export async function removeWorktree(
   ctx: Context,
@@ -39,10 +39,11 @@ export async function removeWorktree(
     /** Started once the entry says `removing`, to run while git works; finished before it goes. */
     beside?: () => Promise<void> | undefined;
   },
-): Promise<void> {
+): Promise<string | undefined> {
   await updateRegistry(ctx.home, (reg) => {
     reg.worktrees[entry.path] = { ...entry, state: "removing", pid: Deno.pid, host: Deno.hostname() };
   });
+  let left: string | undefined;
   // Started once git has been asked (its process starts first), or before a rarer removal.
   let alongside: Promise<void> | undefined;
   const startBeside = () => alongside ??= beside?.();
@@ -52,7 +53,7 @@ export async function removeWorktree(
     await ctx.git.pruneWorktrees(project.gitRoot);
   } else if (force || !await exists(join(entry.path, ".git"))) {
     startBeside();
-    await forceRemoveWorktree(ctx, project.gitRoot, entry.path);
+    left = await forceRemoveWorktree(ctx, project.gitRoot, entry.path);
   } else {
     const copies: [string, Uint8Array][] = [];
     const hostFiles = entry.agent?.files ?? [];
@@ -83,4 +84,5 @@ export async function removeWorktree(
   }
   await startBeside();
   await updateRegistry(ctx.home, (reg) => void delete reg.worktrees[entry.path]);
+  return left;
 }

@@ -47,29 +47,6 @@ export function locateOnDisk(cwd: string): { top: string; mainTop: string } | un
   }
 }
 
-/**
- * What makes `path` someone else's, from its `.git`: a directory (a repository of its own), or a
- * file naming a git directory outside `gitRoot`'s `worktrees/`. Undefined when it has no `.git` (a
- * half-made or half-removed worktree) or is a worktree of `gitRoot`.
- */
-export async function foreignGit(gitRoot: string, path: string): Promise<string | undefined> {
-  const gitDirOf = async (dir: string) => {
-    const dotGit = join(dir, ".git");
-    const info = await Deno.stat(dotGit).catch(() => undefined);
-    if (!info?.isFile) return info && { repository: await Deno.realPath(dotGit) };
-    const named = /^gitdir: (.+)$/m.exec(await Deno.readTextFile(dotGit))?.[1].trim();
-    return { file: named && await Deno.realPath(resolve(dir, named)).catch(() => resolve(dir, named)) };
-  };
-  const own = await gitDirOf(path);
-  if (!own) return undefined;
-  if (own.repository) return "it is a git repository of its own";
-  const main = await gitDirOf(gitRoot);
-  const common = main?.repository ?? main?.file;
-  return common && own.file && dirname(own.file) === join(common, "worktrees")
-    ? undefined
-    : `its .git points at ${own.file ?? "nothing readable"}, not into ${common ?? gitRoot}`;
-}
-
 const HASH = /^[0-9a-f]{40}([0-9a-f]{24})?\n?$/;
 
 /**

@@ -5,12 +5,12 @@
 import { basename, dirname, join } from "../io/path.ts";
 import type { ProjectEnv } from "./env.ts";
 import { copyInto, editedCopies, plannedCopies, worktreeIncludes } from "./copy_files.ts";
-import { blockedError, KinfraError, messageOf, usageError } from "../errors.ts";
+import { KinfraError, messageOf, usageError } from "../errors.ts";
 import { exists, existsSync, statSyncOrUndefined } from "../io/home.ts";
 import type { Project } from "./project.ts";
 import { updateRegistry, type WorktreeEntry } from "../slots/registry.ts";
 import { ownerAlive } from "../slots/stale.ts";
-import { foreignGit } from "./git.ts";
+import { foreignGit } from "./worktree_owner.ts";
 
 export interface WorktreeTarget {
   kind: "spec" | "impl";
@@ -175,10 +175,15 @@ export async function discardWorktree(ctx: ProjectEnv, gitRoot: string, entry: W
 
 /**
  * Removes a worktree git may only half know: unlocks it, lets git remove it, and where git cannot
- * (a directory whose `.git` is already gone), deletes what is left and prunes git's record.
- * Callers decide first that nothing in it is work.
+ * (a directory whose `.git` is already gone), deletes what is left and prunes git's record. A path
+ * that is not this repository's worktree any more (a clone made where a removed one was) is left
+ * alone: the returned sentence says so. Callers decide first that nothing in it is work.
  */
-export async function forceRemoveWorktree(ctx: ProjectEnv, gitRoot: string, path: string): Promise<void> {
+export async function forceRemoveWorktree(
+  ctx: ProjectEnv,
+  gitRoot: string,
+  path: string,
+): Promise<string | undefined> {
   await ctx.git.unlockWorktree(gitRoot, path);
   if (await exists(join(path, ".git"))) {
     try {
@@ -186,14 +191,13 @@ export async function forceRemoveWorktree(ctx: ProjectEnv, gitRoot: string, path
       return;
     } catch { /* a half checkout git cannot remove: delete it below */ }
   }
-  // Deleted by hand only while it is no repository of its own nor another one's worktree: a path a
-  // stale entry names may have been taken since (a clone, another project's worktree).
-  const foreign = await foreignGit(gitRoot, path);
+  const foreign = await exists(path) ? await foreignGit(gitRoot, path) : undefined;
   if (foreign) {
-    throw blockedError(
-      `${path} is not a worktree of ${gitRoot}: ${foreign}. kinfra did not touch it.`,
-      "Move it away or remove it yourself if it is yours to remove; `kinfra gc` then drops the stale entry.",
-    );
+    const left =
+      `Left ${path} alone: it is not a worktree of ${gitRoot} (${foreign}); only kinfra's record of it goes.`;
+    ctx.log.warn(left);
+    await ctx.git.pruneWorktrees(gitRoot);
+    return left;
   }
   await Deno.remove(path, { recursive: true }).catch((e) => {
     if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory)) throw e;
@@ -220,8 +224,11 @@ export async function finishInterrupted(
   const healthy = await exists(join(entry.path, ".git"));
   // A creation git finished (the worktree is no longer locked while checking out) may have been
   // worked in since: its changes are work, as in any worktree.
-  const locked = async () =>
-    (await ctx.git.listWorktrees(gitRoot)).find((w) => w.path === entry.path)?.locked !== undefined;
+  const locked = async () => {
+    const real = await Deno.realPath(entry.path).catch(() => entry.path); // git lists resolved paths
+    return (await ctx.git.listWorktrees(gitRoot)).find((w) => w.path === real || w.path === entry.path)
+      ?.locked !== undefined;
+  };
   const checkedOut = entry.state !== "creating" || (healthy && !await locked());
   if (healthy && checkedOut && !force && (await dirtyFiles(ctx, entry)).length) {
     ctx.log.warn(
