@@ -9,7 +9,7 @@ import { applyEdits, type ComposeSources, lineDiff } from "../../compose/file.ts
 import { servesHttp } from "../../compose/sources.ts";
 import type { ComposeModel } from "../../compose/model.ts";
 import { parseMount } from "../../project/config/mounts.ts";
-import { PORT_VAR } from "../../project/config/schema.ts";
+import { PORT_VAR, RESERVED_VARIABLE } from "../../project/config/schema.ts";
 import { renderHost } from "../../compose/port_spec.ts";
 import { at, type PortAnalysis } from "./analyze.ts";
 import type { PortSetting } from "../../slots/ports.ts";
@@ -48,7 +48,8 @@ export interface InitPlan {
 export function portVariable(prefix: string, service: string, target: string, taken: Set<string>): string {
   const clean = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]+/g, "_").replace(/^_+|_+$/g, "");
   let name = `${clean(prefix)}_${clean(service)}_PORT`;
-  if (!PORT_VAR.test(name)) name = `_${name}`;
+  // A name the schema would refuse (a prefix "docker" makes DOCKER_…) gets a leading underscore.
+  if (!PORT_VAR.test(name) || RESERVED_VARIABLE.test(name)) name = `_${name}`;
   if (taken.has(name)) name = `${name}_${clean(target.split(/[-/]/)[0])}`;
   const stem = name;
   for (let i = 2; taken.has(name); i++) name = `${stem}_${i}`;

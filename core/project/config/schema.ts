@@ -13,10 +13,18 @@ export const PORT_VAR = /^[A-Z_][A-Z0-9_]*$/;
 /**
  * Variables that steer the programs kinfra runs or a service runs (a port number in PATH or
  * DOCKER_HOST breaks Compose itself; LD_PRELOAD, BASH_ENV or NODE_OPTIONS change what a program
- * loads), or that kinfra sets: no slot value may take their place.
+ * loads), or that kinfra sets: no slot value may take their place. Exact names, so that SSH_PORT or
+ * GIT_WEB_PORT stay free.
  */
-export const RESERVED_VARIABLE =
-  /^(PATH|HOME|PWD|TMPDIR|SHELL|USER|LANG|LC_.*|TERM|IFS|PS4|ENV|BASH_ENV|CDPATH|_|LD_.*|DYLD_.*|GIT_.*|PYTHON.*|NODE_OPTIONS|NODE_PATH|PERL5.*|RUBYOPT|SSH_.*|DOCKER_.*|COMPOSE_.*|KINFRA_.*|BUILDKIT_.*)$/;
+export const RESERVED_VARIABLE = new RegExp(
+  "^(" + [
+    "PATH|HOME|PWD|TMPDIR|SHELL|USER|LANG|LANGUAGE|LC_ALL|LC_CTYPE|LC_MESSAGES|TERM|IFS|PS4|ENV|BASH_ENV|CDPATH|_",
+    "LD_PRELOAD|LD_LIBRARY_PATH|LD_AUDIT|DYLD_INSERT_LIBRARIES|DYLD_LIBRARY_PATH",
+    "GIT_DIR|GIT_WORK_TREE|GIT_INDEX_FILE|GIT_SSH|GIT_SSH_COMMAND|GIT_EXEC_PATH|GIT_CONFIG|GIT_CONFIG_GLOBAL",
+    "PYTHONPATH|PYTHONHOME|PYTHONSTARTUP|NODE_OPTIONS|NODE_PATH|PERL5LIB|PERL5OPT|RUBYOPT|SSH_AUTH_SOCK|SSH_ASKPASS",
+    "DOCKER_.*|COMPOSE_.*|KINFRA_.*|BUILDKIT_.*",
+  ].join("|") + ")$",
+);
 export const PLUGIN_NAME = /^[a-z][a-z0-9-]{0,63}$/;
 export const SNAPSHOT_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 export const SNAPSHOT_RULE =

@@ -41,3 +41,8 @@ Deno.test("portVariable() numbers a service's repeated container port _2, _3, â€
   const names = ["8080", "8081", "8082", "8083"].map(() => portVariable("shop", "api", "80", taken));
   assert.deepEqual(names, ["SHOP_API_PORT", "SHOP_API_PORT_80", "SHOP_API_PORT_80_2", "SHOP_API_PORT_80_3"]);
 });
+
+Deno.test("portVariable() never writes a variable the schema reserves: a prefix docker gets an underscore", () => {
+  assert.equal(portVariable("docker", "web", "80", new Set()), "_DOCKER_WEB_PORT");
+  assert.equal(portVariable("ssh-gate", "web", "80", new Set()), "SSH_GATE_WEB_PORT");
+});

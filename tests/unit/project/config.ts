@@ -349,3 +349,20 @@ Deno.test("parseInfraConfig() says what idle_stop takes for a wrong type or a ze
     false,
   );
 });
+
+Deno.test("parseInfraConfig() refuses the exact variables programs read, and keeps names that only start alike", () => {
+  for (
+    const name of ["SSH_PORT", "GIT_SERVER_WEB_PORT", "PYTHON_API_WEB_PORT", "LC_APP_PORT", "LD_APP_PORT"]
+  ) {
+    assert.equal(
+      infra(`[sandbox]\ncompose_file = "c.yml"\n[sandbox.ports]\n${name} = 8080\n`).sandbox?.ports[name],
+      8080,
+    );
+  }
+  for (const name of ["LD_PRELOAD", "GIT_DIR", "PYTHONPATH", "SSH_AUTH_SOCK", "DOCKER_HOST"]) {
+    assert.match(
+      refusal(`[sandbox]\ncompose_file = "c.yml"\n[sandbox.ports]\n${name} = 8080\n`),
+      new RegExp(`${name} is a variable`),
+    );
+  }
+});
