@@ -128,22 +128,20 @@ export async function init(ctx: Context, options: InitOptions): Promise<CommandO
   );
   if (interactive && !await (await import("./prompts.ts")).confirmWrite()) return unchanged(configPath);
 
-  // A compose file that is a symlink is changed where it leads (the link stays a link), and only
-  // inside the project: each is checked before anything is written.
-  const realRoot = await Deno.realPath(root);
-  const targets = await Promise.all(plan.files.map(async (file) => {
-    const target = await Deno.realPath(join(root, file.path));
-    if (target !== realRoot && !target.startsWith(realRoot + "/")) {
+  // A compose file that is a symlink is refused before anything is written: git commits the link,
+  // not the file, so a new worktree's compose file would be the link's target path.
+  for (const file of plan.files) {
+    const link = await Deno.readLink(join(root, file.path)).catch(() => undefined);
+    if (link) {
       throw usageError(
-        `${file.path} leads to ${target}, outside the project; kinfra does not write there, and nothing was written.`,
-        "Make it a regular file of the project, or parameterize its ports by hand.",
+        `${file.path} is a symlink (to ${link}); nothing was written.`,
+        `Point kinfra at the file itself: \`kinfra init --compose-file <its path>\`, or replace the link with the file.`,
       );
     }
-    return target;
-  }));
+  }
   const written: string[] = [];
-  for (const [i, file] of plan.files.entries()) {
-    await writeFileAtomic(targets[i], file.after);
+  for (const file of plan.files) {
+    await writeFileAtomic(join(root, file.path), file.after);
     written.push(file.path);
   }
   await writeFileAtomic(configPath, plan.infraToml);
