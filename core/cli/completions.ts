@@ -80,7 +80,7 @@ function findPath(nodes: Node[], variable: string, words: string): string {
   const { valued, paths, groups } = grammar(nodes);
   const next = `"\${${variable}:+$${variable} }$w"`;
   return `  for w in ${words}; do
-    if [ -n "$skip" ]; then skip=""; continue; fi
+    if [ -n "$skip" ]; then [ "$w" = "=" ] || skip=""; continue; fi
     case "$w" in
       ${valued.join("|")}) skip=1 ;;
       -*) ;;
@@ -104,6 +104,9 @@ function bash(nodes: Node[]): string {
   return `# kinfra bash completion: eval "$(kinfra completions bash)"
 _kinfra() {
   local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]} path="" w words="" skip=""
+  # bash splits \`--opt=value\` at "=": the option is the word before it.
+  [ "$prev" = "=" ] && prev=\${COMP_WORDS[COMP_CWORD-2]}
+  [ "$cur" = "=" ] && prev=\${COMP_WORDS[COMP_CWORD-1]} && cur=""
   case "$prev" in
 ${values.join("\n")}
     ${grammar(nodes).free.join("|")}) COMPREPLY=(); return ;;

@@ -5,7 +5,7 @@
  */
 import type { Context } from "../context.ts";
 import { type ComposeTool, detectCompose, dockerEngineVersion, probeCompose } from "../compose/tool.ts";
-import { ConfigError, Exit, KinfraError, messageOf } from "../errors.ts";
+import { ConfigError, Exit, isBug, KinfraError, messageOf } from "../errors.ts";
 import type { CommandOutput } from "../io/output.ts";
 import { exists } from "../io/home.ts";
 import type { Check } from "../hooks/plugin_api.ts";
@@ -25,6 +25,7 @@ export async function doctor(ctx: Context): Promise<CommandOutput> {
     try {
       checks.push(...[await check()].flat());
     } catch (e) {
+      if (isBug(e)) throw e; // reported as one, with its stack under -v
       const failed = { name: e instanceof ConfigError ? "config" : name, detail: messageOf(e) };
       if (checks.some((c) => c.name === failed.name && c.detail === failed.detail)) return;
       const hint = e instanceof KinfraError ? e.hint : undefined;
@@ -86,7 +87,9 @@ async function gitCheck(ctx: Context): Promise<Check> {
 
 async function dockerChecks(ctx: Context): Promise<Check[]> {
   const engine = await dockerEngineVersion(ctx.exec);
-  const preferred = ctx.env.get("KINFRA_COMPOSE") || (await ctx.globalConfig()).compose.command;
+  // A broken config.toml is the config check's to report; the engine and Compose are checked anyway.
+  const preferred = ctx.env.get("KINFRA_COMPOSE") ||
+    (await ctx.globalConfig().catch(() => undefined))?.compose.command;
   const [plugin, standalone] = await Promise.all([
     probeCompose(ctx.exec, "docker compose"),
     probeCompose(ctx.exec, "docker-compose"),

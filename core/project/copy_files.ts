@@ -91,7 +91,7 @@ export async function copyInto(
     const to = join(into, file);
     // The base may have a file where the copy needs a directory, or a directory where it goes.
     const inTheWay = await Deno.mkdir(dirname(to), { recursive: true }).then(
-      async () => (await Deno.stat(to).catch(() => undefined))?.isDirectory,
+      async () => Boolean(await Deno.lstat(to).catch(() => undefined)), // a file it tracks, too
       (e) =>
         e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory
           ? true

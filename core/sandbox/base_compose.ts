@@ -4,7 +4,7 @@
  */
 import { join } from "../io/path.ts";
 import type { Context } from "../context.ts";
-import { KinfraError, usageError } from "../errors.ts";
+import { Exit, KinfraError, usageError } from "../errors.ts";
 import type { Project } from "../project/project.ts";
 import { rangeWidths, slotPorts } from "../slots/ports.ts";
 import { composeProject } from "../slots/slot_files.ts";
@@ -45,7 +45,11 @@ export async function checkBaseCompose(
   }).catch((e) => {
     // The checkout's file differs from the committed one (init's edits, not committed yet, say):
     // when the edits are the fix, committing them is, not another init.
-    if (!(e instanceof KinfraError) || onDisk === undefined || onDisk === shown.stdout) throw e;
+    if (
+      !(e instanceof KinfraError) || e.code !== Exit.usage || onDisk === undefined || onDisk === shown.stdout
+    ) {
+      throw e;
+    }
     throw new KinfraError(e.message, {
       code: e.code,
       details: e.details,

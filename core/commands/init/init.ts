@@ -17,7 +17,7 @@ import { parseInfraConfig } from "../../project/config/load.ts";
 import { parseMount } from "../../project/config/mounts.ts";
 import { PROJECT_NAME } from "../../project/config/schema.ts";
 import type { Context } from "../../context.ts";
-import { blockedError, environmentError, KinfraError, usageError } from "../../errors.ts";
+import { blockedError, environmentError, Exit, KinfraError, usageError } from "../../errors.ts";
 import { analyzePorts, type InitAnswers, planInit } from "./plan.ts";
 import type { CommandOutput } from "../../io/output.ts";
 import { exists } from "../../io/home.ts";
@@ -42,7 +42,10 @@ export interface InitOptions {
 export async function init(ctx: Context, options: InitOptions): Promise<CommandOutput> {
   // Every other command needs the repository: a config written outside one (or into a bare one's
   // git directory) would be one nothing reads.
-  const root = (await ctx.git.locate(ctx.cwd).catch(() => undefined))?.top;
+  const root = (await ctx.git.locate(ctx.cwd).catch((e) => {
+    if (e instanceof KinfraError && e.code === Exit.usage) return undefined; // not a repository
+    throw e; // git itself missing (exit 4)
+  }))?.top;
   if (!root) {
     throw usageError(
       `${ctx.cwd} is not inside a git repository with a working tree; nothing was written.`,

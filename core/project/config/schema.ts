@@ -47,7 +47,7 @@ const mountSpec = z.string().superRefine((spec, ctx) => {
 });
 /** A duration such as "4h", "30m" or "45s" (`idle_stop`). */
 const DURATION = 'must be a duration such as "4h", "30m" or "90s"';
-const duration = z.string(DURATION).refine((v) => (parseDuration(v) ?? 0) > 0, DURATION);
+const duration = z.string(DURATION).refine((v) => parseDuration(v) !== undefined, DURATION);
 /** A memory size such as "8g" or "512m" (powers of 1024, as Docker writes them), or bytes. */
 const MEMORY = 'must be a memory size such as "8g" or "512m"';
 const memorySize = z.union([z.string(), z.int()], MEMORY).refine(

@@ -65,6 +65,9 @@ Deno.test("completions() find the command past options, their values and argumen
   assert.deepEqual(await bash("kinfra", "-C", "/tmp", "st"), ["status"]);
   assert.deepEqual(await bash("kinfra", "impl", "x/M1", "--base", "main", "--no-s"), ["--no-sandbox"]);
   assert.deepEqual(await bash("kinfra", "done", "foo", "--f"), ["--force"]);
+  // bash splits `--directory=/tmp` at "=" (COMP_WORDBREAKS).
+  assert.deepEqual(await bash("kinfra", "--directory", "=", "/tmp", "st"), ["status"]);
+  assert.deepEqual(await bash("kinfra", "plugins", "new", "x", "--lang", "=", "s"), ["sh"]);
   assert.deepEqual(await bash("kinfra", "--json", "observability", "-v", "s"), ["status"]);
   assert.deepEqual(await zsh("kinfra", "-C", "/tmp", "st"), ["status"]);
   assert.deepEqual(await zsh("kinfra", "impl", "x/M1", "--base", "main", "--no-s"), ["--no-sandbox"]);

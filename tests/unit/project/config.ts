@@ -336,9 +336,9 @@ Deno.test("parseInfraConfigCached() never serves what another kinfra build cache
   }
 });
 
-Deno.test("parseInfraConfig() says what idle_stop takes for a wrong type or a zero duration", () => {
+Deno.test("parseInfraConfig() says what idle_stop takes for a wrong type", () => {
   const sandbox = '[sandbox]\ncompose_file = "c.yml"\n[sandbox.ports]\nA_PORT = 8080\n';
-  for (const value of ["true", "5", '"0s"']) {
+  for (const value of ["true", "5"]) {
     assert.match(
       refusal(sandbox.replace("[sandbox.ports]", `idle_stop = ${value}\n[sandbox.ports]`)),
       /sandbox\.idle_stop = .*: must be a duration such as "4h", "30m" or "90s"/,
